@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Pleura.Imaging;
+using Spectre.Console;
+
+namespace Pleura.Cli;
+
+/// <summary>Shared command-line plumbing: readable errors, progress bars and option helpers.</summary>
+internal static class Cli
+{
+    public const int ExitOk = 0;
+    public const int ExitInvalidData = 1;
+    public const int ExitUsage = 2;
+
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        var parsed = root.Parse(args);
+        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>Runs a command body; expected failures (bad files, bad input) print one clear line, not a stack trace.</summary>
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is ImageReadException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+                                      or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            Error(e.Message);
+            return e is ArgumentException or FormatException ? ExitUsage : ExitInvalidData;
+        }
+    }
+
+    public static void Error(string message) => AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+    public static void Warn(string message) => AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {message}");
+    public static void Done(string message) => AnsiConsole.MarkupLineInterpolated($"[green]✓[/] {message}");
+
+    /// <summary>Runs work with a progress bar of <paramref name="total"/> steps; the work reports steps done.</summary>
+    public static T WithProgress<T>(string title, int total, Func<Action<int>, T> work)
+    {
+        if (Console.IsOutputRedirected || total <= 1) return work(_ => { });
+        T result = default!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(title, maxValue: total);
+                result = work(done => task.Value = done);
+                task.Value = total;
+            });
+        return result;
+    }
+
+    public static Option<T> Option<T>(string name, string description, T defaultValue, params string[] aliases) =>
+        new(name, aliases) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    public static Option<T> RequiredOption<T>(string name, string description, params string[] aliases) =>
+        new(name, aliases) { Description = description, Required = true };
+}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Pleura.Data;
+using Spectre.Console;
+
+namespace Pleura.Cli.Commands;
+
+internal static class ManifestCommand
+{
+    public static Command Create() => new("manifest", "Import a label table as a Pleura manifest and validate manifests.")
+    {
+        ImportCommand(),
+        ValidateCommand(),
+    };
+
+    static Command ImportCommand()
+    {
+        var table = new Argument<FileInfo>("table") { Description = "Your CSV: one row per image." };
+        var map = new Option<string[]>("--map", "-m")
+        {
+            Description = "Column mapping ours=theirs, repeatable (e.g. --map patient_id=PatientID --map left_grade=LeftScore).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder relative image paths start from (default: the table's folder)." };
+        var output = Cli.RequiredOption<FileInfo>("--out", "Where to write the manifest CSV.", "-o");
+        var strict = Cli.Option("--strict", "Write nothing if any error is found.", false);
+        var command = new Command("import", "Read a CSV with a column mapping, validate it, and write a Pleura manifest plus a validation report.")
+        {
+            table, map, imageRoot, output, strict,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var report = new ValidationReport();
+            var mapping = ColumnMapping.Parse(parse.GetValue(map) ?? Array.Empty<string>());
+            var manifest = ManifestCsv.Read(parse.GetValue(table)!.FullName, report, mapping, parse.GetValue(imageRoot)?.FullName);
+            ManifestValidator.Validate(manifest, report);
+            var outPath = parse.GetValue(output)!.FullName;
+            Show(report, manifest.Rows.Count);
+            if (parse.GetValue(strict) && !report.IsValid)
+            {
+                Cli.Error($"{report.ErrorCount} error(s); nothing written (--strict)");
+                return Cli.ExitInvalidData;
+            }
+            // Written image paths are absolute so the manifest works from wherever it is saved.
+            var portable = new Manifest(manifest.Rows.Select(r => r with { Path = manifest.ResolvePath(r) }).ToList(), manifest.ExtraColumns, manifest.BaseDirectory);
+            ManifestCsv.Write(portable, outPath);
+            var reportPath = Path.ChangeExtension(outPath, ".validation.csv");
+            report.WriteCsv(reportPath);
+            Cli.Done($"manifest with {manifest.Rows.Count} images written to {outPath}; report: {reportPath}");
+            return report.IsValid ? Cli.ExitOk : Cli.ExitInvalidData;
+        }));
+        return command;
+    }
+
+    static Command ValidateCommand()
+    {
+        var file = new Argument<FileInfo>("manifest") { Description = "A Pleura manifest CSV." };
+        var noFiles = Cli.Option("--skip-file-check", "Do not look for the image files.", false);
+        var command = new Command("validate", "List every problem of a manifest with its line: missing files, bad grades, duplicates, missing patients, conflicting labels.")
+        {
+            file, noFiles,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var report = new ValidationReport();
+            var manifest = ManifestCsv.Read(parse.GetValue(file)!.FullName, report);
+            ManifestValidator.Validate(manifest, report, checkFiles: !parse.GetValue(noFiles));
+            Show(report, manifest.Rows.Count);
+            return report.IsValid ? Cli.ExitOk : Cli.ExitInvalidData;
+        }));
+        return command;
+    }
+
+    internal static void Show(ValidationReport report, int rows)
+    {
+        if (report.Issues.Count == 0)
+        {
+            Cli.Done($"{rows} rows, no problems found");
+            return;
+        }
+        var table = new Table().AddColumns("line", "image", "severity", "problem");
+        foreach (var issue in report.Issues.OrderBy(i => i.Line).Take(200))
+            table.AddRow(issue.Line.ToString(), Markup.Escape(issue.ImageId),
+                issue.Severity == IssueSeverity.Error ? "[red]error[/]" : "[yellow]warning[/]", Markup.Escape(issue.Message));
+        AnsiConsole.Write(table);
+        if (report.Issues.Count > 200) AnsiConsole.MarkupLine($"... and {report.Issues.Count - 200} more (see the report file)");
+        AnsiConsole.MarkupLine($"{rows} rows: [red]{report.ErrorCount} error(s)[/], [yellow]{report.WarningCount} warning(s)[/]");
+    }
+}
