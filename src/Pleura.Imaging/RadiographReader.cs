@@ -82,14 +82,13 @@ public static class RadiographReader
         {
             case Enums.BandFormat.Uchar:
             {
-                var bytes = grey.WriteToMemory();
+                var bytes = grey.WriteToMemory<byte>();
                 for (int i = 0; i < pixels.Length; i++) pixels[i] = bytes[i] / 255f;
                 return new GreyImage(w, h, pixels, 8);
             }
             case Enums.BandFormat.Ushort:
             {
-                var bytes = grey.WriteToMemory();
-                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bytes);
+                var values = grey.WriteToMemory<ushort>();
                 for (int i = 0; i < pixels.Length; i++) pixels[i] = values[i] / 65535f;
                 return new GreyImage(w, h, pixels, 16);
             }
@@ -98,8 +97,7 @@ public static class RadiographReader
                 // Float or other formats (e.g. resampled 16-bit): scale by the format's nominal range.
                 double max = grey.Interpretation == Enums.Interpretation.Grey16 ? 65535.0 : 255.0;
                 using var asFloat = grey.Cast(Enums.BandFormat.Float);
-                var bytes = asFloat.WriteToMemory();
-                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
+                var values = asFloat.WriteToMemory<float>();
                 for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)Math.Clamp(values[i] / max, 0.0, 1.0);
                 return new GreyImage(w, h, pixels, max > 255 ? 16 : 8);
             }

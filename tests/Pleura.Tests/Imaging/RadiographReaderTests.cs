@@ -1,0 +1,121 @@
+using NetVips;
+using Pleura.Imaging;
+
+namespace Pleura.Tests.Imaging;
+
+public class RadiographReaderTests
+{
+    static GreyImage Gradient(int w, int h) =>
+        new(w, h, Enumerable.Range(0, w * h).Select(i => (float)((i % w) / (double)(w - 1))).ToArray());
+
+    [Fact]
+    public void Png8RoundTripsExactly()
+    {
+        using var dir = new TempFolder();
+        var image = Gradient(64, 32);
+        PngWriter.Write(image, dir.File("a.png"));
+        var back = RadiographReader.Read(dir.File("a.png"));
+        Assert.Equal((64, 32, 8), (back.Width, back.Height, back.SourceBitDepth));
+        Assert.Equal(image.ToBytes(), back.ToBytes());
+    }
+
+    [Fact]
+    public void Png16KeepsSixteenBitPrecision()
+    {
+        using var dir = new TempFolder();
+        var values = Enumerable.Range(0, 40 * 20).Select(i => (ushort)(i * 81)).ToArray();
+        PngWriter.WriteGrey16(dir.File("b.png"), values, 40, 20);
+        var back = RadiographReader.Read(dir.File("b.png"));
+        Assert.Equal(16, back.SourceBitDepth);
+        Assert.Equal(values, back.ToUInt16());
+    }
+
+    [Fact]
+    public void JpegTiffAndColourAreReadAsGrey()
+    {
+        using var dir = new TempFolder();
+        var bytes = Gradient(48, 48).ToBytes();
+        using (var grey = Image.NewFromMemory(bytes, 48, 48, 1, Enums.BandFormat.Uchar))
+        {
+            grey.Jpegsave(dir.File("c.jpg"), q: 95);
+            grey.Tiffsave(dir.File("d.tif"));
+            using var rgb = grey.Bandjoin(grey, grey).Copy(interpretation: Enums.Interpretation.Srgb);
+            rgb.Pngsave(dir.File("e.png"));
+            using var rgba = grey.Bandjoin(grey, grey, grey.NewFromImage(255)).Copy(interpretation: Enums.Interpretation.Srgb);
+            rgba.Pngsave(dir.File("f.png"));
+        }
+        foreach (var name in new[] { "c.jpg", "d.tif", "e.png", "f.png" })
+        {
+            var image = RadiographReader.Read(dir.File(name));
+            Assert.Equal((48, 48), (image.Width, image.Height));
+            // Left edge black, right edge white, whatever the container.
+            Assert.True(image[0, 24] < 0.05 && image[47, 24] > 0.95, $"{name}: {image[0, 24]} .. {image[47, 24]}");
+        }
+    }
+
+    [Fact]
+    public void ResizeGivesTheExactTargetAndKeepsTheContent()
+    {
+        using var dir = new TempFolder();
+        PngWriter.Write(Gradient(400, 300), dir.File("g.png"));
+        var small = RadiographReader.ReadResized(dir.File("g.png"), 224, 224);
+        Assert.Equal((224, 224), (small.Width, small.Height));
+        Assert.InRange(small.Mean(), 0.47, 0.53);
+        Assert.True(small[200, 100] > small[20, 100]);
+    }
+
+    [Fact]
+    public void BadFilesNameTheFileAndTheReason()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("empty.png"), Array.Empty<byte>());
+        File.WriteAllText(dir.File("notes.png"), "patient,grade\n1,2\n");
+        PngWriter.Write(Gradient(256, 256), dir.File("whole.png"));
+        var whole = File.ReadAllBytes(dir.File("whole.png"));
+        File.WriteAllBytes(dir.File("truncated.png"), whole[..(whole.Length / 2)]);
+
+        void Expect(string name, string reason)
+        {
+            var e = Assert.Throws<ImageReadException>(() => RadiographReader.Read(dir.File(name)));
+            Assert.Equal(dir.File(name), e.Path);
+            Assert.Contains(reason, e.Reason);
+            Assert.Contains(dir.File(name), e.Message);
+        }
+        Expect("missing.png", "not found");
+        Expect("empty.png", "empty");
+        Expect("notes.png", "not a recognised image");
+        Expect("truncated.png", "corrupt or truncated");
+        Assert.Throws<ImageReadException>(() => RadiographReader.ReadResized(dir.File("truncated.png"), 64, 64));
+    }
+
+    [Fact]
+    public void BatchCarriesOnOrStopsAsAsked()
+    {
+        using var dir = new TempFolder();
+        PngWriter.Write(Gradient(32, 32), dir.File("ok1.png"));
+        PngWriter.Write(Gradient(32, 32), dir.File("ok2.png"));
+        File.WriteAllText(dir.File("bad.png"), "not an image");
+        var paths = new[] { dir.File("ok1.png"), dir.File("bad.png"), dir.File("ok2.png") };
+
+        var result = ImageBatch.Read(paths, RadiographReader.Read, ErrorPolicy.Continue, threads: 2);
+        Assert.NotNull(result.Images[0]);
+        Assert.Null(result.Images[1]);
+        Assert.NotNull(result.Images[2]);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(dir.File("bad.png"), failure.Path);
+
+        var e = Assert.Throws<ImageReadException>(() => ImageBatch.Read(paths, RadiographReader.Read, ErrorPolicy.Strict, threads: 1));
+        Assert.Equal(dir.File("bad.png"), e.Path);
+    }
+
+    [SkippableFact]
+    public void ReadsTheRealJsrtAndCohenImages()
+    {
+        var jsrt = SharedFolder.Require("data", "jsrt-scr", "fullres", "JPCLN001.png");
+        var image = RadiographReader.ReadResized(jsrt, 224, 224);
+        Assert.Equal((224, 224), (image.Width, image.Height));
+        Assert.InRange(image.Mean(), 0.1, 0.9);
+        var cohen = Directory.EnumerateFiles(SharedFolder.Require("data", "cohen", "images"), "*.jpg").First();
+        Assert.True(RadiographReader.Read(cohen).Width > 0);
+    }
+}

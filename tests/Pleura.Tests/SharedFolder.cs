@@ -1,0 +1,43 @@
+namespace Pleura.Tests;
+
+/// <summary>
+/// Finds the project's shared data and fixtures (../shared beside the repository, or $PLEURA_SHARED). Tests that need
+/// them skip with a message when the folder is absent, as on a user's fresh clone.
+/// </summary>
+public static class SharedFolder
+{
+    public static string? Root { get; } = Find();
+
+    static string? Find()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("PLEURA_SHARED");
+        if (!string.IsNullOrEmpty(fromEnv) && Directory.Exists(fromEnv)) return fromEnv;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared");
+            if (Directory.Exists(Path.Combine(candidate, "fixtures"))) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Path under the shared folder; skips the calling test when it is missing.</summary>
+    public static string Require(params string[] parts)
+    {
+        Skip.If(Root is null, "../shared (data and reference fixtures) is not present; set PLEURA_SHARED to run this test");
+        var path = Path.Combine(new[] { Root! }.Concat(parts).ToArray());
+        Skip.IfNot(File.Exists(path) || Directory.Exists(path), $"{path} is not present");
+        return path;
+    }
+}
+
+/// <summary>A temporary folder deleted when the test ends.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder() => Directory.CreateDirectory(Path);
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pleura-test-" + Guid.NewGuid().ToString("N")[..12]);
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, true); } catch (IOException) { }
+    }
+}
