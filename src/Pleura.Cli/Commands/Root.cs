@@ -1,0 +1,18 @@
+using System.CommandLine;
+
+namespace Pleura.Cli.Commands;
+
+internal static class Commands
+{
+    /// <summary>The whole command tree; tests invoke it in-process.</summary>
+    public static RootCommand Root() => new("Pleura: deep transfer learning on chest radiographs — curate, split, train, explain, evaluate.")
+    {
+        DemoCommand.Create(),
+        PhantomsCommand.Create(),
+        ManifestCommand.Create(),
+        SplitCommand.Create(),
+        MetricsCommand.Create(),
+        BenchCommand.Create(),
+        InfoCommand.Create(),
+    };
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Pleura.Cli;
+using Pleura.Data;
+
+namespace Pleura.Tests.Cli;
+
+/// <summary>The command line end to end, in-process: exit codes and the files each command writes.</summary>
+[Collection("console")]
+public class CliTests
+{
+    static int Run(params string[] args) => Pleura.Cli.Cli.Invoke(Pleura.Cli.Commands.Commands.Root(), args);
+
+    [Fact]
+    public void HelpWorksForEveryCommand()
+    {
+        Assert.Equal(0, Run("--help"));
+        foreach (var command in new[] { "phantoms", "manifest", "manifest import", "manifest validate", "split", "metrics", "bench", "bench io", "info" })
+            Assert.Equal(0, Run(command.Split(' ').Append("--help").ToArray()));
+    }
+
+    [Fact]
+    public void PhantomsThenValidateThenSplit()
+    {
+        using var dir = new TempFolder();
+        Assert.Equal(0, Run("phantoms", "--count", "30", "--size", "48", "--seed", "2", "--out", dir.File("ph")));
+        var manifestPath = dir.File("ph/manifest.csv");
+        Assert.Equal(0, Run("manifest", "validate", manifestPath));
+        Assert.Equal(0, Run("split", manifestPath, "--out", dir.File("split.json"), "--seed", "3"));
+        var plan = SplitPlan.Load(dir.File("split.json"));
+        Assert.Equal(30, plan.Patients.Sum(p => p.Images.Count));
+
+        File.Delete(dir.File("ph/images/ph00003.png"));
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("manifest", "validate", manifestPath));
+    }
+
+    [Fact]
+    public void ImportWritesAManifestAndAReportAndStrictModeWritesNothing()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("a.png"), new byte[] { 1 });
+        File.WriteAllText(dir.File("t.csv"), "File,Pid,L\na.png,P1,2\nb.png,P2,7\n");
+        int code = Run("manifest", "import", dir.File("t.csv"), "--map", "path=File", "--map", "patient_id=Pid", "--map", "left_grade=L", "--out", dir.File("m.csv"));
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, code);
+        Assert.True(File.Exists(dir.File("m.csv")));
+        var report = File.ReadAllText(dir.File("m.validation.csv"));
+        Assert.Contains("MissingFile", report);
+        Assert.Contains("GradeOutOfRange", report);
+
+        Run("manifest", "import", dir.File("t.csv"), "--map", "path=File", "--map", "patient_id=Pid", "--out", dir.File("strict.csv"), "--strict");
+        Assert.False(File.Exists(dir.File("strict.csv")));
+    }
+
+    [Fact]
+    public void MetricsScoresATableOverallAndPerGroup()
+    {
+        using var dir = new TempFolder();
+        var lines = new List<string> { "truth,pred,sex,p0,p1,p2,p3" };
+        var random = new Random(1);
+        for (int i = 0; i < 60; i++)
+        {
+            int t = i % 4, p = Math.Clamp(t + random.Next(-1, 2), 0, 3);
+            var probs = Enumerable.Range(0, 4).Select(c => c == p ? 0.7 : 0.1).ToArray();
+            lines.Add($"{t},{p},{(i % 2 == 0 ? "F" : "M")},{string.Join(",", probs)}");
+        }
+        lines.Add("x,1,F,0.25,0.25,0.25,0.25"); // not a grade: reported and skipped
+        File.WriteAllLines(dir.File("scores.csv"), lines);
+        Assert.Equal(0, Run("metrics", dir.File("scores.csv"), "--truth", "truth", "--pred", "pred", "--by", "sex",
+            "--proba", "p0", "p1", "p2", "p3", "--bootstrap", "100", "--out", dir.File("out")));
+        var json = JsonDocument.Parse(File.ReadAllText(dir.File("out/metrics.json"))).RootElement;
+        Assert.Equal(new[] { "all", "sex=F", "sex=M" }, json.EnumerateArray().Select(g => g.GetProperty("group").GetString()));
+        Assert.Equal(60, json[0].GetProperty("n").GetInt32());
+        Assert.True(json[0].GetProperty("metrics").GetProperty("roc_auc_ovr_macro").GetProperty("value").GetDouble() > 0.5);
+        Assert.Contains("macro_mae", File.ReadAllText(dir.File("out/metrics.csv")));
+
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("metrics", dir.File("scores.csv"), "--truth", "nope", "--pred", "pred"));
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("metrics", dir.File("missing.csv"), "--truth", "t", "--pred", "p"));
+    }
+}
