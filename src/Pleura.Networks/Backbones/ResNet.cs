@@ -1,0 +1,158 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Pleura.Networks.Backbones;
+
+/// <summary>
+/// ResNet-18/34/50 (He et al. 2016; torchvision's v1.5 with the stride on the 3x3 convolution of bottlenecks).
+/// Module and parameter names equal torchvision's, so torchvision and timm state dicts load unchanged.
+/// </summary>
+public sealed class ResNet : Module<Tensor, Tensor>
+{
+    // Field names are the state-dict names, declared in torchvision's order: RegisterComponents uses both.
+    readonly Conv2d conv1;
+    readonly BatchNorm2d bn1;
+    readonly ReLU relu;
+    readonly MaxPool2d maxpool;
+    readonly Sequential layer1;
+    readonly Sequential layer2;
+    readonly Sequential layer3;
+    readonly Sequential layer4;
+    readonly AdaptiveAvgPool2d avgpool;
+    readonly Linear fc;
+
+    public int FeatureCount { get; }
+
+    ResNet(string name, bool bottleneck, int[] blocks, int numClasses) : base(name)
+    {
+        int expansion = bottleneck ? 4 : 1;
+        conv1 = Conv2d(3, 64, kernel_size: 7, stride: 2, padding: 3, bias: false);
+        bn1 = BatchNorm2d(64);
+        relu = ReLU(inplace: true);
+        maxpool = MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
+        long inplanes = 64;
+        Sequential Layer(long planes, int count, long stride)
+        {
+            var list = new List<(string, Module<Tensor, Tensor>)>();
+            for (int i = 0; i < count; i++)
+            {
+                long s = i == 0 ? stride : 1;
+                Module<Tensor, Tensor> block = bottleneck
+                    ? new Bottleneck(inplanes, planes, s)
+                    : new BasicBlock(inplanes, planes, s);
+                list.Add((i.ToString(), block));
+                inplanes = planes * expansion;
+            }
+            return Sequential(list);
+        }
+        layer1 = Layer(64, blocks[0], 1);
+        layer2 = Layer(128, blocks[1], 2);
+        layer3 = Layer(256, blocks[2], 2);
+        layer4 = Layer(512, blocks[3], 2);
+        avgpool = AdaptiveAvgPool2d(new long[] { 1, 1 });
+        FeatureCount = 512 * expansion;
+        fc = Linear(FeatureCount, numClasses);
+        RegisterComponents();
+    }
+
+    public static ResNet ResNet18(int numClasses) => new("resnet18", false, new[] { 2, 2, 2, 2 }, numClasses);
+    public static ResNet ResNet34(int numClasses) => new("resnet34", false, new[] { 3, 4, 6, 3 }, numClasses);
+    public static ResNet ResNet50(int numClasses) => new("resnet50", true, new[] { 3, 4, 6, 3 }, numClasses);
+
+    /// <summary>Everything before the classifier: the pooled feature vector (N x FeatureCount).</summary>
+    public Tensor Features(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = maxpool.call(relu.call(bn1.call(conv1.call(x))));
+        y = layer4.call(layer3.call(layer2.call(layer1.call(y))));
+        return avgpool.call(y).flatten(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The last convolutional block's output (N x C x h x w), the usual Grad-CAM target.</summary>
+    public Tensor FeatureMaps(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = maxpool.call(relu.call(bn1.call(conv1.call(x))));
+        return layer4.call(layer3.call(layer2.call(layer1.call(y)))).MoveToOuterDisposeScope();
+    }
+
+    public Linear Head => fc;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return fc.call(Features(x)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Two 3x3 convolutions with an identity (or 1x1 projection) shortcut.</summary>
+internal sealed class BasicBlock : Module<Tensor, Tensor>
+{
+    // Declared in torchvision's order: RegisterComponents registers fields in declaration order.
+    readonly Conv2d conv1;
+    readonly BatchNorm2d bn1;
+    readonly Conv2d conv2;
+    readonly BatchNorm2d bn2;
+    readonly ReLU relu;
+    readonly Sequential? downsample;
+
+    public BasicBlock(long inplanes, long planes, long stride) : base("BasicBlock")
+    {
+        conv1 = Conv2d(inplanes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        bn1 = BatchNorm2d(planes);
+        relu = ReLU(inplace: true);
+        conv2 = Conv2d(planes, planes, kernel_size: 3, stride: 1, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes);
+        if (stride != 1 || inplanes != planes)
+            downsample = Sequential(("0", Conv2d(inplanes, planes, kernel_size: 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes)));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var identity = downsample is null ? x : downsample.call(x);
+        var y = relu.call(bn1.call(conv1.call(x)));
+        y = bn2.call(conv2.call(y));
+        return relu.call(y.add_(identity)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>1x1 reduce, 3x3 (strided), 1x1 expand by 4, with a shortcut.</summary>
+internal sealed class Bottleneck : Module<Tensor, Tensor>
+{
+    readonly Conv2d conv1;
+    readonly BatchNorm2d bn1;
+    readonly Conv2d conv2;
+    readonly BatchNorm2d bn2;
+    readonly Conv2d conv3;
+    readonly BatchNorm2d bn3;
+    readonly ReLU relu;
+    readonly Sequential? downsample;
+
+    public Bottleneck(long inplanes, long planes, long stride) : base("Bottleneck")
+    {
+        conv1 = Conv2d(inplanes, planes, kernel_size: 1, bias: false);
+        bn1 = BatchNorm2d(planes);
+        conv2 = Conv2d(planes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes);
+        conv3 = Conv2d(planes, planes * 4, kernel_size: 1, bias: false);
+        bn3 = BatchNorm2d(planes * 4);
+        relu = ReLU(inplace: true);
+        if (stride != 1 || inplanes != planes * 4)
+            downsample = Sequential(("0", Conv2d(inplanes, planes * 4, kernel_size: 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes * 4)));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var identity = downsample is null ? x : downsample.call(x);
+        var y = relu.call(bn1.call(conv1.call(x)));
+        y = relu.call(bn2.call(conv2.call(y)));
+        y = bn3.call(conv3.call(y));
+        return relu.call(y.add_(identity)).MoveToOuterDisposeScope();
+    }
+}
