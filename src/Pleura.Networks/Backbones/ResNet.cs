@@ -25,14 +25,18 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
     public int FeatureCount { get; }
 
-    ResNet(string name, bool bottleneck, int[] blocks, int numClasses) : base(name)
+    /// <param name="width">Channels of the first stage (torchvision: 64); smaller widths make fast small models.</param>
+    /// <param name="inChannels">3 for RGB-shaped input (grey replicated), 1 for grey input with summed conv1 kernels.</param>
+    public ResNet(string name, bool bottleneck, int[] blocks, int numClasses, int width = 64, int inChannels = 3) : base(name)
     {
+        if (blocks.Length != 4 || blocks.Any(b => b < 1)) throw new ArgumentException("a ResNet has four stages of at least one block", nameof(blocks));
         int expansion = bottleneck ? 4 : 1;
-        conv1 = Conv2d(3, 64, kernel_size: 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(64);
+        Bottlenecked = bottleneck;
+        conv1 = Conv2d(inChannels, width, kernel_size: 7, stride: 2, padding: 3, bias: false);
+        bn1 = BatchNorm2d(width);
         relu = ReLU(inplace: true);
         maxpool = MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
-        long inplanes = 64;
+        long inplanes = width;
         Sequential Layer(long planes, int count, long stride)
         {
             var list = new List<(string, Module<Tensor, Tensor>)>();
@@ -47,19 +51,21 @@ public sealed class ResNet : Module<Tensor, Tensor>
             }
             return Sequential(list);
         }
-        layer1 = Layer(64, blocks[0], 1);
-        layer2 = Layer(128, blocks[1], 2);
-        layer3 = Layer(256, blocks[2], 2);
-        layer4 = Layer(512, blocks[3], 2);
+        layer1 = Layer(width, blocks[0], 1);
+        layer2 = Layer(width * 2, blocks[1], 2);
+        layer3 = Layer(width * 4, blocks[2], 2);
+        layer4 = Layer(width * 8, blocks[3], 2);
         avgpool = AdaptiveAvgPool2d(new long[] { 1, 1 });
-        FeatureCount = 512 * expansion;
+        FeatureCount = width * 8 * expansion;
         fc = Linear(FeatureCount, numClasses);
         RegisterComponents();
     }
 
-    public static ResNet ResNet18(int numClasses) => new("resnet18", false, new[] { 2, 2, 2, 2 }, numClasses);
-    public static ResNet ResNet34(int numClasses) => new("resnet34", false, new[] { 3, 4, 6, 3 }, numClasses);
-    public static ResNet ResNet50(int numClasses) => new("resnet50", true, new[] { 3, 4, 6, 3 }, numClasses);
+    public bool Bottlenecked { get; }
+
+    public static ResNet ResNet18(int numClasses, int inChannels = 3) => new("resnet18", false, new[] { 2, 2, 2, 2 }, numClasses, 64, inChannels);
+    public static ResNet ResNet34(int numClasses, int inChannels = 3) => new("resnet34", false, new[] { 3, 4, 6, 3 }, numClasses, 64, inChannels);
+    public static ResNet ResNet50(int numClasses, int inChannels = 3) => new("resnet50", true, new[] { 3, 4, 6, 3 }, numClasses, 64, inChannels);
 
     /// <summary>Everything before the classifier: the pooled feature vector (N x FeatureCount).</summary>
     public Tensor Features(Tensor x)

@@ -1,0 +1,29 @@
+using Pleura.Networks.Backbones;
+using static TorchSharp.torch;
+
+namespace Pleura.Networks;
+
+/// <summary>A network architecture Pleura can build, by name.</summary>
+public sealed record ArchitectureInfo(string Name, string Description, string HeadPrefix, int DefaultUnfreeze, Func<int, int, nn.Module<Tensor, Tensor>> Create);
+
+/// <summary>The architectures Pleura builds, with torchvision's parameter names.</summary>
+public static class Architectures
+{
+    static readonly ArchitectureInfo[] All =
+    {
+        new("resnet18", "ResNet-18 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet18(k, c)),
+        new("resnet34", "ResNet-34 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet34(k, c)),
+        new("resnet50", "ResNet-50 (torchvision), the paper's chosen backbone", "fc.", 5, (k, c) => ResNet.ResNet50(k, c)),
+        // Small ResNets for CPU demos and tests: torchvision's layout with one block per stage and narrow stages.
+        new("resnet10-w32", "ResNet-10, 32 channels in the first stage (small, for CPU runs)", "fc.", 5,
+            (k, c) => new ResNet("resnet10-w32", false, new[] { 1, 1, 1, 1 }, k, 32, c)),
+        new("resnet10-w16", "ResNet-10, 16 channels in the first stage (tiny, for tests)", "fc.", 5,
+            (k, c) => new ResNet("resnet10-w16", false, new[] { 1, 1, 1, 1 }, k, 16, c)),
+    };
+
+    public static IReadOnlyList<string> Names => All.Select(a => a.Name).ToList();
+
+    public static ArchitectureInfo Get(string name) =>
+        All.FirstOrDefault(a => string.Equals(a.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown architecture '{name}'; choose one of {string.Join(", ", Names)}");
+}

@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using Pleura.Evaluation;
+using Pleura.Networks;
+using Pleura.Networks.Weights;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Pleura.Training;
+
+/// <summary>How a run ended.</summary>
+public sealed record TrainingResult(IReadOnlyList<EpochRecord> History, double BestValidationLoss, string? StopReason, bool Diverged);
+
+/// <summary>
+/// Two-stage transfer learning (METHOD section 6). Stage 1 trains the classifier head with the backbone frozen and its
+/// batch-norm layers in eval mode; stage 2 also trains the last N convolutions (and the batch-norm after each).
+/// Each stage: Adam, reduce-LR-on-plateau, early stopping that restores the best validation-loss weights.
+/// After every epoch the folder holds weights, optimizer moments and counters, so a stopped run continues from its
+/// last completed epoch and ends exactly as an uninterrupted one would.
+/// </summary>
+public sealed class Trainer
+{
+    const string LastWeights = "last.safetensors", BestWeights = "best.safetensors", OptimizerState = "optimizer.bin";
+
+    readonly nn.Module<Tensor, Tensor> _model;
+    readonly string _headPrefix;
+    readonly TrainingConfig _config;
+    readonly string _folder;
+    readonly int _classes;
+
+    public Trainer(nn.Module<Tensor, Tensor> model, string headPrefix, TrainingConfig config, string folder, int classes = 4)
+    {
+        config.Check();
+        _model = model;
+        _headPrefix = headPrefix;
+        _config = config;
+        _folder = folder;
+        _classes = classes;
+        Directory.CreateDirectory(folder);
+    }
+
+    public TrainingResult Train(LabelledImages train, LabelledImages validation, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if (train.Count == 0 || validation.Count == 0) throw new ArgumentException($"need training and validation images (got {train.Count} and {validation.Count})");
+        var state = ResumeState.Load(_folder) ?? new ResumeState { ConfigHash = _config.Hash() };
+        if (state.ConfigHash != _config.Hash())
+            throw new InvalidDataException($"{_folder} holds a training run with other settings; choose another folder or delete it to start afresh");
+
+        if (state.Completed)
+        {
+            LoadWeights(BestWeights);
+            return Result(state);
+        }
+        for (int stage = state.Stage; stage <= 2; stage++)
+        {
+            int epochs = stage == 1 ? _config.Stage1Epochs : _config.Stage2Epochs;
+            if (epochs > 0)
+            {
+                bool diverged = RunStage(stage, epochs, state, train, validation, progress, cancel);
+                if (diverged)
+                {
+                    state.Completed = true;
+                    state.Save(_folder);
+                    return Result(state);
+                }
+            }
+            state.Stage = stage + 1;
+            state.EpochsDone = 0;
+            state.LearningRate = double.NaN;
+            state.BestValidationLoss = double.PositiveInfinity;
+            state.EpochsSinceBest = 0;
+            state.PlateauBest = double.PositiveInfinity;
+            state.PlateauBadEpochs = 0;
+            state.Save(_folder);
+        }
+        state.Completed = true;
+        state.StopReason ??= "all epochs done";
+        state.Save(_folder);
+        return Result(state);
+    }
+
+    static TrainingResult Result(ResumeState state) =>
+        new(state.History, state.History.Count == 0 ? double.NaN : state.History.Min(h => h.ValidationLoss), state.StopReason,
+            state.StopReason?.StartsWith("diverged", StringComparison.Ordinal) == true);
+
+    bool RunStage(int stage, int epochs, ResumeState state, LabelledImages train, LabelledImages validation,
+        Action<TrainingProgress>? progress, CancellationToken cancel)
+    {
+        var trainable = stage == 1
+            ? _model.named_parameters().Where(p => p.name.StartsWith(_headPrefix, StringComparison.Ordinal)).Select(p => p.name).ToHashSet()
+            : ModuleTree.LastConvolutions(_model, _config.UnfreezeConvLayers, _headPrefix);
+        var parameters = new List<Parameter>();
+        foreach (var (name, p) in _model.named_parameters())
+        {
+            p.requires_grad = trainable.Contains(name);
+            if (p.requires_grad) parameters.Add(p);
+        }
+        if (parameters.Count == 0) throw new InvalidOperationException($"stage {stage} has nothing to train (head prefix '{_headPrefix}')");
+        int trainableCount = (int)parameters.Sum(p => p.numel());
+
+        double lr = double.IsNaN(state.LearningRate) ? (stage == 1 ? _config.Stage1LearningRate : _config.Stage2LearningRate) : state.LearningRate;
+        using var optimizer = optim.Adam(parameters, lr);
+        if (state.EpochsDone > 0)
+        {
+            LoadWeights(LastWeights);
+            optimizer.load_state_dict(Path.Combine(_folder, OptimizerState));
+        }
+        else if (File.Exists(Path.Combine(_folder, BestWeights)))
+        {
+            LoadWeights(BestWeights); // a resumed run entering stage 2 starts from stage 1's best, as an uninterrupted one does
+        }
+
+        var examples = Balancer.Examples(train.Labels, _config.Balancing, stage, _config.Seed * 31 + stage);
+        using var stageImages = Materialise(train, examples);
+        var stageLabels = examples.Select(e => train.Labels[e.Source]).ToArray();
+        using var labelTensor = tensor(stageLabels.Select(l => (long)l).ToArray());
+        int batches = (stageLabels.Length + _config.BatchSize - 1) / _config.BatchSize;
+
+        for (int epoch = state.EpochsDone + 1; epoch <= epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            SetModes(trainable);
+            var order = Balancer.Shuffle(Enumerable.Range(0, stageLabels.Length).ToList(), new Random(_config.Seed * 7919 + stage * 1009 + epoch));
+            double lossSum = 0;
+            for (int b = 0; b < batches; b++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var index = tensor(order.Skip(b * _config.BatchSize).Take(_config.BatchSize).Select(i => (long)i).ToArray());
+                var logits = _model.call(Input(stageImages.index_select(0, index)));
+                var loss = F.cross_entropy(logits, labelTensor.index_select(0, index));
+                double value = loss.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    state.StopReason = $"diverged: stage {stage}, epoch {epoch}, batch {b + 1} gave a loss of {value}; kept the last good weights (lower the learning rate?)";
+                    if (File.Exists(Path.Combine(_folder, BestWeights))) LoadWeights(BestWeights);
+                    return true;
+                }
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum += value * index.shape[0];
+                progress?.Invoke(new TrainingProgress(stage, epoch, epochs, b + 1, batches, lossSum / Math.Min(stageLabels.Length, (b + 1) * _config.BatchSize)));
+            }
+
+            var (valLoss, valPredictions) = Evaluate(validation);
+            var valMetrics = GradeMetrics.Compute(validation.Labels, valPredictions, _classes);
+            state.History.Add(new EpochRecord(stage, epoch, lr, lossSum / stageLabels.Length, valLoss, valMetrics.MacroMae, valMetrics.Accuracy,
+                stageLabels.Length, trainableCount, clock.Elapsed.TotalSeconds));
+
+            // Reduce-LR-on-plateau (PyTorch's rule: relative threshold 1e-4, reduce after more than `patience` bad epochs).
+            if (valLoss < state.PlateauBest * (1 - 1e-4)) { state.PlateauBest = valLoss; state.PlateauBadEpochs = 0; }
+            else if (++state.PlateauBadEpochs > _config.PlateauPatience)
+            {
+                lr *= _config.PlateauFactor;
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                state.PlateauBadEpochs = 0;
+            }
+            state.LearningRate = lr;
+
+            bool stop = false;
+            if (valLoss < state.BestValidationLoss)
+            {
+                state.BestValidationLoss = valLoss;
+                state.EpochsSinceBest = 0;
+                SaveWeights(BestWeights);
+            }
+            else if (++state.EpochsSinceBest >= _config.EarlyStoppingPatience)
+            {
+                state.StopReason = $"stage {stage}: early stop after epoch {epoch} ({_config.EarlyStoppingPatience} epochs without a better validation loss)";
+                stop = true;
+            }
+
+            state.EpochsDone = stop ? epochs : epoch; // an early-stopped stage is finished, also for a resumed run
+            SaveWeights(LastWeights);
+            optimizer.save_state_dict(Path.Combine(_folder, OptimizerState) + ".tmp");
+            File.Move(Path.Combine(_folder, OptimizerState) + ".tmp", Path.Combine(_folder, OptimizerState), overwrite: true);
+            state.Save(_folder);
+            if (stop) break;
+        }
+        LoadWeights(BestWeights);
+        return false;
+    }
+
+    /// <summary>Training mode, except batch-norm layers whose parameters are frozen: their statistics stay fixed.</summary>
+    void SetModes(HashSet<string> trainable)
+    {
+        _model.train();
+        foreach (var (name, module) in ModuleTree.DepthFirst(_model))
+            if (module is BatchNorm2d && !trainable.Contains(name + ".weight")) module.eval();
+    }
+
+    /// <summary>The stage's examples as one tensor; augmented copies are made here, once.</summary>
+    static Tensor Materialise(LabelledImages train, IReadOnlyList<Example> examples)
+    {
+        using var scope = NewDisposeScope();
+        var index = tensor(examples.Select(e => (long)e.Source).ToArray());
+        var images = train.Images.index_select(0, index);
+        var augmented = examples.Select((e, i) => (e, i)).Where(x => x.e.AugmentSeed.HasValue).ToList();
+        if (augmented.Count > 0)
+        {
+            var rows = tensor(augmented.Select(x => (long)x.i).ToArray());
+            var transformed = new Augmenter().Apply(images.index_select(0, rows), augmented.Select(x => x.e.AugmentSeed!.Value).ToList());
+            images.index_copy_(0, rows, transformed);
+        }
+        return images.MoveToOuterDisposeScope();
+    }
+
+    Tensor Input(Tensor grey) => _config.InputChannels == 3 ? grey.expand(-1, 3, -1, -1) : grey;
+
+    /// <summary>Mean cross-entropy and arg-max predictions on a set, in eval mode.</summary>
+    public (double Loss, int[] Predictions) Evaluate(LabelledImages set)
+    {
+        _model.eval();
+        using var _ = no_grad();
+        double lossSum = 0;
+        var predictions = new int[set.Count];
+        for (int start = 0; start < set.Count; start += _config.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(_config.BatchSize, set.Count - start);
+            var logits = _model.call(Input(set.Images.narrow(0, start, count)));
+            var labels = tensor(set.Labels.Skip(start).Take(count).Select(l => (long)l).ToArray());
+            lossSum += F.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+            var argmax = logits.argmax(1).data<long>().ToArray();
+            for (int i = 0; i < count; i++) predictions[start + i] = (int)argmax[i];
+        }
+        return (lossSum / set.Count, predictions);
+    }
+
+    void SaveWeights(string name) => Safetensors.Write(Path.Combine(_folder, name), StateDicts.Ordered(_model));
+
+    void LoadWeights(string name)
+    {
+        var path = Path.Combine(_folder, name);
+        var contents = Safetensors.Read(path);
+        try { WeightLoader.Load(_model, contents.Tensors, origin: path); }
+        finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
+    }
+}

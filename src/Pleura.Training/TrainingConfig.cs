@@ -1,0 +1,42 @@
+namespace Pleura.Training;
+
+/// <summary>
+/// Everything that defines a training run (METHOD section 6 defaults): recorded in checkpoints and hashed so a resumed
+/// run is only ever continued with the same settings.
+/// </summary>
+public sealed record TrainingConfig
+{
+    public string Architecture { get; init; } = "resnet50";
+    public int ImageSize { get; init; } = 224;
+    /// <summary>1: grey input through summed conv1 kernels; 3: grey replicated to three channels.</summary>
+    public int InputChannels { get; init; } = 3;
+    public int BatchSize { get; init; } = 32;
+    public int Stage1Epochs { get; init; } = 20;
+    public int Stage2Epochs { get; init; } = 20;
+    public double Stage1LearningRate { get; init; } = 1e-3;
+    public double Stage2LearningRate { get; init; } = 1e-4;
+    /// <summary>Convolutions (counted from the last) that stage 2 unfreezes; -1 = all layers.</summary>
+    public int UnfreezeConvLayers { get; init; } = 5;
+    public int PlateauPatience { get; init; } = 7;
+    public double PlateauFactor { get; init; } = 0.1;
+    public int EarlyStoppingPatience { get; init; } = 10;
+    public Balancing Balancing { get; init; } = Balancing.None;
+    public int Seed { get; init; } = 1;
+
+    public void Check()
+    {
+        if (ImageSize < 32) throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "input size must be at least 32");
+        if (InputChannels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(InputChannels), InputChannels, "1 (summed conv1) or 3 (replicated grey)");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "at least 1");
+        if (Stage1Epochs < 0 || Stage2Epochs < 0 || Stage1Epochs + Stage2Epochs == 0)
+            throw new ArgumentOutOfRangeException(nameof(Stage1Epochs), "at least one epoch in some stage");
+        if (Stage1LearningRate <= 0 || Stage2LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage1LearningRate), "learning rates must be positive");
+    }
+
+    /// <summary>A short stable hash of the settings, for resume checks.</summary>
+    public string Hash()
+    {
+        var text = System.Text.Json.JsonSerializer.Serialize(this);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
+    }
+}
