@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Pleura.Networks;
 using Pleura.Pipeline;
+using Pleura.Training;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;
@@ -8,31 +10,50 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var output = Cli.Option("--out", "Run folder to write.", new DirectoryInfo(Path.Combine("runs", "demo")), "-o");
-        var images = Cli.Option("--images", "Phantoms to generate.", 400);
-        var size = Cli.Option("--size", "Phantom size in pixels.", 128);
-        var seed = Cli.Option("--seed", "Seed for data, split and bootstrap.", 1);
+        var output = Cli.Option("--out", "Run folder to write (run the same command again to resume).", new DirectoryInfo(Path.Combine("runs", "demo")), "-o");
+        var images = Cli.Option("--images", "Phantoms to generate.", 800);
+        var size = Cli.Option("--size", "Phantom and model input size in pixels.", 128);
+        var seed = Cli.Option("--seed", "Seed for data, split, training and bootstrap.", 1);
+        var epochs = Cli.Option("--epochs", "Maximum stage-2 epochs (stage 1 runs 2).", 25);
         var command = new Command("demo",
-            "The main job on the embedded default data (no download): phantoms -> validated manifest -> patient-level split -> per-lung " +
-            "global-intensity baseline -> METHOD metrics on the test part and the OOB set, beside reader-vs-reader agreement.")
+            "The main job on the embedded default data (no download): phantoms -> validated manifest -> patient-level split -> one model per lung " +
+            "(two-stage training) -> METHOD metrics on the test part and the OOB set against both readers, beside reader-vs-reader agreement and a global-intensity baseline.")
         {
-            output, images, size, seed,
+            output, images, size, seed, epochs,
         };
-        command.SetAction(parse => Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
+            TorchRuntime.UseThreads(Environment.ProcessorCount);
             var folder = parse.GetValue(output)!.FullName;
-            var options = new BaselineRunOptions { Images = parse.GetValue(images), Size = parse.GetValue(size), Seed = parse.GetValue(seed) };
-            var metrics = Cli.WithProgress("phantoms", options.Images, progress =>
-                BaselineRun.Run(options, folder, message => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]"), progress));
-            var table = new Table().Title("macro MAE, mean of left and right (lower is better)").AddColumns("set", "baseline vs reader 1", "reader 2 vs reader 1");
+            var defaults = new DemoOptions();
+            var options = defaults with
+            {
+                Images = parse.GetValue(images),
+                Size = parse.GetValue(size),
+                Seed = parse.GetValue(seed),
+                Training = defaults.Training with { ImageSize = parse.GetValue(size), Stage2Epochs = parse.GetValue(epochs) },
+            };
+            void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
+            int lastEpoch = -1;
+            var result = DemoRun.Run(options, folder, Log, training: (side, p) =>
+            {
+                if (p.Batch != p.Batches || p.Epoch == lastEpoch) return;
+                lastEpoch = p.Epoch;
+                AnsiConsole.MarkupLineInterpolated($"[grey]{side.Name}: stage {p.Stage} epoch {p.Epoch}/{p.Epochs}, training loss {p.RunningLoss:0.000}[/]");
+            }, cancel: cancel);
+
+            var table = new Table().Title("mean of left and right lungs").AddColumns("set", "comparison", "macro MAE", "weighted F1", "quadratic kappa");
             foreach (var set in new[] { "test", "oob" })
-                table.AddRow(set,
-                    BaselineRun.SideAverage(metrics, set, "baseline_vs_reader1", "macro_mae").ToString("0.000"),
-                    BaselineRun.SideAverage(metrics, set, "reader2_vs_reader1", "macro_mae").ToString("0.000"));
+                foreach (var comparison in new[] { DemoRun.ModelVsReader1, DemoRun.ModelVsReader2, DemoRun.Reader2VsReader1, DemoRun.BaselineVsReader1 })
+                    table.AddRow(set, comparison,
+                        DemoRun.SideAverage(result.Metrics, set, comparison, "macro_mae").ToString("0.000"),
+                        DemoRun.SideAverage(result.Metrics, set, comparison, "f1_weighted").ToString("0.000"),
+                        DemoRun.SideAverage(result.Metrics, set, comparison, "quadratic_weighted_kappa").ToString("0.000"));
             AnsiConsole.Write(table);
-            Cli.Done($"run folder: {folder} (report.md, metrics.csv, predictions.csv, split.json, data/)");
+            AnsiConsole.MarkupLineInterpolated($"bfloat16 vs float32 on the OOB set: same grade for {result.Bf16.SameGrade:P1} of {result.Bf16.Lungs} lungs, max probability difference {result.Bf16.MaxProbabilityDifference:0.0000}");
+            Cli.Done($"run folder: {folder} (report.md, metrics.csv, predictions.csv, split.json, left/ and right/ checkpoints, data/)");
             return Cli.ExitOk;
-        }));
+        })));
         return command;
     }
 }

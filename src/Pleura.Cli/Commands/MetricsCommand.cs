@@ -100,7 +100,7 @@ internal static class MetricsCommand
 
     static void Show(GroupResult result)
     {
-        var table = new Table().Title($"{result.Group} (n = {result.Count})").AddColumns("metric", "value", "95% CI");
+        var table = new Table().Title(Markup.Escape($"{result.Group} (n = {result.Count})")).AddColumns("metric", "value", "95% CI");
         foreach (var v in result.Values)
             table.AddRow(v.Name, Format(v.Value), double.IsNaN(v.Low) ? "" : $"{Format(v.Low)} – {Format(v.High)}");
         AnsiConsole.Write(table);

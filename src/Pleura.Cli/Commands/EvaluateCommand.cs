@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Pleura.Data;
+using Pleura.Pipeline;
+using Spectre.Console;
+
+namespace Pleura.Cli.Commands;
+
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var run = new Argument<DirectoryInfo>("run") { Description = "Run folder from `pleura train` (with left/ and right/ checkpoints)." };
+        var manifest = Cli.RequiredOption<FileInfo>("--manifest", "Pleura manifest CSV.", "-m");
+        var split = Cli.RequiredOption<FileInfo>("--split", "Split file.", "-s");
+        var part = Cli.Option("--part", "Which images: test, validation, train, or oob (the out-of-box set).", "test");
+        var fold = Cli.Option("--fold", "Fold of the split.", 1);
+        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000);
+        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder (default: RUN/evaluation/PART-foldK)." };
+        var command = new Command("evaluate", "Score a run's checkpoints on a split part or the OOB set: every METHOD section 7 metric per side and averaged over sides.")
+        {
+            run, manifest, split, part, fold, precision, bootstrap, output,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var which = ParsePart(parse.GetValue(part)!);
+            bool bf16 = ParsePrecision(parse.GetValue(precision)!);
+            var runFolder = parse.GetValue(run)!.FullName;
+            var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, parse.GetValue(manifest)!.FullName, parse.GetValue(split)!.FullName,
+                which, parse.GetValue(fold), bf16, parse.GetValue(bootstrap), log: Cli.Warn);
+            foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
+            Show(results, $"{which} part, fold {parse.GetValue(fold)}{(bf16 ? ", bfloat16" : "")}");
+            var folder = parse.GetValue(output)?.FullName ?? Path.Combine(runFolder, "evaluation", $"{which.ToString().ToLowerInvariant()}-fold{parse.GetValue(fold)}");
+            CheckpointEvaluation.Write(folder, results, predictions);
+            Cli.Done($"metrics.json, metrics.csv and predictions.csv in {folder}");
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    internal static SplitPart ParsePart(string text) => text.ToLowerInvariant() switch
+    {
+        "test" => SplitPart.Test,
+        "validation" or "val" => SplitPart.Validation,
+        "train" => SplitPart.Train,
+        "oob" or "out-of-box" => SplitPart.OutOfBox,
+        _ => throw new ArgumentException($"--part must be test, validation, train or oob, not '{text}'"),
+    };
+
+    internal static bool ParsePrecision(string text) => text.ToLowerInvariant() switch
+    {
+        "fp32" or "float32" => false,
+        "bf16" or "bfloat16" => true,
+        _ => throw new ArgumentException($"--precision must be fp32 or bf16, not '{text}'"),
+    };
+
+    internal static void Show(IReadOnlyList<SideEvaluation> results, string title)
+    {
+        string[] headline = { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "r2", "clear_vs_any_f1_weighted", "roc_auc_ovr_macro" };
+        var table = new Table().Title(title).AddColumn("metric");
+        foreach (var r in results) table.AddColumn(Markup.Escape($"{r.Side} (n={r.Count})"));
+        foreach (var name in headline)
+            table.AddRow(new[] { name }.Concat(results.Select(r =>
+            {
+                var m = r.Metrics.FirstOrDefault(x => x.Name == name);
+                if (m is null || double.IsNaN(m.Value)) return "n/a";
+                return double.IsNaN(m.Low) ? m.Value.ToString("0.000") : Markup.Escape($"{m.Value:0.000} [{m.Low:0.000}, {m.High:0.000}]");
+            })).ToArray());
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Pleura.Imaging;
+using Pleura.Pipeline;
+using Spectre.Console;
+
+namespace Pleura.Cli.Commands;
+
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var run = new Argument<DirectoryInfo>("run") { Description = "Run folder with left/ and right/ checkpoints." };
+        var inputs = new Argument<string[]>("images") { Description = "Image files or folders.", Arity = ArgumentArity.OneOrMore };
+        var output = Cli.Option("--out", "CSV to write (a .json twin is written too).", new FileInfo("predictions.csv"), "-o");
+        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
+        var command = new Command("predict", "Grade images: per image and lung, the grade, the class probabilities and the expected grade.")
+        {
+            run, inputs, output, precision, strict,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
+            if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
+            var (predictions, failures) = ImagePrediction.Predict(parse.GetValue(run)!.FullName, files,
+                EvaluateCommand.ParsePrecision(parse.GetValue(precision)!), parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue);
+            foreach (var f in failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
+            var path = parse.GetValue(output)!.FullName;
+            CheckpointEvaluation.WritePredictions(path, predictions);
+            File.WriteAllText(Path.ChangeExtension(path, ".json"), System.Text.Json.JsonSerializer.Serialize(
+                new { predictions = predictions.Select(p => new { image = p.ImageId, side = p.Side, grade = p.Predicted, probabilities = p.Probabilities, expected_grade = p.ExpectedGrade }),
+                      unreadable = failures.Select(f => new { path = f.Path, reason = f.Reason }) },
+                new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            var table = new Table().AddColumns("image", "side", "grade", "expected");
+            foreach (var p in predictions.Take(20)) table.AddRow(Markup.Escape(Path.GetFileName(p.ImageId)), p.Side, p.Predicted.ToString(), p.ExpectedGrade.ToString("0.00"));
+            AnsiConsole.Write(table);
+            Cli.Done($"{predictions.Count / Math.Max(1, predictions.Select(p => p.Side).Distinct().Count())} images graded; {failures.Count} unreadable; written to {path}");
+            return failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,134 @@
+using System.CommandLine;
+using Pleura.Imaging;
+using Pleura.Networks;
+using Pleura.Pipeline;
+using Pleura.Training;
+using Spectre.Console;
+
+namespace Pleura.Cli.Commands;
+
+internal static class TrainCommand
+{
+    /// <summary>Training options shared by `train` and `demo`.</summary>
+    internal sealed class TrainingOptions
+    {
+        public readonly Option<string> Arch = Cli.Option("--arch", $"Backbone: {string.Join(", ", Architectures.Names)}.", "resnet50");
+        public readonly Option<int> Size = Cli.Option("--size", "Input size (square), pixels.", 224);
+        public readonly Option<int> Batch = Cli.Option("--batch", "Batch size.", 32);
+        public readonly Option<int> Epochs1 = Cli.Option("--epochs1", "Stage 1 (head only, frozen backbone) maximum epochs.", 20);
+        public readonly Option<int> Epochs2 = Cli.Option("--epochs2", "Stage 2 (last N convolutions too) maximum epochs.", 20);
+        public readonly Option<double> Lr1 = Cli.Option("--lr1", "Stage 1 learning rate (Adam).", 1e-3);
+        public readonly Option<double> Lr2 = Cli.Option("--lr2", "Stage 2 learning rate (Adam).", 1e-4);
+        public readonly Option<int> Unfreeze = Cli.Option("--unfreeze", "Convolutions (from the last) that stage 2 trains; -1 = all layers.", 5);
+        public readonly Option<Balancing> Balance = Cli.Option("--balance", "Class balancing of the training set: none, under, over, double.", Balancing.None);
+        public readonly Option<string> Grey = Cli.Option("--grey", "Grey input: 'replicate' to 3 channels, or 'sum' conv1's RGB kernels into one channel.", "replicate");
+        public readonly Option<int> Seed = Cli.Option("--seed", "Seed for initialisation, balancing, augmentation and shuffling.", 1);
+        public readonly Option<int> Threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount);
+
+        public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Seed, Threads };
+
+        public TrainingConfig Read(ParseResult parse)
+        {
+            TorchRuntime.UseThreads(parse.GetValue(Threads));
+            var grey = parse.GetValue(Grey)!.ToLowerInvariant();
+            if (grey is not ("replicate" or "sum")) throw new ArgumentException($"--grey must be replicate or sum, not '{grey}'");
+            Architectures.Get(parse.GetValue(Arch)!);
+            return new TrainingConfig
+            {
+                Architecture = parse.GetValue(Arch)!,
+                ImageSize = parse.GetValue(Size),
+                BatchSize = parse.GetValue(Batch),
+                Stage1Epochs = parse.GetValue(Epochs1),
+                Stage2Epochs = parse.GetValue(Epochs2),
+                Stage1LearningRate = parse.GetValue(Lr1),
+                Stage2LearningRate = parse.GetValue(Lr2),
+                UnfreezeConvLayers = parse.GetValue(Unfreeze),
+                Balancing = parse.GetValue(Balance),
+                InputChannels = grey == "sum" ? 1 : 3,
+                Seed = parse.GetValue(Seed),
+            };
+        }
+    }
+
+    public static Command Create()
+    {
+        var manifest = Cli.RequiredOption<FileInfo>("--manifest", "Pleura manifest CSV.", "-m");
+        var split = Cli.RequiredOption<FileInfo>("--split", "Split file from `pleura split`.", "-s");
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Run folder (re-run the same command to resume).", "-o");
+        var fold = Cli.Option("--fold", "Fold of the split to train on.", 1);
+        var sides = Cli.Option("--sides", "Which lungs: left, right or both (comma-separated).", "left,right");
+        var pretrained = new Option<FileInfo?>("--pretrained") { Description = "safetensors weights to start from (torchvision names; the head is replaced)." };
+        var strict = Cli.Option("--strict", "Stop at the first unreadable image instead of leaving it out.", false);
+        var training = new TrainingOptions();
+        var command = new Command("train", "Train one opacity-grade model per lung (two-stage transfer learning, METHOD section 6); resumable.")
+        {
+            manifest, split, output, fold, sides, pretrained, strict,
+        };
+        foreach (var o in training.All) command.Options.Add(o);
+        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        {
+            var job = new GradingJob
+            {
+                ManifestPath = parse.GetValue(manifest)!.FullName,
+                SplitPath = parse.GetValue(split)!.FullName,
+                RunFolder = parse.GetValue(output)!.FullName,
+                Fold = parse.GetValue(fold),
+                Training = training.Read(parse),
+                Sides = parse.GetValue(sides)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Side.Parse).ToList(),
+                Pretrained = parse.GetValue(pretrained)?.FullName,
+                OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
+            };
+            var outcomes = Run(job, cancel);
+            ShowOutcomes(outcomes);
+            Cli.Done($"checkpoints in {job.RunFolder}/left and /right (model.safetensors + model.json); per-epoch logs in */work/epochs.csv");
+            return Cli.ExitOk;
+        })));
+        return command;
+    }
+
+    internal static IReadOnlyList<SideOutcome> Run(GradingJob job, CancellationToken cancel)
+    {
+        void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
+        if (Console.IsOutputRedirected)
+        {
+            int lastEpoch = -1;
+            return GradingRun.Train(job, Log, (side, p) =>
+            {
+                if (p.Batch != p.Batches || p.Epoch == lastEpoch) return;
+                lastEpoch = p.Epoch;
+                Console.WriteLine($"{side.Name} stage {p.Stage} epoch {p.Epoch}/{p.Epochs} loss {p.RunningLoss:0.0000}");
+            }, cancel);
+        }
+        IReadOnlyList<SideOutcome> outcomes = Array.Empty<SideOutcome>();
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var loading = ctx.AddTask("reading images", maxValue: 1);
+                var tasks = job.Sides.ToDictionary(s => s.Name, s => ctx.AddTask($"{s.Name}: waiting", autoStart: false, maxValue: 1));
+                int totalEpochs = job.Training.Stage1Epochs + job.Training.Stage2Epochs;
+                outcomes = GradingRun.Train(job, message => ctx.Refresh(), (side, p) =>
+                {
+                    var task = tasks[side.Name];
+                    if (!task.IsStarted) task.StartTask();
+                    int before = p.Stage == 1 ? 0 : job.Training.Stage1Epochs;
+                    task.Value = (before + p.Epoch - 1 + (double)p.Batch / p.Batches) / totalEpochs;
+                    task.Description = $"{side.Name}: stage {p.Stage} epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.Batches} loss {p.RunningLoss:0.000}";
+                }, cancel, (done, total) => loading.Value = (double)done / total);
+                loading.Value = 1;
+                foreach (var t in tasks.Values) t.Value = 1;
+            });
+        return outcomes;
+    }
+
+    internal static void ShowOutcomes(IReadOnlyList<SideOutcome> outcomes)
+    {
+        var table = new Table().AddColumns("side", "train", "val", "test", "epochs", "best val loss", "test macro MAE", "test F1 (weighted)", "ended");
+        foreach (var o in outcomes)
+            table.AddRow(o.Side.Name, o.TrainImages.ToString(), o.ValidationImages.ToString(), o.TestImages.ToString(), o.Training.History.Count.ToString(),
+                o.Training.BestValidationLoss.ToString("0.000"), o.Test?.MacroMae.ToString("0.000") ?? "-", o.Test?.Report.F1Weighted.ToString("0.000") ?? "-",
+                Markup.Escape(o.Training.StopReason ?? ""));
+        AnsiConsole.Write(table);
+    }
+}

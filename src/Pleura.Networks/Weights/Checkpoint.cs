@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace Pleura.Networks.Weights;
+
+/// <summary>
+/// Everything needed to use a trained model again, stored as a JSON sidecar beside its safetensors weights:
+/// architecture, classes, side, input handling, ROI scheme, training settings, metrics, split and data fingerprints.
+/// </summary>
+public sealed record CheckpointInfo
+{
+    public const string FormatName = "pleura-checkpoint/1";
+
+    public string Format { get; init; } = FormatName;
+    public string PleuraVersion { get; init; } = typeof(CheckpointInfo).Assembly.GetName().Version?.ToString(3) ?? "0";
+    public required string Architecture { get; init; }
+    public required IReadOnlyList<string> Classes { get; init; }
+    /// <summary>"left" or "right" (the patient's), or empty for whole-image tasks.</summary>
+    public string Side { get; init; } = "";
+    public string LabelColumn { get; init; } = "";
+    public required int InputSize { get; init; }
+    /// <summary>1: grey through a summed conv1; 3: grey replicated to RGB.</summary>
+    public required int InputChannels { get; init; }
+    /// <summary>How pixels reach the network: grey scaled to [0, 1], no mean/std normalisation (METHOD section 6).</summary>
+    public string Normalisation { get; init; } = "grey scaled to [0, 1]";
+    public string Roi { get; init; } = "none";
+    public JsonNode? Training { get; init; }
+    public JsonNode? Metrics { get; init; }
+    public string SplitFile { get; init; } = "";
+    public int Fold { get; init; }
+    public string SplitFingerprint { get; init; } = "";
+    public string DataFingerprint { get; init; } = "";
+    public string? PretrainedFrom { get; init; }
+    public string? StopReason { get; init; }
+    public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+}
+
+/// <summary>A model's weights (safetensors) plus its <see cref="CheckpointInfo"/> sidecar (same name, .json).</summary>
+public static class Checkpoint
+{
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static string SidecarOf(string weightsPath) => Path.ChangeExtension(weightsPath, ".json");
+
+    public static void Save(string weightsPath, nn.Module model, CheckpointInfo info)
+    {
+        Safetensors.Write(weightsPath, StateDicts.Ordered(model), new Dictionary<string, string> { ["format"] = CheckpointInfo.FormatName, ["architecture"] = info.Architecture });
+        File.WriteAllText(SidecarOf(weightsPath), JsonSerializer.Serialize(info, Json));
+    }
+
+    public static CheckpointInfo ReadInfo(string weightsPath)
+    {
+        var sidecar = SidecarOf(weightsPath);
+        if (!File.Exists(sidecar)) throw new FileNotFoundException($"{sidecar}: checkpoint description not found (expected beside {weightsPath})", sidecar);
+        try
+        {
+            var info = JsonSerializer.Deserialize<CheckpointInfo>(File.ReadAllText(sidecar), Json);
+            if (info is null || info.Format != CheckpointInfo.FormatName) throw new InvalidDataException($"{sidecar}: not a Pleura checkpoint description");
+            return info;
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{sidecar}: not a Pleura checkpoint description ({e.Message})", e); }
+    }
+
+    /// <summary>Builds the checkpoint's network and loads its weights exactly.</summary>
+    public static (nn.Module<Tensor, Tensor> Model, CheckpointInfo Info) Load(string weightsPath)
+    {
+        var info = ReadInfo(weightsPath);
+        var model = Architectures.Get(info.Architecture).Create(info.Classes.Count, info.InputChannels);
+        var contents = Safetensors.Read(weightsPath);
+        try { WeightLoader.Load(model, contents.Tensors, origin: weightsPath); }
+        finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
+        model.eval();
+        return (model, info);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Imaging;
+using Pleura.Networks;
+using Pleura.Networks.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pleura.Pipeline;
+
+/// <summary>One side's scores on a set, or the mean of the sides' scores (Side = "mean of sides").</summary>
+public sealed record SideEvaluation(string Side, int Count, IReadOnlyList<MetricValue> Metrics, ConfusionMatrix? Confusion);
+
+/// <summary>Per image and side: the truth, the predicted grade, the class probabilities and the expected grade.</summary>
+public sealed record GradePrediction(string ImageId, string Side, int? Truth, int Predicted, float[] Probabilities)
+{
+    public double ExpectedGrade => Probabilities.Select((p, k) => p * k).Sum();
+}
+
+/// <summary>
+/// `pleura evaluate`: scores a run's left and right checkpoints on a part of a fold (or the OOB set) with every
+/// METHOD section 7 metric per side and averaged over the sides, with bootstrap intervals.
+/// </summary>
+public static class CheckpointEvaluation
+{
+    public const string MeanOfSides = "mean of sides";
+
+    public static (IReadOnlyList<SideEvaluation> Results, IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Evaluate(
+        string runFolder, string manifestPath, string splitPath, SplitPart part, int fold, bool bfloat16 = false,
+        int bootstrapIterations = 1000, int seed = 0, ErrorPolicy policy = ErrorPolicy.Continue, Action<string>? log = null)
+    {
+        var (manifest, plan, warning) = SideData.Open(manifestPath, splitPath);
+        if (warning is not null) log?.Invoke("warning: " + warning);
+        var results = new List<SideEvaluation>();
+        var predictions = new List<GradePrediction>();
+        var failures = new List<ImageFailure>();
+        foreach (var side in Side.Both)
+        {
+            var path = GradingRun.CheckpointPath(runFolder, side);
+            if (!File.Exists(path)) { log?.Invoke($"no {side.Name} model in {runFolder}; skipped"); continue; }
+            var (model, info) = LoadForInference(path, bfloat16);
+            var rows = SideData.Rows(manifest, plan, part, fold, info.LabelColumn);
+            if (rows.Count == 0) throw new InvalidDataException($"no graded images for {side.Name} ({info.LabelColumn}) in {part} of fold {fold}");
+            var cache = ImageCache.Load(manifest, rows.Select(r => r.Row), info.InputSize, policy);
+            failures.AddRange(cache.Failures);
+            rows = rows.Where(r => cache.Contains(r.Row.ImageId)).ToList();
+            using var set = SideData.Tensors(rows, cache);
+            var probabilities = Inference.Probabilities(model, set.Images, info.InputChannels);
+            var predicted = probabilities.Select(ArgMax).ToArray();
+            var truth = rows.Select(r => r.Grade).ToArray();
+            predictions.AddRange(rows.Select((r, i) => new GradePrediction(r.Row.ImageId, side.Name, r.Grade, predicted[i], probabilities[i])));
+            results.Add(new SideEvaluation(side.Name, rows.Count,
+                MetricTable.Score(truth, predicted, probabilities.Select(p => (IReadOnlyList<double>)p.Select(v => (double)v).ToArray()).ToArray(), 4, bootstrapIterations, seed),
+                GradeMetrics.Compute(truth, predicted).Confusion));
+        }
+        if (results.Count == 0) throw new FileNotFoundException($"{runFolder}: no left/model.safetensors or right/model.safetensors");
+        if (results.Count > 1)
+        {
+            // METHOD: "all reported per side and averaged over left and right".
+            var mean = results[0].Metrics.Select((m, i) => new MetricValue(m.Name, results.Average(r => r.Metrics[i].Value), double.NaN, double.NaN)).ToList();
+            results.Add(new SideEvaluation(MeanOfSides, results.Sum(r => r.Count), mean, null));
+        }
+        return (results, predictions, failures.DistinctBy(f => f.Path).ToList());
+    }
+
+    /// <summary>Loads a checkpoint, in bfloat16 if asked.</summary>
+    public static (nn.Module<Tensor, Tensor> Model, CheckpointInfo Info) LoadForInference(string path, bool bfloat16)
+    {
+        var (model, info) = Checkpoint.Load(path);
+        if (bfloat16) model.to(ScalarType.BFloat16);
+        return (model, info);
+    }
+
+    public static int ArgMax(float[] p)
+    {
+        int best = 0;
+        for (int k = 1; k < p.Length; k++) if (p[k] > p[best]) best = k;
+        return best;
+    }
+
+    public static void Write(string folder, IReadOnlyList<SideEvaluation> results, IReadOnlyList<GradePrediction> predictions)
+    {
+        Directory.CreateDirectory(folder);
+        static string F(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
+        var csv = new StringBuilder("side,n,metric,value,ci_low,ci_high\n");
+        foreach (var r in results)
+            foreach (var m in r.Metrics)
+                csv.AppendLine(string.Join(',', r.Side, r.Count, m.Name, F(m.Value), F(m.Low), F(m.High)));
+        File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+        var json = results.Select(r => new
+        {
+            side = r.Side,
+            n = r.Count,
+            metrics = r.Metrics.ToDictionary(m => m.Name, m => new { value = N(m.Value), ci_low = N(m.Low), ci_high = N(m.High) }),
+            confusion_matrix = r.Confusion?.ToRows(),
+        });
+        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        WritePredictions(Path.Combine(folder, "predictions.csv"), predictions);
+    }
+
+    public static void WritePredictions(string path, IEnumerable<GradePrediction> predictions)
+    {
+        var text = new StringBuilder("image,side,truth,grade,p_clear,p_mild,p_moderate,p_severe,expected_grade\n");
+        foreach (var p in predictions)
+            text.AppendLine(string.Join(',', Quote(p.ImageId), p.Side, p.Truth?.ToString() ?? "", p.Predicted,
+                string.Join(',', p.Probabilities.Select(v => v.ToString("0.000000", CultureInfo.InvariantCulture))),
+                p.ExpectedGrade.ToString("0.0000", CultureInfo.InvariantCulture)));
+        File.WriteAllText(path, text.ToString());
+    }
+
+    static double? N(double v) => double.IsNaN(v) ? null : v;
+    static string Quote(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text;
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Imaging;
+using Pleura.Phantoms;
+using Pleura.Training;
+
+namespace Pleura.Pipeline;
+
+/// <summary>Settings of the embedded-default run. The defaults finish in a few minutes on two CPU cores.</summary>
+public sealed record DemoOptions
+{
+    public int Images { get; init; } = 800;
+    public int Size { get; init; } = 128;
+    public int Seed { get; init; } = 1;
+    public int BootstrapIterations { get; init; } = 1000;
+
+    /// <summary>A small ResNet trained from scratch: no pretrained weights can be downloaded here.</summary>
+    public TrainingConfig Training { get; init; } = new()
+    {
+        Architecture = "resnet10-w32",
+        ImageSize = 128,
+        InputChannels = 1,
+        BatchSize = 32,
+        Stage1Epochs = 2,
+        Stage2Epochs = 25,
+        Stage1LearningRate = 3e-3,
+        Stage2LearningRate = 1e-3,
+        UnfreezeConvLayers = -1,
+    };
+}
+
+/// <summary>One row of the run's metrics: which set, side and comparison, and the figure with its interval.</summary>
+public sealed record RunMetric(string Set, string Side, string Comparison, MetricValue Metric);
+
+/// <summary>Agreement of bfloat16 with float32 inference on the same images.</summary>
+public sealed record PrecisionAgreement(int Lungs, double SameGrade, double MaxProbabilityDifference);
+
+/// <summary>What the demo produced.</summary>
+public sealed record DemoResult(IReadOnlyList<RunMetric> Metrics, IReadOnlyList<SideOutcome> Models, PrecisionAgreement Bf16);
+
+/// <summary>
+/// The main job on data it makes itself: phantoms, manifest validation, a patient-level split, one model per lung
+/// trained with the two-stage recipe, then every METHOD section 7 metric on fold 1's test part and on the OOB set for
+/// the model against reader 1 and reader 2, reader 2 against reader 1 (the human benchmark) and the global-intensity
+/// baseline (the bar a model must clear), and the agreement of bfloat16 with float32 inference.
+/// </summary>
+public static class DemoRun
+{
+    public const string ModelVsReader1 = "model_vs_reader1", ModelVsReader2 = "model_vs_reader2",
+        Reader2VsReader1 = "reader2_vs_reader1", BaselineVsReader1 = "baseline_vs_reader1";
+
+    public static DemoResult Run(DemoOptions options, string runFolder, Action<string>? log = null, Action<int>? generation = null,
+        Action<Side, TrainingProgress>? training = null, CancellationToken cancel = default)
+    {
+        log ??= _ => { };
+        Directory.CreateDirectory(runFolder);
+        var dataFolder = Path.Combine(runFolder, "data");
+        var manifest = PhantomDataset.Generate(new PhantomOptions { Count = options.Images, Size = options.Size, Seed = options.Seed }, dataFolder, generation);
+        var manifestPath = Path.Combine(dataFolder, "manifest.csv");
+        log($"{manifest.Rows.Count} phantoms written to {dataFolder}");
+
+        var report = ManifestValidator.Validate(manifest);
+        report.WriteCsv(Path.Combine(runFolder, "validation.csv"));
+        if (!report.IsValid) throw new InvalidDataException($"the generated manifest has {report.ErrorCount} problem(s); see validation.csv");
+
+        var plan = PatientSplitter.Split(manifest, new SplitOptions { Seed = options.Seed });
+        var splitPath = Path.Combine(runFolder, "split.json");
+        plan.Save(splitPath);
+        log($"split: {plan.Images(SplitPart.Train).Count} train, {plan.Images(SplitPart.Validation).Count} validation, " +
+            $"{plan.Images(SplitPart.Test).Count} test images in fold 1; {plan.Images(SplitPart.OutOfBox).Count} out-of-box");
+
+        var metrics = new List<RunMetric>();
+        var rows = manifest.Rows.ToDictionary(r => r.ImageId);
+        int Grade(string id, string column) => Manifest.Grade(rows[id], column) ?? throw new InvalidDataException($"{id}: no {column}");
+        void Score(string set, Side side, string comparison, int[] truth, int[] predicted, IReadOnlyList<IReadOnlyList<double>>? probabilities = null) =>
+            metrics.AddRange(MetricTable.Score(truth, predicted, probabilities, 4, options.BootstrapIterations, options.Seed).Select(m => new RunMetric(set, side.Name, comparison, m)));
+
+        BaselineAndReaders(manifest, plan, Grade, Score);
+
+        var models = GradingRun.Train(new GradingJob
+        {
+            ManifestPath = manifestPath, SplitPath = splitPath, RunFolder = runFolder, Training = options.Training with { Seed = options.Seed },
+        }, log, training, cancel);
+
+        var predictions = new List<GradePrediction>();
+        PrecisionAgreement? agreement = null;
+        foreach (var (set, part) in new[] { ("test", SplitPart.Test), ("oob", SplitPart.OutOfBox) })
+        {
+            var (_, found, _) = CheckpointEvaluation.Evaluate(runFolder, manifestPath, splitPath, part, 1, bootstrapIterations: 0);
+            predictions.AddRange(found);
+            foreach (var side in Side.Both)
+            {
+                var mine = found.Where(p => p.Side == side.Name).ToList();
+                var probabilities = mine.Select(p => (IReadOnlyList<double>)p.Probabilities.Select(v => (double)v).ToArray()).ToList();
+                var predicted = mine.Select(p => p.Predicted).ToArray();
+                Score(set, side, ModelVsReader1, mine.Select(p => Grade(p.ImageId, side.Reader1Column)).ToArray(), predicted, probabilities);
+                Score(set, side, ModelVsReader2, mine.Select(p => Grade(p.ImageId, side.Reader2Column)).ToArray(), predicted, probabilities);
+            }
+            if (part == SplitPart.OutOfBox)
+            {
+                var (_, bf16, _) = CheckpointEvaluation.Evaluate(runFolder, manifestPath, splitPath, part, 1, bfloat16: true, bootstrapIterations: 0);
+                agreement = Agreement(found, bf16);
+            }
+        }
+        CheckpointEvaluation.WritePredictions(Path.Combine(runFolder, "predictions.csv"), predictions);
+        WriteMetrics(metrics, Path.Combine(runFolder, "metrics.csv"));
+        var result = new DemoResult(metrics, models, agreement!);
+        WriteReport(result, options, Path.Combine(runFolder, "report.md"));
+        return result;
+    }
+
+    /// <summary>Reader 2 against reader 1, and the global-intensity baseline fitted on fold 1's training part.</summary>
+    static void BaselineAndReaders(Manifest manifest, SplitPlan plan, Func<string, string, int> grade,
+        Action<string, Side, string, int[], int[], IReadOnlyList<IReadOnlyList<double>>?> score)
+    {
+        var batch = ImageBatch.Read(manifest.Rows.Select(manifest.ResolvePath).ToList(), RadiographReader.Read, ErrorPolicy.Strict);
+        var features = manifest.Rows.Select((r, i) => (r.ImageId, F: GlobalIntensityBaseline.Features(batch.Images[i]!.Pixels))).ToDictionary(x => x.ImageId, x => x.F);
+        foreach (var side in Side.Both)
+        {
+            var train = plan.Images(SplitPart.Train);
+            var baseline = GlobalIntensityBaseline.Fit(train.Select(id => features[id]).ToList(), train.Select(id => grade(id, side.Reader1Column)).ToList());
+            foreach (var (set, part) in new[] { ("test", SplitPart.Test), ("oob", SplitPart.OutOfBox) })
+            {
+                var ids = plan.Images(part);
+                var reader1 = ids.Select(id => grade(id, side.Reader1Column)).ToArray();
+                score(set, side, BaselineVsReader1, reader1, ids.Select(id => baseline.Predict(features[id])).ToArray(), null);
+                score(set, side, Reader2VsReader1, reader1, ids.Select(id => grade(id, side.Reader2Column)).ToArray(), null);
+            }
+        }
+    }
+
+    static PrecisionAgreement Agreement(IReadOnlyList<GradePrediction> fp32, IReadOnlyList<GradePrediction> bf16)
+    {
+        var other = bf16.ToDictionary(p => (p.ImageId, p.Side));
+        var pairs = fp32.Select(p => (A: p, B: other[(p.ImageId, p.Side)])).ToList();
+        return new PrecisionAgreement(pairs.Count,
+            pairs.Count(x => x.A.Predicted == x.B.Predicted) / (double)pairs.Count,
+            pairs.Max(x => x.A.Probabilities.Zip(x.B.Probabilities).Max(v => Math.Abs(v.First - v.Second))));
+    }
+
+    /// <summary>Mean over the two sides of one metric for one set and comparison (METHOD: "averaged over left and right").</summary>
+    public static double SideAverage(IEnumerable<RunMetric> metrics, string set, string comparison, string metric) =>
+        metrics.Where(m => m.Set == set && m.Comparison == comparison && m.Metric.Name == metric).Average(m => m.Metric.Value);
+
+    static void WriteMetrics(IEnumerable<RunMetric> metrics, string path)
+    {
+        static string F(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
+        var text = new StringBuilder("set,side,comparison,metric,value,ci_low,ci_high\n");
+        foreach (var m in metrics)
+            text.AppendLine(string.Join(',', m.Set, m.Side, m.Comparison, m.Metric.Name, F(m.Metric.Value), F(m.Metric.Low), F(m.Metric.High)));
+        File.WriteAllText(path, text.ToString());
+    }
+
+    static void WriteReport(DemoResult result, DemoOptions options, string path)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# Pleura demo: per-lung opacity grading on phantoms");
+        text.AppendLine();
+        text.AppendLine($"{options.Images} phantoms ({options.Size}x{options.Size}, seed {options.Seed}); fold 1 of a patient-level split (split.json); " +
+                        $"{options.Training.Architecture} trained from scratch, input {options.Training.ImageSize}x{options.Training.ImageSize}.");
+        text.AppendLine();
+        text.AppendLine("| set | comparison | macro MAE | MAE | weighted F1 | quadratic kappa | R² |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var set in new[] { "test", "oob" })
+            foreach (var comparison in new[] { ModelVsReader1, ModelVsReader2, Reader2VsReader1, BaselineVsReader1 })
+            {
+                string Cell(string metric) => SideAverage(result.Metrics, set, comparison, metric).ToString("0.000", CultureInfo.InvariantCulture);
+                text.AppendLine($"| {set} | {comparison} | {Cell("macro_mae")} | {Cell("mae")} | {Cell("f1_weighted")} | {Cell("quadratic_weighted_kappa")} | {Cell("r2")} |");
+            }
+        text.AppendLine();
+        text.AppendLine("Figures are the mean of the left and right lungs; metrics.csv has every metric per side with 95% bootstrap intervals.");
+        text.AppendLine();
+        text.AppendLine("| side | training images | epochs | ended |");
+        text.AppendLine("|---|---|---|---|");
+        foreach (var m in result.Models) text.AppendLine($"| {m.Side.Name} | {m.TrainImages} | {m.Training.History.Count} | {m.Training.StopReason} |");
+        text.AppendLine();
+        text.AppendLine($"bfloat16 against float32 inference on the OOB set: same grade for {result.Bf16.SameGrade:P1} of {result.Bf16.Lungs} lungs, " +
+                        $"largest probability difference {result.Bf16.MaxProbabilityDifference:0.0000}.");
+        File.WriteAllText(path, text.ToString());
+    }
+}

@@ -1,0 +1,19 @@
+using Pleura.Data;
+using Pleura.Imaging;
+using Pleura.Training;
+
+namespace Pleura.Pipeline;
+
+/// <summary>What `pleura train` does: one model per lung from a manifest and a split.</summary>
+public sealed record GradingJob
+{
+    public required string ManifestPath { get; init; }
+    public required string SplitPath { get; init; }
+    public required string RunFolder { get; init; }
+    public int Fold { get; init; } = 1;
+    public TrainingConfig Training { get; init; } = new();
+    public IReadOnlyList<Side> Sides { get; init; } = Side.Both;
+    /// <summary>A safetensors file of backbone weights to start from (its classifier head is replaced).</summary>
+    public string? Pretrained { get; init; }
+    public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;
+}

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Networks;
+using Pleura.Networks.Weights;
+using Pleura.Training;
+using static TorchSharp.torch;
+
+namespace Pleura.Pipeline;
+
+/// <summary>One side's trained model and how it did.</summary>
+public sealed record SideOutcome(Side Side, string CheckpointPath, TrainingResult Training, GradeMetrics? Test, int TrainImages, int ValidationImages, int TestImages);
+
+/// <summary>
+/// `pleura train`: reads the fold's images once (in parallel, at the model's input size), then trains the left and the
+/// right model in turn, each in its own resumable folder, and saves each as a checkpoint with its sidecar.
+/// </summary>
+public static class GradingRun
+{
+    public static readonly IReadOnlyList<string> ClassNames = OpacityGrade.Names;
+
+    public static string CheckpointPath(string runFolder, Side side) => Path.Combine(runFolder, side.Name, "model.safetensors");
+
+    public static IReadOnlyList<SideOutcome> Train(GradingJob job, Action<string>? log = null, Action<Side, TrainingProgress>? progress = null,
+        CancellationToken cancel = default, Action<int, int>? loading = null)
+    {
+        log ??= _ => { };
+        job.Training.Check();
+        var (manifest, plan, warning) = SideData.Open(job.ManifestPath, job.SplitPath);
+        if (warning is not null) log("warning: " + warning);
+        Directory.CreateDirectory(job.RunFolder);
+        File.WriteAllText(Path.Combine(job.RunFolder, "job.json"), JsonSerializer.Serialize(job, new JsonSerializerOptions { WriteIndented = true }));
+
+        var parts = new[] { SplitPart.Train, SplitPart.Validation, SplitPart.Test };
+        var needed = parts.SelectMany(p => plan.Images(p, job.Fold)).ToHashSet();
+        var rows = manifest.Rows.Where(r => needed.Contains(r.ImageId)).ToList();
+        log($"reading {rows.Count} images of fold {job.Fold} at {job.Training.ImageSize}x{job.Training.ImageSize}");
+        var cache = ImageCache.Load(manifest, rows, job.Training.ImageSize, job.OnUnreadableImage, done => loading?.Invoke(done, rows.Count));
+        if (cache.Failures.Count > 0)
+        {
+            cache.WriteFailures(Path.Combine(job.RunFolder, "unreadable.csv"));
+            foreach (var f in cache.Failures.Take(10)) log($"unreadable, left out: {f.Path}: {f.Reason}");
+            log($"{cache.Failures.Count} unreadable image(s) listed in unreadable.csv");
+        }
+
+        var outcomes = new List<SideOutcome>();
+        foreach (var (side, index) in job.Sides.Select((s, i) => (s, i)))
+        {
+            var trainRows = SideData.Rows(manifest, plan, SplitPart.Train, job.Fold, side.Reader1Column, cache);
+            var valRows = SideData.Rows(manifest, plan, SplitPart.Validation, job.Fold, side.Reader1Column, cache);
+            var testRows = SideData.Rows(manifest, plan, SplitPart.Test, job.Fold, side.Reader1Column, cache);
+            if (trainRows.Count == 0 || valRows.Count == 0)
+                throw new InvalidDataException($"{side.Name}: no graded images in the training or validation part of fold {job.Fold} (column {side.Reader1Column})");
+            using var train = SideData.Tensors(trainRows, cache);
+            using var validation = SideData.Tensors(valRows, cache);
+            var config = job.Training with { Seed = job.Training.Seed + 1000 * index };
+            var architecture = Architectures.Get(config.Architecture);
+            manual_seed(config.Seed);
+            var model = architecture.Create(ClassNames.Count, config.InputChannels);
+            if (job.Pretrained is not null)
+            {
+                var weights = Safetensors.Read(job.Pretrained);
+                var report = WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights.Tensors, model), architecture.HeadPrefix, job.Pretrained);
+                log($"{side.Name}: started from {job.Pretrained}: {report}");
+            }
+            log($"{side.Name}: {trainRows.Count} training, {valRows.Count} validation, {testRows.Count} test images; {config.Architecture}, balancing {config.Balancing}");
+            var trainer = new Trainer(model, architecture.HeadPrefix, config, Path.Combine(job.RunFolder, side.Name, "work"), ClassNames.Count);
+            var result = trainer.Train(train, validation, p => progress?.Invoke(side, p), cancel);
+            log($"{side.Name}: {result.StopReason}");
+
+            var (_, valPredicted) = trainer.Evaluate(validation);
+            var metrics = new JsonObject { ["validation"] = Summary(GradeMetrics.Compute(validation.Labels, valPredicted)) };
+            GradeMetrics? test = null;
+            if (testRows.Count > 0)
+            {
+                using var testSet = SideData.Tensors(testRows, cache);
+                test = GradeMetrics.Compute(testSet.Labels, trainer.Evaluate(testSet).Predictions);
+                metrics["test"] = Summary(test);
+            }
+            var path = CheckpointPath(job.RunFolder, side);
+            Checkpoint.Save(path, model, new CheckpointInfo
+            {
+                Architecture = config.Architecture,
+                Classes = ClassNames,
+                Side = side.Name,
+                LabelColumn = side.Reader1Column,
+                InputSize = config.ImageSize,
+                InputChannels = config.InputChannels,
+                Training = JsonSerializer.SerializeToNode(config),
+                Metrics = metrics,
+                SplitFile = Path.GetFullPath(job.SplitPath),
+                Fold = job.Fold,
+                SplitFingerprint = plan.ManifestFingerprint,
+                DataFingerprint = manifest.Fingerprint(),
+                PretrainedFrom = job.Pretrained,
+                StopReason = result.StopReason,
+            });
+            outcomes.Add(new SideOutcome(side, path, result, test, trainRows.Count, valRows.Count, testRows.Count));
+        }
+        return outcomes;
+    }
+
+    internal static JsonObject Summary(GradeMetrics m) => new()
+    {
+        ["n"] = m.Count,
+        ["macro_mae"] = m.MacroMae,
+        ["mae"] = m.Mae,
+        ["accuracy"] = m.Accuracy,
+        ["f1_weighted"] = m.Report.F1Weighted,
+        ["quadratic_weighted_kappa"] = double.IsNaN(m.QuadraticKappa) ? null : m.QuadraticKappa,
+    };
+}

@@ -1,0 +1,48 @@
+using Pleura.Imaging;
+using Pleura.Networks;
+using Pleura.Training;
+
+namespace Pleura.Pipeline;
+
+/// <summary>`pleura predict`: grades image files (no labels needed) with a run's left and right models.</summary>
+public static class ImagePrediction
+{
+    static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".tif", ".tiff" };
+
+    /// <summary>Expands folders into their image files (sorted); plain files are kept as given.</summary>
+    public static List<string> ExpandInputs(IEnumerable<string> inputs)
+    {
+        var files = new List<string>();
+        foreach (var input in inputs)
+        {
+            if (Directory.Exists(input))
+                files.AddRange(Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                    .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).OrderBy(f => f, StringComparer.Ordinal));
+            else files.Add(input);
+        }
+        return files;
+    }
+
+    public static (IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Predict(
+        string runFolder, IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
+    {
+        var predictions = new List<GradePrediction>();
+        var failures = new List<ImageFailure>();
+        foreach (var side in Side.Both)
+        {
+            var path = GradingRun.CheckpointPath(runFolder, side);
+            if (!File.Exists(path)) continue;
+            var (model, info) = CheckpointEvaluation.LoadForInference(path, bfloat16);
+            var batch = ImageBatch.Read(files, p => RadiographReader.ReadResized(p, info.InputSize, info.InputSize), policy);
+            failures.AddRange(batch.Failures);
+            var readable = Enumerable.Range(0, files.Count).Where(i => batch.Images[i] is not null).ToList();
+            if (readable.Count == 0) continue;
+            using var set = LabelledImages.FromPixels(readable.Select(i => batch.Images[i]!.Pixels).ToList(), info.InputSize, readable.Select(_ => 0).ToList());
+            var probabilities = Inference.Probabilities(model, set.Images, info.InputChannels);
+            predictions.AddRange(readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, CheckpointEvaluation.ArgMax(probabilities[k]), probabilities[k])));
+        }
+        var order = files.Select((f, i) => (f, i)).GroupBy(x => x.f).ToDictionary(g => g.Key, g => g.First().i);
+        if (predictions.Count == 0 && failures.Count == 0) throw new FileNotFoundException($"{runFolder}: no left/model.safetensors or right/model.safetensors");
+        return (predictions.OrderBy(p => order[p.ImageId]).ThenBy(p => p.Side).ToList(), failures.DistinctBy(f => f.Path).ToList());
+    }
+}

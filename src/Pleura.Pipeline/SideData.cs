@@ -1,0 +1,37 @@
+using Pleura.Data;
+using Pleura.Training;
+
+namespace Pleura.Pipeline;
+
+/// <summary>Builds one side's labelled tensors for a part of a fold from the manifest, split and image cache.</summary>
+public static class SideData
+{
+    /// <summary>Rows of a part that have a grade in <paramref name="labelColumn"/> and a readable image.</summary>
+    public static List<(ManifestRow Row, int Grade)> Rows(Manifest manifest, SplitPlan plan, SplitPart part, int fold, string labelColumn, ImageCache? cache = null)
+    {
+        var ids = plan.Images(part, fold).ToHashSet();
+        return manifest.Rows
+            .Where(r => ids.Contains(r.ImageId) && (cache is null || cache.Contains(r.ImageId)))
+            .Select(r => (Row: r, Grade: Manifest.Grade(r, labelColumn)))
+            .Where(x => x.Grade is >= 0 and <= 3)
+            .Select(x => (x.Row, x.Grade!.Value))
+            .ToList();
+    }
+
+    public static LabelledImages Tensors(IReadOnlyList<(ManifestRow Row, int Grade)> rows, ImageCache cache) =>
+        LabelledImages.FromPixels(rows.Select(r => cache[r.Row.ImageId]).ToList(), cache.Size, rows.Select(r => r.Grade).ToList());
+
+    /// <summary>Loads the manifest and split and checks that the split was made from this manifest.</summary>
+    public static (Manifest Manifest, SplitPlan Plan, string? Warning) Open(string manifestPath, string splitPath)
+    {
+        var report = new ValidationReport();
+        var manifest = ManifestCsv.Read(manifestPath, report);
+        var plan = SplitPlan.Load(splitPath);
+        string? warning = plan.ManifestFingerprint == manifest.Fingerprint() ? null
+            : $"{splitPath} was made from a different version of {manifestPath} (fingerprints differ); images not in the split are ignored";
+        var unknown = manifest.Rows.Where(r => !plan.Patients.Any(p => p.PatientId == r.PatientId)).Take(1).ToList();
+        if (unknown.Count > 0 && warning is null)
+            warning = $"patient {unknown[0].PatientId} is not in {splitPath}";
+        return (manifest, plan, warning);
+    }
+}
