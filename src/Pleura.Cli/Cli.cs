@@ -13,6 +13,8 @@ internal static class Cli
 
     public static int Invoke(RootCommand root, string[] args)
     {
+        // Redirected output (logs, CI) has no terminal width; tables would wrap at 80 columns.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
         var parsed = root.Parse(args);
         return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }

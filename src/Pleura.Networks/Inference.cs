@@ -22,7 +22,7 @@ public static class Inference
             long count = Math.Min(batchSize, n - start);
             var x = images.narrow(0, start, count);
             if (inputChannels == 3) x = x.expand(-1, 3, -1, -1);
-            var logits = model.call(x.to_type(precision));
+            var logits = model.call(ChannelsLast.Of(x.to_type(precision)));
             var probabilities = nn.functional.softmax(logits.to_type(ScalarType.Float32), 1).data<float>().ToArray();
             int k = (int)logits.shape[1];
             for (int i = 0; i < count; i++) result[start + i] = probabilities.AsSpan(i * k, k).ToArray();

@@ -146,7 +146,7 @@ public sealed class Trainer
             var (valLoss, valPredictions) = Evaluate(validation);
             var valMetrics = GradeMetrics.Compute(validation.Labels, valPredictions, _classes);
             state.History.Add(new EpochRecord(stage, epoch, lr, lossSum / stageLabels.Length, valLoss, valMetrics.MacroMae, valMetrics.Accuracy,
-                stageLabels.Length, trainableCount, clock.Elapsed.TotalSeconds));
+                stageLabels.Length, trainableCount, clock.Elapsed.TotalSeconds, ResidentMemory.CurrentMegabytes()));
 
             // Reduce-LR-on-plateau (PyTorch's rule: relative threshold 1e-4, reduce after more than `patience` bad epochs).
             if (valLoss < state.PlateauBest * (1 - 1e-4)) { state.PlateauBest = valLoss; state.PlateauBadEpochs = 0; }
@@ -206,7 +206,7 @@ public sealed class Trainer
         return images.MoveToOuterDisposeScope();
     }
 
-    Tensor Input(Tensor grey) => _config.InputChannels == 3 ? grey.expand(-1, 3, -1, -1) : grey;
+    Tensor Input(Tensor grey) => ChannelsLast.Of(_config.InputChannels == 3 ? grey.expand(-1, 3, -1, -1) : grey);
 
     /// <summary>Mean cross-entropy and arg-max predictions on a set, in eval mode.</summary>
     public (double Loss, int[] Predictions) Evaluate(LabelledImages set)

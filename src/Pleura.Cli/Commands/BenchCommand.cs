@@ -11,7 +11,80 @@ internal static class BenchCommand
     public static Command Create() => new("bench", "Benchmarks that print figures.")
     {
         IoCommand(),
+        ModelsCommand(),
     };
+
+    static Command ModelsCommand()
+    {
+        var archs = new Option<string[]>("--arch") { Description = "Architectures to measure.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "resnet18", "resnet50" } };
+        var batch = Cli.Option("--batch", "Batch size.", 16);
+        var size = Cli.Option("--size", "Input size (square).", 224);
+        var seconds = Cli.Option("--seconds", "Time per architecture, split over inference, training and bfloat16.", 30.0);
+        var pytorch = Cli.Option("--pytorch", "Also run bench/pytorch_models.py with the system's python3-torch for a same-machine ratio.", true);
+        var command = new Command("models", "Inference and training throughput (images/s) and peak memory of the networks, with the PyTorch ratio.")
+        {
+            archs, batch, size, seconds, pytorch,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            int threads = Environment.ProcessorCount;
+            Pleura.Networks.TorchRuntime.UseThreads(threads);
+            var results = parse.GetValue(archs)!.Select(a => Pleura.Pipeline.ModelBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds),
+                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"))).ToList();
+            var reference = parse.GetValue(pytorch)
+                ? PyTorchReference(threads, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds) * 2 / 3, results.Select(r => r.Architecture))
+                : new Dictionary<string, (double Inference, double Training, string Version)>();
+            var table = new Table().Title($"batch {parse.GetValue(batch)}, {parse.GetValue(size)}x{parse.GetValue(size)}, {threads} threads, images/s")
+                .AddColumns("network", "inference", "PyTorch", "ratio", "training", "PyTorch", "ratio", "bf16 inference", "bf16 speed-up", "peak RSS (MB)");
+            foreach (var r in results)
+            {
+                bool has = reference.TryGetValue(r.Architecture, out var t);
+                table.AddRow(r.Architecture, r.InferencePerSecond.ToString("0.0"), has ? t.Inference.ToString("0.0") : "-", has ? (r.InferencePerSecond / t.Inference).ToString("0.00x") : "-",
+                    r.TrainingPerSecond.ToString("0.0"), has ? t.Training.ToString("0.0") : "-", has ? (r.TrainingPerSecond / t.Training).ToString("0.00x") : "-",
+                    r.Bf16InferencePerSecond.ToString("0.0"), (r.Bf16InferencePerSecond / r.InferencePerSecond).ToString("0.00x"), r.PeakResidentMegabytes.ToString("0"));
+            }
+            AnsiConsole.Write(table);
+            if (reference.Count > 0) AnsiConsole.MarkupLineInterpolated($"PyTorch {reference.Values.First().Version} (bench/pytorch_models.py), run after Pleura in the same command");
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    /// <summary>Runs the PyTorch script if python3 with torch and torchvision is installed; empty otherwise.</summary>
+    static Dictionary<string, (double Inference, double Training, string Version)> PyTorchReference(int threads, int batch, int size, double seconds, IEnumerable<string> archs)
+    {
+        var result = new Dictionary<string, (double, double, string)>();
+        var script = Path.Combine(AppContext.BaseDirectory, "bench", "pytorch_models.py");
+        var torchvisionNames = archs.Where(a => a.StartsWith("resnet", StringComparison.Ordinal) && !a.Contains('-')).ToList();
+        if (!File.Exists(script) || torchvisionNames.Count == 0) return result;
+        try
+        {
+            // Debian's python3-torch lives under /usr/bin/python3, which a pyenv or venv python3 on PATH may hide.
+            var python = Environment.GetEnvironmentVariable("PLEURA_PYTHON") ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+            var info = new System.Diagnostics.ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { script, threads.ToString(), batch.ToString(), size.ToString(), seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(torchvisionNames))
+                info.ArgumentList.Add(a);
+            using var process = System.Diagnostics.Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEnd();
+            var stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                Cli.Warn($"PyTorch reference not run (python3 with torch and torchvision is needed): {stderr.Split('\n').LastOrDefault(l => l.Length > 0)}");
+                return result;
+            }
+            foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var o = System.Text.Json.JsonDocument.Parse(line).RootElement;
+                result[o.GetProperty("architecture").GetString()!] = (o.GetProperty("inference").GetDouble(), o.GetProperty("training").GetDouble(), o.GetProperty("torch").GetString()!);
+            }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            Cli.Warn("PyTorch reference not run: python3 is not installed");
+        }
+        return result;
+    }
 
     static Command IoCommand()
     {
