@@ -11,7 +11,7 @@ public static class Inference
     /// runs in bfloat16 (faster on CPUs with AVX-512 BF16); probabilities are always returned as float32.</remarks>
     public static float[][] Probabilities(nn.Module<Tensor, Tensor> model, Tensor images, int inputChannels, int batchSize = 32)
     {
-        var precision = model.parameters().First().dtype;
+        var precision = model.parameters().First().dtype; // the first layer's dtype: the network's input dtype
         model.eval();
         using var _ = no_grad();
         long n = images.shape[0];

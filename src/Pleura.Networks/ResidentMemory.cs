@@ -8,6 +8,18 @@ public static class ResidentMemory
 {
     public static double CurrentMegabytes() => Read("VmRSS:") ?? Environment.WorkingSet / 1048576.0;
 
+    /// <summary>
+    /// Resident memory after a full garbage collection with finalizers run, so tensors still waiting for a finalizer
+    /// do not count: what remains is what the process really holds (a leak shows as steady growth).
+    /// </summary>
+    public static double AfterCollection()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return CurrentMegabytes();
+    }
+
     /// <summary>Peak resident memory of the process so far.</summary>
     public static double PeakMegabytes() => Read("VmHWM:") ?? System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
 

@@ -70,7 +70,7 @@ public static class CheckpointEvaluation
     public static (nn.Module<Tensor, Tensor> Model, CheckpointInfo Info) LoadForInference(string path, bool bfloat16)
     {
         var (model, info) = Checkpoint.Load(path);
-        if (bfloat16) model.to(ScalarType.BFloat16);
+        if (bfloat16) Precision.ConvolutionsToBFloat16(model);
         return (model, info);
     }
 

@@ -44,7 +44,7 @@ public static class ModelBenchmark
         log?.Invoke($"{architecture}: training {training:0.0} images/s");
 
         model.eval();
-        model.to(ScalarType.BFloat16);
+        Precision.ConvolutionsToBFloat16(model);
         using var inputBf16 = input.to_type(ScalarType.BFloat16);
         double bf16 = Time(() => { using var _ = no_grad(); using var scope = NewDisposeScope(); model.call(inputBf16); Sample(); }, seconds / 3) * batchSize;
         log?.Invoke($"{architecture}: bfloat16 inference {bf16:0.0} images/s");

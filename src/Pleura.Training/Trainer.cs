@@ -118,6 +118,8 @@ public sealed class Trainer
 
         for (int epoch = state.EpochsDone + 1; epoch <= epochs; epoch++)
         {
+            // Anything an epoch creates and does not keep (stray views, saved copies) goes with it: memory stays flat.
+            using var epochScope = NewDisposeScope();
             var clock = Stopwatch.StartNew();
             SetModes(trainable);
             var order = Balancer.Shuffle(Enumerable.Range(0, stageLabels.Length).ToList(), new Random(_config.Seed * 7919 + stage * 1009 + epoch));
@@ -146,7 +148,7 @@ public sealed class Trainer
             var (valLoss, valPredictions) = Evaluate(validation);
             var valMetrics = GradeMetrics.Compute(validation.Labels, valPredictions, _classes);
             state.History.Add(new EpochRecord(stage, epoch, lr, lossSum / stageLabels.Length, valLoss, valMetrics.MacroMae, valMetrics.Accuracy,
-                stageLabels.Length, trainableCount, clock.Elapsed.TotalSeconds, ResidentMemory.CurrentMegabytes()));
+                stageLabels.Length, trainableCount, clock.Elapsed.TotalSeconds, ResidentMemory.AfterCollection()));
 
             // Reduce-LR-on-plateau (PyTorch's rule: relative threshold 1e-4, reduce after more than `patience` bad epochs).
             if (valLoss < state.PlateauBest * (1 - 1e-4)) { state.PlateauBest = valLoss; state.PlateauBadEpochs = 0; }
@@ -222,7 +224,8 @@ public sealed class Trainer
             var logits = _model.call(Input(set.Images.narrow(0, start, count)));
             var labels = tensor(set.Labels.Skip(start).Take(count).Select(l => (long)l).ToArray());
             lossSum += F.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
-            var argmax = logits.argmax(1).data<long>().ToArray();
+            using var accessor = logits.argmax(1).data<long>();
+            var argmax = accessor.ToArray();
             for (int i = 0; i < count; i++) predictions[start + i] = (int)argmax[i];
         }
         return (lossSum / set.Count, predictions);

@@ -12,7 +12,38 @@ internal static class BenchCommand
     {
         IoCommand(),
         ModelsCommand(),
+        MemoryCommand(),
     };
+
+    static Command MemoryCommand()
+    {
+        var epochs = Cli.Option("--epochs", "Epochs to train.", 12);
+        var images = Cli.Option("--images", "Phantoms to train on.", 400);
+        var size = Cli.Option("--size", "Image size.", 128);
+        var arch = Cli.Option("--arch", "Network.", "resnet10-w32");
+        var command = new Command("memory", "Resident memory after every epoch of a long phantom training run: it must stay flat (epoch 10 within 5% of epoch 2).")
+        {
+            epochs, images, size, arch,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            Pleura.Networks.TorchRuntime.UseThreads(Environment.ProcessorCount);
+            var folder = Path.Combine(Path.GetTempPath(), "pleura-bench-memory");
+            var history = Cli.WithProgress("training", 1, _ => Pleura.Pipeline.MemoryBenchmark.Run(parse.GetValue(epochs), parse.GetValue(images), parse.GetValue(size), parse.GetValue(arch)!, folder));
+            var table = new Table().AddColumns("epoch", "resident MB", "vs epoch 2", "seconds");
+            double second = history.Count >= 2 ? history[1].ResidentMegabytes : double.NaN;
+            foreach (var h in history)
+                table.AddRow(h.Epoch.ToString(), h.ResidentMegabytes.ToString("0.0"), (h.ResidentMegabytes / second - 1).ToString("+0.0%;-0.0%"), h.Seconds.ToString("0.0"));
+            AnsiConsole.Write(table);
+            if (history.Count >= 10)
+            {
+                double change = history[9].ResidentMegabytes / second - 1;
+                AnsiConsole.MarkupLine($"epoch 10 vs epoch 2: {change:+0.0%;-0.0%} ({(Math.Abs(change) <= 0.05 ? "[green]flat[/]" : "[red]growing[/]")})");
+            }
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
 
     static Command ModelsCommand()
     {

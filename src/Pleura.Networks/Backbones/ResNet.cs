@@ -89,7 +89,8 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return fc.call(Features(x)).MoveToOuterDisposeScope();
+        // The head runs in its own dtype, so a network whose convolutions run in bfloat16 can keep a float32 head.
+        return fc.call(Features(x).to_type(fc.weight!.dtype)).MoveToOuterDisposeScope();
     }
 }
 

@@ -93,7 +93,8 @@ public static class Safetensors
         var blobs = new List<byte[]>();
         foreach (var (key, tensor) in list)
         {
-            using var cpu = tensor.detach().cpu().contiguous();
+            using var scope = NewDisposeScope();
+            var cpu = tensor.detach().cpu().contiguous();
             var bytes = cpu.bytes.ToArray();
             header[key] = new JsonObject
             {
