@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Pleura.Networks;
@@ -11,4 +12,16 @@ namespace Pleura.Networks;
 public static class ChannelsLast
 {
     public static Tensor Of(Tensor batch) => batch.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    /// <summary>
+    /// Re-lays every 4-d parameter (convolution kernels) channels-last in place, so oneDNN need not reorder them on
+    /// every call; values, shapes and names are unchanged. For inference: TorchSharp's optimizers cannot save
+    /// state tensors of this layout, so training keeps contiguous kernels (its batches are channels-last all the same).
+    /// </summary>
+    public static void Weights(nn.Module model)
+    {
+        using var _ = no_grad();
+        foreach (var (_, p) in model.named_parameters())
+            if (p.dim() == 4) p.set_(Of(p));
+    }
 }

@@ -26,10 +26,6 @@ public static class ModelBenchmark
         using var input = ChannelsLast.Of(rand(batchSize, 3, imageSize, imageSize));
         using var labels = randint(0, 4, new long[] { batchSize });
 
-        model.eval();
-        double inference = Time(() => { using var _ = no_grad(); using var scope = NewDisposeScope(); model.call(input); Sample(); }, seconds / 3) * batchSize;
-        log?.Invoke($"{architecture}: inference {inference:0.0} images/s");
-
         model.train();
         using var optimizer = optim.Adam(model.parameters(), 1e-4);
         double training = Time(() =>
@@ -43,7 +39,12 @@ public static class ModelBenchmark
         }, seconds / 3) * batchSize;
         log?.Invoke($"{architecture}: training {training:0.0} images/s");
 
+        // Inference as `evaluate` and `predict` run it: eval mode, kernels channels-last (see Checkpoint.Load).
+        ChannelsLast.Weights(model);
         model.eval();
+        double inference = Time(() => { using var _ = no_grad(); using var scope = NewDisposeScope(); model.call(input); Sample(); }, seconds / 3) * batchSize;
+        log?.Invoke($"{architecture}: inference {inference:0.0} images/s");
+
         Precision.ConvolutionsToBFloat16(model);
         using var inputBf16 = input.to_type(ScalarType.BFloat16);
         double bf16 = Time(() => { using var _ = no_grad(); using var scope = NewDisposeScope(); model.call(inputBf16); Sample(); }, seconds / 3) * batchSize;

@@ -71,6 +71,7 @@ public static class Checkpoint
         try { WeightLoader.Load(model, contents.Tensors, origin: weightsPath); }
         finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
         model.eval();
+        ChannelsLast.Weights(model);
         return (model, info);
     }
 }

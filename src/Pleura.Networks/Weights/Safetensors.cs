@@ -94,8 +94,9 @@ public static class Safetensors
         foreach (var (key, tensor) in list)
         {
             using var scope = NewDisposeScope();
-            var cpu = tensor.detach().cpu().contiguous();
-            var bytes = cpu.bytes.ToArray();
+            var cpu = tensor.detach().cpu();
+            // flatten() copies in logical (row-major) order whatever the memory layout, e.g. channels-last kernels.
+            var bytes = cpu.flatten().contiguous().bytes.ToArray();
             header[key] = new JsonObject
             {
                 ["dtype"] = DtypeName(cpu.dtype),
