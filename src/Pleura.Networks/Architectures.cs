@@ -4,7 +4,15 @@ using static TorchSharp.torch;
 namespace Pleura.Networks;
 
 /// <summary>A network architecture Pleura can build, by name.</summary>
-public sealed record ArchitectureInfo(string Name, string Description, string HeadPrefix, int DefaultUnfreeze, Func<int, int, nn.Module<Tensor, Tensor>> Create);
+/// <param name="HeadPrefix">The classifier layer replaced for a new task and trained alone in stage 1.</param>
+/// <param name="DefaultUnfreeze">The paper's "last N convolutional layers" for stage 2.</param>
+/// <param name="ClassifierPrefix">Everything after the convolutional trunk; stage 2 trains all of it (for VGG-16 the
+/// two 4096-wide layers as well as the new head).</param>
+public sealed record ArchitectureInfo(string Name, string Description, string HeadPrefix, int DefaultUnfreeze, Func<int, int, nn.Module<Tensor, Tensor>> Create,
+    string? ClassifierPrefix = null)
+{
+    public string Stage2Prefix => ClassifierPrefix ?? HeadPrefix;
+}
 
 /// <summary>The architectures Pleura builds, with torchvision's parameter names.</summary>
 public static class Architectures
@@ -14,6 +22,8 @@ public static class Architectures
         new("resnet18", "ResNet-18 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet18(k, c)),
         new("resnet34", "ResNet-34 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet34(k, c)),
         new("resnet50", "ResNet-50 (torchvision), the paper's chosen backbone", "fc.", 5, (k, c) => ResNet.ResNet50(k, c)),
+        new("vgg16", "VGG-16 (torchvision)", "classifier.6.", 5, (k, c) => Vgg.Vgg16(k, c), "classifier."),
+        new("densenet121", "DenseNet-121 (torchvision), CheXNet's architecture", "classifier.", 15, (k, c) => DenseNet.DenseNet121(k, c)),
         // Small ResNets for CPU demos and tests: torchvision's layout with one block per stage and narrow stages.
         new("resnet10-w32", "ResNet-10, 32 channels in the first stage (small, for CPU runs)", "fc.", 5,
             (k, c) => new ResNet("resnet10-w32", false, new[] { 1, 1, 1, 1 }, k, 32, c)),

@@ -65,7 +65,7 @@ public static class GradingRun
                 log($"{side.Name}: started from {job.Pretrained}: {report}");
             }
             log($"{side.Name}: {trainRows.Count} training, {valRows.Count} validation, {testRows.Count} test images; {config.Architecture}, balancing {config.Balancing}");
-            var trainer = new Trainer(model, architecture.HeadPrefix, config, Path.Combine(job.RunFolder, side.Name, "work"), ClassNames.Count);
+            var trainer = new Trainer(model, architecture.HeadPrefix, config, Path.Combine(job.RunFolder, side.Name, "work"), ClassNames.Count, architecture.Stage2Prefix);
             var result = trainer.Train(train, validation, p => progress?.Invoke(side, p), cancel);
             log($"{side.Name}: {result.StopReason}");
 

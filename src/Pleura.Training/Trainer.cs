@@ -24,15 +24,19 @@ public sealed class Trainer
 
     readonly nn.Module<Tensor, Tensor> _model;
     readonly string _headPrefix;
+    readonly string _stage2Prefix;
     readonly TrainingConfig _config;
     readonly string _folder;
     readonly int _classes;
 
-    public Trainer(nn.Module<Tensor, Tensor> model, string headPrefix, TrainingConfig config, string folder, int classes = 4)
+    /// <param name="headPrefix">Parameters of the new classifier head (stage 1 trains only these).</param>
+    /// <param name="stage2Prefix">Parameters stage 2 trains besides the last convolutions (default: the head).</param>
+    public Trainer(nn.Module<Tensor, Tensor> model, string headPrefix, TrainingConfig config, string folder, int classes = 4, string? stage2Prefix = null)
     {
         config.Check();
         _model = model;
         _headPrefix = headPrefix;
+        _stage2Prefix = stage2Prefix ?? headPrefix;
         _config = config;
         _folder = folder;
         _classes = classes;
@@ -88,7 +92,7 @@ public sealed class Trainer
     {
         var trainable = stage == 1
             ? _model.named_parameters().Where(p => p.name.StartsWith(_headPrefix, StringComparison.Ordinal)).Select(p => p.name).ToHashSet()
-            : ModuleTree.LastConvolutions(_model, _config.UnfreezeConvLayers, _headPrefix);
+            : ModuleTree.LastConvolutions(_model, _config.UnfreezeConvLayers, _stage2Prefix);
         var parameters = new List<Parameter>();
         foreach (var (name, p) in _model.named_parameters())
         {
