@@ -15,6 +15,7 @@ internal static class Commands
         EvaluateCommand.Create(),
         PredictCommand.Create(),
         MetricsCommand.Create(),
+        WeightsCommand.Create(),
         BenchCommand.Create(),
         InfoCommand.Create(),
     };

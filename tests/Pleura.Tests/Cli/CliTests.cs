@@ -76,3 +76,30 @@ public class CliTests
         Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("metrics", dir.File("missing.csv"), "--truth", "t", "--pred", "p"));
     }
 }
+
+[Collection("console")]
+public class WeightsCliTests
+{
+    static int Run(params string[] args) => Pleura.Cli.Cli.Invoke(Pleura.Cli.Commands.Commands.Root(), args);
+    static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    [Fact]
+    public void InspectAndImport()
+    {
+        using var dir = new TempFolder();
+        Assert.Equal(0, Run("weights", "inspect", Fixture("zip-mixed.pth")));
+        Assert.Equal(0, Run("weights", "inspect", Fixture("chexnet-legacy.pth.tar")));
+        // A partial DenseNet cannot become a densenet121 checkpoint: refused, nothing written.
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("weights", "import", Fixture("chexnet-legacy.pth.tar"), "--arch", "densenet121", "-o", dir.File("d.safetensors")));
+        Assert.False(File.Exists(dir.File("d.safetensors")));
+
+        // A Pleura checkpoint converts to itself.
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        {
+            var model = Pleura.Networks.Architectures.Get("resnet10-w16").Create(4, 3);
+            Pleura.Networks.Weights.Safetensors.Write(dir.File("w.safetensors"), Pleura.Networks.StateDicts.Ordered(model));
+        }
+        Assert.Equal(0, Run("weights", "import", dir.File("w.safetensors"), "--arch", "resnet10-w16", "-o", dir.File("c.safetensors")));
+        Assert.True(File.Exists(dir.File("c.json")));
+    }
+}
