@@ -86,7 +86,7 @@ internal static class BenchCommand
     {
         var result = new Dictionary<string, (double, double, string)>();
         var script = Path.Combine(AppContext.BaseDirectory, "bench", "pytorch_models.py");
-        var torchvisionNames = archs.Where(a => a.StartsWith("resnet", StringComparison.Ordinal) && !a.Contains('-')).ToList();
+        var torchvisionNames = archs.Where(a => !a.Contains('-')).ToList(); // Pleura-only variants have no torchvision twin
         if (!File.Exists(script) || torchvisionNames.Count == 0) return result;
         try
         {

@@ -10,7 +10,33 @@ internal static class ManifestCommand
     {
         ImportCommand(),
         ValidateCommand(),
+        BrixiaCommand(),
     };
+
+    static Command BrixiaCommand()
+    {
+        var annotations = new Argument<FileInfo>("annotations") { Description = "BrixIA annotations CSV (filename, patientid, S_A..S_F, J_A..J_F)." };
+        var metadata = Cli.RequiredOption<FileInfo>("--metadata", "COVID-19 image collection metadata.csv (sex, age, finding, view, outcomes).");
+        var images = Cli.RequiredOption<DirectoryInfo>("--images", "Folder with the images named in the annotations.");
+        var output = Cli.RequiredOption<FileInfo>("--out", "Manifest to write.", "-o");
+        var command = new Command("brixia", "Manifest from BrixIA zone scores: per-lung grade = zones scored above 0 (reader 1 = senior, reader 2 = junior).")
+        {
+            annotations, metadata, images, output,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var report = new ValidationReport();
+            var manifest = BrixiaImport.Build(parse.GetValue(annotations)!.FullName, parse.GetValue(metadata)!.FullName, parse.GetValue(images)!.FullName, report);
+            ManifestValidator.Validate(manifest, report);
+            Show(report, manifest.Rows.Count);
+            var outPath = parse.GetValue(output)!.FullName;
+            ManifestCsv.Write(manifest, outPath);
+            report.WriteCsv(Path.ChangeExtension(outPath, ".validation.csv"));
+            Cli.Done($"{manifest.Rows.Count} images of {manifest.Rows.Select(r => r.PatientId).Distinct().Count()} patients written to {outPath}");
+            return report.IsValid ? Cli.ExitOk : Cli.ExitInvalidData;
+        }));
+        return command;
+    }
 
     static Command ImportCommand()
     {

@@ -12,6 +12,7 @@ internal static class Commands
         ManifestCommand.Create(),
         SplitCommand.Create(),
         TrainCommand.Create(),
+        PretrainCommand.Create(),
         EvaluateCommand.Create(),
         PredictCommand.Create(),
         MetricsCommand.Create(),

@@ -9,13 +9,20 @@ namespace Pleura.Networks.Weights;
 /// </summary>
 public static class GreyInput
 {
-    /// <summary>Sums the input-channel axis of <paramref name="firstConvKey"/> where the model expects one channel.</summary>
+    /// <summary>Fits the first convolution's input channels to the model: RGB kernels summed for a grey model, a grey
+    /// kernel spread over three channels for an RGB-shaped one.</summary>
     public static List<KeyValuePair<string, Tensor>> AdaptFirstConvolution(IEnumerable<KeyValuePair<string, Tensor>> weights, nn.Module model, string firstConvKey = "conv1.weight")
     {
         var target = StateDicts.Ordered(model).FirstOrDefault(kv => kv.Key == firstConvKey).Value;
         return weights.Select(kv =>
-            kv.Key == firstConvKey && target is not null && target.shape[1] == 1 && kv.Value.shape[1] == 3
-                ? new KeyValuePair<string, Tensor>(kv.Key, kv.Value.to_type(ScalarType.Float32).sum(1, keepdim: true))
-                : kv).ToList();
+        {
+            if (kv.Key != firstConvKey || target is null || kv.Value.dim() != 4) return kv;
+            var w = kv.Value.to_type(ScalarType.Float32);
+            if (target.shape[1] == 1 && w.shape[1] == 3) return new KeyValuePair<string, Tensor>(kv.Key, w.sum(1, keepdim: true));
+            // A grey (one-channel) source into an RGB-shaped model: a third of the kernel per channel, so replicated grey input
+            // gives the source's output exactly.
+            if (target.shape[1] == 3 && w.shape[1] == 1) return new KeyValuePair<string, Tensor>(kv.Key, w.expand(-1, 3, -1, -1).div(3).contiguous());
+            return kv;
+        }).ToList();
     }
 }

@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace Pleura.Data;
+
+/// <summary>
+/// Builds a manifest from BrixIA zone scores (two readers) and the COVID-19 image collection's metadata. Per lung, the
+/// grade is the number of that lung's three zones scored above 0 (0-3, an extent measure matching METHOD's
+/// 0 / 1-33 / 34-66 / 67-100%). Zones A-C are the patient's right lung, D-F the left. Reader 1 = the senior (S)
+/// radiologist, reader 2 = the junior (J).
+/// </summary>
+public static class BrixiaImport
+{
+    static readonly string[] RightZones = { "A", "B", "C" };
+    static readonly string[] LeftZones = { "D", "E", "F" };
+
+    public static Manifest Build(string annotationsCsv, string metadataCsv, string imagesFolder, ValidationReport report)
+    {
+        var annotations = CsvTable.Read(annotationsCsv);
+        annotations.RequireColumns(new[] { "filename", "patientid" }.Concat(RightZones.Concat(LeftZones).SelectMany(z => new[] { "S_" + z, "J_" + z })).ToArray());
+        var metadata = CsvTable.Read(metadataCsv);
+        metadata.RequireColumns("filename", "patientid", "sex", "age", "finding", "view");
+        var byFile = metadata.Rows.GroupBy(r => r["filename"]).ToDictionary(g => g.Key, g => g.First());
+        foreach (var p in annotations.Problems.Concat(metadata.Problems)) report.Add(p);
+
+        var rows = new List<ManifestRow>();
+        var seen = new Dictionary<string, int>();
+        foreach (var a in annotations.Rows)
+        {
+            var file = a["filename"];
+            // BrixIA scored two pictures twice under different names; one image must carry one label per reader.
+            if (seen.TryGetValue(file, out var firstLine))
+            {
+                report.Add(new ValidationIssue(a.Line, file, IssueKind.DuplicateImageId, IssueSeverity.Warning,
+                    $"second scoring of {file} (BrixIA name {a["brixia_filename"]}); the scoring on line {firstLine} is kept, this one is left out"));
+                continue;
+            }
+            seen[file] = a.Line;
+            byFile.TryGetValue(file, out var meta);
+            if (meta is null)
+                report.Add(new ValidationIssue(a.Line, file, IssueKind.InvalidValue, IssueSeverity.Warning, $"{file} has no row in {metadataCsv}; demographics left blank"));
+            string? Count(string reader, string[] zones)
+            {
+                var scores = zones.Select(z => int.TryParse(a[$"{reader}_{z}"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : (int?)null).ToList();
+                if (scores.Any(s => s is null or < 0 or > 3))
+                {
+                    report.Add(new ValidationIssue(a.Line, file, IssueKind.GradeOutOfRange, IssueSeverity.Error,
+                        $"{reader} zones {string.Join("", zones)} = {string.Join(",", zones.Select(z => a[$"{reader}_{z}"]))}: each must be 0-3"));
+                    return "";
+                }
+                return scores.Count(s => s > 0).ToString(CultureInfo.InvariantCulture);
+            }
+            double? age = meta is not null && double.TryParse(meta["age"], NumberStyles.Float, CultureInfo.InvariantCulture, out var y) ? y : null;
+            var finding = meta?["finding"] ?? "";
+            rows.Add(new ManifestRow
+            {
+                ImageId = Path.GetFileNameWithoutExtension(file),
+                Path = Path.GetFullPath(Path.Combine(imagesFolder, file)),
+                PatientId = a["patientid"],
+                View = meta?["view"] ?? "",
+                Age = age,
+                Sex = meta?["sex"] ?? "",
+                CovidStatus = finding.Length == 0 ? "" : finding.Contains("COVID-19", StringComparison.OrdinalIgnoreCase) ? "positive" : "negative",
+                StudyDate = meta?["date"] ?? "",
+                SourceLine = a.Line,
+                Extra = new Dictionary<string, string>
+                {
+                    ["left_grade"] = Count("S", LeftZones) ?? "",
+                    ["right_grade"] = Count("S", RightZones) ?? "",
+                    ["left_grade_r2"] = Count("J", LeftZones) ?? "",
+                    ["right_grade_r2"] = Count("J", RightZones) ?? "",
+                    ["brixia_global_r1"] = a["S_Global"],
+                    ["brixia_global_r2"] = a["J_Global"],
+                    ["finding"] = finding,
+                    ["went_icu"] = meta?["went_icu"] ?? "",
+                    ["survival"] = meta?["survival"] ?? "",
+                },
+            });
+        }
+        return new Manifest(rows, new[] { "left_grade", "right_grade", "left_grade_r2", "right_grade_r2", "brixia_global_r1", "brixia_global_r2", "finding", "went_icu", "survival" },
+            Path.GetDirectoryName(Path.GetFullPath(annotationsCsv))!);
+    }
+}
