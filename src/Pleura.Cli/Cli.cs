@@ -54,6 +54,18 @@ internal static class Cli
         return result;
     }
 
+    /// <summary>Prints one grey line per finished epoch (for logs and redirected output).</summary>
+    public static Action<Pleura.Training.TrainingProgress> EpochLines(string prefix = "")
+    {
+        int lastStage = -1, lastEpoch = -1;
+        return p =>
+        {
+            if (p.Batch != p.Batches || (p.Stage == lastStage && p.Epoch == lastEpoch)) return;
+            (lastStage, lastEpoch) = (p.Stage, p.Epoch);
+            AnsiConsole.MarkupLineInterpolated($"[grey]{prefix}stage {p.Stage} epoch {p.Epoch}/{p.Epochs}, training loss {p.RunningLoss:0.000}[/]");
+        };
+    }
+
     public static Option<T> Option<T>(string name, string description, T defaultValue, params string[] aliases) =>
         new(name, aliases) { Description = description, DefaultValueFactory = _ => defaultValue };
 

@@ -1,5 +1,4 @@
 using Pleura.Networks;
-using Pleura.Phantoms;
 using Pleura.Training;
 using static TorchSharp.torch;
 
@@ -13,21 +12,8 @@ public static class MemoryBenchmark
 {
     public static IReadOnlyList<EpochRecord> Run(int epochs, int images, int size, string architecture, string folder)
     {
-        var random = new Random(1);
-        LabelledImages Make(int seed, int count)
-        {
-            var pixels = new List<float[]>();
-            var labels = new List<int>();
-            for (int i = 0; i < count; i++)
-            {
-                var p = PhantomDataset.RenderOne(seed, i, size, random.Next(4), random.Next(4));
-                pixels.Add(p.Image);
-                labels.Add(p.LeftGrade);
-            }
-            return LabelledImages.FromPixels(pixels, size, labels);
-        }
-        using var train = Make(1, images);
-        using var validation = Make(2, Math.Max(16, images / 8));
+        using var train = PhantomTensors.Left(1, images, size);
+        using var validation = PhantomTensors.Left(2, Math.Max(16, images / 8), size);
         manual_seed(1);
         var model = Architectures.Get(architecture).Create(4, 1);
         var config = new TrainingConfig

@@ -34,13 +34,8 @@ internal static class DemoCommand
                 Training = defaults.Training with { ImageSize = parse.GetValue(size), Stage2Epochs = parse.GetValue(epochs) },
             };
             void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
-            int lastEpoch = -1;
-            var result = DemoRun.Run(options, folder, Log, training: (side, p) =>
-            {
-                if (p.Batch != p.Batches || p.Epoch == lastEpoch) return;
-                lastEpoch = p.Epoch;
-                AnsiConsole.MarkupLineInterpolated($"[grey]{side.Name}: stage {p.Stage} epoch {p.Epoch}/{p.Epochs}, training loss {p.RunningLoss:0.000}[/]");
-            }, cancel: cancel);
+            var lines = Side.Both.ToDictionary(s => s.Name, s => Cli.EpochLines(s.Name + ": "));
+            var result = DemoRun.Run(options, folder, Log, training: (side, p) => lines[side.Name](p), cancel: cancel);
 
             var table = new Table().Title("mean of left and right lungs").AddColumns("set", "comparison", "macro MAE", "weighted F1", "quadratic kappa");
             foreach (var set in new[] { "test", "oob" })

@@ -35,13 +35,7 @@ internal static class PretrainCommand
                 StartFrom = parse.GetValue(from)?.FullName,
                 OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
             };
-            int lastEpoch = -1;
-            var outcome = Pretraining.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), p =>
-            {
-                if (p.Batch != p.Batches || p.Epoch == lastEpoch) return;
-                lastEpoch = p.Epoch;
-                AnsiConsole.MarkupLineInterpolated($"[grey]epoch {p.Epoch}/{p.Epochs}, training loss {p.RunningLoss:0.000}[/]");
-            }, cancel);
+            var outcome = Pretraining.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), Cli.EpochLines(), cancel);
             foreach (var f in outcome.Failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Cli.Done($"{outcome.CheckpointPath}: {outcome.Classes.Count} classes, {outcome.TrainImages} training images, validation accuracy {outcome.ValidationAccuracy:P1}; {outcome.Training.StopReason}");
             return Cli.ExitOk;

@@ -91,13 +91,8 @@ internal static class TrainCommand
         void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
         if (Console.IsOutputRedirected)
         {
-            int lastEpoch = -1;
-            return GradingRun.Train(job, Log, (side, p) =>
-            {
-                if (p.Batch != p.Batches || p.Epoch == lastEpoch) return;
-                lastEpoch = p.Epoch;
-                Console.WriteLine($"{side.Name} stage {p.Stage} epoch {p.Epoch}/{p.Epochs} loss {p.RunningLoss:0.0000}");
-            }, cancel);
+            var lines = job.Sides.ToDictionary(s => s.Name, s => Cli.EpochLines(s.Name + ": "));
+            return GradingRun.Train(job, Log, (side, p) => lines[side.Name](p), cancel);
         }
         IReadOnlyList<SideOutcome> outcomes = Array.Empty<SideOutcome>();
         AnsiConsole.Progress()

@@ -1,22 +1,10 @@
-using Pleura.Phantoms;
+using Pleura.Pipeline;
 using Pleura.Training;
 
 namespace Pleura.Tests.Training;
 
-/// <summary>Small in-memory phantom sets for training tests: one side's grade as the label.</summary>
+/// <summary>Small in-memory phantom sets for training tests: the left lung's grade as the label.</summary>
 public static class PhantomSets
 {
-    public static LabelledImages Left(int seed, int count, int size)
-    {
-        var random = new Random(seed);
-        var pixels = new List<float[]>();
-        var labels = new List<int>();
-        for (int i = 0; i < count; i++)
-        {
-            var p = PhantomDataset.RenderOne(seed, i, size, random.Next(4), random.Next(4));
-            pixels.Add(p.Image);
-            labels.Add(p.LeftGrade);
-        }
-        return LabelledImages.FromPixels(pixels, size, labels);
-    }
+    public static LabelledImages Left(int seed, int count, int size) => PhantomTensors.Left(seed, count, size);
 }
