@@ -52,7 +52,8 @@ public sealed class DenseNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = functional.relu(features.call(x));
+        // In place, as torchvision does: a Grad-CAM hook on features.norm5 then sees the activations after this ReLU, as in PyTorch.
+        var y = functional.relu(features.call(x), inplace: true);
         y = functional.adaptive_avg_pool2d(y, new long[] { 1, 1 }).flatten(1);
         return classifier.call(y.to_type(classifier.weight!.dtype)).MoveToOuterDisposeScope();
     }
