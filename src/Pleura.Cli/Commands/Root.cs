@@ -15,6 +15,7 @@ internal static class Commands
         PretrainCommand.Create(),
         EvaluateCommand.Create(),
         PredictCommand.Create(),
+        ExplainCommand.Create(),
         MetricsCommand.Create(),
         WeightsCommand.Create(),
         BenchCommand.Create(),

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text;
+using NetVips;
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Explainability;
+using Pleura.Imaging;
+using Pleura.Networks.Weights;
+using static TorchSharp.torch;
+
+namespace Pleura.Pipeline;
+
+/// <summary>One explained image: both sides' explanations, the whole-image heatmap and its concordance scores.</summary>
+public sealed record ExplainedImage(string ImageId, int? LeftTruth, int? RightTruth, SideExplanation Left, SideExplanation Right,
+    double Hcs, double HcsCount, double OpacityConcordance, string? OverlayPath)
+{
+    /// <summary>The largest grade error over the two lungs (0 = both right); NaN-free only where both truths exist.</summary>
+    public int? Disagreement => LeftTruth is { } l && RightTruth is { } r ? Math.Max(Math.Abs(Left.Grade - l), Math.Abs(Right.Grade - r)) : null;
+
+    /// <summary>The image's grade for MA-HCS: the higher of its two lungs' true grades.</summary>
+    public int? Grade => LeftTruth is { } l && RightTruth is { } r ? Math.Max(l, r) : LeftTruth ?? RightTruth;
+}
+
+/// <summary>Summary of a set's heatmaps (NaN where masks were not available).</summary>
+public sealed record ExplanationSummary(int Images, double MeanHcs, double MaHcs, double MeanHcsCount, double MeanOpacityConcordance);
+
+/// <summary>
+/// `pleura explain`: Grad-CAM heatmaps of a run's left and right models on a part of a split, the Heatmap Concordance
+/// Score against the lung masks the manifest names (columns <c>left_lung_mask</c> and <c>right_lung_mask</c>; the lung
+/// U-Net will supply them for other data), the share of attention on the true opacity where an <c>opacity_mask</c> column
+/// exists (phantoms), an overlay per image and a matrix of cases by agreement level.
+/// </summary>
+public static class Explanation
+{
+    public static (IReadOnlyList<ExplainedImage> Images, ExplanationSummary Summary) Run(string runFolder, string manifestPath, string splitPath,
+        SplitPart part, int fold, string? outputFolder, int limit = int.MaxValue, string? layer = null, Action<int, int>? progress = null)
+    {
+        var (manifest, plan, _) = SideData.Open(manifestPath, splitPath);
+        var (leftModel, leftInfo) = Checkpoint.Load(GradingRun.CheckpointPath(runFolder, Side.Left));
+        var (rightModel, rightInfo) = Checkpoint.Load(GradingRun.CheckpointPath(runFolder, Side.Right));
+        if (leftInfo.InputSize != rightInfo.InputSize) throw new InvalidDataException("left and right models take different input sizes; explain them one at a time");
+        int size = leftInfo.InputSize;
+        string leftLayer = layer ?? GradCam.DefaultLayer(leftInfo.Architecture), rightLayer = layer ?? GradCam.DefaultLayer(rightInfo.Architecture);
+
+        var ids = plan.Images(part, fold).ToHashSet();
+        var rows = manifest.Rows.Where(r => ids.Contains(r.ImageId)).Take(limit).ToList();
+        var cache = ImageCache.Load(manifest, rows, size, ErrorPolicy.Continue);
+        var results = new List<ExplainedImage>();
+        foreach (var (row, index) in rows.Where(r => cache.Contains(r.ImageId)).Select((r, i) => (r, i)))
+        {
+            var pixels = cache[row.ImageId];
+            var left = SideHeatmap.Explain(Side.Left.Name, leftModel, leftLayer, pixels, size, leftInfo.InputChannels);
+            var right = SideHeatmap.Explain(Side.Right.Name, rightModel, rightLayer, pixels, size, rightInfo.InputChannels);
+            var heat = SideHeatmap.WholeImage(new[] { left, right });
+            var lungs = Union(Mask(manifest, row, "left_lung_mask", size), Mask(manifest, row, "right_lung_mask", size));
+            var opacity = Mask(manifest, row, "opacity_mask", size);
+            double hcs = lungs is null ? double.NaN : HeatmapConcordance.Weighted(heat, lungs);
+            double hcsCount = lungs is null ? double.NaN : HeatmapConcordance.Count(heat, lungs, 0.05f);
+            double onOpacity = opacity is null || !opacity.Any(o => o) ? double.NaN : HeatmapConcordance.Weighted(heat, opacity);
+            int? leftTruth = Manifest.Grade(row, leftInfo.LabelColumn), rightTruth = Manifest.Grade(row, rightInfo.LabelColumn);
+            string? overlayPath = null;
+            if (outputFolder is not null)
+            {
+                overlayPath = Path.Combine(outputFolder, "images", Safe(row.ImageId) + ".png");
+                string Truth(int? t) => t is null ? "" : $" (true {t})";
+                Overlay.Write(overlayPath, pixels, heat, lungs, size, new[]
+                {
+                    $"{row.ImageId}",
+                    $"patient's right lung: {right.Grade}{Truth(rightTruth)}   left lung: {left.Grade}{Truth(leftTruth)}",
+                    double.IsNaN(hcs) ? "HCS: no lung mask" : $"HCS {hcs:0.00}" + (double.IsNaN(onOpacity) ? "" : $"   on opacity {onOpacity:0.00}"),
+                });
+            }
+            results.Add(new ExplainedImage(row.ImageId, leftTruth, rightTruth, left, right, hcs, hcsCount, onOpacity, overlayPath));
+            progress?.Invoke(index + 1, rows.Count);
+        }
+        var summary = new ExplanationSummary(results.Count, Mean(results.Select(r => r.Hcs)),
+            HeatmapConcordance.MacroAveraged(results.Where(r => r.Grade is not null).Select(r => (r.Grade!.Value, r.Hcs))),
+            Mean(results.Select(r => r.HcsCount)), Mean(results.Select(r => r.OpacityConcordance)));
+        if (outputFolder is not null)
+        {
+            WriteTable(Path.Combine(outputFolder, "hcs.csv"), results);
+            WriteMatrix(Path.Combine(outputFolder, "matrix.png"), results);
+        }
+        return (results, summary);
+    }
+
+    static double Mean(IEnumerable<double> values)
+    {
+        var defined = values.Where(v => !double.IsNaN(v)).ToList();
+        return defined.Count == 0 ? double.NaN : defined.Average();
+    }
+
+    static bool[]? Mask(Manifest manifest, ManifestRow row, string column, int size)
+    {
+        var relative = row.GetExtra(column);
+        if (relative.Length == 0) return null;
+        var path = Path.IsPathRooted(relative) ? relative : Path.Combine(manifest.BaseDirectory, relative);
+        var mask = RadiographReader.ReadResized(path, size, size);
+        return mask.Pixels.Select(p => p >= 0.5f).ToArray();
+    }
+
+    static bool[]? Union(bool[]? a, bool[]? b) => a is null ? b : b is null ? a : a.Zip(b, (x, y) => x || y).ToArray();
+
+    static string Safe(string id) => string.Concat(id.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+
+    static void WriteTable(string path, IEnumerable<ExplainedImage> results)
+    {
+        static string F(double v) => double.IsNaN(v) ? "" : v.ToString("0.0000", CultureInfo.InvariantCulture);
+        var text = new StringBuilder("image,left_true,left_pred,right_true,right_pred,disagreement,hcs,hcs_count,opacity_concordance,overlay\n");
+        foreach (var r in results)
+            text.AppendLine(string.Join(',', r.ImageId, r.LeftTruth, r.Left.Grade, r.RightTruth, r.Right.Grade, r.Disagreement, F(r.Hcs), F(r.HcsCount), F(r.OpacityConcordance), r.OverlayPath));
+        File.WriteAllText(path, text.ToString());
+    }
+
+    /// <summary>Rows: exact on both lungs, one grade off, two or more off (METHOD section 9, item 5); up to six cases each.</summary>
+    static void WriteMatrix(string path, IReadOnlyList<ExplainedImage> results)
+    {
+        const int thumb = 256, gap = 6, across = 6, width = across * (thumb + gap);
+        var background = new double[] { 20, 20, 20 };
+        Image? matrix = null;
+        foreach (var (label, level) in new[] { ("both lungs right", 0), ("one grade off", 1), ("two or more grades off", 2) })
+        {
+            var cases = results.Where(r => r.OverlayPath is not null && r.Disagreement is { } d && Math.Min(d, 2) == level).Take(across)
+                .Select(r => Image.Thumbnail(r.OverlayPath!, thumb)).ToArray();
+            using var title = Image.Text($"{label} ({results.Count(r => r.Disagreement is { } d && Math.Min(d, 2) == level)} cases)", dpi: 110, font: "sans bold");
+            using var lifted = (title * (235.0 / 255.0) + 20).Cast(Enums.BandFormat.Uchar);
+            var heading = lifted.Bandjoin(lifted, lifted).Embed(gap, gap, width, title.Height + 2 * gap, extend: Enums.Extend.Background, background: background);
+            var row = cases.Length == 0
+                ? (Image.Black(width, 30, bands: 3) + 20).Cast(Enums.BandFormat.Uchar)
+                : Image.Arrayjoin(cases, across: across, shim: gap, background: background)
+                    .Embed(0, 0, width, cases.Max(c => c.Height) + gap, extend: Enums.Extend.Background, background: background);
+            var block = heading.Join(row, Enums.Direction.Vertical, background: background);
+            matrix = matrix is null ? block : matrix.Join(block, Enums.Direction.Vertical, background: background);
+        }
+        matrix!.Pngsave(path);
+    }
+}
