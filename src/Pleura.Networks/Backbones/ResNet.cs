@@ -71,9 +71,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public Tensor Features(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = maxpool.call(relu.call(bn1.call(conv1.call(x))));
-        y = layer4.call(layer3.call(layer2.call(layer1.call(y))));
-        return avgpool.call(y).flatten(1).MoveToOuterDisposeScope();
+        return avgpool.call(FeatureMaps(x)).flatten(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>The last convolutional block's output (N x C x h x w), the usual Grad-CAM target.</summary>
@@ -81,8 +79,13 @@ public sealed class ResNet : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var y = maxpool.call(relu.call(bn1.call(conv1.call(x))));
-        return layer4.call(layer3.call(layer2.call(layer1.call(y)))).MoveToOuterDisposeScope();
+        // Each stage runs in its own convolutions' dtype, so a network can run its early stages in bfloat16 and
+        // its last in float32 (see Precision); for a single-dtype network these casts are no-ops.
+        foreach (var stage in new[] { layer1, layer2, layer3, layer4 }) y = stage.call(y.to_type(StageType(stage)));
+        return y.MoveToOuterDisposeScope();
     }
+
+    static ScalarType StageType(Sequential stage) => stage.parameters().First().dtype;
 
     public Linear Head => fc;
 
