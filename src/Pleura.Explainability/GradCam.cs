@@ -52,18 +52,27 @@ public static class GradCam
         var target = ModuleTree.DepthFirst(model).FirstOrDefault(m => m.Name == layer).Module as nn.Module<Tensor, Tensor>
             ?? throw new ArgumentException($"the network has no layer '{layer}' (layers: {string.Join(", ", ModuleTree.DepthFirst(model).Select(m => m.Name).Take(40))}, ...)");
         model.eval();
-        Tensor? activations = null;
+        // Only the gradient with respect to the target layer is needed: freeze the parameters and start the graph
+        // at that layer, so each backward pass runs from the logits down to it and no further, with no weight gradients.
+        var parameters = model.parameters().ToList();
+        var trainable = parameters.Select(p => p.requires_grad).ToList();
+        foreach (var p in parameters) p.requires_grad = false;
+        Tensor? leaf = null, activations = null;
         var hook = target.register_forward_hook((_, _, output) =>
         {
-            output.retain_grad();
-            activations = output.DetachFromDisposeScope();
+            leaf = output.detach().requires_grad_(true).DetachFromDisposeScope();
+            // A copy that later in-place layers may modify (DenseNet's final ReLU is in place, as in torchvision):
+            // its retained gradient is then, as in PyTorch, the gradient at the modified values.
+            activations = leaf.clone().DetachFromDisposeScope();
+            activations.retain_grad();
             // Downstream code (e.g. Sequential) disposes what it is given: hand it an alias, keep the original.
-            return output.alias();
+            return activations.alias();
         });
         using var scope = NewDisposeScope();
         try
         {
-            var logits = model.call(input);
+            Tensor logits;
+            using (enable_grad()) logits = model.call(input);
             if (activations is null) throw new InvalidOperationException($"layer '{layer}' did not run in the forward pass");
             int batch = (int)logits.shape[0], k = (int)logits.shape[1];
             int h = (int)activations.shape[2], w = (int)activations.shape[3];
@@ -86,7 +95,8 @@ public static class GradCam
         {
             hook.remove();
             activations?.Dispose();
-            foreach (var p in model.parameters()) p.grad?.zero_();
+            leaf?.Dispose();
+            for (int i = 0; i < parameters.Count; i++) parameters[i].requires_grad = trainable[i];
         }
     }
 

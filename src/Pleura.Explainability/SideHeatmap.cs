@@ -16,14 +16,17 @@ public sealed record SideExplanation(string Side, float[] Probabilities, float[]
 /// </summary>
 public static class SideHeatmap
 {
-    public static SideExplanation Explain(string side, nn.Module<Tensor, Tensor> model, string layer, float[] greyPixels, int size, int inputChannels)
+    /// <summary>Explains a batch of grey images (each <paramref name="size"/>², in [0, 1]) with one forward pass.</summary>
+    public static IReadOnlyList<SideExplanation> Explain(string side, nn.Module<Tensor, Tensor> model, string layer, IReadOnlyList<float[]> greyPixels, int size, int inputChannels)
     {
         using var scope = NewDisposeScope();
-        var x = tensor(greyPixels, new long[] { 1, 1, size, size });
+        var all = new float[greyPixels.Count * size * size];
+        for (int i = 0; i < greyPixels.Count; i++) Array.Copy(greyPixels[i], 0, all, (long)i * size * size, size * size);
+        var x = tensor(all, new long[] { greyPixels.Count, 1, size, size });
         if (inputChannels == 3) x = x.expand(-1, 3, -1, -1);
-        var maps = GradCam.Compute(model, layer, x);
-        var weighted = GradCam.ProbabilityWeighted(maps, 0);
-        return new SideExplanation(side, maps.Probabilities(0), GradCam.Normalise(GradCam.Upsample(weighted, maps.Height, maps.Width, size, size)));
+        var maps = GradCam.Compute(model, layer, ChannelsLast.Of(x));
+        return Enumerable.Range(0, greyPixels.Count).Select(n => new SideExplanation(side, maps.Probabilities(n),
+            GradCam.Normalise(GradCam.Upsample(GradCam.ProbabilityWeighted(maps, n), maps.Height, maps.Width, size, size)))).ToList();
     }
 
     public static float[] WholeImage(IReadOnlyList<SideExplanation> sides)

@@ -30,7 +30,7 @@ public static class CheckpointEvaluation
 
     public static (IReadOnlyList<SideEvaluation> Results, IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Evaluate(
         string runFolder, string manifestPath, string splitPath, SplitPart part, int fold, bool bfloat16 = false,
-        int bootstrapIterations = 1000, int seed = 0, ErrorPolicy policy = ErrorPolicy.Continue, Action<string>? log = null)
+        int bootstrapIterations = 1000, int seed = 0, ErrorPolicy policy = ErrorPolicy.Continue, Action<string>? log = null, bool heatmaps = false)
     {
         var (manifest, plan, warning) = SideData.Open(manifestPath, splitPath);
         if (warning is not null) log?.Invoke("warning: " + warning);
@@ -61,6 +61,15 @@ public static class CheckpointEvaluation
         {
             // METHOD: "all reported per side and averaged over left and right".
             var mean = results[0].Metrics.Select((m, i) => new MetricValue(m.Name, results.Average(r => r.Metrics[i].Value), double.NaN, double.NaN)).ToList();
+            if (heatmaps && manifest.ExtraColumns.Contains("left_lung_mask") && manifest.ExtraColumns.Contains("right_lung_mask"))
+            {
+                // METHOD section 8: HCS and MA-HCS beside MAE, from the whole-image heatmaps and the manifest's lung masks.
+                var (_, summary) = Explanation.Run(runFolder, manifestPath, splitPath, part, fold, outputFolder: null);
+                mean.Add(new MetricValue("hcs_mean", summary.MeanHcs, double.NaN, double.NaN));
+                mean.Add(new MetricValue("ma_hcs", summary.MaHcs, double.NaN, double.NaN));
+                mean.Add(new MetricValue("hcs_count_mean", summary.MeanHcsCount, double.NaN, double.NaN));
+                mean.Add(new MetricValue("opacity_concordance_mean", summary.MeanOpacityConcordance, double.NaN, double.NaN));
+            }
             results.Add(new SideEvaluation(MeanOfSides, results.Sum(r => r.Count), mean, null));
         }
         return (results, predictions, failures.DistinctBy(f => f.Path).ToList());

@@ -38,7 +38,7 @@ public sealed record RunMetric(string Set, string Side, string Comparison, Metri
 public sealed record PrecisionAgreement(int Lungs, double SameGrade, double MaxProbabilityDifference);
 
 /// <summary>What the demo produced.</summary>
-public sealed record DemoResult(IReadOnlyList<RunMetric> Metrics, IReadOnlyList<SideOutcome> Models, PrecisionAgreement Bf16);
+public sealed record DemoResult(IReadOnlyList<RunMetric> Metrics, IReadOnlyList<SideOutcome> Models, PrecisionAgreement Bf16, ExplanationSummary Heatmaps);
 
 /// <summary>
 /// The main job on data it makes itself: phantoms, manifest validation, a patient-level split, one model per lung
@@ -106,7 +106,9 @@ public static class DemoRun
         }
         CheckpointEvaluation.WritePredictions(Path.Combine(runFolder, "predictions.csv"), predictions);
         WriteMetrics(metrics, Path.Combine(runFolder, "metrics.csv"));
-        var result = new DemoResult(metrics, models, agreement!);
+        // Heatmaps of the OOB set with overlays and the agreement matrix (METHOD section 8), against the phantoms' true lung masks.
+        var (_, heatmaps) = Explanation.Run(runFolder, manifestPath, splitPath, SplitPart.OutOfBox, 1, Path.Combine(runFolder, "explain"));
+        var result = new DemoResult(metrics, models, agreement!, heatmaps);
         WriteReport(result, options, Path.Combine(runFolder, "report.md"));
         return result;
     }
@@ -178,6 +180,9 @@ public static class DemoRun
         text.AppendLine();
         text.AppendLine($"bfloat16 against float32 inference on the OOB set: same grade for {result.Bf16.SameGrade:P1} of {result.Bf16.Lungs} lungs, " +
                         $"largest probability difference {result.Bf16.MaxProbabilityDifference:0.0000}.");
+        text.AppendLine();
+        text.AppendLine($"Grad-CAM heatmaps on the OOB set ({result.Heatmaps.Images} images; overlays and matrix.png in explain/): HCS {result.Heatmaps.MeanHcs:0.000}, " +
+                        $"MA-HCS {result.Heatmaps.MaHcs:0.000}, count form {result.Heatmaps.MeanHcsCount:0.000}, share of attention on the true opacity {result.Heatmaps.MeanOpacityConcordance:0.000}.");
         File.WriteAllText(path, text.ToString());
     }
 }

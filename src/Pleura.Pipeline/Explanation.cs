@@ -46,32 +46,40 @@ public static class Explanation
         var rows = manifest.Rows.Where(r => ids.Contains(r.ImageId)).Take(limit).ToList();
         var cache = ImageCache.Load(manifest, rows, size, ErrorPolicy.Continue);
         var results = new List<ExplainedImage>();
-        foreach (var (row, index) in rows.Where(r => cache.Contains(r.ImageId)).Select((r, i) => (r, i)))
+        var readable = rows.Where(r => cache.Contains(r.ImageId)).ToList();
+        const int batch = 16;
+        for (int start = 0; start < readable.Count; start += batch)
         {
-            var pixels = cache[row.ImageId];
-            var left = SideHeatmap.Explain(Side.Left.Name, leftModel, leftLayer, pixels, size, leftInfo.InputChannels);
-            var right = SideHeatmap.Explain(Side.Right.Name, rightModel, rightLayer, pixels, size, rightInfo.InputChannels);
-            var heat = SideHeatmap.WholeImage(new[] { left, right });
-            var lungs = Union(Mask(manifest, row, "left_lung_mask", size), Mask(manifest, row, "right_lung_mask", size));
-            var opacity = Mask(manifest, row, "opacity_mask", size);
-            double hcs = lungs is null ? double.NaN : HeatmapConcordance.Weighted(heat, lungs);
-            double hcsCount = lungs is null ? double.NaN : HeatmapConcordance.Count(heat, lungs, 0.05f);
-            double onOpacity = opacity is null || !opacity.Any(o => o) ? double.NaN : HeatmapConcordance.Weighted(heat, opacity);
-            int? leftTruth = Manifest.Grade(row, leftInfo.LabelColumn), rightTruth = Manifest.Grade(row, rightInfo.LabelColumn);
-            string? overlayPath = null;
-            if (outputFolder is not null)
+            var chunk = readable.Skip(start).Take(batch).ToList();
+            var pixelsOf = chunk.Select(r => cache[r.ImageId]).ToList();
+            var lefts = SideHeatmap.Explain(Side.Left.Name, leftModel, leftLayer, pixelsOf, size, leftInfo.InputChannels);
+            var rights = SideHeatmap.Explain(Side.Right.Name, rightModel, rightLayer, pixelsOf, size, rightInfo.InputChannels);
+            for (int i = 0; i < chunk.Count; i++)
             {
-                overlayPath = Path.Combine(outputFolder, "images", Safe(row.ImageId) + ".png");
-                string Truth(int? t) => t is null ? "" : $" (true {t})";
-                Overlay.Write(overlayPath, pixels, heat, lungs, size, new[]
+                var row = chunk[i];
+                var (left, right, pixels) = (lefts[i], rights[i], pixelsOf[i]);
+                var heat = SideHeatmap.WholeImage(new[] { left, right });
+                var lungs = Union(Mask(manifest, row, "left_lung_mask", size), Mask(manifest, row, "right_lung_mask", size));
+                var opacity = Mask(manifest, row, "opacity_mask", size);
+                double hcs = lungs is null ? double.NaN : HeatmapConcordance.Weighted(heat, lungs);
+                double hcsCount = lungs is null ? double.NaN : HeatmapConcordance.Count(heat, lungs, 0.05f);
+                double onOpacity = opacity is null || !opacity.Any(o => o) ? double.NaN : HeatmapConcordance.Weighted(heat, opacity);
+                int? leftTruth = Manifest.Grade(row, leftInfo.LabelColumn), rightTruth = Manifest.Grade(row, rightInfo.LabelColumn);
+                string? overlayPath = null;
+                if (outputFolder is not null)
                 {
-                    $"{row.ImageId}",
-                    $"patient's right lung: {right.Grade}{Truth(rightTruth)}   left lung: {left.Grade}{Truth(leftTruth)}",
-                    double.IsNaN(hcs) ? "HCS: no lung mask" : $"HCS {hcs:0.00}" + (double.IsNaN(onOpacity) ? "" : $"   on opacity {onOpacity:0.00}"),
-                });
+                    overlayPath = Path.Combine(outputFolder, "images", Safe(row.ImageId) + ".png");
+                    string Truth(int? t) => t is null ? "" : $" (true {t})";
+                    Overlay.Write(overlayPath, pixels, heat, lungs, size, new[]
+                    {
+                        $"{row.ImageId}",
+                        $"patient's right lung: {right.Grade}{Truth(rightTruth)}   left lung: {left.Grade}{Truth(leftTruth)}",
+                        double.IsNaN(hcs) ? "HCS: no lung mask" : $"HCS {hcs:0.00}" + (double.IsNaN(onOpacity) ? "" : $"   on opacity {onOpacity:0.00}"),
+                    });
+                }
+                results.Add(new ExplainedImage(row.ImageId, leftTruth, rightTruth, left, right, hcs, hcsCount, onOpacity, overlayPath));
+                progress?.Invoke(results.Count, readable.Count);
             }
-            results.Add(new ExplainedImage(row.ImageId, leftTruth, rightTruth, left, right, hcs, hcsCount, onOpacity, overlayPath));
-            progress?.Invoke(index + 1, rows.Count);
         }
         var summary = new ExplanationSummary(results.Count, Mean(results.Select(r => r.Hcs)),
             HeatmapConcordance.MacroAveraged(results.Where(r => r.Grade is not null).Select(r => (r.Grade!.Value, r.Hcs))),

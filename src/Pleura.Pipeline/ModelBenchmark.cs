@@ -67,3 +67,35 @@ public static class ModelBenchmark
         return calls / clock.Elapsed.TotalSeconds;
     }
 }
+
+/// <summary>Cost of Grad-CAM for every class against a plain forward pass (`pleura bench explain`).</summary>
+public sealed record ExplainThroughput(string Architecture, string Layer, double ForwardPerSecond, double ExplainPerSecond)
+{
+    public double CostInForwardPasses => ForwardPerSecond / ExplainPerSecond;
+}
+
+public static class ExplainBenchmark
+{
+    public static ExplainThroughput Measure(string architecture, int batchSize = 16, int imageSize = 224, double seconds = 20)
+    {
+        manual_seed(0);
+        var model = Architectures.Get(architecture).Create(4, 3);
+        ChannelsLast.Weights(model);
+        model.eval();
+        using var input = ChannelsLast.Of(rand(batchSize, 3, imageSize, imageSize));
+        string layer = Pleura.Explainability.GradCam.DefaultLayer(architecture);
+        double forward = Repeat(() => { using var _ = no_grad(); using var scope = NewDisposeScope(); model.call(input); }, seconds / 2) * batchSize;
+        double explain = Repeat(() => Pleura.Explainability.GradCam.Compute(model, layer, input), seconds / 2) * batchSize;
+        model.Dispose();
+        return new ExplainThroughput(architecture, layer, forward, explain);
+    }
+
+    static double Repeat(Action step, double seconds)
+    {
+        step();
+        var clock = Stopwatch.StartNew();
+        int calls = 0;
+        while (calls < 3 || clock.Elapsed.TotalSeconds < seconds) { step(); calls++; }
+        return calls / clock.Elapsed.TotalSeconds;
+    }
+}

@@ -13,7 +13,30 @@ internal static class BenchCommand
         IoCommand(),
         ModelsCommand(),
         MemoryCommand(),
+        ExplainCommand(),
     };
+
+    static Command ExplainCommand()
+    {
+        var archs = new Option<string[]>("--arch") { Description = "Architectures to measure.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "resnet18", "resnet50" } };
+        var batch = Cli.Option("--batch", "Batch size.", 16);
+        var size = Cli.Option("--size", "Input size (square).", 224);
+        var seconds = Cli.Option("--seconds", "Time per architecture.", 20.0);
+        var command = new Command("explain", "Grad-CAM (all four classes) images/s against a plain forward pass.") { archs, batch, size, seconds };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            Pleura.Networks.TorchRuntime.UseThreads(Environment.ProcessorCount);
+            var table = new Table().AddColumns("network", "layer", "forward images/s", "explain images/s", "cost (forward passes)");
+            foreach (var a in parse.GetValue(archs)!)
+            {
+                var r = Pleura.Pipeline.ExplainBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds));
+                table.AddRow(r.Architecture, r.Layer, r.ForwardPerSecond.ToString("0.0"), r.ExplainPerSecond.ToString("0.0"), r.CostInForwardPasses.ToString("0.00"));
+            }
+            AnsiConsole.Write(table);
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
 
     static Command MemoryCommand()
     {

@@ -46,7 +46,8 @@ internal static class DemoCommand
                         DemoRun.SideAverage(result.Metrics, set, comparison, "quadratic_weighted_kappa").ToString("0.000"));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"bfloat16 vs float32 on the OOB set: same grade for {result.Bf16.SameGrade:P1} of {result.Bf16.Lungs} lungs, max probability difference {result.Bf16.MaxProbabilityDifference:0.0000}");
-            Cli.Done($"run folder: {folder} (report.md, metrics.csv, predictions.csv, split.json, left/ and right/ checkpoints, data/)");
+            AnsiConsole.MarkupLineInterpolated($"heatmaps on the OOB set: HCS {result.Heatmaps.MeanHcs:0.000}, MA-HCS {result.Heatmaps.MaHcs:0.000} (overlays in explain/)");
+            Cli.Done($"run folder: {folder} (report.md, metrics.csv, predictions.csv, split.json, left/ and right/ checkpoints, explain/, data/)");
             return Cli.ExitOk;
         })));
         return command;

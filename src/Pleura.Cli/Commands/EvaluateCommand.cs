@@ -17,9 +17,10 @@ internal static class EvaluateCommand
         var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
         var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000);
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder (default: RUN/evaluation/PART-foldK)." };
+        var hcs = Cli.Option("--hcs", "Also compute HCS and MA-HCS from Grad-CAM heatmaps where the manifest has lung masks.", true);
         var command = new Command("evaluate", "Score a run's checkpoints on a split part or the OOB set: every METHOD section 7 metric per side and averaged over sides.")
         {
-            run, manifest, split, part, fold, precision, bootstrap, output,
+            run, manifest, split, part, fold, precision, bootstrap, output, hcs,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -27,7 +28,7 @@ internal static class EvaluateCommand
             bool bf16 = ParsePrecision(parse.GetValue(precision)!);
             var runFolder = parse.GetValue(run)!.FullName;
             var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, parse.GetValue(manifest)!.FullName, parse.GetValue(split)!.FullName,
-                which, parse.GetValue(fold), bf16, parse.GetValue(bootstrap), log: Cli.Warn);
+                which, parse.GetValue(fold), bf16, parse.GetValue(bootstrap), log: Cli.Warn, heatmaps: parse.GetValue(hcs));
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(results, $"{which} part, fold {parse.GetValue(fold)}{(bf16 ? ", bfloat16" : "")}");
             var folder = parse.GetValue(output)?.FullName ?? Path.Combine(runFolder, "evaluation", $"{which.ToString().ToLowerInvariant()}-fold{parse.GetValue(fold)}");
@@ -56,7 +57,7 @@ internal static class EvaluateCommand
 
     internal static void Show(IReadOnlyList<SideEvaluation> results, string title)
     {
-        string[] headline = { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "r2", "clear_vs_any_f1_weighted", "roc_auc_ovr_macro" };
+        string[] headline = { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "r2", "clear_vs_any_f1_weighted", "roc_auc_ovr_macro", "hcs_mean", "ma_hcs" };
         var table = new Table().Title(title).AddColumn("metric");
         foreach (var r in results) table.AddColumn(Markup.Escape($"{r.Side} (n={r.Count})"));
         foreach (var name in headline)
