@@ -9,29 +9,25 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var run = new Argument<DirectoryInfo>("run") { Description = "Run folder from `pleura train` (with left/ and right/ checkpoints)." };
-        var manifest = Cli.RequiredOption<FileInfo>("--manifest", "Pleura manifest CSV.", "-m");
-        var split = Cli.RequiredOption<FileInfo>("--split", "Split file.", "-s");
-        var part = Cli.Option("--part", "Which images: test, validation, train, or oob (the out-of-box set).", "test");
-        var fold = Cli.Option("--fold", "Fold of the split.", 1);
+        var set = new RunSetSymbols("test");
         var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
         var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000);
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder (default: RUN/evaluation/PART-foldK)." };
         var hcs = Cli.Option("--hcs", "Also compute HCS and MA-HCS from Grad-CAM heatmaps where the manifest has lung masks.", true);
         var command = new Command("evaluate", "Score a run's checkpoints on a split part or the OOB set: every METHOD section 7 metric per side and averaged over sides.")
         {
-            run, manifest, split, part, fold, precision, bootstrap, output, hcs,
+            precision, bootstrap, output, hcs,
         };
+        set.AddTo(command);
         command.SetAction(parse => Cli.Run(() =>
         {
-            var which = ParsePart(parse.GetValue(part)!);
+            var (runFolder, manifest, split, which, fold) = set.Read(parse);
             bool bf16 = ParsePrecision(parse.GetValue(precision)!);
-            var runFolder = parse.GetValue(run)!.FullName;
-            var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, parse.GetValue(manifest)!.FullName, parse.GetValue(split)!.FullName,
-                which, parse.GetValue(fold), bf16, parse.GetValue(bootstrap), log: Cli.Warn, heatmaps: parse.GetValue(hcs));
+            var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, manifest, split, which, fold, bf16, parse.GetValue(bootstrap),
+                log: Cli.Warn, heatmaps: parse.GetValue(hcs));
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
-            Show(results, $"{which} part, fold {parse.GetValue(fold)}{(bf16 ? ", bfloat16" : "")}");
-            var folder = parse.GetValue(output)?.FullName ?? Path.Combine(runFolder, "evaluation", $"{which.ToString().ToLowerInvariant()}-fold{parse.GetValue(fold)}");
+            Show(results, $"{which} part, fold {fold}{(bf16 ? ", bfloat16" : "")}");
+            var folder = parse.GetValue(output)?.FullName ?? RunSetSymbols.DefaultFolder(runFolder, "evaluation", which, fold);
             CheckpointEvaluation.Write(folder, results, predictions);
             Cli.Done($"metrics.json, metrics.csv and predictions.csv in {folder}");
             return Cli.ExitOk;
