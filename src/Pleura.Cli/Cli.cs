@@ -10,6 +10,8 @@ internal static class Cli
     public const int ExitOk = 0;
     public const int ExitInvalidData = 1;
     public const int ExitUsage = 2;
+    public const int ExitInternal = 3;
+    public const int ExitInterrupted = 130;
 
     public static int Invoke(RootCommand root, string[] args)
     {
@@ -31,6 +33,17 @@ internal static class Cli
         {
             Error(e.Message);
             return e is ArgumentException or FormatException ? ExitUsage : ExitInvalidData;
+        }
+        catch (OperationCanceledException)
+        {
+            Warn("stopped; run the same command again to continue from the last completed epoch");
+            return ExitInterrupted;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("PLEURA_DEBUG") != "1")
+        {
+            // Anything else is a bug in Pleura or a native library: say what happened in one line, keep the trace for debugging.
+            Error($"{e.GetType().Name}: {e.Message.Split('\n')[0]} (set PLEURA_DEBUG=1 for the stack trace)");
+            return ExitInternal;
         }
     }
 
