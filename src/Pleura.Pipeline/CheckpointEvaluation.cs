@@ -93,17 +93,16 @@ public static class CheckpointEvaluation
     public static void Write(string folder, IReadOnlyList<SideEvaluation> results, IReadOnlyList<GradePrediction> predictions)
     {
         Directory.CreateDirectory(folder);
-        static string F(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
         var csv = new StringBuilder("side,n,metric,value,ci_low,ci_high\n");
         foreach (var r in results)
             foreach (var m in r.Metrics)
-                csv.AppendLine(string.Join(',', r.Side, r.Count, m.Name, F(m.Value), F(m.Low), F(m.High)));
+                csv.AppendLine(string.Join(',', r.Side, r.Count, m.Name, CsvText.Number(m.Value), CsvText.Number(m.Low), CsvText.Number(m.High)));
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
         var json = results.Select(r => new
         {
             side = r.Side,
             n = r.Count,
-            metrics = r.Metrics.ToDictionary(m => m.Name, m => new { value = N(m.Value), ci_low = N(m.Low), ci_high = N(m.High) }),
+            metrics = r.Metrics.ToDictionary(m => m.Name, m => new { value = CsvText.OrNull(m.Value), ci_low = CsvText.OrNull(m.Low), ci_high = CsvText.OrNull(m.High) }),
             confusion_matrix = r.Confusion?.ToRows(),
         });
         File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
@@ -114,12 +113,10 @@ public static class CheckpointEvaluation
     {
         var text = new StringBuilder("image,side,truth,grade,p_clear,p_mild,p_moderate,p_severe,expected_grade\n");
         foreach (var p in predictions)
-            text.AppendLine(string.Join(',', Quote(p.ImageId), p.Side, p.Truth?.ToString() ?? "", p.Predicted,
+            text.AppendLine(string.Join(',', CsvText.Field(p.ImageId), p.Side, p.Truth?.ToString() ?? "", p.Predicted,
                 string.Join(',', p.Probabilities.Select(v => v.ToString("0.000000", CultureInfo.InvariantCulture))),
                 p.ExpectedGrade.ToString("0.0000", CultureInfo.InvariantCulture)));
         File.WriteAllText(path, text.ToString());
     }
 
-    static double? N(double v) => double.IsNaN(v) ? null : v;
-    static string Quote(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 }

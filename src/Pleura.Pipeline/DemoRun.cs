@@ -148,10 +148,9 @@ public static class DemoRun
 
     static void WriteMetrics(IEnumerable<RunMetric> metrics, string path)
     {
-        static string F(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
         var text = new StringBuilder("set,side,comparison,metric,value,ci_low,ci_high\n");
         foreach (var m in metrics)
-            text.AppendLine(string.Join(',', m.Set, m.Side, m.Comparison, m.Metric.Name, F(m.Metric.Value), F(m.Metric.Low), F(m.Metric.High)));
+            text.AppendLine(string.Join(',', m.Set, m.Side, m.Comparison, m.Metric.Name, CsvText.Number(m.Metric.Value), CsvText.Number(m.Metric.Low), CsvText.Number(m.Metric.High)));
         File.WriteAllText(path, text.ToString());
     }
 

@@ -113,10 +113,10 @@ public static class Explanation
 
     static void WriteTable(string path, IEnumerable<ExplainedImage> results)
     {
-        static string F(double v) => double.IsNaN(v) ? "" : v.ToString("0.0000", CultureInfo.InvariantCulture);
         var text = new StringBuilder("image,left_true,left_pred,right_true,right_pred,disagreement,hcs,hcs_count,opacity_concordance,overlay\n");
         foreach (var r in results)
-            text.AppendLine(string.Join(',', r.ImageId, r.LeftTruth, r.Left.Grade, r.RightTruth, r.Right.Grade, r.Disagreement, F(r.Hcs), F(r.HcsCount), F(r.OpacityConcordance), r.OverlayPath));
+            text.AppendLine(string.Join(',', CsvText.Field(r.ImageId), r.LeftTruth, r.Left.Grade, r.RightTruth, r.Right.Grade, r.Disagreement,
+                CsvText.Number(r.Hcs, "0.0000"), CsvText.Number(r.HcsCount, "0.0000"), CsvText.Number(r.OpacityConcordance, "0.0000"), CsvText.Field(r.OverlayPath ?? "")));
         File.WriteAllText(path, text.ToString());
     }
 

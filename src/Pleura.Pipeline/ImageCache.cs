@@ -35,6 +35,6 @@ public sealed class ImageCache
 
     public void WriteFailures(string path)
     {
-        File.WriteAllLines(path, Failures.Select(f => $"\"{f.Path.Replace("\"", "\"\"")}\",\"{f.Reason.Replace("\"", "\"\"")}\"").Prepend("path,reason"));
+        File.WriteAllLines(path, Failures.Select(f => CsvText.Field(f.Path) + "," + CsvText.Field(f.Reason)).Prepend("path,reason"));
     }
 }

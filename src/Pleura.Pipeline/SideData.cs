@@ -29,7 +29,8 @@ public static class SideData
         var plan = SplitPlan.Load(splitPath);
         string? warning = plan.ManifestFingerprint == manifest.Fingerprint() ? null
             : $"{splitPath} was made from a different version of {manifestPath} (fingerprints differ); images not in the split are ignored";
-        var unknown = manifest.Rows.Where(r => !plan.Patients.Any(p => p.PatientId == r.PatientId)).Take(1).ToList();
+        var known = plan.Patients.Select(p => p.PatientId).ToHashSet(StringComparer.Ordinal);
+        var unknown = manifest.Rows.Where(r => !known.Contains(r.PatientId)).Take(1).ToList();
         if (unknown.Count > 0 && warning is null)
             warning = $"patient {unknown[0].PatientId} is not in {splitPath}";
         return (manifest, plan, warning);

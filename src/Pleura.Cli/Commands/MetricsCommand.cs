@@ -121,20 +121,17 @@ internal static class MetricsCommand
             writer.WriteLine("group,n,metric,value,ci_low,ci_high");
             foreach (var r in results)
                 foreach (var v in r.Values)
-                    writer.WriteLine(string.Join(',', Quote(r.Group), r.Count, v.Name, Csv(v.Value), Csv(v.Low), Csv(v.High)));
+                    writer.WriteLine(string.Join(',', CsvText.Field(r.Group), r.Count, v.Name, CsvText.Number(v.Value), CsvText.Number(v.Low), CsvText.Number(v.High)));
         }
         var json = results.Select(r => new
         {
             group = r.Group,
             n = r.Count,
-            metrics = r.Values.ToDictionary(v => v.Name, v => new { value = Nullable(v.Value), ci_low = Nullable(v.Low), ci_high = Nullable(v.High) }),
+            metrics = r.Values.ToDictionary(v => v.Name, v => new { value = CsvText.OrNull(v.Value), ci_low = CsvText.OrNull(v.Low), ci_high = CsvText.OrNull(v.High) }),
             confusion_matrix = r.Metrics.Confusion.ToRows(),
             support = r.Metrics.Report.Support,
         });
         File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    static double? Nullable(double v) => double.IsNaN(v) ? null : v;
-    static string Csv(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
-    static string Quote(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 }
