@@ -89,6 +89,16 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
     public Linear Head => fc;
 
+    /// <summary>The encoder pyramid a U-Net needs: features at strides 2 (after conv1's ReLU), 4, 8, 16 and 32.</summary>
+    public Tensor[] EncoderFeatures(Tensor x)
+    {
+        var stem = relu.call(bn1.call(conv1.call(x)));
+        var l1 = layer1.call(maxpool.call(stem));
+        var l2 = layer2.call(l1);
+        var l3 = layer3.call(l2);
+        return new[] { stem, l1, l2, l3, layer4.call(l3) };
+    }
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -1,0 +1,82 @@
+using Pleura.Networks;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Pleura.Training;
+
+/// <summary>Dice + binary cross-entropy for multi-label masks (one sigmoid channel per structure).</summary>
+public static class SegmentationLoss
+{
+    /// <param name="logits">N x K x H x W.</param>
+    /// <param name="targets">N x K x H x W of 0/1.</param>
+    public static Tensor DiceBce(Tensor logits, Tensor targets, double smooth = 1)
+    {
+        var bce = F.binary_cross_entropy_with_logits(logits, targets);
+        var p = logits.sigmoid();
+        var dims = new long[] { 2, 3 };
+        var intersection = (p * targets).sum(dims);
+        var dice = (2 * intersection + smooth) / (p.sum(dims) + targets.sum(dims) + smooth);
+        return bce + (1 - dice).mean();
+    }
+}
+
+/// <summary>
+/// A plain segmentation training loop (Adam, Dice + BCE, seeded shuffling), enough to train and test the U-Nets. The
+/// classification trainer's resume, plateau and early-stopping machinery is not wired to segmentation yet.
+/// </summary>
+public static class SegmentationTraining
+{
+    /// <param name="images">N x 1 x S x S in [0, 1].</param>
+    /// <param name="masks">N x K x S x S of 0/1.</param>
+    /// <returns>Mean training loss per epoch.</returns>
+    public static List<double> Train(nn.Module<Tensor, Tensor> model, Tensor images, Tensor masks, int epochs, int batchSize = 8, double learningRate = 1e-3,
+        int inputChannels = 1, int seed = 1, CancellationToken cancel = default)
+    {
+        using var optimizer = optim.Adam(model.parameters(), learningRate);
+        var losses = new List<double>();
+        long n = images.shape[0];
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            using var epochScope = NewDisposeScope();
+            model.train();
+            var random = new Random(seed * 7919 + epoch);
+            var order = Enumerable.Range(0, (int)n).OrderBy(_ => random.Next()).ToArray();
+            double sum = 0;
+            for (int start = 0; start < n; start += batchSize)
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var index = tensor(order.Skip(start).Take(batchSize).Select(i => (long)i).ToArray());
+                var x = images.index_select(0, index);
+                if (inputChannels == 3) x = x.expand(-1, 3, -1, -1);
+                var loss = SegmentationLoss.DiceBce(model.call(ChannelsLast.Of(x)), masks.index_select(0, index));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                sum += loss.item<float>() * index.shape[0];
+            }
+            losses.Add(sum / n);
+        }
+        return losses;
+    }
+
+    /// <summary>Binary masks (probability >= 0.5) for every image: N x K x S x S as bool arrays per image and structure.</summary>
+    public static bool[][][] Predict(nn.Module<Tensor, Tensor> model, Tensor images, int inputChannels = 1, int batchSize = 8)
+    {
+        model.eval();
+        using var _ = no_grad();
+        var result = new List<bool[][]>();
+        for (long start = 0; start < images.shape[0]; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var x = images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start));
+            if (inputChannels == 3) x = x.expand(-1, 3, -1, -1);
+            var probabilities = model.call(ChannelsLast.Of(x)).sigmoid().contiguous();
+            long k = probabilities.shape[1], pixels = probabilities.shape[2] * probabilities.shape[3];
+            var values = probabilities.data<float>().ToArray();
+            for (long i = 0; i < probabilities.shape[0]; i++)
+                result.Add(Enumerable.Range(0, (int)k).Select(c => values.AsSpan((int)((i * k + c) * pixels), (int)pixels).ToArray().Select(v => v >= 0.5f).ToArray()).ToArray());
+        }
+        return result.ToArray();
+    }
+}

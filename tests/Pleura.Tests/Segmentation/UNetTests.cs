@@ -1,0 +1,73 @@
+using Pleura.Evaluation;
+using Pleura.Networks;
+using Pleura.Networks.Backbones;
+using Pleura.Networks.Segmentation;
+using Pleura.Networks.Weights;
+using Pleura.Phantoms;
+using Pleura.Training;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Pleura.Tests.Segmentation;
+
+public class UNetTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void OutputsOneChannelPerStructureAtTheInputSize()
+    {
+        using var scope = NewDisposeScope();
+        Assert.Equal(new long[] { 2, 3, 64, 64 }, new UNet(1, 3, width: 8).call(rand(2, 1, 64, 64)).shape);
+        Assert.Equal(new long[] { 1, 2, 64, 96 }, new ResNetUNet("resnet18", 3, 2).call(rand(1, 3, 64, 96)).shape);
+        Assert.Throws<ArgumentException>(() => new UNet(1, 1, 8).call(rand(1, 1, 40, 40)));
+    }
+
+    [Fact]
+    public void TheEncoderTakesTorchvisionResNetWeights()
+    {
+        using var scope = NewDisposeScope();
+        var unet = new ResNetUNet("resnet18", 3, 2);
+        var encoderKeys = StateDicts.Ordered(unet).Select(kv => kv.Key).Where(k => k.StartsWith(ResNetUNet.EncoderPrefix)).Select(k => k[ResNetUNet.EncoderPrefix.Length..]);
+        var resnet = ResNet.ResNet18(1000);
+        Assert.Equal(StateDicts.Ordered(resnet).Select(kv => kv.Key).Where(k => !k.StartsWith("fc.")), encoderKeys.Where(k => !k.StartsWith("fc.")));
+        var weights = StateDicts.Ordered(resnet).Select(kv => new KeyValuePair<string, Tensor>(ResNetUNet.EncoderPrefix + kv.Key, kv.Value));
+        var decoder = StateDicts.Ordered(unet).Where(kv => !kv.Key.StartsWith(ResNetUNet.EncoderPrefix)).ToList();
+        var merged = weights.Where(kv => !kv.Key.StartsWith("encoder.fc.")).Concat(decoder);
+        var report = WeightLoader.Load(unet, merged, skipHeadPrefix: "encoder.fc.");
+        Assert.Contains("encoder.fc.weight", report.SkippedHead);
+        Assert.True(StateDicts.Ordered(unet).Single(kv => kv.Key == "encoder.layer4.1.conv2.weight").Value
+            .allclose(StateDicts.Ordered(resnet).Single(kv => kv.Key == "layer4.1.conv2.weight").Value, 0, 0));
+    }
+
+    [Fact]
+    public void LearnsPhantomLungs()
+    {
+        using var scope = NewDisposeScope();
+        const int size = 64, count = 48;
+        Tensor Images(int seed, int n, out Tensor masks)
+        {
+            var pixels = new List<float>();
+            var maskValues = new List<float>();
+            for (int i = 0; i < n; i++)
+            {
+                var p = PhantomDataset.RenderOne(seed, i, size, i % 4, (i + 1) % 4);
+                pixels.AddRange(p.Image);
+                maskValues.AddRange(p.LeftLung.Select(v => v ? 1f : 0f));
+                maskValues.AddRange(p.RightLung.Select(v => v ? 1f : 0f));
+            }
+            masks = tensor(maskValues.ToArray(), new long[] { n, 2, size, size });
+            return tensor(pixels.ToArray(), new long[] { n, 1, size, size });
+        }
+        var train = Images(1, count, out var trainMasks);
+        var test = Images(2, 16, out var testMasks);
+        manual_seed(1);
+        var unet = new UNet(1, 2, width: 8);
+        var losses = SegmentationTraining.Train(unet, train, trainMasks, epochs: 25, batchSize: 8, learningRate: 3e-3);
+        var predicted = SegmentationTraining.Predict(unet, test);
+        var truth = testMasks.to_type(ScalarType.Bool).contiguous().data<bool>().ToArray();
+        double dice = Enumerable.Range(0, 16).SelectMany(i => Enumerable.Range(0, 2).Select(c =>
+            SegmentationMetrics.Compute(predicted[i][c], truth.AsSpan((i * 2 + c) * size * size, size * size), size, size).Dice)).Average();
+        output.WriteLine($"loss {losses[0]:0.000} -> {losses[^1]:0.000}; test Dice {dice:0.000}");
+        Assert.True(losses[^1] < losses[0] / 2, $"loss {losses[0]} -> {losses[^1]}");
+        Assert.True(dice > 0.8, $"mean lung Dice {dice:0.000}");
+    }
+}
