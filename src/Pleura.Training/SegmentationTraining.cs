@@ -30,7 +30,7 @@ public static class SegmentationTraining
     /// <param name="masks">N x K x S x S of 0/1.</param>
     /// <returns>Mean training loss per epoch.</returns>
     public static List<double> Train(nn.Module<Tensor, Tensor> model, Tensor images, Tensor masks, int epochs, int batchSize = 8, double learningRate = 1e-3,
-        int inputChannels = 1, int seed = 1, CancellationToken cancel = default)
+        int inputChannels = 1, int seed = 1, CancellationToken cancel = default, Action<int, double>? onEpoch = null)
     {
         using var optimizer = optim.Adam(model.parameters(), learningRate);
         var losses = new List<double>();
@@ -56,6 +56,7 @@ public static class SegmentationTraining
                 sum += loss.item<float>() * index.shape[0];
             }
             losses.Add(sum / n);
+            onEpoch?.Invoke(epoch, sum / n);
         }
         return losses;
     }

@@ -16,6 +16,7 @@ internal static class Commands
         EvaluateCommand.Create(),
         PredictCommand.Create(),
         ExplainCommand.Create(),
+        SegmentCommand.Create(),
         MetricsCommand.Create(),
         WeightsCommand.Create(),
         BenchCommand.Create(),

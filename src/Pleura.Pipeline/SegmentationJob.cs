@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Pleura.Evaluation;
+using Pleura.Imaging;
+using Pleura.Networks;
+using Pleura.Networks.Segmentation;
+using Pleura.Networks.Weights;
+using Pleura.Training;
+using static TorchSharp.torch;
+
+namespace Pleura.Pipeline;
+
+/// <summary>A structure to segment and the folder holding its masks (same file names as the images, 0/255).</summary>
+public sealed record StructureMasks(string Name, string Folder);
+
+/// <summary>Scores of one structure on a set: per-image Dice, IoU, HD95 and ASD, with their bootstrap intervals.</summary>
+public sealed record StructureScores(string Structure, int Images, BootstrapEstimate Dice, BootstrapEstimate IoU, BootstrapEstimate Hausdorff95, BootstrapEstimate AverageSurfaceDistance);
+
+/// <summary>
+/// `pleura segment`: trains a U-Net on image + mask folders (one image per patient, as in JSRT; a seeded hold-out is
+/// the test set), scores it per structure, and predicts masks.
+/// </summary>
+public static class SegmentationJob
+{
+    public static (List<string> Files, Tensor Images, Tensor Masks, List<ImageFailure> Failures) Load(string imagesFolder, IReadOnlyList<StructureMasks> structures, int size,
+        IReadOnlyList<string>? only = null)
+    {
+        var names = only?.ToList() ?? Directory.EnumerateFiles(imagesFolder).Select(f => Path.GetFileName(f))
+            .Where(n => !n.StartsWith('.') && structures.All(s => File.Exists(Path.Combine(s.Folder, n)))).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        if (names.Count == 0) throw new InvalidDataException($"{imagesFolder}: no image that has a mask in every structure folder");
+        var images = ImageBatch.Read(names.Select(n => Path.Combine(imagesFolder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
+        var masks = structures.Select(s => ImageBatch.Read(names.Select(n => Path.Combine(s.Folder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue)).ToList();
+        var keep = Enumerable.Range(0, names.Count).Where(i => images.Images[i] is not null && masks.All(m => m.Images[i] is not null)).ToList();
+        var pixels = new float[keep.Count * size * size];
+        var maskValues = new float[keep.Count * structures.Count * size * size];
+        for (int k = 0; k < keep.Count; k++)
+        {
+            Array.Copy(images.Images[keep[k]]!.Pixels, 0, pixels, (long)k * size * size, size * size);
+            for (int s = 0; s < structures.Count; s++)
+            {
+                var m = masks[s].Images[keep[k]]!.Pixels;
+                long offset = ((long)k * structures.Count + s) * size * size;
+                for (int i = 0; i < m.Length; i++) maskValues[offset + i] = m[i] >= 0.5f ? 1 : 0;
+            }
+        }
+        var failures = images.Failures.Concat(masks.SelectMany(m => m.Failures)).ToList();
+        return (keep.Select(i => names[i]).ToList(), tensor(pixels, new long[] { keep.Count, 1, size, size }),
+            tensor(maskValues, new long[] { keep.Count, structures.Count, size, size }), failures);
+    }
+
+    public static IReadOnlyList<StructureScores> Score(bool[][][] predicted, Tensor truth, IReadOnlyList<string> structures, int size, int bootstrap = 1000, int seed = 0)
+    {
+        using var t = truth.to_type(ScalarType.Bool).contiguous();
+        var values = t.data<bool>().ToArray();
+        var result = new List<StructureScores>();
+        for (int s = 0; s < structures.Count; s++)
+        {
+            var scores = Enumerable.Range(0, predicted.Length).Select(i =>
+                SegmentationMetrics.Compute(predicted[i][s], values.AsSpan((i * structures.Count + s) * size * size, size * size), size, size)).ToArray();
+            var estimates = Bootstrap.PercentileMany(scores.Length, idx => new[]
+            {
+                idx.Average(i => scores[i].Dice), idx.Average(i => scores[i].IoU),
+                Mean(idx.Select(i => scores[i].Hausdorff95)), Mean(idx.Select(i => scores[i].AverageSurfaceDistance)),
+            }, bootstrap, 0.95, seed);
+            result.Add(new StructureScores(structures[s], scores.Length, estimates[0], estimates[1], estimates[2], estimates[3]));
+        }
+        return result;
+    }
+
+    static double Mean(IEnumerable<double> values)
+    {
+        var defined = values.Where(v => !double.IsNaN(v)).ToList();
+        return defined.Count == 0 ? double.NaN : defined.Average();
+    }
+
+    public static (IReadOnlyList<StructureScores> Test, IReadOnlyList<double> Losses) Train(string imagesFolder, IReadOnlyList<StructureMasks> structures, string output,
+        string architecture, int size, int epochs, int batchSize, double learningRate, double testFraction, int seed, Action<string>? log = null)
+    {
+        int multiple = SegmentationArchitectures.SizeMultiple(architecture);
+        if (size % multiple != 0) throw new ArgumentException($"{architecture} needs an input size that is a multiple of {multiple}, not {size}");
+        var (files, images, masks, failures) = Load(imagesFolder, structures, size);
+        foreach (var f in failures) log?.Invoke($"unreadable, left out: {f.Path}: {f.Reason}");
+        var random = new Random(seed);
+        var order = Enumerable.Range(0, files.Count).OrderBy(_ => random.Next()).ToList();
+        int testCount = (int)Math.Round(files.Count * testFraction);
+        var testIndex = tensor(order.Take(testCount).Select(i => (long)i).ToArray());
+        var trainIndex = tensor(order.Skip(testCount).Select(i => (long)i).ToArray());
+        log?.Invoke($"{files.Count - testCount} training and {testCount} test images at {size}x{size}; structures: {string.Join(", ", structures.Select(s => s.Name))}");
+        manual_seed(seed);
+        var model = SegmentationArchitectures.Create(architecture, 1, structures.Count);
+        var losses = SegmentationTraining.Train(model, images.index_select(0, trainIndex), masks.index_select(0, trainIndex), epochs, batchSize, learningRate, 1, seed,
+            onEpoch: (epoch, loss) => log?.Invoke($"epoch {epoch}/{epochs}, training loss {loss:0.0000}"));
+        var predicted = SegmentationTraining.Predict(model, images.index_select(0, testIndex));
+        var scores = Score(predicted, masks.index_select(0, testIndex), structures.Select(s => s.Name).ToList(), size);
+        Safetensors.Write(output, StateDicts.Ordered(model), new Dictionary<string, string> { ["architecture"] = architecture });
+        File.WriteAllText(Checkpoint.SidecarOf(output), new JsonObject
+        {
+            ["format"] = "pleura-segmentation/1",
+            ["architecture"] = architecture,
+            ["structures"] = new JsonArray(structures.Select(s => (JsonNode)s.Name).ToArray()),
+            ["inputSize"] = size,
+            ["epochs"] = epochs,
+            ["testImages"] = new JsonArray(order.Take(testCount).Select(i => (JsonNode)files[i]).ToArray()),
+            ["testDice"] = new JsonObject(scores.Select(s => new KeyValuePair<string, JsonNode?>(s.Structure, s.Dice.Estimate))),
+        }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return (scores, losses);
+    }
+
+    public static (nn.Module<Tensor, Tensor> Model, IReadOnlyList<string> Structures, int Size) LoadModel(string path)
+    {
+        var sidecar = JsonNode.Parse(File.ReadAllText(Checkpoint.SidecarOf(path)))!.AsObject();
+        var structures = sidecar["structures"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        var model = SegmentationArchitectures.Create(sidecar["architecture"]!.GetValue<string>(), 1, structures.Count);
+        WeightLoader.Load(model, Safetensors.Read(path).Tensors, origin: path);
+        return (model, structures, sidecar["inputSize"]!.GetValue<int>());
+    }
+}

@@ -1,0 +1,23 @@
+namespace Pleura.Tests.Cli;
+
+[Collection("console")]
+public class SegmentCliTests
+{
+    static int Run(params string[] args) => Pleura.Cli.Cli.Invoke(Pleura.Cli.Commands.Commands.Root(), args);
+
+    [Fact]
+    public void TrainEvaluateAndPredictOnPhantomLungs()
+    {
+        using var dir = new TempFolder();
+        Assert.Equal(0, Run("phantoms", "--count", "40", "--size", "64", "--seed", "6", "--out", dir.File("ph")));
+        string[] masks = { "--mask", "left_lung=" + dir.File("ph/masks/left_lung"), "--mask", "right_lung=" + dir.File("ph/masks/right_lung") };
+        Assert.Equal(0, Run(new[] { "segment", "train", "--images", dir.File("ph/images"), "-o", dir.File("lungs.safetensors"), "--size", "64",
+            "--epochs", "3", "--arch", "unet-w8", "--test", "0.2" }.Concat(masks).ToArray()));
+        Assert.Contains("\"structures\"", File.ReadAllText(dir.File("lungs.json")));
+        Assert.Equal(0, Run(new[] { "segment", "evaluate", dir.File("lungs.safetensors"), "--images", dir.File("ph/images"), "--bootstrap", "50" }.Concat(masks).ToArray()));
+        Assert.Equal(0, Run("segment", "predict", dir.File("lungs.safetensors"), dir.File("ph/images/ph00001.png"), "-o", dir.File("pred")));
+        Assert.True(File.Exists(dir.File("pred/left_lung/ph00001.png")));
+        Assert.Equal(Pleura.Cli.Cli.ExitUsage, Run("segment", "train", "--images", dir.File("ph/images"), "-o", dir.File("x.safetensors"), "--mask", "nonsense"));
+        Assert.Equal(Pleura.Cli.Cli.ExitUsage, Run(new[] { "segment", "train", "--images", dir.File("ph/images"), "-o", dir.File("x.safetensors"), "--size", "60" }.Concat(masks).ToArray()));
+    }
+}
