@@ -9,8 +9,18 @@ using static TorchSharp.torch;
 
 namespace Pleura.Pipeline;
 
-/// <summary>A structure to segment and the folder holding its masks (same file names as the images, 0/255).</summary>
-public sealed record StructureMasks(string Name, string Folder);
+/// <summary>A structure to segment and the folder holding its masks (0/255), named as the images or with the image's
+/// base name and .png (e.g. x.jpg -> x.png, as in the COVID-19 collection's lung masks).</summary>
+public sealed record StructureMasks(string Name, string Folder)
+{
+    public string? MaskFor(string imageFileName)
+    {
+        var same = Path.Combine(Folder, imageFileName);
+        if (File.Exists(same)) return same;
+        var png = Path.Combine(Folder, Path.GetFileNameWithoutExtension(imageFileName) + ".png");
+        return File.Exists(png) ? png : null;
+    }
+}
 
 /// <summary>Scores of one structure on a set: per-image Dice, IoU, HD95 and ASD, with their bootstrap intervals.</summary>
 public sealed record StructureScores(string Structure, int Images, BootstrapEstimate Dice, BootstrapEstimate IoU, BootstrapEstimate Hausdorff95, BootstrapEstimate AverageSurfaceDistance);
@@ -25,10 +35,10 @@ public static class SegmentationJob
         IReadOnlyList<string>? only = null)
     {
         var names = only?.ToList() ?? Directory.EnumerateFiles(imagesFolder).Select(f => Path.GetFileName(f))
-            .Where(n => !n.StartsWith('.') && structures.All(s => File.Exists(Path.Combine(s.Folder, n)))).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            .Where(n => !n.StartsWith('.') && structures.All(s => s.MaskFor(n) is not null)).OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (names.Count == 0) throw new InvalidDataException($"{imagesFolder}: no image that has a mask in every structure folder");
         var images = ImageBatch.Read(names.Select(n => Path.Combine(imagesFolder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
-        var masks = structures.Select(s => ImageBatch.Read(names.Select(n => Path.Combine(s.Folder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue)).ToList();
+        var masks = structures.Select(s => ImageBatch.Read(names.Select(n => s.MaskFor(n) ?? Path.Combine(s.Folder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue)).ToList();
         var keep = Enumerable.Range(0, names.Count).Where(i => images.Images[i] is not null && masks.All(m => m.Images[i] is not null)).ToList();
         var pixels = new float[keep.Count * size * size];
         var maskValues = new float[keep.Count * structures.Count * size * size];
