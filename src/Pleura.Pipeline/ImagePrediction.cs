@@ -1,6 +1,5 @@
 using Pleura.Imaging;
 using Pleura.Networks;
-using Pleura.Training;
 
 namespace Pleura.Pipeline;
 
@@ -33,13 +32,11 @@ public static class ImagePrediction
             var path = GradingRun.CheckpointPath(runFolder, side);
             if (!File.Exists(path)) continue;
             var (model, info) = CheckpointEvaluation.LoadForInference(path, bfloat16);
-            var batch = ImageBatch.Read(files, p => RadiographReader.ReadResized(p, info.InputSize, info.InputSize), policy);
-            failures.AddRange(batch.Failures);
-            var readable = Enumerable.Range(0, files.Count).Where(i => batch.Images[i] is not null).ToList();
-            if (readable.Count == 0) continue;
-            using var set = LabelledImages.FromPixels(readable.Select(i => batch.Images[i]!.Pixels).ToList(), info.InputSize, readable.Select(_ => 0).ToList());
-            var probabilities = Inference.Probabilities(model, set.Images, info.InputChannels);
-            predictions.AddRange(readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, CheckpointEvaluation.ArgMax(probabilities[k]), probabilities[k])));
+            using var read = ImageTensors.Read(files, info.InputSize, policy);
+            failures.AddRange(read.Failures);
+            if (read.Readable.Count == 0) continue;
+            var probabilities = Inference.Probabilities(model, read.Images.Images, info.InputChannels);
+            predictions.AddRange(read.Readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, CheckpointEvaluation.ArgMax(probabilities[k]), probabilities[k])));
         }
         var order = files.Select((f, i) => (f, i)).GroupBy(x => x.f).ToDictionary(g => g.Key, g => g.First().i);
         if (predictions.Count == 0 && failures.Count == 0) throw new FileNotFoundException($"{runFolder}: no left/model.safetensors or right/model.safetensors");

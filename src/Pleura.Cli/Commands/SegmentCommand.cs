@@ -103,16 +103,14 @@ internal static class SegmentCommand
         {
             var (network, structures, size) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
-            var batch = ImageBatch.Read(files, p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
-            foreach (var f in batch.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
-            var readable = Enumerable.Range(0, files.Count).Where(i => batch.Images[i] is not null).ToList();
-            using var set = LabelledImages.FromPixels(readable.Select(i => batch.Images[i]!.Pixels).ToList(), size, readable.Select(_ => 0).ToList());
-            var predicted = SegmentationTraining.Predict(network, set.Images);
-            for (int k = 0; k < readable.Count; k++)
+            using var read = ImageTensors.Read(files, size, ErrorPolicy.Continue);
+            foreach (var f in read.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
+            var predicted = SegmentationTraining.Predict(network, read.Images.Images);
+            for (int k = 0; k < read.Readable.Count; k++)
                 for (int s = 0; s < structures.Count; s++)
-                    PngWriter.WriteMask(Path.Combine(parse.GetValue(output)!.FullName, structures[s], Path.GetFileNameWithoutExtension(files[readable[k]]) + ".png"), predicted[k][s], size, size);
-            Cli.Done($"masks of {readable.Count} images in {parse.GetValue(output)!.FullName}; {batch.Failures.Count} unreadable");
-            return batch.Failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
+                    PngWriter.WriteMask(Path.Combine(parse.GetValue(output)!.FullName, structures[s], Path.GetFileNameWithoutExtension(files[read.Readable[k]]) + ".png"), predicted[k][s], size, size);
+            Cli.Done($"masks of {read.Readable.Count} images in {parse.GetValue(output)!.FullName}; {read.Failures.Count} unreadable");
+            return read.Failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
         }));
         return command;
     }

@@ -8,7 +8,7 @@ namespace Pleura.Tests.Cli;
 [Collection("console")]
 public class CliTests
 {
-    static int Run(params string[] args) => Pleura.Cli.Cli.Invoke(Pleura.Cli.Commands.Commands.Root(), args);
+    static int Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void HelpWorksForEveryCommand()
@@ -80,7 +80,7 @@ public class CliTests
 [Collection("console")]
 public class WeightsCliTests
 {
-    static int Run(params string[] args) => Pleura.Cli.Cli.Invoke(Pleura.Cli.Commands.Commands.Root(), args);
+    static int Run(params string[] args) => CliRunner.Run(args);
     static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Pleura.Tests.Cli;
 [Collection("console")]
 public class TrainingCliTests
 {
-    static int Run(params string[] args) => Pleura.Cli.Cli.Invoke(Pleura.Cli.Commands.Commands.Root(), args);
+    static int Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void TrainEvaluatePredictAndResume()
