@@ -37,6 +37,9 @@ public static class CheckpointEvaluation
         var results = new List<SideEvaluation>();
         var predictions = new List<GradePrediction>();
         var failures = new List<ImageFailure>();
+        // The part's images are decoded once per input size and serve both sides.
+        var ids = plan.Images(part, fold).ToHashSet();
+        var caches = new Dictionary<int, ImageCache>();
         foreach (var side in Side.Both)
         {
             var path = GradingRun.CheckpointPath(runFolder, side);
@@ -44,8 +47,11 @@ public static class CheckpointEvaluation
             var (model, info) = LoadForInference(path, bfloat16);
             var rows = SideData.Rows(manifest, plan, part, fold, info.LabelColumn);
             if (rows.Count == 0) throw new InvalidDataException($"no graded images for {side.Name} ({info.LabelColumn}) in {part} of fold {fold}");
-            var cache = ImageCache.Load(manifest, rows.Select(r => r.Row), info.InputSize, policy);
-            failures.AddRange(cache.Failures);
+            if (!caches.TryGetValue(info.InputSize, out var cache))
+            {
+                cache = caches[info.InputSize] = ImageCache.Load(manifest, manifest.Rows.Where(r => ids.Contains(r.ImageId)), info.InputSize, policy);
+                failures.AddRange(cache.Failures);
+            }
             rows = rows.Where(r => cache.Contains(r.Row.ImageId)).ToList();
             using var set = SideData.Tensors(rows, cache);
             var probabilities = Inference.Probabilities(model, set.Images, info.InputChannels);

@@ -27,16 +27,28 @@ public static class ImagePrediction
     {
         var predictions = new List<GradePrediction>();
         var failures = new List<ImageFailure>();
-        foreach (var side in Side.Both)
+        // The files are decoded once per input size and serve both sides.
+        var reads = new Dictionary<int, ImageTensors>();
+        try
         {
-            var path = GradingRun.CheckpointPath(runFolder, side);
-            if (!File.Exists(path)) continue;
-            var (model, info) = CheckpointEvaluation.LoadForInference(path, bfloat16);
-            using var read = ImageTensors.Read(files, info.InputSize, policy);
-            failures.AddRange(read.Failures);
-            if (read.Readable.Count == 0) continue;
-            var probabilities = Inference.Probabilities(model, read.Images.Images, info.InputChannels);
-            predictions.AddRange(read.Readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, CheckpointEvaluation.ArgMax(probabilities[k]), probabilities[k])));
+            foreach (var side in Side.Both)
+            {
+                var path = GradingRun.CheckpointPath(runFolder, side);
+                if (!File.Exists(path)) continue;
+                var (model, info) = CheckpointEvaluation.LoadForInference(path, bfloat16);
+                if (!reads.TryGetValue(info.InputSize, out var read))
+                {
+                    read = reads[info.InputSize] = ImageTensors.Read(files, info.InputSize, policy);
+                    failures.AddRange(read.Failures);
+                }
+                if (read.Readable.Count == 0) continue;
+                var probabilities = Inference.Probabilities(model, read.Images.Images, info.InputChannels);
+                predictions.AddRange(read.Readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, CheckpointEvaluation.ArgMax(probabilities[k]), probabilities[k])));
+            }
+        }
+        finally
+        {
+            foreach (var read in reads.Values) read.Dispose();
         }
         var order = files.Select((f, i) => (f, i)).GroupBy(x => x.f).ToDictionary(g => g.Key, g => g.First().i);
         if (predictions.Count == 0 && failures.Count == 0) throw new FileNotFoundException($"{runFolder}: no left/model.safetensors or right/model.safetensors");

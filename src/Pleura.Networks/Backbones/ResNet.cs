@@ -78,14 +78,8 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public Tensor FeatureMaps(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = maxpool.call(relu.call(bn1.call(conv1.call(x))));
-        // Each stage runs in its own convolutions' dtype, so a network can run its early stages in bfloat16 and
-        // its last in float32 (see Precision); for a single-dtype network these casts are no-ops.
-        foreach (var stage in new[] { layer1, layer2, layer3, layer4 }) y = stage.call(y.to_type(StageType(stage)));
-        return y.MoveToOuterDisposeScope();
+        return EncoderFeatures(x)[4].MoveToOuterDisposeScope();
     }
-
-    static ScalarType StageType(Sequential stage) => stage.parameters().First().dtype;
 
     public Linear Head => fc;
 
@@ -93,11 +87,19 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public Tensor[] EncoderFeatures(Tensor x)
     {
         var stem = relu.call(bn1.call(conv1.call(x)));
-        var l1 = layer1.call(maxpool.call(stem));
-        var l2 = layer2.call(l1);
-        var l3 = layer3.call(l2);
-        return new[] { stem, l1, l2, l3, layer4.call(l3) };
+        var features = new List<Tensor> { stem };
+        var y = maxpool.call(stem);
+        // Each stage takes its input in its own convolutions' dtype: with Precision's float32 stem and bfloat16
+        // stages the first cast converts; for a single-dtype network the casts are no-ops.
+        foreach (var stage in new[] { layer1, layer2, layer3, layer4 })
+        {
+            y = stage.call(y.to_type(StageType(stage)));
+            features.Add(y);
+        }
+        return features.ToArray();
     }
+
+    static ScalarType StageType(Sequential stage) => stage.parameters().First().dtype;
 
     public override Tensor forward(Tensor x)
     {
