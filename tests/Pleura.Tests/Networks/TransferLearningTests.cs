@@ -51,10 +51,18 @@ public class TransferLearningTests
         Checkpoint.Save(dir.File("m.safetensors"), model, info);
         var (loaded, back) = Checkpoint.Load(dir.File("m.safetensors"));
         Assert.Equal(("resnet10-w16", "left", 64, 1, "left_grade"), (back.Architecture, back.Side, back.InputSize, back.InputChannels, back.LabelColumn));
+        // Every tensor comes back bit for bit...
+        foreach (var (saved, restored) in StateDicts.Ordered(model).Zip(StateDicts.Ordered(loaded)))
+        {
+            Assert.Equal(saved.Key, restored.Key);
+            Assert.True(saved.Value.to_type(ScalarType.Float64).allclose(restored.Value.to_type(ScalarType.Float64), 0, 0), saved.Key);
+        }
+        // ...and the loaded model computes the same function; its kernels are laid out channels-last for inference
+        // (Checkpoint.Load), so oneDNN may pick another algorithm and round differently in the last bits.
         model.eval();
         using var _ = no_grad();
         var x = rand(1, 1, 64, 64);
-        Assert.True(model.call(x).allclose(loaded.call(x), 0, 0));
+        Assert.True(model.call(x).allclose(loaded.call(x), 1e-5, 1e-6));
         File.Delete(dir.File("m.json"));
         Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.File("m.safetensors")));
     }
