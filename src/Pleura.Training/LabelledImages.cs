@@ -17,6 +17,12 @@ public sealed class LabelledImages : IDisposable
     public IReadOnlyList<int> Labels { get; }
     public int Count => Labels.Count;
 
+    /// <summary>
+    /// What each image is (image id, ROI, side...): lets training reuse cached activations of identical images across
+    /// runs. Null: the images are anonymous and nothing is shared.
+    /// </summary>
+    public IReadOnlyList<string>? Keys { get; init; }
+
     /// <summary>Builds the tensor from per-image pixel arrays of equal size.</summary>
     public static LabelledImages FromPixels(IReadOnlyList<float[]> pixels, int size, IReadOnlyList<int> labels)
     {

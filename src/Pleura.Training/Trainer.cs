@@ -28,11 +28,19 @@ public sealed class Trainer
     readonly TrainingConfig _config;
     readonly string _folder;
     readonly int _classes;
+    readonly ActivationCache? _cache;
 
     /// <param name="headPrefix">Parameters of the new classifier head (stage 1 trains only these).</param>
     /// <param name="stage2Prefix">Parameters stage 2 trains besides the last convolutions (default: the head).</param>
-    public Trainer(nn.Module<Tensor, Tensor> model, string headPrefix, TrainingConfig config, string folder, int classes = 4, string? stage2Prefix = null)
+    /// <param name="cache">
+    /// When given (and the network is an <see cref="IStagedNetwork"/>), each stage computes its frozen prefix once per
+    /// image and trains only the rest: the same arithmetic as running the whole network every epoch, at a fraction of
+    /// the cost, and shared with other runs whose frozen layers hold the same weights.
+    /// </param>
+    public Trainer(nn.Module<Tensor, Tensor> model, string headPrefix, TrainingConfig config, string folder, int classes = 4, string? stage2Prefix = null,
+        ActivationCache? cache = null)
     {
+        _cache = cache;
         config.Check();
         _model = model;
         _headPrefix = headPrefix;
@@ -117,6 +125,9 @@ public sealed class Trainer
         var examples = Balancer.Examples(train.Labels, _config.Balancing, stage, _config.Seed * 31 + stage);
         using var stageImages = Materialise(train, examples);
         var stageLabels = examples.Select(e => train.Labels[e.Source]).ToArray();
+        var (forward, trainInput, validationInput) = StageInputs(trainable, train, examples, stageImages, validation);
+        using var ownedTrainInput = ReferenceEquals(trainInput, stageImages) ? null : trainInput;
+        using var ownedValidationInput = ReferenceEquals(validationInput, validation.Images) ? null : validationInput;
         using var labelTensor = tensor(stageLabels.Select(l => (long)l).ToArray());
         int batches = (stageLabels.Length + _config.BatchSize - 1) / _config.BatchSize;
 
@@ -133,7 +144,7 @@ public sealed class Trainer
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var index = tensor(order.Skip(b * _config.BatchSize).Take(_config.BatchSize).Select(i => (long)i).ToArray());
-                var logits = _model.call(Input(stageImages.index_select(0, index)));
+                var logits = forward(trainInput.index_select(0, index));
                 var loss = F.cross_entropy(logits, labelTensor.index_select(0, index));
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
@@ -149,7 +160,7 @@ public sealed class Trainer
                 progress?.Invoke(new TrainingProgress(stage, epoch, epochs, b + 1, batches, lossSum / Math.Min(stageLabels.Length, (b + 1) * _config.BatchSize)));
             }
 
-            var (valLoss, valPredictions) = Evaluate(validation);
+            var (valLoss, valPredictions) = Score(validationInput, validation.Labels, forward);
             var valMetrics = GradeMetrics.Compute(validation.Labels, valPredictions, _classes);
             state.History.Add(new EpochRecord(stage, epoch, lr, lossSum / stageLabels.Length, valLoss, valMetrics.MacroMae, valMetrics.Accuracy,
                 stageLabels.Length, trainableCount, clock.Elapsed.TotalSeconds, ResidentMemory.AfterCollection()));
@@ -188,6 +199,32 @@ public sealed class Trainer
         return false;
     }
 
+    /// <summary>
+    /// What a stage's batches go through: the whole network on the images, or, with a cache, only the layers after the
+    /// frozen prefix on the prefix's cached outputs.
+    /// </summary>
+    (Func<Tensor, Tensor> Forward, Tensor Train, Tensor Validation) StageInputs(HashSet<string> trainable, LabelledImages train,
+        IReadOnlyList<Example> examples, Tensor stageImages, LabelledImages validation)
+    {
+        Func<Tensor, Tensor> whole = x => _model.call(Input(x));
+        if (_cache is null || _model is not IStagedNetwork staged) return (whole, stageImages, validation.Images);
+        var stages = staged.Stages;
+        int cut = NetworkStages.FrozenPrefixLength(stages, trainable);
+        if (cut == 0) return (whole, stageImages, validation.Images);
+
+        SetModes(trainable); // frozen batch-norm layers in eval mode: the prefix is deterministic
+        using var _ = no_grad();
+        string scope = $"{ActivationCache.PrefixFingerprint(_model, stages, cut)}/{_config.InputChannels}ch/{stageImages.shape[2]}x{stageImages.shape[3]}";
+        string anonymous = Guid.NewGuid().ToString("N");
+        string Key(LabelledImages set, int i) => set.Keys?[i] ?? $"{anonymous}/{(ReferenceEquals(set, train) ? "t" : "v")}{i}";
+        var trainKeys = examples.Select(e => Key(train, e.Source) + (e.AugmentSeed is { } seed ? $"#aug{seed}" : "")).ToList();
+        var validationKeys = Enumerable.Range(0, validation.Count).Select(i => Key(validation, i)).ToList();
+        Tensor Prefix(Tensor x) => NetworkStages.Run(stages, Input(x), 0, cut);
+        var trainInput = _cache.Get(scope, trainKeys, stageImages, Prefix, _config.BatchSize);
+        var validationInput = _cache.Get(scope, validationKeys, validation.Images, Prefix, _config.BatchSize);
+        return (x => NetworkStages.Run(stages, x, cut, stages.Count), trainInput, validationInput);
+    }
+
     /// <summary>Training mode, except batch-norm layers whose parameters are frozen: their statistics stay fixed.</summary>
     void SetModes(HashSet<string> trainable)
     {
@@ -215,24 +252,27 @@ public sealed class Trainer
     Tensor Input(Tensor grey) => ChannelsLast.Of(_config.InputChannels == 3 ? grey.expand(-1, 3, -1, -1) : grey);
 
     /// <summary>Mean cross-entropy and arg-max predictions on a set, in eval mode.</summary>
-    public (double Loss, int[] Predictions) Evaluate(LabelledImages set)
+    public (double Loss, int[] Predictions) Evaluate(LabelledImages set) => Score(set.Images, set.Labels, x => _model.call(Input(x)));
+
+    (double Loss, int[] Predictions) Score(Tensor inputs, IReadOnlyList<int> labelList, Func<Tensor, Tensor> forward)
     {
         _model.eval();
         using var _ = no_grad();
         double lossSum = 0;
-        var predictions = new int[set.Count];
-        for (int start = 0; start < set.Count; start += _config.BatchSize)
+        int n = labelList.Count;
+        var predictions = new int[n];
+        for (int start = 0; start < n; start += _config.BatchSize)
         {
             using var scope = NewDisposeScope();
-            int count = Math.Min(_config.BatchSize, set.Count - start);
-            var logits = _model.call(Input(set.Images.narrow(0, start, count)));
-            var labels = tensor(set.Labels.Skip(start).Take(count).Select(l => (long)l).ToArray());
+            int count = Math.Min(_config.BatchSize, n - start);
+            var logits = forward(inputs.narrow(0, start, count));
+            var labels = tensor(labelList.Skip(start).Take(count).Select(l => (long)l).ToArray());
             lossSum += F.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
             using var accessor = logits.argmax(1).data<long>();
             var argmax = accessor.ToArray();
             for (int i = 0; i < count; i++) predictions[start + i] = (int)argmax[i];
         }
-        return (lossSum / set.Count, predictions);
+        return (lossSum / n, predictions);
     }
 
     void SaveWeights(string name) => Safetensors.Write(Path.Combine(_folder, name), StateDicts.Ordered(_model));

@@ -10,7 +10,7 @@ namespace Pleura.Networks.Backbones;
 /// relu0, pool0, denseblock1..4 with transition1..3, norm5) and <c>classifier</c>. Each dense layer is
 /// BN-ReLU-1x1 conv (4 x growth) - BN-ReLU-3x3 conv (growth) on the concatenation of all earlier outputs.
 /// </summary>
-public sealed class DenseNet : Module<Tensor, Tensor>
+public sealed class DenseNet : Module<Tensor, Tensor>, IStagedNetwork
 {
     readonly Sequential features;
     readonly Linear classifier;
@@ -48,6 +48,23 @@ public sealed class DenseNet : Module<Tensor, Tensor>
 
     /// <summary>Output of <c>features.norm5</c> (before the final ReLU): the Grad-CAM target of the fixtures.</summary>
     public Tensor FeatureMaps(Tensor x) => features.call(x);
+
+    /// <summary>Each child of <c>features</c> (stem layers, dense blocks, transitions, norm5), the pool, the classifier.</summary>
+    public IReadOnlyList<NetworkStage> Stages
+    {
+        get
+        {
+            var stages = new List<NetworkStage>();
+            foreach (var (name, child) in features.named_children())
+            {
+                var module = (Module<Tensor, Tensor>)child;
+                stages.Add(new($"features.{name}", new[] { $"features.{name}." }, x => module.call(x)));
+            }
+            stages.Add(new("pool", Array.Empty<string>(), x => functional.adaptive_avg_pool2d(functional.relu(x), new long[] { 1, 1 }).flatten(1)));
+            stages.Add(new("classifier", new[] { "classifier." }, x => classifier.call(x.to_type(classifier.weight!.dtype))));
+            return stages;
+        }
+    }
 
     public override Tensor forward(Tensor x)
     {

@@ -9,7 +9,7 @@ namespace Pleura.Networks.Backbones;
 /// ResNet-18/34/50 (He et al. 2016; torchvision's v1.5 with the stride on the 3x3 convolution of bottlenecks).
 /// Module and parameter names equal torchvision's, so torchvision and timm state dicts load unchanged.
 /// </summary>
-public sealed class ResNet : Module<Tensor, Tensor>
+public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
 {
     // Field names are the state-dict names, declared in torchvision's order: RegisterComponents uses both.
     readonly Conv2d conv1;
@@ -97,6 +97,24 @@ public sealed class ResNet : Module<Tensor, Tensor>
             features.Add(y);
         }
         return features.ToArray();
+    }
+
+    /// <summary>Stem, each residual block, pooling, head: the cut points for frozen-prefix caching.</summary>
+    public IReadOnlyList<NetworkStage> Stages
+    {
+        get
+        {
+            var stages = new List<NetworkStage> { new("stem", new[] { "conv1.", "bn1." }, x => maxpool.call(relu.call(bn1.call(conv1.call(x))))) };
+            foreach (var (name, layer) in new[] { ("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4) })
+                foreach (var (index, block) in layer.named_children())
+                {
+                    var module = (Module<Tensor, Tensor>)block;
+                    stages.Add(new($"{name}.{index}", new[] { $"{name}.{index}." }, x => module.call(x.to_type(StageType(layer)))));
+                }
+            stages.Add(new("avgpool", Array.Empty<string>(), x => avgpool.call(x).flatten(1)));
+            stages.Add(new("fc", new[] { "fc." }, x => fc.call(x.to_type(fc.weight!.dtype))));
+            return stages;
+        }
     }
 
     static ScalarType StageType(Sequential stage) => stage.parameters().First().dtype;

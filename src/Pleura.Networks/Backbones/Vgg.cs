@@ -9,7 +9,7 @@ namespace Pleura.Networks.Backbones;
 /// VGG-16 (Simonyan and Zisserman 2015), torchvision's layout and names: <c>features</c> (13 3x3 convolutions with ReLU,
 /// five max-pools), a 7x7 adaptive average pool, and <c>classifier</c> (4096-4096-K with ReLU and dropout).
 /// </summary>
-public sealed class Vgg : Module<Tensor, Tensor>
+public sealed class Vgg : Module<Tensor, Tensor>, IStagedNetwork
 {
     static readonly int[] Vgg16Config = { 64, 64, -1, 128, 128, -1, 256, 256, 256, -1, 512, 512, 512, -1, 512, 512, 512, -1 };
 
@@ -44,6 +44,25 @@ public sealed class Vgg : Module<Tensor, Tensor>
 
     /// <summary>The convolutional trunk's output (N x 512 x h x w): the Grad-CAM target and the fixture's features sum.</summary>
     public Tensor Features(Tensor x) => features.call(x);
+
+    /// <summary>Each layer of <c>features</c>, the pool, each layer of <c>classifier</c> (the dropouts marked stochastic).</summary>
+    public IReadOnlyList<NetworkStage> Stages
+    {
+        get
+        {
+            var stages = new List<NetworkStage>();
+            foreach (var (prefix, sequence) in new[] { ("features", features), ("classifier", classifier) })
+            {
+                if (prefix == "classifier") stages.Add(new("avgpool", Array.Empty<string>(), x => avgpool.call(x).flatten(1)));
+                foreach (var (index, child) in sequence.named_children())
+                {
+                    var module = (Module<Tensor, Tensor>)child;
+                    stages.Add(new($"{prefix}.{index}", new[] { $"{prefix}.{index}." }, x => module.call(x), module is Dropout));
+                }
+            }
+            return stages;
+        }
+    }
 
     public override Tensor forward(Tensor x)
     {
