@@ -56,31 +56,45 @@ public static class Explanation
             var rights = SideHeatmap.Explain(Side.Right.Name, rightModel, rightLayer, pixelsOf, size, rightInfo.InputChannels);
             for (int i = 0; i < chunk.Count; i++)
             {
-                var row = chunk[i];
-                var (left, right, pixels) = (lefts[i], rights[i], pixelsOf[i]);
-                var heat = SideHeatmap.WholeImage(new[] { left, right });
-                var lungs = Union(Mask(manifest, row, "left_lung_mask", size), Mask(manifest, row, "right_lung_mask", size));
-                var opacity = Mask(manifest, row, "opacity_mask", size);
-                double hcs = lungs is null ? double.NaN : HeatmapConcordance.Weighted(heat, lungs);
-                double hcsCount = lungs is null ? double.NaN : HeatmapConcordance.Count(heat, lungs, 0.05f);
-                double onOpacity = opacity is null || !opacity.Any(o => o) ? double.NaN : HeatmapConcordance.Weighted(heat, opacity);
-                int? leftTruth = Manifest.Grade(row, leftInfo.LabelColumn), rightTruth = Manifest.Grade(row, rightInfo.LabelColumn);
-                string? overlayPath = null;
-                if (outputFolder is not null)
-                {
-                    overlayPath = Path.Combine(outputFolder, "images", Safe(row.ImageId) + ".png");
-                    string Truth(int? t) => t is null ? "" : $" (true {t})";
-                    Overlay.Write(overlayPath, pixels, heat, lungs, size, new[]
-                    {
-                        $"{row.ImageId}",
-                        $"patient's right lung: {right.Grade}{Truth(rightTruth)}   left lung: {left.Grade}{Truth(leftTruth)}",
-                        double.IsNaN(hcs) ? "HCS: no lung mask" : $"HCS {hcs:0.00}" + (double.IsNaN(onOpacity) ? "" : $"   on opacity {onOpacity:0.00}"),
-                    });
-                }
-                results.Add(new ExplainedImage(row.ImageId, leftTruth, rightTruth, left, right, hcs, hcsCount, onOpacity, overlayPath));
+                results.Add(Describe(manifest, chunk[i], pixelsOf[i], size, lefts[i], rights[i], leftInfo.LabelColumn, rightInfo.LabelColumn, outputFolder));
                 progress?.Invoke(results.Count, readable.Count);
             }
         }
+        return (results, Summarise(results, outputFolder));
+    }
+
+    /// <summary>
+    /// One image's whole-image heatmap (mean of the sides' maps, each already in whole-image coordinates at
+    /// <paramref name="size"/>²), its concordance scores against the manifest's masks, and its overlay when a folder is given.
+    /// </summary>
+    public static ExplainedImage Describe(Manifest manifest, ManifestRow row, float[] pixels, int size, SideExplanation left, SideExplanation right,
+        string leftLabelColumn, string rightLabelColumn, string? outputFolder)
+    {
+        var heat = SideHeatmap.WholeImage(new[] { left, right });
+        var lungs = Union(Mask(manifest, row, "left_lung_mask", size), Mask(manifest, row, "right_lung_mask", size));
+        var opacity = Mask(manifest, row, "opacity_mask", size);
+        double hcs = lungs is null ? double.NaN : HeatmapConcordance.Weighted(heat, lungs);
+        double hcsCount = lungs is null ? double.NaN : HeatmapConcordance.Count(heat, lungs, 0.05f);
+        double onOpacity = opacity is null || !opacity.Any(o => o) ? double.NaN : HeatmapConcordance.Weighted(heat, opacity);
+        int? leftTruth = Manifest.Grade(row, leftLabelColumn), rightTruth = Manifest.Grade(row, rightLabelColumn);
+        string? overlayPath = null;
+        if (outputFolder is not null)
+        {
+            overlayPath = Path.Combine(outputFolder, "images", Safe(row.ImageId) + ".png");
+            string Truth(int? t) => t is null ? "" : $" (true {t})";
+            Overlay.Write(overlayPath, pixels, heat, lungs, size, new[]
+            {
+                $"{row.ImageId}",
+                $"patient's right lung: {right.Grade}{Truth(rightTruth)}   left lung: {left.Grade}{Truth(leftTruth)}",
+                double.IsNaN(hcs) ? "HCS: no lung mask" : $"HCS {hcs:0.00}" + (double.IsNaN(onOpacity) ? "" : $"   on opacity {onOpacity:0.00}"),
+            });
+        }
+        return new ExplainedImage(row.ImageId, leftTruth, rightTruth, left, right, hcs, hcsCount, onOpacity, overlayPath);
+    }
+
+    /// <summary>The set's mean scores; with a folder, also hcs.csv and the agreement-level matrix figure.</summary>
+    public static ExplanationSummary Summarise(IReadOnlyList<ExplainedImage> results, string? outputFolder)
+    {
         var summary = new ExplanationSummary(results.Count, Mean(results.Select(r => r.Hcs)),
             HeatmapConcordance.MacroAveraged(results.Where(r => r.Grade is not null).Select(r => (r.Grade!.Value, r.Hcs))),
             Mean(results.Select(r => r.HcsCount)), Mean(results.Select(r => r.OpacityConcordance)));
@@ -89,7 +103,7 @@ public static class Explanation
             WriteTable(Path.Combine(outputFolder, "hcs.csv"), results);
             WriteMatrix(Path.Combine(outputFolder, "matrix.png"), results);
         }
-        return (results, summary);
+        return summary;
     }
 
     static double Mean(IEnumerable<double> values)

@@ -17,6 +17,7 @@ internal static class Commands
         PredictCommand.Create(),
         ExplainCommand.Create(),
         SegmentCommand.Create(),
+        StudyCommand.Create(),
         MetricsCommand.Create(),
         WeightsCommand.Create(),
         BenchCommand.Create(),

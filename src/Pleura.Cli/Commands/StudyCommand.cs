@@ -1,0 +1,123 @@
+using System.CommandLine;
+using Pleura.Networks;
+using Pleura.Reporting;
+using Pleura.Store;
+using Pleura.Study;
+using Spectre.Console;
+
+namespace Pleura.Cli.Commands;
+
+internal static class StudyCommand
+{
+    public static Command Create() => new("study", "The whole method from one study file: the grid, levels 1-4 of model selection, the experiment store and the report.")
+    {
+        RunCommand("run", "Run a study (levels 1-4); finished trials are kept, so running it again continues where it stopped."),
+        RunCommand("resume", "Continue a stopped study: the same as run."),
+        StatusCommand(),
+        ReportCommand(),
+        ExportCommand(),
+    };
+
+    static Argument<FileInfo> StudyFile() => new("study") { Description = "The study file (.yaml, .yml or .json)." };
+    static Option<DirectoryInfo?> FolderOption() => new("--folder") { Description = "Study folder (store, split, trials, report); default: beside the study file, named after the study." };
+
+    static (StudySpec Spec, string Folder) Open(ParseResult parse, Argument<FileInfo> file, Option<DirectoryInfo?> folder)
+    {
+        var path = parse.GetValue(file)!.FullName;
+        var spec = StudySpec.Load(path);
+        return (spec, parse.GetValue(folder)?.FullName ?? StudyRunner.DefaultFolder(path, spec));
+    }
+
+    static Command RunCommand(string name, string description)
+    {
+        var file = StudyFile();
+        var folder = FolderOption();
+        var upTo = Cli.Option("--up-to", "Run levels up to this one (1-4).", 4);
+        var noCache = Cli.Option("--no-cache", "Compute every frozen layer every epoch (for timing the cache).", false);
+        var report = Cli.Option("--report", "Write the HTML report when done.", true);
+        var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount);
+        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads };
+        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        {
+            TorchRuntime.UseThreads(parse.GetValue(threads));
+            var (spec, studyFolder) = Open(parse, file, folder);
+            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null };
+            using var store = StudyRunner.OpenStore(studyFolder);
+            void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
+            using var context = Cli.WithProgress("reading images", 2, _ => StudyRunner.Open(spec, studyFolder, store, options, Log));
+            StudyRunner.Run(context, options, cancel);
+            ShowStatus(store, spec.Name);
+            if (parse.GetValue(report))
+                Cli.Done($"report: {StudyReport.Write(store, spec.Name, Path.Combine(studyFolder, "report"))}");
+            Cli.Done($"study {spec.Name}: store {Path.Combine(studyFolder, StudyRunner.StoreFile)}");
+            return Cli.ExitOk;
+        })));
+        return command;
+    }
+
+    static Command StatusCommand()
+    {
+        var file = StudyFile();
+        var folder = FolderOption();
+        var command = new Command("status", "Trials per level and state (done, running, queued, failed) and the level results so far.") { file, folder };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var (spec, studyFolder) = Open(parse, file, folder);
+            if (!File.Exists(Path.Combine(studyFolder, StudyRunner.StoreFile))) throw new FileNotFoundException($"no study store in {studyFolder}: run the study first");
+            using var store = StudyRunner.OpenStore(studyFolder);
+            ShowStatus(store, spec.Name);
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    static void ShowStatus(IExperimentStore store, string study)
+    {
+        var trials = store.Trials(study);
+        var table = new Table().Title($"study {Markup.Escape(study)}").AddColumns("level", "trials", "done", "running", "queued", "failed", "trial time (s)");
+        foreach (var level in trials.GroupBy(t => t.Level).OrderBy(g => g.Key))
+            table.AddRow(level.Key.ToString(), level.Count().ToString(), level.Count(t => t.Status == TrialStatus.Done).ToString(),
+                level.Count(t => t.Status == TrialStatus.Running).ToString(), level.Count(t => t.Status == TrialStatus.Queued).ToString(),
+                level.Count(t => t.Status == TrialStatus.Failed).ToString(), level.Sum(t => t.Seconds).ToString("0"));
+        AnsiConsole.Write(table);
+        var results = store.Results(study);
+        var chosen = results.FirstOrDefault(r => r.Level == "2" && r.Note.StartsWith("chosen", StringComparison.Ordinal));
+        if (chosen is not null) AnsiConsole.MarkupLineInterpolated($"chosen: [bold]{chosen.Group}[/]");
+        var final = results.Where(r => r.Level == "3" && r.Side == "mean" && r.Metric == "macro_mae").ToList();
+        foreach (var r in final) AnsiConsole.MarkupLineInterpolated($"OOB {r.Comparison}: macro MAE {r.Value:0.000}");
+        foreach (var t in trials.Where(t => t.Status == TrialStatus.Failed)) Cli.Warn($"{t.Combination} {t.Side} fold {t.Fold}: {t.Error}");
+    }
+
+    static Command ReportCommand()
+    {
+        var file = StudyFile();
+        var folder = FolderOption();
+        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Report folder (default: STUDY_FOLDER/report)." };
+        var command = new Command("report", "Write the self-contained HTML report (and its figures as PNG and SVG) from the experiment store.") { file, folder, output };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var (spec, studyFolder) = Open(parse, file, folder);
+            using var store = StudyRunner.OpenStore(studyFolder);
+            Cli.Done($"report: {StudyReport.Write(store, spec.Name, parse.GetValue(output)?.FullName ?? Path.Combine(studyFolder, "report"))}");
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    static Command ExportCommand()
+    {
+        var file = StudyFile();
+        var folder = FolderOption();
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the exported tables.", "-o");
+        var format = Cli.Option("--format", "csv or parquet.", "csv");
+        var command = new Command("export", "Write every table of the experiment store (studies, trials, metrics, epochs, results, artefacts) as CSV or Parquet.") { file, folder, output, format };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var (_, studyFolder) = Open(parse, file, folder);
+            using var store = SqlExperimentStore.OpenSqlite(Path.Combine(studyFolder, StudyRunner.StoreFile));
+            foreach (var path in StoreExport.Write(store, parse.GetValue(output)!.FullName, parse.GetValue(format)!.ToLowerInvariant())) Cli.Done(path);
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
+}

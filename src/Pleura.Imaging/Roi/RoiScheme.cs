@@ -1,0 +1,28 @@
+namespace Pleura.Imaging.Roi;
+
+/// <summary>What a side's model sees (METHOD section 3).</summary>
+public enum RoiScheme
+{
+    /// <summary>The whole image.</summary>
+    None,
+    /// <summary>That lung only, other pixels zeroed, cropped to the lung's box with a margin.</summary>
+    Lung,
+    /// <summary>The patient-side half of the image at the fitted spine midline.</summary>
+    Spine,
+}
+
+public static class RoiSchemes
+{
+    public static RoiScheme Parse(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "none" or "whole" => RoiScheme.None,
+        "lung" or "lungs" => RoiScheme.Lung,
+        "spine" or "half" => RoiScheme.Spine,
+        _ => throw new ArgumentException($"ROI scheme '{text}' must be none, lung or spine"),
+    };
+
+    public static string Name(this RoiScheme scheme) => scheme.ToString().ToLowerInvariant();
+}
+
+/// <summary>Which lung: the patient's left lies on the image's right in a frontal view.</summary>
+public enum PatientSide { Left, Right }

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using Pleura.Data;
+using Pleura.Imaging;
+using Pleura.Imaging.Roi;
+
+namespace Pleura.Pipeline;
+
+/// <summary>An image whose ROI could not be made, and the rule applied: its side model sees the whole image instead.</summary>
+public sealed record RoiFailure(string ImageId, string Side, string Roi, string Reason)
+{
+    public const string Rule = "the side model sees the whole image (ROI none) for this image";
+}
+
+/// <summary>
+/// Model inputs per image, side and ROI scheme (METHOD section 3), made once and kept: each image is decoded once per
+/// size and its lung masks once, whichever ROI schemes and sides a study asks for. Lung masks come from the manifest's
+/// <c>left_lung_mask</c> / <c>right_lung_mask</c> columns (given, or written by the lung U-Net). An image whose ROI
+/// fails a sanity check is reported and falls back to the whole image (<see cref="RoiFailure.Rule"/>).
+/// </summary>
+public sealed class RoiImages
+{
+    public const string LeftMaskColumn = "left_lung_mask", RightMaskColumn = "right_lung_mask";
+
+    readonly Manifest _manifest;
+    readonly Dictionary<string, ManifestRow> _rows;
+    readonly ImageCache _whole;
+    readonly ConcurrentDictionary<string, (float[] Pixels, LungMasks? Masks, string? Error)> _working = new();
+    readonly ConcurrentDictionary<(string, RoiScheme, PatientSide), (float[] Pixels, RoiCut Cut)> _inputs = new();
+    readonly ConcurrentDictionary<(string, RoiScheme, PatientSide), RoiFailure> _failures = new();
+
+    RoiImages(Manifest manifest, IReadOnlyList<ManifestRow> rows, ImageCache whole)
+    {
+        _manifest = manifest;
+        _rows = rows.DistinctBy(r => r.ImageId).ToDictionary(r => r.ImageId);
+        _whole = whole;
+    }
+
+    public int InputSize => _whole.Size;
+    /// <summary>The resolution ROIs are cut at before resizing to the input: twice the input, so crops keep detail.</summary>
+    public int WorkingSize => 2 * _whole.Size;
+    public IReadOnlyList<ImageFailure> Unreadable => _whole.Failures;
+    public IReadOnlyList<RoiFailure> RoiFailures => _failures.Values.OrderBy(f => f.ImageId, StringComparer.Ordinal).ThenBy(f => f.Side).ThenBy(f => f.Roi).ToList();
+    public bool Contains(string imageId) => _whole.Contains(imageId);
+    public ImageCache Whole => _whole;
+
+    public static RoiImages Load(Manifest manifest, IReadOnlyList<ManifestRow> rows, int inputSize, ErrorPolicy policy, Action<int>? progress = null) =>
+        new(manifest, rows, ImageCache.Load(manifest, rows, inputSize, policy, progress));
+
+    public bool HasMasks => _manifest.ExtraColumns.Contains(LeftMaskColumn) && _manifest.ExtraColumns.Contains(RightMaskColumn);
+
+    /// <summary>The input (InputSize², in [0, 1]) of a side's model for an image, and the cut that made it.</summary>
+    public (float[] Pixels, RoiCut Cut) Input(string imageId, RoiScheme scheme, PatientSide side)
+    {
+        if (scheme == RoiScheme.None) return (_whole[imageId], RoiCut.Whole(InputSize, InputSize));
+        return _inputs.GetOrAdd((imageId, scheme, side), key =>
+        {
+            var (pixels, masks, error) = Working(imageId);
+            try
+            {
+                if (error is not null) throw new RoiException(error);
+                var cut = RoiCut.For(scheme, side, masks, WorkingSize, WorkingSize);
+                return (cut.Apply(pixels, InputSize), cut);
+            }
+            catch (RoiException e)
+            {
+                _failures[key] = new RoiFailure(imageId, side.ToString().ToLowerInvariant(), scheme.Name(), e.Message);
+                return (_whole[imageId], RoiCut.Whole(InputSize, InputSize));
+            }
+        });
+    }
+
+    /// <summary>Both lungs at <paramref name="size"/>², or null without mask columns: what HCS measures attention against.</summary>
+    public float[]? LungMask(string imageId, int size)
+    {
+        var row = _rows[imageId];
+        if (!HasMasks || row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "") return null;
+        return ReadMasks(row, size).Union();
+    }
+
+    (float[] Pixels, LungMasks? Masks, string? Error) Working(string imageId) => _working.GetOrAdd(imageId, id =>
+    {
+        var row = _rows[id];
+        var pixels = RadiographReader.ReadResized(_manifest.ResolvePath(row), WorkingSize, WorkingSize).Pixels;
+        if (!HasMasks) return (pixels, null, $"the manifest has no {LeftMaskColumn} / {RightMaskColumn} columns (give masks or run the lung U-Net)");
+        if (row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "") return (pixels, null, "no lung mask for this image");
+        try { return (pixels, ReadMasks(row, WorkingSize), null); }
+        catch (ImageReadException e) { return (pixels, null, $"lung mask unreadable: {e.Message}"); }
+    });
+
+    LungMasks ReadMasks(ManifestRow row, int size)
+    {
+        string Resolve(string column) => Path.IsPathRooted(row.GetExtra(column)) ? row.GetExtra(column) : Path.Combine(_manifest.BaseDirectory, row.GetExtra(column));
+        return LungMasks.FromImages(RadiographReader.ReadResized(Resolve(LeftMaskColumn), size, size), RadiographReader.ReadResized(Resolve(RightMaskColumn), size, size));
+    }
+}

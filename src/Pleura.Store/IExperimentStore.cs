@@ -1,0 +1,32 @@
+namespace Pleura.Store;
+
+/// <summary>
+/// What the study pipeline needs from a results database. The SQL implementation speaks plain ANSI SQL over ADO.NET,
+/// so a cluster executor can point many workers at a server database (PostgreSQL, SQL Server) by passing another
+/// connection; claiming a trial is one conditional UPDATE, which is atomic on any of them.
+/// </summary>
+public interface IExperimentStore : IDisposable
+{
+    void SaveStudy(string name, string specJson);
+    string? StudySpec(string name);
+
+    TrialRecord? Trial(string hash);
+    IReadOnlyList<TrialRecord> Trials(string study);
+    /// <summary>Adds the trial as queued unless a trial with its hash exists.</summary>
+    void Enqueue(TrialRecord trial);
+    /// <summary>Marks a queued (or failed) trial running for this worker; false when another worker holds it or it is done.</summary>
+    bool TryClaim(string hash, string worker);
+    /// <summary>Puts trials left running by workers that are gone back in the queue (a killed run).</summary>
+    int Requeue(string study, Func<string, bool> workerIsGone);
+    void Finish(string hash, double seconds, string checkpoint, IEnumerable<MetricRecord> metrics, IEnumerable<EpochLog> epochs);
+    void Fail(string hash, string error);
+
+    IReadOnlyList<MetricRecord> Metrics(string study);
+    IReadOnlyList<EpochLog> Epochs(string trialHash);
+
+    void ReplaceResults(string study, string level, IEnumerable<ResultRecord> results);
+    IReadOnlyList<ResultRecord> Results(string study);
+
+    void AddArtefact(ArtefactRecord artefact);
+    IReadOnlyList<ArtefactRecord> Artefacts(string study);
+}

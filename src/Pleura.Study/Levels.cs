@@ -1,0 +1,229 @@
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Explainability;
+using Pleura.Imaging.Roi;
+using Pleura.Networks.Weights;
+using Pleura.Pipeline;
+using Pleura.Store;
+using Pleura.Training;
+
+namespace Pleura.Study;
+
+/// <summary>A combination's figures averaged over its sides (and for level 2, mean and SD over folds).</summary>
+public sealed record CombinationScore(Combination Combination, IReadOnlyDictionary<string, double> Mean, IReadOnlyDictionary<string, double> Sd, int Folds, bool Complete);
+
+/// <summary>The final model: one trained trial per side and its OOB predictions.</summary>
+public sealed record FinalModel(Combination Combination, IReadOnlyDictionary<string, IReadOnlyList<SidePrediction>> Oob);
+
+/// <summary>METHOD section 9's four levels.</summary>
+public static class Levels
+{
+    public static readonly IReadOnlyList<string> Headline = new[] { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "ma_hcs" };
+
+    public const string Reader1 = "model_vs_reader1", Reader2 = "model_vs_reader2", ReaderVsReader = "reader2_vs_reader1";
+
+    static IReadOnlyList<TrialPlan> Trials(StudyContext context, IEnumerable<Combination> combinations, IEnumerable<int> folds, int level) =>
+        (from c in combinations
+         from fold in folds
+         from side in context.Spec.Grid.Sides
+         select TrialPlan.Create(c, side, fold, level, Config(context, c), context.Columns(side).Reader1, context.DataFingerprint,
+             context.SplitFingerprint, context.PretrainedFingerprint(c.Backbone))).ToList();
+
+    static TrainingConfig Config(StudyContext context, Combination c) => context.Spec.Training with
+    {
+        Architecture = c.Backbone, Balancing = Enum.Parse<Balancing>(c.Balancing, true), Seed = context.Spec.Seed,
+    };
+
+    /// <summary>Level 1: every combination on fold 1, ranked by test macro MAE averaged over the sides.</summary>
+    public static IReadOnlyList<CombinationScore> One(StudyContext context, CancellationToken cancel)
+    {
+        var combinations = Combination.Grid(context.Spec.Grid);
+        var trials = Trials(context, combinations, new[] { 1 }, 1);
+        TrialQueue.RunAll(context, "1", trials, cancel);
+        var ranked = Score(context, combinations, trials).OrderBy(s => s.Complete ? 0 : 1).ThenBy(s => s.Mean.GetValueOrDefault("macro_mae", double.MaxValue)).ToList();
+        context.Store.ReplaceResults(context.Spec.Name, "1", ranked.SelectMany((s, rank) => s.Mean.Select(m =>
+            new ResultRecord(context.Spec.Name, "1", "combination", s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
+                s.Complete ? (rank < context.Spec.TopK ? "top-k: goes on to level 2" : "") : "incomplete: a trial failed"))));
+        return ranked;
+    }
+
+    /// <summary>
+    /// Level 2: the top K on every fold; mean and SD per metric; the choice balances macro MAE and MA-HCS: each
+    /// combination's rank by MAE (lower is better) and by MA-HCS (higher is better) are combined with the study's
+    /// weights, lowest wins, ties go to the lower MAE. Without lung masks there is no MA-HCS and MAE alone decides.
+    /// </summary>
+    public static Combination? Two(StudyContext context, IReadOnlyList<CombinationScore> level1, CancellationToken cancel)
+    {
+        var top = level1.Where(s => s.Complete).Take(context.Spec.TopK).Select(s => s.Combination).ToList();
+        if (top.Count == 0) { context.Log("level 2: no complete combination from level 1"); return null; }
+        var trials = Trials(context, top, Enumerable.Range(1, context.Spec.Folds), 2);
+        TrialQueue.RunAll(context, "2", trials, cancel);
+        var scores = Score(context, top, trials).Where(s => s.Complete).ToList();
+        if (scores.Count == 0) return null;
+
+        bool hcs = scores.All(s => s.Mean.ContainsKey("ma_hcs"));
+        var byMae = scores.OrderBy(s => s.Mean["macro_mae"]).Select((s, i) => (s.Combination, Rank: i + 1)).ToDictionary(x => x.Combination, x => x.Rank);
+        var byHcs = hcs ? scores.OrderByDescending(s => s.Mean["ma_hcs"]).Select((s, i) => (s.Combination, Rank: i + 1)).ToDictionary(x => x.Combination, x => x.Rank) : null;
+        double Selection(CombinationScore s) => hcs
+            ? (context.Spec.Selection.MaeWeight * byMae[s.Combination] + context.Spec.Selection.HcsWeight * byHcs![s.Combination]) / (context.Spec.Selection.MaeWeight + context.Spec.Selection.HcsWeight)
+            : byMae[s.Combination];
+        var ordered = scores.OrderBy(Selection).ThenBy(s => s.Mean["macro_mae"]).ToList();
+        var chosen = ordered[0].Combination;
+        string rule = hcs
+            ? $"chosen by rank: {context.Spec.Selection.MaeWeight:0.##} x rank by macro MAE + {context.Spec.Selection.HcsWeight:0.##} x rank by MA-HCS (weights normalised), ties to the lower MAE"
+            : "chosen by macro MAE alone (no lung masks, so no MA-HCS)";
+        var rows = new List<ResultRecord>();
+        foreach (var s in ordered)
+        {
+            string note = s.Combination == chosen ? "chosen; " + rule : "";
+            foreach (var (metric, mean) in s.Mean)
+            {
+                rows.Add(new ResultRecord(context.Spec.Name, "2", "combination", s.Combination.Key, "mean", Reader1, metric, mean, null, null, s.Folds, note));
+                rows.Add(new ResultRecord(context.Spec.Name, "2", "combination", s.Combination.Key, "mean", Reader1, metric + "_sd", s.Sd[metric], null, null, s.Folds, note));
+            }
+            rows.Add(new ResultRecord(context.Spec.Name, "2", "combination", s.Combination.Key, "mean", Reader1, "selection_rank", Selection(s), null, null, s.Folds, note));
+        }
+        context.Store.ReplaceResults(context.Spec.Name, "2", rows);
+        context.Log($"level 2: {chosen.Key} ({rule})");
+        return chosen;
+    }
+
+    /// <summary>Per combination: for each fold the mean over sides of each test metric, then mean and SD over folds.</summary>
+    static List<CombinationScore> Score(StudyContext context, IReadOnlyList<Combination> combinations, IReadOnlyList<TrialPlan> trials)
+    {
+        var metrics = context.Store.Metrics(context.Spec.Name).Where(m => m.Set == "test").ToLookup(m => m.TrialHash);
+        var result = new List<CombinationScore>();
+        foreach (var c in combinations)
+        {
+            var mine = trials.Where(t => t.Combination == c).ToList();
+            bool complete = mine.All(t => context.Store.Trial(t.Hash)?.Status == TrialStatus.Done && metrics[t.Hash].Any());
+            var perFold = mine.GroupBy(t => t.Fold).Select(fold => Headline.Select(name => (name, values: fold.Select(t => metrics[t.Hash].FirstOrDefault(m => m.Metric == name)).ToList()))
+                    .Where(x => x.values.All(v => v is not null))
+                    .ToDictionary(x => x.name, x => x.values.Average(v => v!.Value))).ToList();
+            var names = Headline.Where(n => perFold.Count > 0 && perFold.All(f => f.ContainsKey(n))).ToList();
+            result.Add(new CombinationScore(c,
+                names.ToDictionary(n => n, n => perFold.Average(f => f[n])),
+                names.ToDictionary(n => n, n => perFold.Count < 2 ? 0 : Math.Sqrt(perFold.Sum(f => Math.Pow(f[n] - perFold.Average(g => g[n]), 2)) / (perFold.Count - 1))),
+                perFold.Count, complete));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Level 3: the chosen combination trained on the fold after the selection folds (an arrangement no selection
+    /// trial used), scored on the OOB set, untouched until now, against reader 1, reader 2, and reader 2 against reader 1.
+    /// </summary>
+    public static FinalModel Three(StudyContext context, Combination chosen, CancellationToken cancel)
+    {
+        var trials = Trials(context, new[] { chosen }, new[] { context.FinalFold }, 3);
+        TrialQueue.RunAll(context, "3", trials, cancel);
+        var roi = RoiSchemes.Parse(chosen.Roi);
+        var oob = new Dictionary<string, IReadOnlyList<SidePrediction>>();
+        var heatmaps = new Dictionary<(string Id, string Side), float[]>();
+        var rows = new List<ResultRecord>();
+        int size = context.Images.InputSize;
+        foreach (var trial in trials)
+        {
+            var record = context.Store.Trial(trial.Hash);
+            if (record?.Status != TrialStatus.Done) throw new InvalidOperationException($"level 3: {trial.Label} did not finish: {record?.Error}");
+            var (model, _) = Checkpoint.Load(record.Checkpoint);
+            var side = Enum.Parse<PatientSide>(trial.Side, true);
+            var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(trial.Side).Reader1, roi, side,
+                (id, whole, cut) => heatmaps[(id, trial.Side)] = cut.Width == size ? whole : Bilinear.Resize(whole, cut.Width, cut.Height, size, size));
+            oob[trial.Side] = predictions;
+            TrialRunner.WritePredictions(Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv"), predictions);
+            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"oob_predictions_{trial.Side}", Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv")));
+            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{trial.Side}", record.Checkpoint));
+            rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all"));
+            model.Dispose();
+        }
+        rows.AddRange(SideMeans(rows));
+        context.Store.ReplaceResults(context.Spec.Name, "3", rows);
+        WriteHeatmapMatrix(context, oob, heatmaps);
+        return new FinalModel(chosen, oob);
+    }
+
+    /// <summary>Model vs reader 1, model vs reader 2, reader 2 vs reader 1 on the given predictions, with bootstrap intervals.</summary>
+    static IEnumerable<ResultRecord> Agreement(StudyContext context, string side, IReadOnlyList<SidePrediction> predictions, string grouping, string group,
+        IReadOnlyList<string>? only = null, string note = "")
+    {
+        var rows = context.Manifest.Rows.ToDictionary(r => r.ImageId);
+        var columns = context.Columns(side);
+        var comparisons = new List<(string Name, int[] Truth, int[] Predicted, IReadOnlyList<IReadOnlyList<double>>? Probabilities)>
+        {
+            (Reader1, predictions.Select(p => p.Truth).ToArray(), predictions.Select(p => p.Predicted).ToArray(),
+                predictions.Select(p => (IReadOnlyList<double>)p.Probabilities.Select(v => (double)v).ToArray()).ToList()),
+        };
+        if (columns.Reader2 is { } r2)
+        {
+            var withR2 = predictions.Select(p => (p, g: Manifest.Grade(rows[p.ImageId], r2))).Where(x => x.g is >= 0 and <= 3).ToList();
+            if (withR2.Count > 0)
+            {
+                comparisons.Add((Reader2, withR2.Select(x => x.g!.Value).ToArray(), withR2.Select(x => x.p.Predicted).ToArray(), null));
+                comparisons.Add((ReaderVsReader, withR2.Select(x => x.p.Truth).ToArray(), withR2.Select(x => x.g!.Value).ToArray(), null));
+            }
+        }
+        foreach (var (name, truth, predicted, probabilities) in comparisons)
+        {
+            if (truth.Length == 0) continue;
+            foreach (var m in MetricTable.Score(truth, predicted, probabilities, 4, context.Spec.Bootstrap, context.Spec.Seed))
+                if (only is null || only.Contains(m.Name))
+                    yield return new ResultRecord(context.Spec.Name, "", grouping, group, side, name, m.Name, m.Value,
+                        double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note);
+        }
+    }
+
+    /// <summary>The METHOD's "averaged over left and right" rows (no interval: the sides' intervals are shown beside them).</summary>
+    static IEnumerable<ResultRecord> SideMeans(IReadOnlyList<ResultRecord> rows) =>
+        rows.GroupBy(r => (r.Grouping, r.Group, r.Comparison, r.Metric))
+            .Where(g => g.Select(r => r.Side).Distinct().Count() > 1 && g.All(r => !double.IsNaN(r.Value)))
+            .Select(g => g.First() with { Side = "mean", Value = g.Average(r => r.Value), Low = null, High = null, Count = g.Sum(r => r.Count) });
+
+    /// <summary>Level 4: the final model per subgroup of each grouping column, with intervals and counts; small groups are marked.</summary>
+    public static void Four(StudyContext context, FinalModel final)
+    {
+        var rows = context.Manifest.Rows.ToDictionary(r => r.ImageId);
+        var results = new List<ResultRecord>();
+        var metrics = new[] { "macro_mae", "mae", "accuracy", "f1_weighted" };
+        foreach (var grouping in context.Spec.Groups)
+        {
+            Func<ManifestRow, string> key = Subgroups.Key(grouping, context.Manifest);
+            foreach (var (side, predictions) in final.Oob)
+                foreach (var group in predictions.GroupBy(p => key(rows[p.ImageId])).OrderBy(g => g.Key, StringComparer.Ordinal))
+                {
+                    int n = group.Count();
+                    string note = n < context.Spec.MinGroupSize ? $"too small to judge (n = {n} < {context.Spec.MinGroupSize})" : "";
+                    results.AddRange(Agreement(context, side, group.ToList(), grouping, group.Key, metrics, note).Where(r => r.Comparison == Reader1));
+                }
+        }
+        results.AddRange(SideMeans(results).Select(r => r with
+        {
+            Note = results.Any(x => x.Grouping == r.Grouping && x.Group == r.Group && x.Note != "") ? results.First(x => x.Grouping == r.Grouping && x.Group == r.Group && x.Note != "").Note : "",
+        }));
+        context.Store.ReplaceResults(context.Spec.Name, "4", results.Select(r => r with { Level = "4" }));
+    }
+
+    static void WriteHeatmapMatrix(StudyContext context, IReadOnlyDictionary<string, IReadOnlyList<SidePrediction>> oob, Dictionary<(string Id, string Side), float[]> heatmaps)
+    {
+        if (!oob.ContainsKey("left") || !oob.ContainsKey("right") || heatmaps.Count == 0) return;
+        var left = oob["left"].ToDictionary(p => p.ImageId);
+        var right = oob["right"].ToDictionary(p => p.ImageId);
+        var rows = context.Manifest.Rows.ToDictionary(r => r.ImageId);
+        string folder = Path.Combine(context.Folder, "explain");
+        var explained = left.Keys.Where(right.ContainsKey).Where(id => heatmaps.ContainsKey((id, "left")) && heatmaps.ContainsKey((id, "right")))
+            .OrderBy(id => id, StringComparer.Ordinal)
+            .Select(id => Explanation.Describe(context.Manifest, rows[id], context.Images.Whole[id], context.Images.InputSize,
+                new SideExplanation("left", left[id].Probabilities, heatmaps[(id, "left")]),
+                new SideExplanation("right", right[id].Probabilities, heatmaps[(id, "right")]),
+                context.Columns("left").Reader1, context.Columns("right").Reader1, folder))
+            .ToList();
+        var summary = Explanation.Summarise(explained, folder);
+        context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", "heatmap_matrix", Path.Combine(folder, "matrix.png")));
+        context.Store.ReplaceResults(context.Spec.Name, "3-heatmaps", new[]
+        {
+            new ResultRecord(context.Spec.Name, "3-heatmaps", "oob", "all", "whole image", "", "hcs", summary.MeanHcs, null, null, summary.Images),
+            new ResultRecord(context.Spec.Name, "3-heatmaps", "oob", "all", "whole image", "", "ma_hcs", summary.MaHcs, null, null, summary.Images),
+            new ResultRecord(context.Spec.Name, "3-heatmaps", "oob", "all", "whole image", "", "opacity_concordance", summary.MeanOpacityConcordance, null, null, summary.Images),
+        }.Where(r => !double.IsNaN(r.Value)));
+    }
+}

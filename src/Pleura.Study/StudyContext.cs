@@ -1,0 +1,35 @@
+using Pleura.Data;
+using Pleura.Imaging;
+using Pleura.Pipeline;
+using Pleura.Store;
+using Pleura.Training;
+
+namespace Pleura.Study;
+
+/// <summary>What every trial of a study shares: data, split, decoded images and ROIs, the activation cache, the store.</summary>
+public sealed class StudyContext : IDisposable
+{
+    public required StudySpec Spec { get; init; }
+    public required string Folder { get; init; }
+    public required Manifest Manifest { get; init; }
+    public required ValidationReport Validation { get; init; }
+    public required SplitPlan Plan { get; init; }
+    public required string SplitFingerprint { get; init; }
+    public required RoiImages Images { get; init; }
+    public required IExperimentStore Store { get; init; }
+    public ActivationCache? Cache { get; init; }
+    public Action<string> Log { get; init; } = _ => { };
+    public string Worker { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    public string DataFingerprint => Manifest.Fingerprint();
+    public string TrialFolder(string hash) => Path.Combine(Folder, "trials", hash);
+    /// <summary>The fold level 3 trains on: one no selection trial used.</summary>
+    public int FinalFold => Spec.Folds + 1;
+
+    public string? PretrainedFingerprint(string backbone) =>
+        Spec.Pretrained.TryGetValue(backbone, out var path) ? TrialPlan.FileFingerprint(path) : null;
+
+    public SideColumns Columns(string side) => Spec.Readers[side];
+
+    public void Dispose() => Cache?.Dispose();
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Pleura.Data;
+using Pleura.Imaging;
+using Pleura.Pipeline;
+using Pleura.Store;
+using Pleura.Training;
+
+namespace Pleura.Study;
+
+/// <summary>How much of a study to run now.</summary>
+public sealed record StudyRunOptions
+{
+    /// <summary>Run levels up to this one (1-4).</summary>
+    public int UpToLevel { get; init; } = 4;
+    /// <summary>Override the study file's cache setting (benchmarks compare both).</summary>
+    public bool? Cache { get; init; }
+}
+
+/// <summary>
+/// `pleura study run|resume`: opens the study (store, split, images), then runs the levels of METHOD section 9 in turn.
+/// Every trial is claimed in the store before it runs and recorded when it ends, so a killed run resumes where it
+/// stopped (a trial cut off mid-training continues from its last epoch) and finished trials are never recomputed.
+/// </summary>
+public static class StudyRunner
+{
+    public const string StoreFile = "study.db";
+
+    public static string DefaultFolder(string studyFile, StudySpec spec) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(studyFile))!, spec.Name);
+
+    public static IExperimentStore OpenStore(string folder) => SqlExperimentStore.OpenSqlite(Path.Combine(folder, StoreFile));
+
+    public static StudyContext Open(StudySpec spec, string folder, IExperimentStore store, StudyRunOptions options, Action<string> log, Action<int, int>? loading = null)
+    {
+        Directory.CreateDirectory(folder);
+        var validation = new ValidationReport();
+        var manifest = ManifestCsv.Read(spec.Manifest, validation);
+        foreach (var column in spec.Readers.Values.SelectMany(r => new[] { r.Reader1, r.Reader2 }).OfType<string>())
+            if (!manifest.ExtraColumns.Contains(column)) throw new InvalidDataException($"{spec.Manifest} has no column '{column}' (named under 'readers' in the study file)");
+
+        string splitPath = Path.Combine(folder, "split.json");
+        SplitPlan plan;
+        if (File.Exists(splitPath))
+        {
+            plan = SplitPlan.Load(splitPath);
+            if (plan.ManifestFingerprint != manifest.Fingerprint())
+                throw new InvalidDataException($"{spec.Manifest} changed since this study's split was made ({splitPath}); start a new study folder or restore the manifest");
+        }
+        else
+        {
+            plan = PatientSplitter.Split(manifest, new SplitOptions
+            {
+                Seed = spec.Split.Seed, OutOfBoxFraction = spec.Split.OobFraction, Folds = spec.Folds + 1,
+                StratifyBy = spec.Readers.Values.Select(r => r.Reader1).ToList(),
+            });
+            plan.Save(splitPath);
+        }
+        log($"{manifest.Rows.Count} images of {manifest.Rows.Select(r => r.PatientId).Distinct().Count()} patients; reading them at {spec.Training.ImageSize}x{spec.Training.ImageSize}");
+        var images = RoiImages.Load(manifest, manifest.Rows, spec.Training.ImageSize, ErrorPolicy.Continue, done => loading?.Invoke(done, manifest.Rows.Count));
+        if (images.Unreadable.Count > 0) log($"{images.Unreadable.Count} unreadable image(s) left out (listed in the report)");
+
+        store.SaveStudy(spec.Name, spec.ToJson());
+        int requeued = store.Requeue(spec.Name, WorkerIsGone);
+        if (requeued > 0) log($"{requeued} trial(s) left running by a stopped run go back in the queue");
+        return new StudyContext
+        {
+            Spec = spec, Folder = folder, Manifest = manifest, Validation = validation, Plan = plan,
+            SplitFingerprint = TrialPlan.FileFingerprint(splitPath), Images = images, Store = store,
+            Cache = options.Cache ?? spec.Cache ? new ActivationCache() : null, Log = log,
+        };
+    }
+
+    /// <summary>A worker on this machine whose process has ended; workers elsewhere are assumed alive.</summary>
+    static bool WorkerIsGone(string worker)
+    {
+        var parts = worker.Split(':');
+        if (parts.Length != 2 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out int pid)) return false;
+        if (pid == Environment.ProcessId) return true; // this process is starting afresh: nothing of it is running
+        try { using var p = Process.GetProcessById(pid); return p.HasExited; }
+        catch (ArgumentException) { return true; }
+    }
+
+    public static void Run(StudyContext context, StudyRunOptions options, CancellationToken cancel = default)
+    {
+        var spec = context.Spec;
+        DataFlow.Record(context);
+        DataFlow.RecordRoiFailures(context);
+        var clock = Stopwatch.StartNew();
+        var level1 = Levels.One(context, cancel);
+        Timing(context, "1", clock);
+        if (options.UpToLevel < 2) return;
+        clock.Restart();
+        var chosen = Levels.Two(context, level1, cancel);
+        Timing(context, "2", clock);
+        if (options.UpToLevel < 3 || chosen is null) return;
+        clock.Restart();
+        var final = Levels.Three(context, chosen, cancel);
+        Timing(context, "3", clock);
+        if (options.UpToLevel < 4) return;
+        Levels.Four(context, final);
+    }
+
+    static void Timing(StudyContext context, string level, Stopwatch clock)
+    {
+        var existing = context.Store.Results(context.Spec.Name).Where(r => r.Level == "timing" && r.Group != level).ToList();
+        existing.Add(new ResultRecord(context.Spec.Name, "timing", "level", level, "", "", "wall_seconds", clock.Elapsed.TotalSeconds, null, null, 0,
+            context.Cache is null ? "activation cache off" : $"activation cache on: {context.Cache.Hits} rows reused, {context.Cache.Misses} computed, {context.Cache.Bytes / 1e6:0} MB"));
+        context.Store.ReplaceResults(context.Spec.Name, "timing", existing);
+    }
+}

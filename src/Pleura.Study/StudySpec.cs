@@ -1,0 +1,161 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Pleura.Training;
+using YamlDotNet.RepresentationModel;
+
+namespace Pleura.Study;
+
+/// <summary>The label columns of one lung: the reference reader and, where there is one, a second reader.</summary>
+public sealed record SideColumns
+{
+    public string Reader1 { get; init; } = "";
+    public string? Reader2 { get; init; }
+}
+
+/// <summary>The combinatorial grid of METHOD section 9: ROI schemes x balancing x backbones, one model per side.</summary>
+public sealed record GridSpec
+{
+    public IReadOnlyList<string> Roi { get; init; } = new[] { "none", "lung", "spine" };
+    public IReadOnlyList<string> Balancing { get; init; } = new[] { "under", "over", "double" };
+    public IReadOnlyList<string> Backbones { get; init; } = new[] { "resnet50", "vgg16", "densenet121" };
+    public IReadOnlyList<string> Sides { get; init; } = new[] { "left", "right" };
+}
+
+/// <summary>How level 2 picks the final combination: ranks by macro MAE and by MA-HCS, combined with these weights.</summary>
+public sealed record SelectionSpec
+{
+    public double MaeWeight { get; init; } = 0.5;
+    public double HcsWeight { get; init; } = 0.5;
+}
+
+/// <summary>The patient-level split the study makes (METHOD section 4).</summary>
+public sealed record StudySplitSpec
+{
+    public int Seed { get; init; } = 42;
+    public double OobFraction { get; init; } = 0.1;
+}
+
+/// <summary>
+/// A study file (YAML or JSON, snake_case keys): what `pleura study run` reads. Paths are relative to the file.
+/// </summary>
+public sealed record StudySpec
+{
+    public string Name { get; init; } = "study";
+    public string Manifest { get; init; } = "";
+    /// <summary>Per side ("left", "right"): reader columns. Default: left_grade / left_grade_r2, right_grade / right_grade_r2.</summary>
+    public IReadOnlyDictionary<string, SideColumns> Readers { get; init; } = new Dictionary<string, SideColumns>
+    {
+        ["left"] = new() { Reader1 = "left_grade", Reader2 = "left_grade_r2" },
+        ["right"] = new() { Reader1 = "right_grade", Reader2 = "right_grade_r2" },
+    };
+    /// <summary>Manifest columns for level 4 subgroups; "age" is cut into bands.</summary>
+    public IReadOnlyList<string> Groups { get; init; } = new[] { "sex" };
+    public GridSpec Grid { get; init; } = new();
+    public int Folds { get; init; } = 5;
+    public int TopK { get; init; } = 5;
+    public SelectionSpec Selection { get; init; } = new();
+    public StudySplitSpec Split { get; init; } = new();
+    /// <summary>Training settings shared by every trial (the architecture comes from the grid).</summary>
+    public TrainingConfig Training { get; init; } = new();
+    /// <summary>Per backbone, a safetensors file to start from; backbones not listed start from one seeded initialisation shared by all trials.</summary>
+    public IReadOnlyDictionary<string, string> Pretrained { get; init; } = new Dictionary<string, string>();
+    public int Seed { get; init; } = 1;
+    /// <summary>Frozen-prefix activation cache (METHOD's stage 1 needs features, not gradients).</summary>
+    public bool Cache { get; init; } = true;
+    public int Bootstrap { get; init; } = 1000;
+    /// <summary>Level-4 groups with fewer OOB images are reported but marked too small to judge.</summary>
+    public int MinGroupSize { get; init; } = 20;
+    /// <summary>Grad-CAM on each trial's test images for MA-HCS (needs lung mask columns).</summary>
+    public bool Heatmaps { get; init; } = true;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        WriteIndented = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>The same conventions on one line: for hashes and table cells.</summary>
+    public static readonly JsonSerializerOptions CompactJson = new(Json) { WriteIndented = false };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Reads a .yaml/.yml or .json study file; unknown keys and bad values are errors naming the file.</summary>
+    public static StudySpec Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"study file not found: {path}", path);
+        string text = File.ReadAllText(path);
+        JsonNode? node;
+        try
+        {
+            node = Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" ? YamlToJson(text) : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException)
+        {
+            throw new InvalidDataException($"{path}: not valid {(path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "JSON" : "YAML")}: {e.Message}");
+        }
+        StudySpec spec;
+        try { spec = node.Deserialize<StudySpec>(Json) ?? throw new InvalidDataException($"{path}: empty study file"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
+        spec = spec with
+        {
+            Manifest = spec.Manifest == "" ? throw new InvalidDataException($"{path}: 'manifest' is required") : Resolve(spec.Manifest),
+            Pretrained = spec.Pretrained.ToDictionary(p => p.Key, p => Resolve(p.Value)),
+        };
+        spec.Check(path);
+        return spec;
+    }
+
+    public void Check(string origin)
+    {
+        void Fail(string message) => throw new InvalidDataException($"{origin}: {message}");
+        if (Grid.Roi.Count == 0 || Grid.Balancing.Count == 0 || Grid.Backbones.Count == 0 || Grid.Sides.Count == 0) Fail("every grid dimension needs at least one value");
+        foreach (var r in Grid.Roi) Pleura.Imaging.Roi.RoiSchemes.Parse(r);
+        foreach (var b in Grid.Balancing) if (!Enum.TryParse<Balancing>(b, true, out _)) Fail($"balancing '{b}' must be none, under, over or double");
+        foreach (var b in Grid.Backbones) Pleura.Networks.Architectures.Get(b);
+        foreach (var s in Grid.Sides) if (!Readers.ContainsKey(s)) Fail($"side '{s}' has no entry under 'readers'");
+        if (Folds < 1 || Folds > 9) Fail($"folds must lie in 1..9 (level 3 uses the fold after the last), got {Folds}");
+        if (TopK < 1) Fail("top_k must be at least 1");
+        if (Selection.MaeWeight < 0 || Selection.HcsWeight < 0 || Selection.MaeWeight + Selection.HcsWeight <= 0) Fail("selection weights must be non-negative and not both zero");
+        foreach (var (b, p) in Pretrained)
+        {
+            Pleura.Networks.Architectures.Get(b);
+            if (!File.Exists(p)) Fail($"pretrained weights for {b} not found: {p}");
+        }
+        Training.Check();
+    }
+
+    /// <summary>YAML to JSON: mappings, sequences, and scalars typed as YAML 1.2's core schema reads them (quoted scalars stay strings).</summary>
+    static JsonNode? YamlToJson(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode);
+
+        static JsonNode? Convert(YamlNode node) => node switch
+        {
+            YamlMappingNode map => new JsonObject(map.Children.Select(c => new KeyValuePair<string, JsonNode?>(((YamlScalarNode)c.Key).Value!, Convert(c.Value)))),
+            YamlSequenceNode seq => new JsonArray(seq.Children.Select(Convert).ToArray()),
+            YamlScalarNode s when s.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted => JsonValue.Create(s.Value),
+            YamlScalarNode s => Scalar(s.Value ?? ""),
+            _ => null,
+        };
+
+        static JsonNode? Scalar(string v)
+        {
+            if (v is "" or "~" or "null" or "Null" or "NULL") return null;
+            if (v is "true" or "True" or "TRUE") return JsonValue.Create(true);
+            if (v is "false" or "False" or "FALSE") return JsonValue.Create(false);
+            if (long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
+            if (double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
+            return JsonValue.Create(v);
+        }
+    }
+}

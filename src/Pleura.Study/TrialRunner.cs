@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Explainability;
+using Pleura.Imaging.Roi;
+using Pleura.Networks;
+using Pleura.Networks.Weights;
+using Pleura.Pipeline;
+using Pleura.Store;
+using Pleura.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pleura.Study;
+
+/// <summary>A side model's output for one image: class probabilities and, with lung masks, its heatmap's HCS.</summary>
+public sealed record SidePrediction(string ImageId, int Truth, int Predicted, float[] Probabilities, double? Hcs);
+
+/// <summary>Trains and scores one trial; everything it writes lives in the trial's folder and the store.</summary>
+public static class TrialRunner
+{
+    public const int Classes = 4;
+
+    public static void Run(StudyContext context, TrialPlan trial, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        string folder = context.TrialFolder(trial.Hash);
+        Directory.CreateDirectory(folder);
+        var columns = context.Columns(trial.Side);
+        var roi = RoiSchemes.Parse(trial.Combination.Roi);
+        var side = Enum.Parse<PatientSide>(trial.Side, true);
+
+        using var train = Labelled(context, SplitPart.Train, trial.Fold, columns.Reader1, roi, side);
+        using var validation = Labelled(context, SplitPart.Validation, trial.Fold, columns.Reader1, roi, side);
+        if (train.Set.Count == 0 || validation.Set.Count == 0)
+            throw new InvalidDataException($"no graded images in the training or validation part of fold {trial.Fold} (column {columns.Reader1})");
+
+        var (model, architecture) = CreateModel(context, trial.Combination.Backbone, trial.Config);
+        var trainer = new Trainer(model, architecture.HeadPrefix, trial.Config, Path.Combine(folder, "work"), Classes, architecture.Stage2Prefix, context.Cache);
+        var result = trainer.Train(train.Set, validation.Set, cancel: cancel);
+
+        var test = Predict(context, model, trial.Config, SplitPart.Test, trial.Fold, columns.Reader1, roi, side);
+        WritePredictions(Path.Combine(folder, "test_predictions.csv"), test);
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+        Checkpoint.Save(checkpoint, model, new CheckpointInfo
+        {
+            Architecture = trial.Config.Architecture, Classes = OpacityGrade.Names, Side = trial.Side, LabelColumn = columns.Reader1,
+            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Roi = roi.Name(),
+            Training = JsonSerializer.SerializeToNode(trial.Config), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
+            DataFingerprint = context.DataFingerprint, PretrainedFrom = context.Spec.Pretrained.GetValueOrDefault(trial.Combination.Backbone),
+            StopReason = result.StopReason,
+            Metrics = new JsonObject { ["test_macro_mae"] = test.Count > 0 ? GradeMetrics.Compute(test.Select(p => p.Truth).ToList(), test.Select(p => p.Predicted).ToList()).MacroMae : null },
+        });
+
+        var metrics = new List<MetricRecord>();
+        var (_, valPredicted) = trainer.Evaluate(validation.Set);
+        metrics.AddRange(Summary(trial.Hash, "validation", GradeMetrics.Compute(validation.Set.Labels, valPredicted), null));
+        if (test.Count > 0)
+            metrics.AddRange(Summary(trial.Hash, "test", GradeMetrics.Compute(test.Select(p => p.Truth).ToList(), test.Select(p => p.Predicted).ToList()), test));
+        var epochs = result.History.Select(h => new EpochLog(trial.Hash, h.Stage, h.Epoch, h.LearningRate, h.TrainLoss, h.ValidationLoss,
+            h.ValidationMacroMae, h.ValidationAccuracy, h.Seconds, h.ResidentMegabytes));
+        context.Store.Finish(trial.Hash, clock.Elapsed.TotalSeconds, checkpoint, metrics, epochs);
+        model.Dispose();
+    }
+
+    /// <summary>The trial's model: pretrained weights for the backbone when the study names them, else one seeded initialisation per backbone.</summary>
+    public static (nn.Module<Tensor, Tensor> Model, ArchitectureInfo Architecture) CreateModel(StudyContext context, string backbone, TrainingConfig config)
+    {
+        var architecture = Architectures.Get(backbone);
+        // Same starting weights for every trial of a backbone: comparisons differ only in what the grid varies, and
+        // trials share cached frozen-prefix activations.
+        manual_seed(context.Spec.Seed * 7919 + backbone.Sum(c => c));
+        var model = architecture.Create(Classes, config.InputChannels);
+        if (context.Spec.Pretrained.TryGetValue(backbone, out var path))
+        {
+            var weights = Safetensors.Read(path);
+            string firstConv = ModuleTree.DepthFirst(model).First(m => m.Module is Conv2d).Name + ".weight";
+            WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights.Tensors, model, firstConv), architecture.HeadPrefix, path);
+        }
+        return (model, architecture);
+    }
+
+    sealed record Part(LabelledImages Set, IReadOnlyList<string> Ids, IReadOnlyList<RoiCut> Cuts) : IDisposable
+    {
+        public void Dispose() => Set.Dispose();
+    }
+
+    static Part Labelled(StudyContext context, SplitPart part, int fold, string labelColumn, RoiScheme roi, PatientSide side)
+    {
+        var rows = SideData.Rows(context.Manifest, context.Plan, part, fold, labelColumn, context.Images.Whole);
+        var inputs = rows.Select(r => context.Images.Input(r.Row.ImageId, roi, side)).ToList();
+        string sideKey = roi == RoiScheme.None ? "" : side.ToString().ToLowerInvariant();
+        var set = LabelledImages.FromPixels(inputs.Select(i => i.Pixels).ToList(), context.Images.InputSize, rows.Select(r => r.Grade).ToList());
+        return new Part(new LabelledImages(set.Images, set.Labels) { Keys = rows.Select(r => $"{r.Row.ImageId}|{roi.Name()}|{sideKey}").ToList() },
+            rows.Select(r => r.Row.ImageId).ToList(), inputs.Select(i => i.Cut).ToList());
+    }
+
+    /// <summary>
+    /// Probabilities for every graded image of a part, and with lung masks and heatmaps enabled, the HCS of the side's
+    /// Grad-CAM heatmap mapped back to the whole image.
+    /// </summary>
+    public static IReadOnlyList<SidePrediction> Predict(StudyContext context, nn.Module<Tensor, Tensor> model, TrainingConfig config, SplitPart part, int fold,
+        string labelColumn, RoiScheme roi, PatientSide side, Action<string, float[], RoiCut>? heatmapSink = null)
+    {
+        using var data = Labelled(context, part, fold, labelColumn, roi, side);
+        int size = context.Images.InputSize;
+        bool heatmaps = context.Spec.Heatmaps && context.Images.HasMasks;
+        var result = new List<SidePrediction>();
+        model.eval();
+        const int batch = 16;
+        for (int start = 0; start < data.Ids.Count; start += batch)
+        {
+            using var batchScope = NewDisposeScope();
+            var ids = data.Ids.Skip(start).Take(batch).ToList();
+            var pixels = ids.Select((_, k) => data.Set.Images[start + k].data<float>().ToArray()).ToList();
+            if (heatmaps)
+            {
+                var explained = SideHeatmap.Explain(side.ToString().ToLowerInvariant(), model, GradCam.DefaultLayer(config.Architecture), pixels, size, config.InputChannels);
+                for (int k = 0; k < ids.Count; k++)
+                {
+                    var cut = data.Cuts[start + k];
+                    var whole = cut.MapBack(explained[k].Heatmap, size);
+                    var lungs = context.Images.LungMask(ids[k], cut.Width);
+                    double? hcs = lungs is null ? null : HeatmapConcordance.Weighted(whole, lungs.Select(v => v > 0.5f).ToArray());
+                    heatmapSink?.Invoke(ids[k], whole, cut);
+                    result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], explained[k].Grade, explained[k].Probabilities, hcs));
+                }
+            }
+            else
+            {
+                using var _ = no_grad();
+                var x = data.Set.Images.narrow(0, start, ids.Count);
+                if (config.InputChannels == 3) x = x.expand(-1, 3, -1, -1);
+                var probabilities = nn.functional.softmax(model.call(ChannelsLast.Of(x)), 1).data<float>().ToArray();
+                for (int k = 0; k < ids.Count; k++)
+                {
+                    var p = probabilities.AsSpan(k * Classes, Classes).ToArray();
+                    result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], Array.IndexOf(p, p.Max()), p, null));
+                }
+            }
+        }
+        return result;
+    }
+
+    static IEnumerable<MetricRecord> Summary(string hash, string set, GradeMetrics m, IReadOnlyList<SidePrediction>? predictions)
+    {
+        yield return new(hash, set, "macro_mae", m.MacroMae, m.Count);
+        yield return new(hash, set, "mae", m.Mae, m.Count);
+        yield return new(hash, set, "accuracy", m.Accuracy, m.Count);
+        yield return new(hash, set, "f1_weighted", m.Report.F1Weighted, m.Count);
+        if (!double.IsNaN(m.QuadraticKappa)) yield return new(hash, set, "quadratic_weighted_kappa", m.QuadraticKappa, m.Count);
+        if (!double.IsNaN(m.R2)) yield return new(hash, set, "r2", m.R2, m.Count);
+        var scored = predictions?.Where(p => p.Hcs.HasValue).ToList();
+        if (scored is { Count: > 0 })
+        {
+            yield return new(hash, set, "hcs", scored.Average(p => p.Hcs!.Value), scored.Count);
+            yield return new(hash, set, "ma_hcs", HeatmapConcordance.MacroAveraged(scored.Select(p => (p.Truth, p.Hcs!.Value))), scored.Count);
+        }
+    }
+
+    public static void WritePredictions(string path, IEnumerable<SidePrediction> predictions)
+    {
+        var text = new StringBuilder("image_id,truth,predicted,p0,p1,p2,p3,hcs\n");
+        foreach (var p in predictions)
+            text.AppendLine(string.Join(',', new[] { CsvText.Field(p.ImageId), p.Truth.ToString(CultureInfo.InvariantCulture), p.Predicted.ToString(CultureInfo.InvariantCulture) }
+                .Concat(p.Probabilities.Select(v => v.ToString("0.######", CultureInfo.InvariantCulture)))
+                .Append(p.Hcs is { } h ? h.ToString("0.######", CultureInfo.InvariantCulture) : "")));
+        File.WriteAllText(path, text.ToString());
+    }
+}

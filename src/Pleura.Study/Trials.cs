@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Pleura.Training;
+
+namespace Pleura.Study;
+
+/// <summary>One point of the grid: an ROI scheme, a balancing and a backbone (both sides share it).</summary>
+public sealed record Combination(string Roi, string Balancing, string Backbone)
+{
+    public string Key => $"{Backbone} / roi {Roi} / {Balancing}";
+
+    public static IReadOnlyList<Combination> Grid(GridSpec grid) =>
+        (from b in grid.Backbones from r in grid.Roi from bal in grid.Balancing select new Combination(r, bal, b)).ToList();
+}
+
+/// <summary>One side model of a combination on one fold, and the hash that identifies it across runs and levels.</summary>
+public sealed record TrialPlan(Combination Combination, string Side, int Fold, int Level, TrainingConfig Config, string Hash)
+{
+    public string Label => $"{Combination.Key}, {Side} lung, fold {Fold}";
+
+    /// <summary>
+    /// The hash covers everything that changes the trained model: combination, side, label column, fold, training
+    /// settings, the manifest's and split's fingerprints and the starting weights. Not the level: level 2 reuses level 1's
+    /// fold-1 trials; not the cache: it changes speed, not results.
+    /// </summary>
+    public static TrialPlan Create(Combination combination, string side, int fold, int level, TrainingConfig config, string labelColumn,
+        string dataFingerprint, string splitFingerprint, string? pretrainedFingerprint)
+    {
+        var identity = JsonSerializer.Serialize(new
+        {
+            format = "pleura-trial/1", combination.Roi, combination.Balancing, combination.Backbone, side, labelColumn, fold,
+            config = JsonSerializer.Serialize(config, StudySpec.CompactJson), dataFingerprint, splitFingerprint, pretrainedFingerprint,
+        });
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24].ToLowerInvariant();
+        return new TrialPlan(combination, side, fold, level, config, hash);
+    }
+
+    public static string FileFingerprint(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream))[..24].ToLowerInvariant();
+    }
+}

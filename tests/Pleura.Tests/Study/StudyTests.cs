@@ -1,0 +1,135 @@
+using Pleura.Phantoms;
+using Pleura.Store;
+using Pleura.Study;
+using Pleura.Tests.Cli;
+using Xunit.Abstractions;
+
+namespace Pleura.Tests.Study;
+
+/// <summary>The phantom study in reduced form: tiny images, a 3 x 2 grid, short training; levels, cache, resume and report end to end.</summary>
+public class StudyTests(ITestOutputHelper output)
+{
+    static string WriteStudy(string folder, string name = "phantom-study")
+    {
+        PhantomDataset.Generate(new PhantomOptions { Count = 200, Size = 48, Seed = 5 }, Path.Combine(folder, "data"));
+        string path = Path.Combine(folder, "study.yaml");
+        File.WriteAllText(path, $"""
+            # a reduced phantom study
+            name: {name}
+            manifest: data/manifest.csv
+            groups: [sex, age]
+            grid:
+              roi: [none, lung, spine]
+              balancing: [under, over]
+              backbones: [resnet10-w16]
+            folds: 2
+            top_k: 2
+            training:
+              image_size: 48
+              input_channels: 1
+              batch_size: 32
+              stage1_epochs: 2
+              stage2_epochs: 2
+              stage1_learning_rate: 0.003
+              stage2_learning_rate: 0.002
+              unfreeze_conv_layers: 5
+            bootstrap: 100
+            min_group_size: 15
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void AStudyRunsItsLevelsResumesAfterAStopAndReports()
+    {
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path);
+        var spec = StudySpec.Load(file);
+        string folder = StudyRunner.DefaultFolder(file, spec);
+
+        // First run: stopped after four level-1 trials, as a killed process would be.
+        using (var store = StudyRunner.OpenStore(folder))
+        {
+            using var cancel = new CancellationTokenSource();
+            int finished = 0;
+            using var context = StudyRunner.Open(spec, folder, store, new StudyRunOptions(), m =>
+            {
+                if (m.Contains(" done; ETA", StringComparison.Ordinal) && ++finished == 4) cancel.Cancel();
+            });
+            Assert.Throws<OperationCanceledException>(() => StudyRunner.Run(context, new StudyRunOptions(), cancel.Token));
+        }
+        Dictionary<string, DateTime?> firstRun;
+        using (var store = StudyRunner.OpenStore(folder))
+        {
+            var trials = store.Trials(spec.Name);
+            Assert.Equal(4, trials.Count(t => t.Status == TrialStatus.Done));
+            Assert.DoesNotContain(trials, t => t.Status == TrialStatus.Running);
+            firstRun = trials.Where(t => t.Status == TrialStatus.Done).ToDictionary(t => t.Hash, t => t.FinishedUtc);
+        }
+
+        // Second run through the command line: continues, never recomputes a finished trial.
+        Assert.Equal(0, CliRunner.Run("study", "resume", file));
+        using (var store = StudyRunner.OpenStore(folder))
+        {
+            var trials = store.Trials(spec.Name);
+            foreach (var (hash, finishedAt) in firstRun) Assert.Equal(finishedAt, store.Trial(hash)!.FinishedUtc);
+            Assert.All(trials, t => Assert.Equal(TrialStatus.Done, t.Status));
+            Assert.Equal(12, trials.Count(t => t.Level == 1));           // 3 ROIs x 2 balancings x 2 sides on fold 1
+            Assert.Equal(4, trials.Count(t => t.Level == 2));            // top 2 x fold 2 x 2 sides: fold 1 reused from level 1
+            Assert.Equal(2, trials.Count(t => t.Level == 3));            // the chosen combination, both sides, on the final fold
+
+            var results = store.Results(spec.Name);
+            Assert.Equal(6, results.Where(r => r.Level == "1").Select(r => r.Group).Distinct().Count());
+            Assert.Single(results, r => r.Level == "2" && r.Metric == "macro_mae" && r.Note.StartsWith("chosen", StringComparison.Ordinal));
+            Assert.Contains(results, r => r.Level == "2" && r.Metric == "ma_hcs");     // phantoms have lung masks: MA-HCS takes part in the choice
+            foreach (var comparison in new[] { Levels.Reader1, Levels.Reader2, Levels.ReaderVsReader })
+                Assert.Contains(results, r => r.Level == "3" && r.Side == "mean" && r.Comparison == comparison && r.Metric == "macro_mae");
+            Assert.Contains(results, r => r.Level == "3" && r.Side == "left" && r.Metric == "macro_mae" && r.Low is not null && r.High is not null);
+            var ages = results.Where(r => r.Level == "4" && r.Grouping == "age").Select(r => r.Group).Distinct().ToList();
+            Assert.True(ages.Count >= 2, string.Join(",", ages));
+            Assert.Contains(results, r => r.Level == "4" && r.Note.StartsWith("too small", StringComparison.Ordinal));
+            Assert.Contains(results, r => r.Level == "timing" && r.Note.Contains("rows reused", StringComparison.Ordinal));
+            output.WriteLine(string.Join("\n", results.Where(r => r.Level == "3" && r.Side == "mean" && r.Metric == "macro_mae").Select(r => $"{r.Comparison} {r.Value:0.000}")));
+        }
+
+        string report = Path.Combine(folder, "report", "report.html");
+        Assert.True(File.Exists(report));
+        string html = File.ReadAllText(report);
+        foreach (var heading in new[] { "Data flow", "Level 1", "Level 2", "Level 3", "Level 4", "Cost", "data:image/png;base64" })
+            Assert.Contains(heading, html);
+        foreach (var figure in new[] { "level1", "level2", "confusion_left", "calibration", "grades" })
+        {
+            Assert.True(File.Exists(Path.Combine(folder, "report", "figures", figure + ".png")), figure);
+            Assert.True(File.Exists(Path.Combine(folder, "report", "figures", figure + ".svg")), figure);
+        }
+        Assert.True(File.Exists(Path.Combine(folder, "explain", "matrix.png")));
+
+        // A third run has nothing left to do; status and export read the store.
+        Assert.Equal(0, CliRunner.Run("study", "run", file, "--report", "false"));
+        Assert.Equal(0, CliRunner.Run("study", "status", file));
+        string csv = Path.Combine(dir.Path, "export");
+        Assert.Equal(0, CliRunner.Run("study", "export", file, "--out", csv));
+        Assert.Equal(1 + 18, File.ReadAllLines(Path.Combine(csv, "trials.csv")).Length);
+        Assert.Equal(0, CliRunner.Run("study", "export", file, "--out", csv, "--format", "parquet"));
+        Assert.True(new FileInfo(Path.Combine(csv, "metrics.parquet")).Length > 100);
+    }
+
+    [Fact]
+    public void AStudyFileWithMistakesIsRefusedWithItsNameAndTheReason()
+    {
+        using var dir = new TempFolder();
+        string path = Path.Combine(dir.Path, "bad.yaml");
+        File.WriteAllText(path, "name: x\nmanifest: m.csv\ngrid:\n  balancing: [sideways]\n");
+        var e = Assert.Throws<InvalidDataException>(() => StudySpec.Load(path));
+        Assert.Contains("bad.yaml", e.Message);
+        Assert.Contains("sideways", e.Message);
+        File.WriteAllText(path, "name: x\nmanifest: m.csv\nfoldz: 3\n");
+        Assert.Contains("foldz", Assert.Throws<InvalidDataException>(() => StudySpec.Load(path)).Message);
+        string json = Path.Combine(dir.Path, "ok.json");
+        File.WriteAllText(json, """{ "name": "x", "manifest": "m.csv", "folds": 3, "grid": { "roi": ["none"], "balancing": ["under"], "backbones": ["resnet18"] } }""");
+        var spec = StudySpec.Load(json);
+        Assert.Equal(3, spec.Folds);
+        Assert.Equal(Path.Combine(dir.Path, "m.csv"), spec.Manifest);
+        Assert.Equal(1, CliRunner.Run("study", "run", path));
+    }
+}
