@@ -49,20 +49,21 @@ public sealed class Figures(string folder)
     {
         var plot = new Plot();
         int k = counts.GetLength(0);
-        var values = new double[k, k];
-        // ScottPlot draws row 0 at the top; truth grade 0 is the top row as in a printed table.
-        for (int r = 0; r < k; r++) for (int c = 0; c < k; c++) values[r, c] = counts[r, c];
-        var map = plot.Add.Heatmap(values);
-        map.Colormap = new ScottPlot.Colormaps.Blues();
-        map.Extent = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5);
-        double max = Math.Max(1, values.Cast<double>().Max());
+        double max = 1;
+        foreach (var c in counts) max = Math.Max(max, c);
+        // Drawn cell by cell: truth grade 0 on the top row as in a printed table, white (0) to dark blue (the largest count).
         for (int r = 0; r < k; r++)
             for (int c = 0; c < k; c++)
             {
-                var text = plot.Add.Text(counts[r, c].ToString(), c, k - 1 - r);
+                double share = counts[r, c] / max;
+                double y = k - 1 - r;
+                var cell = plot.Add.Rectangle(c - 0.5, c + 0.5, y - 0.5, y + 0.5);
+                cell.FillColor = Color.FromARGB(0xFFFFFFFF).MixedWith(Colors.Navy, share);
+                cell.LineColor = Colors.LightGray;
+                var text = plot.Add.Text(counts[r, c].ToString(), c, y);
                 text.LabelFontSize = 18;
                 text.LabelAlignment = Alignment.MiddleCenter;
-                text.LabelFontColor = values[r, c] > max / 2 ? Colors.White : Colors.Black;
+                text.LabelFontColor = share > 0.55 ? Colors.White : Colors.Black;
             }
         var ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(ticks, ticks.Select(t => $"{t}").ToArray());
@@ -70,6 +71,7 @@ public sealed class Figures(string folder)
         plot.XLabel(predictedLabel);
         plot.YLabel(truthLabel);
         plot.Axes.SetLimits(-0.5, k - 0.5, -0.5, k - 0.5);
+        plot.HideGrid();
         return Save(plot, name, caption, 420, 400);
     }
 

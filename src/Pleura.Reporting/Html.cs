@@ -28,12 +28,15 @@ public sealed class Html
         {
             string cls = rowClass?.Invoke(i++) ?? "";
             _body.Append(cls == "" ? "<tr>" : $"<tr class=\"{cls}\">");
-            foreach (var cell in row) _body.Append($"<td>{Escape(cell)}</td>");
+            foreach (var cell in row) _body.Append(IsFigure(cell) ? $"<td class=\"n\">{Escape(cell)}</td>" : $"<td>{Escape(cell)}</td>");
             _body.Append("</tr>\n");
         }
         _body.Append("</tbody></table>\n");
         return this;
     }
+
+    /// <summary>Numbers (with their intervals) align right, words left.</summary>
+    static bool IsFigure(string cell) => cell.Length > 0 && (char.IsDigit(cell[0]) || cell[0] is '-' or '–' or '.') ;
 
     public Html Image(byte[] png, string caption, string? file = null)
     {
@@ -50,8 +53,8 @@ public sealed class Html
         <style>
         body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #1b1b1b; line-height: 1.45; }
         h1 { border-bottom: 2px solid #444; padding-bottom: .2em; } h2 { margin-top: 2em; border-bottom: 1px solid #bbb; }
-        table { border-collapse: collapse; margin: .8em 0; font-size: .9em; } th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
-        th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+        table { border-collapse: collapse; margin: .8em 0; font-size: .9em; } th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; } td.n { text-align: right; white-space: nowrap; }
+        th { background: #f0f0f0; }
         tr.chosen td { background: #ffe9d6; font-weight: 600; } tr.small td { color: #888; font-style: italic; }
         figure { margin: 1em 0; } img { max-width: 100%; border: 1px solid #ddd; } figcaption { font-size: .85em; color: #444; }
         .note { font-size: .9em; color: #444; background: #f7f7f7; padding: .5em .8em; border-left: 3px solid #999; } .file { color: #888; }

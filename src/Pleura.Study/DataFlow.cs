@@ -29,7 +29,8 @@ public static class DataFlow
             {
                 var ids = context.Plan.Images(part, fold).ToHashSet();
                 var grades = readable.Where(r => ids.Contains(r.ImageId)).Select(r => Manifest.Grade(r, column)).Where(g => g is >= 0 and <= 3).ToList();
-                for (int g = 0; g <= 3; g++) Add($"grades fold 1", part.ToString().ToLowerInvariant(), side, $"grade{g}", grades.Count(x => x == g));
+                string partName = part == SplitPart.OutOfBox ? "OOB" : part.ToString().ToLowerInvariant();
+                for (int g = 0; g <= 3; g++) Add("grades fold 1", partName, side, $"grade{g}", grades.Count(x => x == g));
             }
         }
         context.Store.ReplaceResults(spec.Name, "data", rows);
