@@ -13,7 +13,8 @@ public static class BrixiaImport
     static readonly string[] RightZones = { "A", "B", "C" };
     static readonly string[] LeftZones = { "D", "E", "F" };
 
-    public static Manifest Build(string annotationsCsv, string metadataCsv, string imagesFolder, ValidationReport report)
+    /// <param name="lungMasksFolder">Optional: masks of both lungs named by the image's base name (the collection's lung-masks/); they go into a <c>lung_mask</c> column.</param>
+    public static Manifest Build(string annotationsCsv, string metadataCsv, string imagesFolder, ValidationReport report, string? lungMasksFolder = null)
     {
         var annotations = CsvTable.Read(annotationsCsv);
         annotations.RequireColumns(new[] { "filename", "patientid" }.Concat(RightZones.Concat(LeftZones).SelectMany(z => new[] { "S_" + z, "J_" + z })).ToArray());
@@ -73,10 +74,15 @@ public static class BrixiaImport
                     ["finding"] = finding,
                     ["went_icu"] = meta?["went_icu"] ?? "",
                     ["survival"] = meta?["survival"] ?? "",
+                    ["lung_mask"] = lungMasksFolder is not null && File.Exists(Path.Combine(lungMasksFolder, Path.GetFileNameWithoutExtension(file) + ".png"))
+                        ? Path.GetFullPath(Path.Combine(lungMasksFolder, Path.GetFileNameWithoutExtension(file) + ".png")) : "",
                 },
             });
         }
-        return new Manifest(rows, new[] { "left_grade", "right_grade", "left_grade_r2", "right_grade_r2", "brixia_global_r1", "brixia_global_r2", "finding", "went_icu", "survival" },
+        var columns = new List<string> { "left_grade", "right_grade", "left_grade_r2", "right_grade_r2", "brixia_global_r1", "brixia_global_r2", "finding", "went_icu", "survival" };
+        if (lungMasksFolder is not null) columns.Add("lung_mask");
+        else foreach (var r in rows) ((Dictionary<string, string>)r.Extra).Remove("lung_mask");
+        return new Manifest(rows, columns,
             Path.GetDirectoryName(Path.GetFullPath(annotationsCsv))!);
     }
 }

@@ -71,7 +71,8 @@ public static class Explanation
         string leftLabelColumn, string rightLabelColumn, string? outputFolder)
     {
         var heat = SideHeatmap.WholeImage(new[] { left, right });
-        var lungs = Union(Mask(manifest, row, "left_lung_mask", size), Mask(manifest, row, "right_lung_mask", size));
+        var lungs = Union(Mask(manifest, row, RoiImages.LeftMaskColumn, size), Mask(manifest, row, RoiImages.RightMaskColumn, size))
+                    ?? Mask(manifest, row, RoiImages.BothMaskColumn, size);
         var opacity = Mask(manifest, row, "opacity_mask", size);
         double hcs = lungs is null ? double.NaN : HeatmapConcordance.Weighted(heat, lungs);
         double hcsCount = lungs is null ? double.NaN : HeatmapConcordance.Count(heat, lungs, 0.05f);

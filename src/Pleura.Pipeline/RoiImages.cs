@@ -19,7 +19,7 @@ public sealed record RoiFailure(string ImageId, string Side, string Roi, string 
 /// </summary>
 public sealed class RoiImages
 {
-    public const string LeftMaskColumn = "left_lung_mask", RightMaskColumn = "right_lung_mask";
+    public const string LeftMaskColumn = "left_lung_mask", RightMaskColumn = "right_lung_mask", BothMaskColumn = "lung_mask";
 
     readonly Manifest _manifest;
     readonly Dictionary<string, ManifestRow> _rows;
@@ -46,7 +46,10 @@ public sealed class RoiImages
     public static RoiImages Load(Manifest manifest, IReadOnlyList<ManifestRow> rows, int inputSize, ErrorPolicy policy, Action<int>? progress = null) =>
         new(manifest, rows, ImageCache.Load(manifest, rows, inputSize, policy, progress));
 
-    public bool HasMasks => _manifest.ExtraColumns.Contains(LeftMaskColumn) && _manifest.ExtraColumns.Contains(RightMaskColumn);
+    /// <summary>Per-lung mask columns, or one <c>lung_mask</c> column of both lungs (split by anatomy).</summary>
+    public bool HasMasks => (_manifest.ExtraColumns.Contains(LeftMaskColumn) && _manifest.ExtraColumns.Contains(RightMaskColumn)) || _manifest.ExtraColumns.Contains(BothMaskColumn);
+
+    bool HasMasksFor(ManifestRow row) => (row.GetExtra(LeftMaskColumn) != "" && row.GetExtra(RightMaskColumn) != "") || row.GetExtra(BothMaskColumn) != "";
 
     /// <summary>The input (InputSize², in [0, 1]) of a side's model for an image, and the cut that made it.</summary>
     public (float[] Pixels, RoiCut Cut) Input(string imageId, RoiScheme scheme, PatientSide side)
@@ -73,7 +76,7 @@ public sealed class RoiImages
     public float[]? LungMask(string imageId, int size)
     {
         var row = _rows[imageId];
-        if (!HasMasks || row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "") return null;
+        if (!HasMasks || !HasMasksFor(row)) return null;
         return ReadMasks(row, size).Union();
     }
 
@@ -81,8 +84,8 @@ public sealed class RoiImages
     {
         var row = _rows[id];
         var pixels = RadiographReader.ReadResized(_manifest.ResolvePath(row), WorkingSize, WorkingSize).Pixels;
-        if (!HasMasks) return (pixels, null, $"the manifest has no {LeftMaskColumn} / {RightMaskColumn} columns (give masks or run the lung U-Net)");
-        if (row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "") return (pixels, null, "no lung mask for this image");
+        if (!HasMasks) return (pixels, null, $"the manifest has no {LeftMaskColumn} / {RightMaskColumn} or {BothMaskColumn} columns (give masks or run the lung U-Net)");
+        if (!HasMasksFor(row)) return (pixels, null, "no lung mask for this image");
         try { return (pixels, ReadMasks(row, WorkingSize), null); }
         catch (ImageReadException e) { return (pixels, null, $"lung mask unreadable: {e.Message}"); }
     });
@@ -90,6 +93,8 @@ public sealed class RoiImages
     LungMasks ReadMasks(ManifestRow row, int size)
     {
         string Resolve(string column) => Path.IsPathRooted(row.GetExtra(column)) ? row.GetExtra(column) : Path.Combine(_manifest.BaseDirectory, row.GetExtra(column));
+        if (row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "")
+            return LungMasks.FromBothLungs(RadiographReader.ReadResized(Resolve(BothMaskColumn), size, size));
         return LungMasks.FromImages(RadiographReader.ReadResized(Resolve(LeftMaskColumn), size, size), RadiographReader.ReadResized(Resolve(RightMaskColumn), size, size));
     }
 }

@@ -20,7 +20,13 @@ public sealed record TrainingResult(IReadOnlyList<EpochRecord> History, double B
 /// </summary>
 public sealed class Trainer
 {
-    const string LastWeights = "last.safetensors", BestWeights = "best.safetensors", OptimizerState = "optimizer.bin";
+    // Per stage: the whole model once at the stage's start, then after every epoch only what the stage can change
+    // (its trainable parameters and the statistics of its training batch-norm layers): a frozen backbone is not
+    // rewritten every epoch. The finished model is written whole.
+    const string FinalWeights = "final.safetensors", OptimizerState = "optimizer.bin";
+    static string StartWeights(int stage) => $"stage{stage}-start.safetensors";
+    static string BestWeights(int stage) => $"stage{stage}-best.safetensors";
+    static string LastWeights(int stage) => $"stage{stage}-last.safetensors";
 
     readonly nn.Module<Tensor, Tensor> _model;
     readonly string _headPrefix;
@@ -60,7 +66,7 @@ public sealed class Trainer
 
         if (state.Completed)
         {
-            LoadWeights(BestWeights);
+            LoadWeights(FinalWeights);
             return Result(state);
         }
         for (int stage = state.Stage; stage <= 2; stage++)
@@ -71,6 +77,7 @@ public sealed class Trainer
                 bool diverged = RunStage(stage, epochs, state, train, validation, progress, cancel);
                 if (diverged)
                 {
+                    SaveWeights(FinalWeights);
                     state.Completed = true;
                     state.Save(_folder);
                     return Result(state);
@@ -85,6 +92,7 @@ public sealed class Trainer
             state.PlateauBadEpochs = 0;
             state.Save(_folder);
         }
+        SaveWeights(FinalWeights);
         state.Completed = true;
         state.StopReason ??= "all epochs done";
         state.Save(_folder);
@@ -112,14 +120,24 @@ public sealed class Trainer
 
         double lr = double.IsNaN(state.LearningRate) ? (stage == 1 ? _config.Stage1LearningRate : _config.Stage2LearningRate) : state.LearningRate;
         using var optimizer = optim.Adam(parameters, lr);
+        var changing = Changing(trainable);
         if (state.EpochsDone > 0)
         {
-            LoadWeights(LastWeights);
+            LoadWeights(StartWeights(stage));
+            LoadWeights(LastWeights(stage));
             optimizer.load_state_dict(Path.Combine(_folder, OptimizerState));
         }
-        else if (File.Exists(Path.Combine(_folder, BestWeights)))
+        else
         {
-            LoadWeights(BestWeights); // a resumed run entering stage 2 starts from stage 1's best, as an uninterrupted one does
+            // A resumed run entering this stage starts from the previous stage's best, as an uninterrupted one does.
+            for (int previous = stage - 1; previous >= 1; previous--)
+                if (File.Exists(Path.Combine(_folder, StartWeights(previous))))
+                {
+                    LoadWeights(StartWeights(previous));
+                    if (File.Exists(Path.Combine(_folder, BestWeights(previous)))) LoadWeights(BestWeights(previous));
+                    break;
+                }
+            SaveWeights(StartWeights(stage));
         }
 
         var examples = Balancer.Examples(train.Labels, _config.Balancing, stage, _config.Seed * 31 + stage);
@@ -150,7 +168,8 @@ public sealed class Trainer
                 if (!double.IsFinite(value))
                 {
                     state.StopReason = $"diverged: stage {stage}, epoch {epoch}, batch {b + 1} gave a loss of {value}; kept the last good weights (lower the learning rate?)";
-                    if (File.Exists(Path.Combine(_folder, BestWeights))) LoadWeights(BestWeights);
+                    LoadWeights(StartWeights(stage));
+                    if (File.Exists(Path.Combine(_folder, BestWeights(stage)))) LoadWeights(BestWeights(stage));
                     return true;
                 }
                 optimizer.zero_grad();
@@ -180,7 +199,7 @@ public sealed class Trainer
             {
                 state.BestValidationLoss = valLoss;
                 state.EpochsSinceBest = 0;
-                SaveWeights(BestWeights);
+                SaveWeights(BestWeights(stage), changing);
             }
             else if (++state.EpochsSinceBest >= _config.EarlyStoppingPatience)
             {
@@ -189,13 +208,13 @@ public sealed class Trainer
             }
 
             state.EpochsDone = stop ? epochs : epoch; // an early-stopped stage is finished, also for a resumed run
-            SaveWeights(LastWeights);
+            SaveWeights(LastWeights(stage), changing);
             optimizer.save_state_dict(Path.Combine(_folder, OptimizerState) + ".tmp");
             File.Move(Path.Combine(_folder, OptimizerState) + ".tmp", Path.Combine(_folder, OptimizerState), overwrite: true);
             state.Save(_folder);
             if (stop) break;
         }
-        LoadWeights(BestWeights);
+        LoadWeights(BestWeights(stage));
         return false;
     }
 
@@ -275,13 +294,33 @@ public sealed class Trainer
         return (lossSum / n, predictions);
     }
 
-    void SaveWeights(string name) => Safetensors.Write(Path.Combine(_folder, name), StateDicts.Ordered(_model));
+    /// <summary>State-dict entries a stage can change: its trainable parameters and the buffers of the modules that own them.</summary>
+    HashSet<string> Changing(HashSet<string> trainable)
+    {
+        var owners = trainable.Select(n => n[..n.LastIndexOf('.')]).ToHashSet();
+        return StateDicts.Ordered(_model).Select(kv => kv.Key)
+            .Where(k => trainable.Contains(k) || (k.LastIndexOf('.') is int dot and > 0 && owners.Contains(k[..dot]))).ToHashSet();
+    }
 
+    void SaveWeights(string name, HashSet<string>? only = null) =>
+        Safetensors.Write(Path.Combine(_folder, name), StateDicts.Ordered(_model).Where(kv => only is null || only.Contains(kv.Key)));
+
+    /// <summary>Loads a whole model, or overlays a stage's partial file on the weights in place.</summary>
     void LoadWeights(string name)
     {
         var path = Path.Combine(_folder, name);
         var contents = Safetensors.Read(path);
-        try { WeightLoader.Load(_model, contents.Tensors, origin: path); }
+        try
+        {
+            var model = StateDicts.Ordered(_model).ToDictionary(kv => kv.Key, kv => kv.Value);
+            if (contents.Tensors.Count == model.Count) { WeightLoader.Load(_model, contents.Tensors, origin: path); return; }
+            using var _ = no_grad();
+            foreach (var (key, value) in contents.Tensors)
+            {
+                if (!model.TryGetValue(key, out var target)) throw new InvalidDataException($"{path}: {key} is not in the model");
+                target.copy_(value);
+            }
+        }
         finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
     }
 }

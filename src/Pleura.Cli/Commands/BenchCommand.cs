@@ -14,7 +14,37 @@ internal static class BenchCommand
         ModelsCommand(),
         MemoryCommand(),
         ExplainCommand(),
+        StudyCommand(),
     };
+
+    static Command StudyCommand()
+    {
+        var arch = Cli.Option("--arch", "Backbone of the grid.", "resnet18");
+        var images = Cli.Option("--images", "Phantom images.", 400);
+        var size = Cli.Option("--size", "Input size.", 128);
+        var epochs1 = Cli.Option("--epochs1", "Stage 1 epochs (head only).", 10);
+        var epochs2 = Cli.Option("--epochs2", "Stage 2 epochs (last 5 convolutions).", 10);
+        var command = new Command("study", "Level 1 of a phantom study (3 ROIs x 3 balancings x 2 sides) with and without the activation cache: wall times and their ratio.")
+        {
+            arch, images, size, epochs1, epochs2,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            string folder = Path.Combine(Path.GetTempPath(), "pleura-bench-study-" + Guid.NewGuid().ToString("N")[..8]);
+            try
+            {
+                var result = Pleura.Study.StudyBenchmark.Run(folder, parse.GetValue(arch)!, parse.GetValue(images), parse.GetValue(size),
+                    parse.GetValue(epochs1), parse.GetValue(epochs2), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+                var table = new Table().AddColumns("trials", "cached (s)", "uncached (s)", "cached / uncached", "largest test macro-MAE difference", "cache");
+                table.AddRow(result.Trials.ToString(), result.CachedSeconds.ToString("0.0"), result.UncachedSeconds.ToString("0.0"), result.Ratio.ToString("0.00") + "x",
+                    result.MaxMacroMaeDifference.ToString("0.000"), Markup.Escape(result.CacheNote));
+                AnsiConsole.Write(table);
+            }
+            finally { Directory.Delete(folder, true); }
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
 
     static Command ExplainCommand()
     {

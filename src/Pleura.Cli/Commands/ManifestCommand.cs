@@ -19,14 +19,16 @@ internal static class ManifestCommand
         var metadata = Cli.RequiredOption<FileInfo>("--metadata", "COVID-19 image collection metadata.csv (sex, age, finding, view, outcomes).");
         var images = Cli.RequiredOption<DirectoryInfo>("--images", "Folder with the images named in the annotations.");
         var output = Cli.RequiredOption<FileInfo>("--out", "Manifest to write.", "-o");
+        var masks = new Option<DirectoryInfo?>("--lung-masks") { Description = "Folder of both-lung masks named by the image's base name (.png): written to a lung_mask column for the lung and spine ROIs and HCS." };
         var command = new Command("brixia", "Manifest from BrixIA zone scores: per-lung grade = zones scored above 0 (reader 1 = senior, reader 2 = junior).")
         {
-            annotations, metadata, images, output,
+            annotations, metadata, images, output, masks,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
             var report = new ValidationReport();
-            var manifest = BrixiaImport.Build(parse.GetValue(annotations)!.FullName, parse.GetValue(metadata)!.FullName, parse.GetValue(images)!.FullName, report);
+            var manifest = BrixiaImport.Build(parse.GetValue(annotations)!.FullName, parse.GetValue(metadata)!.FullName, parse.GetValue(images)!.FullName, report,
+                parse.GetValue(masks)?.FullName);
             ManifestValidator.Validate(manifest, report);
             Show(report, manifest.Rows.Count);
             var outPath = parse.GetValue(output)!.FullName;

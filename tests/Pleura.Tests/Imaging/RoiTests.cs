@@ -55,6 +55,25 @@ public class RoiTests
     }
 
     [Fact]
+    public void AMaskOfBothLungsSplitsByAnatomyAndPredictedMasksAreCleaned()
+    {
+        var (p, masks) = Case(2);
+        var both = new Pleura.Imaging.GreyImage(128, 128, masks.Union());
+        var split = LungMasks.FromBothLungs(both);
+        Assert.Equal(p.LeftLung, split.Left);
+        Assert.Equal(p.RightLung, split.Right);
+
+        // A speck outside the lung and a hole inside it, as a U-Net may predict: cleaning removes the one and fills the other.
+        var noisy = (bool[])p.LeftLung.Clone();
+        int inside = Array.FindIndex(p.LeftLung, v => v) + 128 * 4 + 2;
+        Assert.True(p.LeftLung[inside]);
+        noisy[inside] = false;
+        noisy[5] = true;
+        var cleaned = new LungMasks(128, 128, noisy, p.RightLung).Cleaned();
+        Assert.Equal(p.LeftLung, cleaned.Left);
+    }
+
+    [Fact]
     public void FailedSanityChecksSayWhy()
     {
         var (_, masks) = Case(1);
