@@ -39,7 +39,7 @@ public static class CheckpointEvaluation
         var failures = new List<ImageFailure>();
         // The part's images are decoded once per input size and serve both sides.
         var ids = plan.Images(part, fold).ToHashSet();
-        var caches = new Dictionary<int, ImageCache>();
+        var caches = new Dictionary<int, RoiImages>();
         foreach (var side in Side.Both)
         {
             var path = GradingRun.CheckpointPath(runFolder, side);
@@ -47,13 +47,17 @@ public static class CheckpointEvaluation
             var (model, info) = LoadForInference(path, bfloat16);
             var rows = SideData.Rows(manifest, plan, part, fold, info.LabelColumn);
             if (rows.Count == 0) throw new InvalidDataException($"no graded images for {side.Name} ({info.LabelColumn}) in {part} of fold {fold}");
-            if (!caches.TryGetValue(info.InputSize, out var cache))
+            if (!caches.TryGetValue(info.InputSize, out var images))
             {
-                cache = caches[info.InputSize] = ImageCache.Load(manifest, manifest.Rows.Where(r => ids.Contains(r.ImageId)), info.InputSize, policy);
-                failures.AddRange(cache.Failures);
+                images = caches[info.InputSize] = RoiImages.Load(manifest, manifest.Rows.Where(r => ids.Contains(r.ImageId)).ToList(), info.InputSize, policy);
+                failures.AddRange(images.Unreadable);
             }
-            rows = rows.Where(r => cache.Contains(r.Row.ImageId)).ToList();
-            using var set = SideData.Tensors(rows, cache);
+            rows = rows.Where(r => images.Contains(r.Row.ImageId)).ToList();
+            // The checkpoint's ROI scheme, made from the manifest's lung masks as in training.
+            var roi = Pleura.Imaging.Roi.RoiSchemes.Parse(info.Roi);
+            var patientSide = side == Side.Left ? Pleura.Imaging.Roi.PatientSide.Left : Pleura.Imaging.Roi.PatientSide.Right;
+            using var set = Pleura.Training.LabelledImages.FromPixels(rows.Select(r => images.Input(r.Row.ImageId, roi, patientSide).Pixels).ToList(), info.InputSize, rows.Select(r => r.Grade).ToList());
+            foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log?.Invoke($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
             var probabilities = Inference.Probabilities(model, set.Images, info.InputChannels);
             var predicted = probabilities.Select(ArgMax).ToArray();
             var truth = rows.Select(r => r.Grade).ToArray();

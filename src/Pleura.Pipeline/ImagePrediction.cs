@@ -36,6 +36,8 @@ public static class ImagePrediction
                 var path = GradingRun.CheckpointPath(runFolder, side);
                 if (!File.Exists(path)) continue;
                 var (model, info) = CheckpointEvaluation.LoadForInference(path, bfloat16);
+                if (info.Roi != "none")
+                    throw new InvalidDataException($"{path} was trained on ROI '{info.Roi}', which needs lung masks: score it with `pleura evaluate` and a manifest with lung mask columns");
                 if (!reads.TryGetValue(info.InputSize, out var read))
                 {
                     read = reads[info.InputSize] = ImageTensors.Read(files, info.InputSize, policy);

@@ -126,6 +126,11 @@ public static class Levels
         {
             var record = context.Store.Trial(trial.Hash);
             if (record?.Status != TrialStatus.Done) throw new InvalidOperationException($"level 3: {trial.Label} did not finish: {record?.Error}");
+            // The final model also as a run folder, for `pleura evaluate|predict|explain FOLDER/final`.
+            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), new Side(trial.Side, "", ""));
+            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+            File.Copy(record.Checkpoint, final, overwrite: true);
+            File.Copy(Checkpoint.SidecarOf(record.Checkpoint), Checkpoint.SidecarOf(final), overwrite: true);
             var (model, _) = Checkpoint.Load(record.Checkpoint);
             var side = Enum.Parse<PatientSide>(trial.Side, true);
             var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(trial.Side).Reader1, roi, side,

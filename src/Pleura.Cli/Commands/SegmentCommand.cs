@@ -1,3 +1,4 @@
+using Pleura.Data;
 using System.CommandLine;
 using Pleura.Imaging;
 using Pleura.Networks;
@@ -96,13 +97,28 @@ internal static class SegmentCommand
     static Command PredictCommand()
     {
         var model = new Argument<FileInfo>("model") { Description = "A model from `pleura segment train`." };
-        var inputs = new Argument<string[]>("images") { Description = "Image files or folders.", Arity = ArgumentArity.OneOrMore };
+        var inputs = new Argument<string[]>("images") { Description = "Image files or folders.", Arity = ArgumentArity.ZeroOrMore };
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the masks (one subfolder per structure, PNG 0/255 at the model's input size).", "-o");
-        var command = new Command("predict", "Write predicted masks for images.") { model, inputs, output };
+        var manifestIn = new Option<FileInfo?>("--manifest") { Description = "Predict lung masks for a manifest's images instead (post-processed and checked; a lung model with left_lung and right_lung)." };
+        var manifestOut = new Option<FileInfo?>("--manifest-out") { Description = "With --manifest: the manifest copy with left_lung_mask / right_lung_mask columns (default: OUT/manifest.csv)." };
+        var command = new Command("predict", "Write predicted masks for images, or lung masks for a manifest's images (for the lung and spine ROIs and HCS).") { model, inputs, output, manifestIn, manifestOut };
         command.SetAction(parse => Cli.Run(() =>
         {
+            if (parse.GetValue(manifestIn) is { } manifestFile)
+            {
+                var report = new ValidationReport();
+                var source = ManifestCsv.Read(manifestFile.FullName, report);
+                var (updated, flags, failed) = LungMaskJob.Run(parse.GetValue(model)!.FullName, source, parse.GetValue(output)!.FullName);
+                foreach (var f in failed) Cli.Warn($"could not read {f.Path}: {f.Reason}");
+                foreach (var f in flags) Cli.Warn($"{f.ImageId}: {f.Reason}");
+                var target = parse.GetValue(manifestOut)?.FullName ?? Path.Combine(parse.GetValue(output)!.FullName, "manifest.csv");
+                ManifestCsv.Write(updated, target);
+                Cli.Done($"lung masks in {parse.GetValue(output)!.FullName}; manifest with mask columns: {target}; {flags.Count} flagged, {failed.Count} unreadable");
+                return failed.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
+            }
             var (network, structures, size) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
+            if (files.Count == 0) throw new ArgumentException("give image files or folders, or --manifest");
             using var read = ImageTensors.Read(files, size, ErrorPolicy.Continue);
             foreach (var f in read.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             var predicted = SegmentationTraining.Predict(network, read.Images.Images);

@@ -17,6 +17,22 @@ public class SegmentCliTests
         Assert.Equal(0, Run(new[] { "segment", "evaluate", dir.File("lungs.safetensors"), "--images", dir.File("ph/images"), "--bootstrap", "50" }.Concat(masks).ToArray()));
         Assert.Equal(0, Run("segment", "predict", dir.File("lungs.safetensors"), dir.File("ph/images/ph00001.png"), "-o", dir.File("pred")));
         Assert.True(File.Exists(dir.File("pred/left_lung/ph00001.png")));
+
+        // Lung masks for a manifest that has none: written, cleaned, and added as columns the ROIs and HCS read.
+        var source = Pleura.Data.ManifestCsv.Read(dir.File("ph/manifest.csv"), new Pleura.Data.ValidationReport());
+        var keep = source.ExtraColumns.Where(c => !c.EndsWith("lung_mask", StringComparison.Ordinal)).ToList();
+        var bare = new Pleura.Data.Manifest(source.Rows.Select(r => r with { Extra = r.Extra.Where(kv => keep.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value) }).ToList(),
+            keep, source.BaseDirectory);
+        Pleura.Data.ManifestCsv.Write(bare, dir.File("ph/bare.csv"));
+        Assert.Equal(0, Run("segment", "predict", dir.File("lungs.safetensors"), "--manifest", dir.File("ph/bare.csv"), "-o", dir.File("lungmasks")));
+        var withMasks = Pleura.Data.ManifestCsv.Read(dir.File("lungmasks/manifest.csv"), new Pleura.Data.ValidationReport());
+        Assert.Equal(40, withMasks.Rows.Count);
+        Assert.All(withMasks.Rows, r =>
+        {
+            Assert.True(File.Exists(r.GetExtra("left_lung_mask")), r.ImageId);
+            Assert.True(File.Exists(r.GetExtra("right_lung_mask")), r.ImageId);
+            Assert.True(File.Exists(withMasks.ResolvePath(r)), r.ImageId);
+        });
         Assert.Equal(Pleura.Cli.Cli.ExitUsage, Run("segment", "train", "--images", dir.File("ph/images"), "-o", dir.File("x.safetensors"), "--mask", "nonsense"));
         Assert.Equal(Pleura.Cli.Cli.ExitUsage, Run(new[] { "segment", "train", "--images", dir.File("ph/images"), "-o", dir.File("x.safetensors"), "--size", "60" }.Concat(masks).ToArray()));
     }

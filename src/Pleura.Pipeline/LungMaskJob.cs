@@ -1,0 +1,73 @@
+using Pleura.Data;
+using Pleura.Imaging;
+using Pleura.Imaging.Roi;
+using Pleura.Training;
+
+namespace Pleura.Pipeline;
+
+/// <summary>An image whose predicted lungs look wrong: lungs on the wrong sides (flipped) or missing (lateral view?).</summary>
+public sealed record LungMaskFlag(string ImageId, string Reason);
+
+/// <summary>
+/// `pleura segment predict --manifest`: the lung U-Net's masks for a manifest's images, post-processed (per lung the
+/// largest region, holes filled), checked against anatomy, written as PNGs, and added to a copy of the manifest as
+/// <c>left_lung_mask</c> / <c>right_lung_mask</c> where it had none, ready for the lung and spine ROIs and HCS.
+/// </summary>
+public static class LungMaskJob
+{
+    public static (Manifest Manifest, IReadOnlyList<LungMaskFlag> Flags, IReadOnlyList<ImageFailure> Failures) Run(string modelPath, Manifest manifest, string outputFolder)
+    {
+        var (network, structures, size) = SegmentationJob.LoadModel(modelPath);
+        int left = IndexOf(structures, "left_lung"), right = IndexOf(structures, "right_lung");
+        var rows = manifest.Rows.Where(r => r.GetExtra(RoiImages.LeftMaskColumn) == "" || r.GetExtra(RoiImages.RightMaskColumn) == "").ToList();
+        using var read = ImageTensors.Read(rows.Select(manifest.ResolvePath).ToList(), size, ErrorPolicy.Continue);
+        var predicted = SegmentationTraining.Predict(network, read.Images.Images);
+        var flags = new List<LungMaskFlag>();
+        var written = new Dictionary<string, (string Left, string Right)>();
+        for (int k = 0; k < read.Readable.Count; k++)
+        {
+            var row = rows[read.Readable[k]];
+            var masks = new LungMasks(size, size, predicted[k][left], predicted[k][right]).Cleaned();
+            if (Check(masks) is { } reason) flags.Add(new LungMaskFlag(row.ImageId, reason));
+            string Write(string name, bool[] mask)
+            {
+                string path = Path.Combine(outputFolder, name, SafeName(row.ImageId) + ".png");
+                PngWriter.WriteMask(path, mask, size, size);
+                return Path.GetFullPath(path);
+            }
+            written[row.ImageId] = (Write("left_lung", masks.Left), Write("right_lung", masks.Right));
+        }
+        // Paths become absolute: the copy may be written anywhere.
+        string Absolute(string p) => p == "" || Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(manifest.BaseDirectory, p));
+        var updated = manifest.Rows.Select(r =>
+        {
+            var extra = r.Extra.ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith("_mask", StringComparison.Ordinal) ? Absolute(kv.Value) : kv.Value);
+            if (written.TryGetValue(r.ImageId, out var paths))
+            {
+                extra[RoiImages.LeftMaskColumn] = paths.Left;
+                extra[RoiImages.RightMaskColumn] = paths.Right;
+            }
+            return r with { Path = manifest.ResolvePath(r), Extra = extra };
+        }).ToList();
+        var columns = manifest.ExtraColumns.Concat(new[] { RoiImages.LeftMaskColumn, RoiImages.RightMaskColumn }).Distinct().ToList();
+        return (new Manifest(updated, columns, manifest.BaseDirectory), flags, read.Failures);
+    }
+
+    static int IndexOf(IReadOnlyList<string> structures, string name)
+    {
+        int i = structures.ToList().FindIndex(s => s.Equals(name, StringComparison.OrdinalIgnoreCase));
+        return i >= 0 ? i : throw new ArgumentException($"the model segments {string.Join(", ", structures)}; lung masks need structures named left_lung and right_lung");
+    }
+
+    /// <summary>Anatomy: both lungs present, the patient's left lung on the image's right.</summary>
+    static string? Check(LungMasks masks)
+    {
+        double Share(bool[] m) => m.Count(v => v) / (double)m.Length;
+        double CentreX(bool[] m) => m.Select((v, i) => (v, i)).Where(x => x.v).Average(x => x.i % masks.Width);
+        if (Share(masks.Left) < RoiCut.MinLungShare || Share(masks.Right) < RoiCut.MinLungShare) return "a lung is missing or tiny (lateral view?)";
+        if (CentreX(masks.Left) < CentreX(masks.Right)) return "the left lung lies on the image's left (flipped image?)";
+        return null;
+    }
+
+    static string SafeName(string id) => string.Concat(id.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+}
