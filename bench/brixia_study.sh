@@ -14,13 +14,17 @@ mkdir -p "$out"
 
 pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/metadata.csv" --images "$data/cohen/images" \
   --lung-masks "$data/cohen/lung-masks" -o "$out/brixia.csv" || true   # a warning-level report still writes the manifest
+# Lung masks: the collection's own for most images; the lung U-Net (trained on JSRT/SCR) for the others.
+[ -f "$out/lungs.safetensors" ] || pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
+  --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --size 128 --epochs 30 --arch unet-w16
+pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o "$out/predicted-lungs" --manifest-out "$out/brixia-masks.csv"
 [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
   --arch resnet10-w32 --size 128 --grey sum --batch 16 --epochs2 30 --lr2 1e-3
 
 cat > "$out/study.yaml" <<YAML
 # BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
 name: brixia
-manifest: brixia.csv
+manifest: brixia-masks.csv
 groups: [sex, age, view]
 grid:
   roi: [none, lung, spine]

@@ -11,7 +11,7 @@ public sealed record LungMaskFlag(string ImageId, string Reason);
 /// <summary>
 /// `pleura segment predict --manifest`: the lung U-Net's masks for a manifest's images, post-processed (per lung the
 /// largest region, holes filled), checked against anatomy, written as PNGs, and added to a copy of the manifest as
-/// <c>left_lung_mask</c> / <c>right_lung_mask</c> where it had none, ready for the lung and spine ROIs and HCS.
+/// <c>left_lung_mask</c> / <c>right_lung_mask</c> for images that had no lung mask, ready for the lung and spine ROIs and HCS.
 /// </summary>
 public static class LungMaskJob
 {
@@ -19,7 +19,8 @@ public static class LungMaskJob
     {
         var (network, structures, size) = SegmentationJob.LoadModel(modelPath);
         int left = IndexOf(structures, "left_lung"), right = IndexOf(structures, "right_lung");
-        var rows = manifest.Rows.Where(r => r.GetExtra(RoiImages.LeftMaskColumn) == "" || r.GetExtra(RoiImages.RightMaskColumn) == "").ToList();
+        // Only images with no lung mask at all: given masks (per lung, or both lungs in lung_mask) are kept.
+        var rows = manifest.Rows.Where(r => !RoiImages.HasLungMasks(r)).ToList();
         using var read = ImageTensors.Read(rows.Select(manifest.ResolvePath).ToList(), size, ErrorPolicy.Continue);
         var predicted = SegmentationTraining.Predict(network, read.Images.Images);
         var flags = new List<LungMaskFlag>();

@@ -14,7 +14,7 @@ public sealed record RoiFailure(string ImageId, string Side, string Roi, string 
 /// <summary>
 /// Model inputs per image, side and ROI scheme (METHOD section 3), made once and kept: each image is decoded once per
 /// size and its lung masks once, whichever ROI schemes and sides a study asks for. Lung masks come from the manifest's
-/// <c>left_lung_mask</c> / <c>right_lung_mask</c> columns (given, or written by the lung U-Net). An image whose ROI
+/// <c>left_lung_mask</c> / <c>right_lung_mask</c> columns (mask images or LabelMe files; given, or written by the lung U-Net). An image whose ROI
 /// fails a sanity check is reported and falls back to the whole image (<see cref="RoiFailure.Rule"/>).
 /// </summary>
 public sealed class RoiImages
@@ -49,7 +49,9 @@ public sealed class RoiImages
     /// <summary>Per-lung mask columns, or one <c>lung_mask</c> column of both lungs (split by anatomy).</summary>
     public bool HasMasks => (_manifest.ExtraColumns.Contains(LeftMaskColumn) && _manifest.ExtraColumns.Contains(RightMaskColumn)) || _manifest.ExtraColumns.Contains(BothMaskColumn);
 
-    bool HasMasksFor(ManifestRow row) => (row.GetExtra(LeftMaskColumn) != "" && row.GetExtra(RightMaskColumn) != "") || row.GetExtra(BothMaskColumn) != "";
+    bool HasMasksFor(ManifestRow row) => HasLungMasks(row);
+
+    public static bool HasLungMasks(ManifestRow row) => (row.GetExtra(LeftMaskColumn) != "" && row.GetExtra(RightMaskColumn) != "") || row.GetExtra(BothMaskColumn) != "";
 
     /// <summary>The input (InputSize², in [0, 1]) of a side's model for an image, and the cut that made it.</summary>
     public (float[] Pixels, RoiCut Cut) Input(string imageId, RoiScheme scheme, PatientSide side)
@@ -94,7 +96,7 @@ public sealed class RoiImages
     {
         string Resolve(string column) => Path.IsPathRooted(row.GetExtra(column)) ? row.GetExtra(column) : Path.Combine(_manifest.BaseDirectory, row.GetExtra(column));
         if (row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "")
-            return LungMasks.FromBothLungs(RadiographReader.ReadResized(Resolve(BothMaskColumn), size, size));
-        return LungMasks.FromImages(RadiographReader.ReadResized(Resolve(LeftMaskColumn), size, size), RadiographReader.ReadResized(Resolve(RightMaskColumn), size, size));
+            return LungMasks.FromBothLungs(MaskReader.ReadResized(Resolve(BothMaskColumn), "lung", size, size));
+        return LungMasks.FromImages(MaskReader.ReadResized(Resolve(LeftMaskColumn), "left_lung", size, size), MaskReader.ReadResized(Resolve(RightMaskColumn), "right_lung", size, size));
     }
 }

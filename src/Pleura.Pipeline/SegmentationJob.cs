@@ -10,7 +10,8 @@ using static TorchSharp.torch;
 namespace Pleura.Pipeline;
 
 /// <summary>A structure to segment and the folder holding its masks (0/255), named as the images or with the image's
-/// base name and .png (e.g. x.jpg -> x.png, as in the COVID-19 collection's lung masks).</summary>
+/// base name and .png (e.g. x.jpg -> x.png, as in the COVID-19 collection's lung masks), or LabelMe files (x.json)
+/// whose polygons carry the structure's name as their label.</summary>
 public sealed record StructureMasks(string Name, string Folder)
 {
     public string? MaskFor(string imageFileName)
@@ -18,7 +19,9 @@ public sealed record StructureMasks(string Name, string Folder)
         var same = Path.Combine(Folder, imageFileName);
         if (File.Exists(same)) return same;
         var png = Path.Combine(Folder, Path.GetFileNameWithoutExtension(imageFileName) + ".png");
-        return File.Exists(png) ? png : null;
+        if (File.Exists(png)) return png;
+        var labelMe = Path.Combine(Folder, Path.GetFileNameWithoutExtension(imageFileName) + ".json");
+        return File.Exists(labelMe) ? labelMe : null;
     }
 }
 
@@ -35,10 +38,10 @@ public static class SegmentationJob
         IReadOnlyList<string>? only = null)
     {
         var names = only?.ToList() ?? Directory.EnumerateFiles(imagesFolder).Select(f => Path.GetFileName(f))
-            .Where(n => !n.StartsWith('.') && structures.All(s => s.MaskFor(n) is not null)).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            .Where(n => !n.StartsWith('.') && !n.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && structures.All(s => s.MaskFor(n) is not null)).OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (names.Count == 0) throw new InvalidDataException($"{imagesFolder}: no image that has a mask in every structure folder");
         var images = ImageBatch.Read(names.Select(n => Path.Combine(imagesFolder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
-        var masks = structures.Select(s => ImageBatch.Read(names.Select(n => s.MaskFor(n) ?? Path.Combine(s.Folder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue)).ToList();
+        var masks = structures.Select(s => ImageBatch.Read(names.Select(n => s.MaskFor(n) ?? Path.Combine(s.Folder, n)).ToList(), p => MaskReader.ReadResized(p, s.Name, size, size), ErrorPolicy.Continue)).ToList();
         var keep = Enumerable.Range(0, names.Count).Where(i => images.Images[i] is not null && masks.All(m => m.Images[i] is not null)).ToList();
         var pixels = new float[keep.Count * size * size];
         var maskValues = new float[keep.Count * structures.Count * size * size];

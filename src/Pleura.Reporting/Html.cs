@@ -36,7 +36,10 @@ public sealed class Html
     }
 
     /// <summary>Numbers (with their intervals) align right, words left.</summary>
-    static bool IsFigure(string cell) => cell.Length > 0 && (char.IsDigit(cell[0]) || cell[0] is '-' or '–' or '.') ;
+    static bool IsFigure(string cell) => FigurePattern.IsMatch(cell);
+
+    static readonly System.Text.RegularExpressions.Regex FigurePattern =
+        new(@"^(–|-?\d+(\.\d+)?(E-?\d+)?x?)( ± \S+)?( \[[^\]]*\])?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     public Html Image(byte[] png, string caption, string? file = null)
     {

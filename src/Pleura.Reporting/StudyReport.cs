@@ -59,9 +59,11 @@ public static class StudyReport
         var roi = results.Where(r => r.Level == "roi").ToList();
         if (roi.Count > 0)
         {
-            html.Paragraph($"ROI fall-backs: {roi.Count} image-side pairs whose ROI failed a sanity check; each row gives the reason and the rule applied.");
-            html.Table(new[] { "ROI", "image", "side", "reason" }, roi.Take(30).Select(r => (IReadOnlyList<string>)new[] { r.Grouping, r.Group, r.Side, r.Note }));
-            if (roi.Count > 30) html.Note($"… and {roi.Count - 30} more (results table, level 'roi').");
+            html.Paragraph($"ROI fall-backs: {roi.Count} image-side pairs whose ROI failed a sanity check. Rule: that side's model sees the whole image (ROI none) for the image.");
+            html.Table(new[] { "ROI", "side", "reason", "images", "which" }, roi.GroupBy(r => (r.Grouping, r.Side, Reason: r.Note.Split(';')[0]))
+                .OrderBy(g => g.Key.Grouping).ThenBy(g => g.Key.Side)
+                .Select(g => (IReadOnlyList<string>)new[] { g.Key.Grouping, g.Key.Side, g.Key.Reason, g.Count().ToString(CultureInfo.InvariantCulture),
+                    string.Join(", ", g.Select(r => r.Group).Take(12)) + (g.Count() > 12 ? ", …" : "") }));
         }
         else html.Paragraph("ROI fall-backs: none (every lung and spine ROI passed its sanity checks).");
 
