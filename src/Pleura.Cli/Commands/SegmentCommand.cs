@@ -16,6 +16,7 @@ internal static class SegmentCommand
         TrainCommand(),
         EvaluateCommand(),
         PredictCommand(),
+        OpacityCommand(),
     };
 
     static Option<string[]> MaskOption() => new("--mask")
@@ -127,6 +128,52 @@ internal static class SegmentCommand
                     PngWriter.WriteMask(Path.Combine(parse.GetValue(output)!.FullName, structures[s], Path.GetFileNameWithoutExtension(files[read.Readable[k]]) + ".png"), predicted[k][s], size, size);
             Cli.Done($"masks of {read.Readable.Count} images in {parse.GetValue(output)!.FullName}; {read.Failures.Count} unreadable");
             return read.Failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    static Command OpacityCommand()
+    {
+        var model = new Argument<FileInfo>("model") { Description = "An opacity model from `pleura segment train` (structure 'opacity')." };
+        var manifest = Cli.RequiredOption<FileInfo>("--manifest", "Manifest with lung masks (left_lung_mask / right_lung_mask or lung_mask), grades, and optionally opacity_mask and outcome columns.", "-m");
+        var split = new Option<FileInfo?>("--split", "-s") { Description = "Score only a part of this split (with --part)." };
+        var part = Cli.Option("--part", "Part of the split: train, validation, test or oob.", "test");
+        var fold = Cli.Option("--fold", "Fold of the split.", 1);
+        var bootstrap = Cli.Option("--bootstrap", "Bootstrap iterations for the intervals.", 1000);
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for opacity.csv (per image) and the summary.", "-o");
+        var command = new Command("opacity", "Opacity segmentation as a grader: per-lung opaque fraction -> grade, % of the lungs opaque, agreement with the readers, Dice, and outcome AUCs (went_icu, survival).")
+        {
+            model, manifest, split, part, fold, bootstrap, output,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var report = new ValidationReport();
+            var data = ManifestCsv.Read(parse.GetValue(manifest)!.FullName, report);
+            IReadOnlyList<ManifestRow> rows = data.Rows;
+            if (parse.GetValue(split) is { } splitFile)
+            {
+                var ids = SplitPlan.Load(splitFile.FullName).Images(Pleura.Cli.Commands.EvaluateCommand.ParsePart(parse.GetValue(part)!), parse.GetValue(fold)).ToHashSet();
+                rows = data.Rows.Where(r => ids.Contains(r.ImageId)).ToList();
+            }
+            var result = OpacityJob.Evaluate(parse.GetValue(model)!.FullName, data, rows, Side.Left, Side.Right, parse.GetValue(bootstrap));
+            var folder = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(folder);
+            OpacityJob.WriteImages(Path.Combine(folder, "opacity.csv"), result.Images);
+            OpacityJob.WriteSummary(Path.Combine(folder, "summary.csv"), result);
+            foreach (var f in result.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
+            if (result.WithoutLungMasks > 0) Cli.Warn($"{result.WithoutLungMasks} image(s) have no lung mask and were left out (run `pleura segment predict --manifest` with a lung model first)");
+            var table = new Table().AddColumns("side", "images", "macro MAE", "MAE", "weighted F1", "quadratic kappa");
+            foreach (var (side, metrics) in result.GradeAgreement)
+            {
+                string M(string name) { var m = metrics.First(x => x.Name == name); return double.IsNaN(m.Low) ? $"{m.Value:0.000}" : $"{m.Value:0.000} [{m.Low:0.000}, {m.High:0.000}]"; }
+                table.AddRow(new[] { side, result.Images.Count.ToString(), M("macro_mae"), M("mae"), M("f1_weighted"), M("quadratic_weighted_kappa") }.Select(Markup.Escape).ToArray());
+            }
+            AnsiConsole.Write(table);
+            if (result.Dice is { } dice) AnsiConsole.MarkupLineInterpolated($"Dice against the true opacity masks: {dice.Estimate:0.000} [[{dice.Low:0.000}, {dice.High:0.000}]]");
+            foreach (var o in result.Outcomes)
+                AnsiConsole.MarkupLineInterpolated($"% opacity predicting {o.Column} ({o.PositiveMeans}: {o.Positives} vs {o.Negatives}): AUC {o.Auc.Estimate:0.000} [[{o.Auc.Low:0.000}, {o.Auc.High:0.000}]]");
+            Cli.Done($"per-image opacity in {Path.Combine(folder, "opacity.csv")}; every figure in summary.csv");
+            return Cli.ExitOk;
         }));
         return command;
     }
