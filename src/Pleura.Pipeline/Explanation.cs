@@ -5,6 +5,7 @@ using Pleura.Data;
 using Pleura.Evaluation;
 using Pleura.Explainability;
 using Pleura.Imaging;
+using Pleura.Imaging.Roi;
 using Pleura.Networks.Weights;
 using static TorchSharp.torch;
 
@@ -44,23 +45,41 @@ public static class Explanation
 
         var ids = plan.Images(part, fold).ToHashSet();
         var rows = manifest.Rows.Where(r => ids.Contains(r.ImageId)).Take(limit).ToList();
-        var cache = ImageCache.Load(manifest, rows, size, ErrorPolicy.Continue);
+        var images = RoiImages.Load(manifest, rows, size, ErrorPolicy.Continue);
         var results = new List<ExplainedImage>();
-        var readable = rows.Where(r => cache.Contains(r.ImageId)).ToList();
+        var readable = rows.Where(r => images.Contains(r.ImageId)).ToList();
         const int batch = 16;
         for (int start = 0; start < readable.Count; start += batch)
         {
             var chunk = readable.Skip(start).Take(batch).ToList();
-            var pixelsOf = chunk.Select(r => cache[r.ImageId]).ToList();
-            var lefts = SideHeatmap.Explain(Side.Left.Name, leftModel, leftLayer, pixelsOf, size, leftInfo.InputChannels);
-            var rights = SideHeatmap.Explain(Side.Right.Name, rightModel, rightLayer, pixelsOf, size, rightInfo.InputChannels);
+            var lefts = ExplainSide(Side.Left, leftModel, leftInfo, leftLayer, chunk, images);
+            var rights = ExplainSide(Side.Right, rightModel, rightInfo, rightLayer, chunk, images);
             for (int i = 0; i < chunk.Count; i++)
             {
-                results.Add(Describe(manifest, chunk[i], pixelsOf[i], size, lefts[i], rights[i], leftInfo.LabelColumn, rightInfo.LabelColumn, outputFolder));
+                results.Add(Describe(manifest, chunk[i], images.Whole[chunk[i].ImageId], size, lefts[i], rights[i], leftInfo.LabelColumn, rightInfo.LabelColumn, outputFolder));
                 progress?.Invoke(results.Count, readable.Count);
             }
         }
         return (results, Summarise(results, outputFolder));
+    }
+
+    /// <summary>
+    /// A side model's explanations on its own inputs (the checkpoint's ROI scheme), with each heatmap mapped back to the
+    /// whole image at the input size: zero outside a crop or half.
+    /// </summary>
+    static IReadOnlyList<SideExplanation> ExplainSide(Side side, nn.Module<Tensor, Tensor> model, CheckpointInfo info, string layer,
+        IReadOnlyList<ManifestRow> rows, RoiImages images)
+    {
+        var roi = RoiSchemes.Parse(info.Roi);
+        var patientSide = side == Side.Left ? PatientSide.Left : PatientSide.Right;
+        var inputs = rows.Select(r => images.Input(r.ImageId, roi, patientSide)).ToList();
+        var explained = SideHeatmap.Explain(side.Name, model, layer, inputs.Select(i => i.Pixels).ToList(), info.InputSize, info.InputChannels);
+        return explained.Select((e, k) =>
+        {
+            var cut = inputs[k].Cut;
+            var whole = cut.MapBack(e.Heatmap, info.InputSize);
+            return e with { Heatmap = cut.Width == info.InputSize ? whole : Bilinear.Resize(whole, cut.Width, cut.Height, info.InputSize, info.InputSize) };
+        }).ToList();
     }
 
     /// <summary>
