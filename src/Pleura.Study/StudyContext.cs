@@ -19,6 +19,8 @@ public sealed class StudyContext : IDisposable
     public required IExperimentStore Store { get; init; }
     public ActivationCache? Cache { get; init; }
     public Action<string> Log { get; init; } = _ => { };
+    /// <summary>Trials run at once in this process.</summary>
+    public int Workers { get; init; } = 1;
     public string Worker { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     public string DataFingerprint => Manifest.Fingerprint();

@@ -14,6 +14,8 @@ public sealed record StudyRunOptions
     public int UpToLevel { get; init; } = 4;
     /// <summary>Override the study file's cache setting (benchmarks compare both).</summary>
     public bool? Cache { get; init; }
+    /// <summary>Trials at once; the cores are shared out between them.</summary>
+    public int Workers { get; init; } = 1;
 }
 
 /// <summary>
@@ -66,7 +68,7 @@ public static class StudyRunner
         {
             Spec = spec, Folder = folder, Manifest = manifest, Validation = validation, Plan = plan,
             SplitFingerprint = TrialPlan.FileFingerprint(splitPath), Images = images, Store = store,
-            Cache = options.Cache ?? spec.Cache ? new ActivationCache() : null, Log = log,
+            Cache = options.Cache ?? spec.Cache ? new ActivationCache() : null, Log = log, Workers = Math.Max(1, options.Workers),
         };
     }
 

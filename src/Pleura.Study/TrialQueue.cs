@@ -4,8 +4,9 @@ using Pleura.Store;
 namespace Pleura.Study;
 
 /// <summary>
-/// Runs a level's trials one after another (each already uses every core for its tensor arithmetic), skipping those the
-/// store has done, and reports the grid: done, running, queued, and an ETA from the trials timed so far.
+/// Runs a level's trials, one after another (each using every core for its tensor arithmetic) or on several workers
+/// (the cores shared out between them), skipping those the store has done, and reports the grid: done, running,
+/// queued, and an ETA from the trials timed so far.
 /// </summary>
 public static class TrialQueue
 {
@@ -19,19 +20,21 @@ public static class TrialQueue
                 ConfigJson = System.Text.Json.JsonSerializer.Serialize(t.Config, StudySpec.CompactJson),
             });
         var pending = trials.Where(t => context.Store.Trial(t.Hash)?.Status != TrialStatus.Done).ToList();
-        int done = trials.Count - pending.Count;
-        context.Log($"level {level}: {trials.Count} trials, {done} already done, {pending.Count} to run");
+        int done = trials.Count - pending.Count, running = 0, ran = 0;
+        context.Log($"level {level}: {trials.Count} trials, {done} already done, {pending.Count} to run" +
+                    (context.Workers > 1 ? $" on {context.Workers} workers" : ""));
         var clock = Stopwatch.StartNew();
-        int ran = 0;
-        foreach (var trial in pending)
+        var gate = new object();
+        void RunOne(TrialPlan trial)
         {
             cancel.ThrowIfCancellationRequested();
             if (!context.Store.TryClaim(trial.Hash, context.Worker))
             {
                 context.Log($"level {level}: {trial.Label} is held by another worker; skipped here");
-                continue;
+                return;
             }
-            context.Log($"level {level}: running {trial.Label} ({done + 1}/{trials.Count}, {pending.Count - ran - 1} queued)");
+            lock (gate) running++;
+            context.Log($"level {level}: running {trial.Label}");
             try
             {
                 TrialRunner.Run(context, trial, cancel);
@@ -47,10 +50,23 @@ public static class TrialQueue
                 context.Store.Fail(trial.Hash, e.Message);
                 context.Log($"level {level}: FAILED {trial.Label}: {e.Message}");
             }
-            ran++;
-            done++;
-            double perTrial = clock.Elapsed.TotalSeconds / ran;
-            context.Log($"level {level}: {done}/{trials.Count} done; ETA {TimeSpan.FromSeconds(perTrial * (pending.Count - ran)):hh\\:mm\\:ss}");
+            string line;
+            lock (gate)
+            {
+                running--;
+                ran++;
+                done++;
+                double perTrial = clock.Elapsed.TotalSeconds / ran;
+                int queued = pending.Count - ran - running;
+                line = $"level {level}: {done}/{trials.Count} done, {running} running, {queued} queued; ETA " +
+                       $"{TimeSpan.FromSeconds(perTrial * (queued + running) / Math.Max(1, context.Workers)):hh\\:mm\\:ss}";
+            }
+            context.Log(line);
         }
+
+        if (context.Workers <= 1)
+            foreach (var trial in pending) RunOne(trial);
+        else
+            Parallel.ForEach(pending, new ParallelOptions { MaxDegreeOfParallelism = context.Workers, CancellationToken = cancel }, RunOne);
     }
 }

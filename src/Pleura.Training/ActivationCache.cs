@@ -14,10 +14,10 @@ namespace Pleura.Training;
 public sealed class ActivationCache : IDisposable
 {
     readonly ConcurrentDictionary<string, Tensor> _rows = new();
-    long _bytes;
+    long _bytes, _hits, _misses;
 
-    public long Hits { get; private set; }
-    public long Misses { get; private set; }
+    public long Hits => Interlocked.Read(ref _hits);
+    public long Misses => Interlocked.Read(ref _misses);
     public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Stops adding rows beyond this size (rows already held stay); the default is 8 GiB.</summary>
@@ -31,8 +31,8 @@ public sealed class ActivationCache : IDisposable
     {
         if (keys.Count != images.shape[0]) throw new ArgumentException($"{keys.Count} keys for {images.shape[0]} images");
         var missing = Enumerable.Range(0, keys.Count).Where(i => !_rows.ContainsKey(scope + "|" + keys[i])).ToList();
-        Hits += keys.Count - missing.Count;
-        Misses += missing.Count;
+        Interlocked.Add(ref _hits, keys.Count - missing.Count);
+        Interlocked.Add(ref _misses, missing.Count);
         var computed = new Dictionary<int, Tensor>();
         for (int start = 0; start < missing.Count; start += batchSize)
         {

@@ -36,12 +36,14 @@ internal static class StudyCommand
         var noCache = Cli.Option("--no-cache", "Compute every frozen layer every epoch (for timing the cache).", false);
         var report = Cli.Option("--report", "Write the HTML report when done.", true);
         var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount);
-        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads };
+        var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1);
+        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers };
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
-            TorchRuntime.UseThreads(parse.GetValue(threads));
+            int workerCount = Math.Max(1, parse.GetValue(workers));
+            TorchRuntime.UseThreads(Math.Max(1, parse.GetValue(threads) / workerCount));
             var (spec, studyFolder) = Open(parse, file, folder);
-            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null };
+            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount };
             using var store = StudyRunner.OpenStore(studyFolder);
             void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
             using var context = Cli.WithProgress("reading images", 2, _ => StudyRunner.Open(spec, studyFolder, store, options, Log));

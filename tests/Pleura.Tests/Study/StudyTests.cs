@@ -54,7 +54,7 @@ public class StudyTests(ITestOutputHelper output)
             int finished = 0;
             using var context = StudyRunner.Open(spec, folder, store, new StudyRunOptions(), m =>
             {
-                if (m.Contains(" done; ETA", StringComparison.Ordinal) && ++finished == 4) cancel.Cancel();
+                if (m.Contains(" queued; ETA", StringComparison.Ordinal) && ++finished == 4) cancel.Cancel();
             });
             Assert.Throws<OperationCanceledException>(() => StudyRunner.Run(context, new StudyRunOptions(), cancel.Token));
         }
@@ -112,6 +112,23 @@ public class StudyTests(ITestOutputHelper output)
         Assert.Equal(1 + 18, File.ReadAllLines(Path.Combine(csv, "trials.csv")).Length);
         Assert.Equal(0, CliRunner.Run("study", "export", file, "--out", csv, "--format", "parquet"));
         Assert.True(new FileInfo(Path.Combine(csv, "metrics.parquet")).Length > 100);
+    }
+
+    [Fact]
+    public void TrialsRunOnSeveralWorkers()
+    {
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path, "two-workers");
+        var spec = StudySpec.Load(file) with { Grid = new GridSpec { Roi = new[] { "none", "spine" }, Balancing = new[] { "under" }, Backbones = new[] { "resnet10-w16" } } };
+        string folder = StudyRunner.DefaultFolder(file, spec);
+        using var store = StudyRunner.OpenStore(folder);
+        var options = new StudyRunOptions { UpToLevel = 1, Workers = 2 };
+        using var context = StudyRunner.Open(spec, folder, store, options, output.WriteLine);
+        StudyRunner.Run(context, options);
+        var trials = store.Trials(spec.Name);
+        Assert.Equal(4, trials.Count);
+        Assert.All(trials, t => Assert.Equal(TrialStatus.Done, t.Status));
+        Assert.Equal(4, store.Metrics(spec.Name).Where(m => m.Set == "test" && m.Metric == "macro_mae").Select(m => m.TrialHash).Distinct().Count());
     }
 
     [Fact]
