@@ -85,8 +85,13 @@ public static class SegmentationJob
         return defined.Count == 0 ? double.NaN : defined.Average();
     }
 
+    /// <summary>
+    /// Trains on a seeded hold-out split: the test images are held out first, then a tenth of the rest validates
+    /// (early stopping, best weights). The work folder OUTPUT.work/ makes a stopped run resumable.
+    /// </summary>
     public static (IReadOnlyList<StructureScores> Test, IReadOnlyList<double> Losses) Train(string imagesFolder, IReadOnlyList<StructureMasks> structures, string output,
-        string architecture, int size, int epochs, int batchSize, double learningRate, double testFraction, int seed, Action<string>? log = null)
+        string architecture, int size, int epochs, int batchSize, double learningRate, double testFraction, int seed, Action<string>? log = null,
+        int patience = 10, CancellationToken cancel = default)
     {
         int multiple = SegmentationArchitectures.SizeMultiple(architecture);
         if (size % multiple != 0) throw new ArgumentException($"{architecture} needs an input size that is a multiple of {multiple}, not {size}");
@@ -96,12 +101,19 @@ public static class SegmentationJob
         var order = Enumerable.Range(0, files.Count).OrderBy(_ => random.Next()).ToList();
         int testCount = (int)Math.Round(files.Count * testFraction);
         var testIndex = tensor(order.Take(testCount).Select(i => (long)i).ToArray());
-        var trainIndex = tensor(order.Skip(testCount).Select(i => (long)i).ToArray());
-        log?.Invoke($"{files.Count - testCount} training and {testCount} test images at {size}x{size}; structures: {string.Join(", ", structures.Select(s => s.Name))}");
+        int validationCount = Math.Max(1, (files.Count - testCount) / 10);
+        var validationIndex = tensor(order.Skip(testCount).Take(validationCount).Select(i => (long)i).ToArray());
+        var trainIndex = tensor(order.Skip(testCount + validationCount).Select(i => (long)i).ToArray());
+        log?.Invoke($"{files.Count - testCount - validationCount} training, {validationCount} validation and {testCount} test images at {size}x{size}; " +
+                    $"structures: {string.Join(", ", structures.Select(s => s.Name))}");
         manual_seed(seed);
         var model = SegmentationArchitectures.Create(architecture, 1, structures.Count);
-        var losses = SegmentationTraining.Train(model, images.index_select(0, trainIndex), masks.index_select(0, trainIndex), epochs, batchSize, learningRate, 1, seed,
-            onEpoch: (epoch, loss) => log?.Invoke($"epoch {epoch}/{epochs}, training loss {loss:0.0000}"));
+        var settings = new SegmentationSettings { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Seed = seed, Patience = patience };
+        var result = new SegmentationTrainer(model, settings, output + ".work").Train(images.index_select(0, trainIndex), masks.index_select(0, trainIndex),
+            images.index_select(0, validationIndex), masks.index_select(0, validationIndex),
+            e => log?.Invoke($"epoch {e.Epoch}/{epochs}, training loss {e.TrainLoss:0.0000}, validation loss {e.ValidationLoss:0.0000}"), cancel);
+        if (result.StopReason is { } reason) log?.Invoke(reason);
+        var losses = result.History.Select(h => h.TrainLoss).ToList();
         var predicted = SegmentationTraining.Predict(model, images.index_select(0, testIndex));
         var scores = Score(predicted, masks.index_select(0, testIndex), structures.Select(s => s.Name).ToList(), size);
         Safetensors.Write(output, StateDicts.Ordered(model), new Dictionary<string, string> { ["architecture"] = architecture });

@@ -20,47 +20,9 @@ public static class SegmentationLoss
     }
 }
 
-/// <summary>
-/// A plain segmentation training loop (Adam, Dice + BCE, seeded shuffling), enough to train and test the U-Nets. The
-/// classification trainer's resume, plateau and early-stopping machinery is not wired to segmentation yet.
-/// </summary>
+/// <summary>Applying a segmentation network (training is <see cref="SegmentationTrainer"/>).</summary>
 public static class SegmentationTraining
 {
-    /// <param name="images">N x 1 x S x S in [0, 1].</param>
-    /// <param name="masks">N x K x S x S of 0/1.</param>
-    /// <returns>Mean training loss per epoch.</returns>
-    public static List<double> Train(nn.Module<Tensor, Tensor> model, Tensor images, Tensor masks, int epochs, int batchSize = 8, double learningRate = 1e-3,
-        int inputChannels = 1, int seed = 1, CancellationToken cancel = default, Action<int, double>? onEpoch = null)
-    {
-        using var optimizer = optim.Adam(model.parameters(), learningRate);
-        var losses = new List<double>();
-        long n = images.shape[0];
-        for (int epoch = 1; epoch <= epochs; epoch++)
-        {
-            using var epochScope = NewDisposeScope();
-            model.train();
-            var random = new Random(seed * 7919 + epoch);
-            var order = Enumerable.Range(0, (int)n).OrderBy(_ => random.Next()).ToArray();
-            double sum = 0;
-            for (int start = 0; start < n; start += batchSize)
-            {
-                cancel.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var index = tensor(order.Skip(start).Take(batchSize).Select(i => (long)i).ToArray());
-                var x = images.index_select(0, index);
-                if (inputChannels == 3) x = x.expand(-1, 3, -1, -1);
-                var loss = SegmentationLoss.DiceBce(model.call(ChannelsLast.Of(x)), masks.index_select(0, index));
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                sum += loss.item<float>() * index.shape[0];
-            }
-            losses.Add(sum / n);
-            onEpoch?.Invoke(epoch, sum / n);
-        }
-        return losses;
-    }
-
     /// <summary>Binary masks (probability >= 0.5) for every image: N x K x S x S as bool arrays per image and structure.</summary>
     public static bool[][][] Predict(nn.Module<Tensor, Tensor> model, Tensor images, int inputChannels = 1, int batchSize = 8)
     {

@@ -56,21 +56,22 @@ internal static class SegmentCommand
         var lr = Cli.Option("--lr", "Learning rate (Adam).", 1e-3);
         var test = Cli.Option("--test", "Share of images held out for the reported scores.", 0.1);
         var seed = Cli.Option("--seed", "Seed for the hold-out, initialisation and shuffling.", 1);
-        var command = new Command("train", "Train a U-Net (Dice + BCE) and score it on a held-out share of the images.")
+        var patience = Cli.Option("--patience", "Stop after this many epochs without a better validation loss (the best weights are kept).", 10);
+        var command = new Command("train", "Train a U-Net (Dice + BCE) and score it on a held-out share of the images; stopped runs resume (OUT.work/).")
         {
-            images, masks, output, arch, size, epochs, batch, lr, test, seed,
+            images, masks, output, arch, size, epochs, batch, lr, test, seed, patience,
         };
-        command.SetAction(parse => Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
             TorchRuntime.UseThreads(Environment.ProcessorCount);
             var (scores, losses) = SegmentationJob.Train(parse.GetValue(images)!.FullName, ParseMasks(parse.GetValue(masks)!), parse.GetValue(output)!.FullName,
                 parse.GetValue(arch)!, parse.GetValue(size), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(test), parse.GetValue(seed),
-                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(patience), cancel);
             AnsiConsole.MarkupLineInterpolated($"[grey]training loss {losses[0]:0.000} -> {losses[^1]:0.000} over {losses.Count} epochs[/]");
             Show(scores, "held-out images");
             Cli.Done($"model written to {parse.GetValue(output)!.FullName}");
             return Cli.ExitOk;
-        }));
+        })));
         return command;
     }
 

@@ -58,10 +58,14 @@ public class UNetTests(ITestOutputHelper output)
             return tensor(pixels.ToArray(), new long[] { n, 1, size, size });
         }
         var train = Images(1, count, out var trainMasks);
+        var validation = Images(3, 8, out var validationMasks);
         var test = Images(2, 16, out var testMasks);
+        var settings = new SegmentationSettings { Epochs = 25, BatchSize = 8, LearningRate = 3e-3, Patience = 25 };
+        using var dir = new TempFolder();
         manual_seed(1);
         var unet = new UNet(1, 2, width: 8);
-        var losses = SegmentationTraining.Train(unet, train, trainMasks, epochs: 25, batchSize: 8, learningRate: 3e-3);
+        var result = new SegmentationTrainer(unet, settings, dir.Path).Train(train, trainMasks, validation, validationMasks);
+        var losses = result.History.Select(h => h.TrainLoss).ToList();
         var predicted = SegmentationTraining.Predict(unet, test);
         var truth = testMasks.to_type(ScalarType.Bool).contiguous().data<bool>().ToArray();
         double dice = Enumerable.Range(0, 16).SelectMany(i => Enumerable.Range(0, 2).Select(c =>
@@ -69,5 +73,51 @@ public class UNetTests(ITestOutputHelper output)
         output.WriteLine($"loss {losses[0]:0.000} -> {losses[^1]:0.000}; test Dice {dice:0.000}");
         Assert.True(losses[^1] < losses[0] / 2, $"loss {losses[0]} -> {losses[^1]}");
         Assert.True(dice > 0.8, $"mean lung Dice {dice:0.000}");
+    }
+
+    [Fact]
+    public void AStoppedSegmentationRunResumesToTheSameWeightsAndStopsEarly()
+    {
+        const int size = 32;
+        Tensor Images(int seed, int n, out Tensor masks)
+        {
+            var pixels = new List<float>();
+            var values = new List<float>();
+            for (int i = 0; i < n; i++)
+            {
+                var p = PhantomDataset.RenderOne(seed, i, size, i % 4, (i + 1) % 4);
+                pixels.AddRange(p.Image);
+                values.AddRange(p.LeftLung.Select(v => v ? 1f : 0f));
+            }
+            masks = tensor(values.ToArray(), new long[] { n, 1, size, size });
+            return tensor(pixels.ToArray(), new long[] { n, 1, size, size });
+        }
+        var train = Images(4, 24, out var trainMasks);
+        var validation = Images(5, 8, out var validationMasks);
+        var settings = new SegmentationSettings { Epochs = 6, BatchSize = 8, LearningRate = 3e-3, Patience = 10 };
+        using var a = new TempFolder();
+        using var b = new TempFolder();
+        manual_seed(2);
+        var whole = new UNet(1, 1, width: 8);
+        new SegmentationTrainer(whole, settings, a.Path).Train(train, trainMasks, validation, validationMasks);
+
+        manual_seed(2);
+        var interrupted = new UNet(1, 1, width: 8);
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => new SegmentationTrainer(interrupted, settings, b.Path)
+            .Train(train, trainMasks, validation, validationMasks, e => { if (e.Epoch == 3) cancel.Cancel(); }, cancel.Token));
+        manual_seed(99);
+        var resumed = new UNet(1, 1, width: 8);
+        var result = new SegmentationTrainer(resumed, settings, b.Path).Train(train, trainMasks, validation, validationMasks);
+        Assert.Equal(6, result.History.Count);
+        foreach (var (x, y) in StateDicts.Ordered(whole).Zip(StateDicts.Ordered(resumed)))
+            Assert.True(x.Value.to_type(ScalarType.Float64).allclose(y.Value.to_type(ScalarType.Float64), 0, 0), $"{x.Key} differs after resume");
+
+        // A learning rate this large makes no progress: early stopping ends the run and keeps the best epoch's weights.
+        using var c = new TempFolder();
+        var stopped = new SegmentationTrainer(new UNet(1, 1, width: 8), settings with { LearningRate = 5, Epochs = 40, Patience = 3 }, c.Path)
+            .Train(train, trainMasks, validation, validationMasks);
+        Assert.StartsWith("early stop", stopped.StopReason);
+        Assert.True(stopped.History.Count < 40);
     }
 }

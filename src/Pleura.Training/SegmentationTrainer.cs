@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Pleura.Networks;
+using Pleura.Networks.Weights;
+using static TorchSharp.torch;
+
+namespace Pleura.Training;
+
+/// <summary>Settings of a segmentation run; hashed so a resumed run is only continued with the same ones.</summary>
+public sealed record SegmentationSettings
+{
+    public int Epochs { get; init; } = 30;
+    public int BatchSize { get; init; } = 8;
+    public double LearningRate { get; init; } = 1e-3;
+    public int InputChannels { get; init; } = 1;
+    public int Seed { get; init; } = 1;
+    /// <summary>Stop after this many epochs without a better validation loss (and keep the best weights).</summary>
+    public int Patience { get; init; } = 10;
+
+    public string Hash() => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(this))))[..16];
+}
+
+/// <summary>
+/// The segmentation loop with the classification trainer's guarantees: Dice + BCE with Adam, validation loss after
+/// every epoch, early stopping that restores the best weights, and a folder that holds weights, optimizer moments and
+/// counters after every epoch, so a stopped run continues from its last completed epoch; each epoch in its own
+/// dispose scope (flat memory), per-epoch log with resident memory.
+/// </summary>
+public sealed class SegmentationTrainer(nn.Module<Tensor, Tensor> model, SegmentationSettings settings, string folder)
+{
+    const string LastWeights = "last.safetensors", BestWeights = "best.safetensors", OptimizerState = "optimizer.bin";
+
+    public TrainingResult Train(Tensor images, Tensor masks, Tensor validationImages, Tensor validationMasks, Action<EpochRecord>? onEpoch = null, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(folder);
+        var state = ResumeState.Load(folder) ?? new ResumeState { ConfigHash = settings.Hash() };
+        if (state.ConfigHash != settings.Hash())
+            throw new InvalidDataException($"{folder} holds a segmentation run with other settings; choose another folder or delete it to start afresh");
+        if (state.Completed)
+        {
+            Load(BestWeights);
+            return Result(state);
+        }
+        using var optimizer = optim.Adam(model.parameters(), settings.LearningRate);
+        if (state.EpochsDone > 0)
+        {
+            Load(LastWeights);
+            optimizer.load_state_dict(Path.Combine(folder, OptimizerState));
+        }
+        long n = images.shape[0];
+        for (int epoch = state.EpochsDone + 1; epoch <= settings.Epochs; epoch++)
+        {
+            using var epochScope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            model.train();
+            var random = new Random(settings.Seed * 7919 + epoch);
+            var order = Enumerable.Range(0, (int)n).OrderBy(_ => random.Next()).ToArray();
+            double sum = 0;
+            for (int start = 0; start < n; start += settings.BatchSize)
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var index = tensor(order.Skip(start).Take(settings.BatchSize).Select(i => (long)i).ToArray());
+                var loss = SegmentationLoss.DiceBce(model.call(Input(images.index_select(0, index))), masks.index_select(0, index));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                sum += loss.item<float>() * index.shape[0];
+            }
+            double validationLoss = ValidationLoss(validationImages, validationMasks);
+            var record = new EpochRecord(1, epoch, settings.LearningRate, sum / n, validationLoss, double.NaN, double.NaN, (int)n,
+                (int)model.parameters().Sum(p => p.numel()), clock.Elapsed.TotalSeconds, ResidentMemory.AfterCollection());
+            state.History.Add(record);
+            if (validationLoss < state.BestValidationLoss)
+            {
+                state.BestValidationLoss = validationLoss;
+                state.EpochsSinceBest = 0;
+                Save(BestWeights);
+            }
+            else if (++state.EpochsSinceBest >= settings.Patience)
+            {
+                state.StopReason = $"early stop after epoch {epoch} ({settings.Patience} epochs without a better validation loss)";
+                state.EpochsDone = settings.Epochs;
+            }
+            if (state.StopReason is null) state.EpochsDone = epoch;
+            Save(LastWeights);
+            optimizer.save_state_dict(Path.Combine(folder, OptimizerState) + ".tmp");
+            File.Move(Path.Combine(folder, OptimizerState) + ".tmp", Path.Combine(folder, OptimizerState), overwrite: true);
+            state.Save(folder);
+            onEpoch?.Invoke(record);
+            if (state.StopReason is not null) break;
+        }
+        state.Completed = true;
+        state.StopReason ??= "all epochs done";
+        state.Save(folder);
+        Load(BestWeights);
+        return Result(state);
+    }
+
+    static TrainingResult Result(ResumeState state) => new(state.History, state.BestValidationLoss, state.StopReason, false);
+
+    Tensor Input(Tensor x) => ChannelsLast.Of(settings.InputChannels == 3 ? x.expand(-1, 3, -1, -1) : x);
+
+    double ValidationLoss(Tensor images, Tensor masks)
+    {
+        model.eval();
+        using var _ = no_grad();
+        double sum = 0;
+        for (long start = 0; start < images.shape[0]; start += settings.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            long count = Math.Min(settings.BatchSize, images.shape[0] - start);
+            sum += SegmentationLoss.DiceBce(model.call(Input(images.narrow(0, start, count))), masks.narrow(0, start, count)).item<float>() * count;
+        }
+        return sum / images.shape[0];
+    }
+
+    void Save(string name) => Safetensors.Write(Path.Combine(folder, name), StateDicts.Ordered(model));
+
+    void Load(string name)
+    {
+        var path = Path.Combine(folder, name);
+        var contents = Safetensors.Read(path);
+        try { WeightLoader.Load(model, contents.Tensors, origin: path); }
+        finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
+    }
+}
