@@ -15,12 +15,15 @@ public sealed record SegmentationSettings
     public int Seed { get; init; } = 1;
     /// <summary>Stop after this many epochs without a better validation loss (and keep the best weights).</summary>
     public int Patience { get; init; } = 10;
+    /// <summary>Every training image is rotated, scaled and shifted afresh each epoch, its masks with it (never flipped).</summary>
+    public bool Augment { get; init; } = true;
 
     public string Hash() => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(this))))[..16];
 }
 
 /// <summary>
-/// The segmentation loop with the classification trainer's guarantees: Dice + BCE with Adam, validation loss after
+/// The segmentation loop with the classification trainer's guarantees: Dice + BCE with Adam, augmentation (image and
+/// masks moved together), validation loss after
 /// every epoch, early stopping that restores the best weights, and a folder that holds weights, optimizer moments and
 /// counters after every epoch, so a stopped run continues from its last completed epoch; each epoch in its own
 /// dispose scope (flat memory), per-epoch log with resident memory.
@@ -59,8 +62,18 @@ public sealed class SegmentationTrainer(nn.Module<Tensor, Tensor> model, Segment
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var index = tensor(order.Skip(start).Take(settings.BatchSize).Select(i => (long)i).ToArray());
-                var loss = SegmentationLoss.DiceBce(model.call(Input(images.index_select(0, index))), masks.index_select(0, index));
+                var rows = order.Skip(start).Take(settings.BatchSize).ToList();
+                var index = tensor(rows.Select(i => (long)i).ToArray());
+                var (x, y) = (images.index_select(0, index), masks.index_select(0, index));
+                if (settings.Augment)
+                {
+                    // One transform per image and epoch, from seeds: the same geometry for the image and its masks, and a
+                    // resumed run draws the same ones.
+                    var moved = new Augmenter().Apply(cat(new[] { x, y }, 1), rows.Select(i => unchecked(settings.Seed * 1_000_003 + epoch * 10_007 + i)).ToList());
+                    x = moved.narrow(1, 0, 1);
+                    y = moved.narrow(1, 1, y.shape[1]).ge(0.5).to_type(y.dtype);
+                }
+                var loss = SegmentationLoss.DiceBce(model.call(Input(x)), y);
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
