@@ -71,7 +71,7 @@ public static class CheckpointEvaluation
         {
             // METHOD: "all reported per side and averaged over left and right".
             var mean = results[0].Metrics.Select((m, i) => new MetricValue(m.Name, results.Average(r => r.Metrics[i].Value), double.NaN, double.NaN)).ToList();
-            if (heatmaps && manifest.ExtraColumns.Contains("left_lung_mask") && manifest.ExtraColumns.Contains("right_lung_mask"))
+            if (heatmaps && caches.Values.Any(c => c.HasMasks))
             {
                 // METHOD section 8: HCS and MA-HCS beside MAE, from the whole-image heatmaps and the manifest's lung masks.
                 var (_, summary) = Explanation.Run(runFolder, manifestPath, splitPath, part, fold, outputFolder: null);
