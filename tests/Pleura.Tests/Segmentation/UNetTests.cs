@@ -43,20 +43,7 @@ public class UNetTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         const int size = 64, count = 48;
-        Tensor Images(int seed, int n, out Tensor masks)
-        {
-            var pixels = new List<float>();
-            var maskValues = new List<float>();
-            for (int i = 0; i < n; i++)
-            {
-                var p = PhantomDataset.RenderOne(seed, i, size, i % 4, (i + 1) % 4);
-                pixels.AddRange(p.Image);
-                maskValues.AddRange(p.LeftLung.Select(v => v ? 1f : 0f));
-                maskValues.AddRange(p.RightLung.Select(v => v ? 1f : 0f));
-            }
-            masks = tensor(maskValues.ToArray(), new long[] { n, 2, size, size });
-            return tensor(pixels.ToArray(), new long[] { n, 1, size, size });
-        }
+        Tensor Images(int seed, int n, out Tensor masks) => PhantomLungs(seed, n, size, bothLungs: true, out masks);
         var train = Images(1, count, out var trainMasks);
         var validation = Images(3, 8, out var validationMasks);
         var test = Images(2, 16, out var testMasks);
@@ -79,19 +66,7 @@ public class UNetTests(ITestOutputHelper output)
     public void AStoppedSegmentationRunResumesToTheSameWeightsAndStopsEarly()
     {
         const int size = 32;
-        Tensor Images(int seed, int n, out Tensor masks)
-        {
-            var pixels = new List<float>();
-            var values = new List<float>();
-            for (int i = 0; i < n; i++)
-            {
-                var p = PhantomDataset.RenderOne(seed, i, size, i % 4, (i + 1) % 4);
-                pixels.AddRange(p.Image);
-                values.AddRange(p.LeftLung.Select(v => v ? 1f : 0f));
-            }
-            masks = tensor(values.ToArray(), new long[] { n, 1, size, size });
-            return tensor(pixels.ToArray(), new long[] { n, 1, size, size });
-        }
+        Tensor Images(int seed, int n, out Tensor masks) => PhantomLungs(seed, n, size, bothLungs: false, out masks);
         var train = Images(4, 24, out var trainMasks);
         var validation = Images(5, 8, out var validationMasks);
         var settings = new SegmentationSettings { Epochs = 6, BatchSize = 8, LearningRate = 3e-3, Patience = 10 };
@@ -119,5 +94,21 @@ public class UNetTests(ITestOutputHelper output)
             .Train(train, trainMasks, validation, validationMasks);
         Assert.StartsWith("early stop", stopped.StopReason);
         Assert.True(stopped.History.Count < 40);
+    }
+
+    /// <summary>Phantom images (N x 1 x S x S) and their lung masks: the left lung, or left and right as two channels.</summary>
+    static Tensor PhantomLungs(int seed, int n, int size, bool bothLungs, out Tensor masks)
+    {
+        var pixels = new List<float>();
+        var values = new List<float>();
+        for (int i = 0; i < n; i++)
+        {
+            var p = PhantomDataset.RenderOne(seed, i, size, i % 4, (i + 1) % 4);
+            pixels.AddRange(p.Image);
+            values.AddRange(p.LeftLung.Select(v => v ? 1f : 0f));
+            if (bothLungs) values.AddRange(p.RightLung.Select(v => v ? 1f : 0f));
+        }
+        masks = tensor(values.ToArray(), new long[] { n, bothLungs ? 2 : 1, size, size });
+        return tensor(pixels.ToArray(), new long[] { n, 1, size, size });
     }
 }
