@@ -146,12 +146,10 @@ public sealed class Figures(string folder)
         }
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(), labels.ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
         plot.YLabel("images");
         for (int g = 0; g < palette.Length; g++) plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"grade {g}", FillColor = palette[g] });
         plot.ShowLegend(Alignment.UpperRight);
         plot.Axes.Margins(bottom: 0);
-        return Save(plot, name, caption, 800, 440);
+        return Save(plot, name, caption, Math.Max(800, 110 * labels.Count), 440);
     }
 }
