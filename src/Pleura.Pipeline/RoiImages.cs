@@ -19,12 +19,12 @@ public sealed record RoiFailure(string ImageId, string Side, string Roi, string 
 /// </summary>
 public sealed class RoiImages
 {
-    public const string LeftMaskColumn = "left_lung_mask", RightMaskColumn = "right_lung_mask", BothMaskColumn = "lung_mask";
+    public const string LeftMaskColumn = "left_lung_mask", RightMaskColumn = "right_lung_mask", BothMaskColumn = "lung_mask", SpineMaskColumn = "spine_mask";
 
     readonly Manifest _manifest;
     readonly Dictionary<string, ManifestRow> _rows;
     readonly ImageCache _whole;
-    readonly ConcurrentDictionary<string, (float[] Pixels, LungMasks? Masks, string? Error)> _working = new();
+    readonly ConcurrentDictionary<string, (float[] Pixels, LungMasks? Masks, bool[]? Spine, string? Error)> _working = new();
     readonly ConcurrentDictionary<(string, RoiScheme, PatientSide), (float[] Pixels, RoiCut Cut)> _inputs = new();
     readonly ConcurrentDictionary<(string, RoiScheme, PatientSide), RoiFailure> _failures = new();
 
@@ -59,11 +59,11 @@ public sealed class RoiImages
         if (scheme == RoiScheme.None) return (_whole[imageId], RoiCut.Whole(InputSize, InputSize));
         return _inputs.GetOrAdd((imageId, scheme, side), key =>
         {
-            var (pixels, masks, error) = Working(imageId);
+            var (pixels, masks, spine, error) = Working(imageId);
             try
             {
                 if (error is not null) throw new RoiException(error);
-                var cut = RoiCut.For(scheme, side, masks, WorkingSize, WorkingSize);
+                var cut = RoiCut.For(scheme, side, masks, WorkingSize, WorkingSize, spine);
                 return (cut.Apply(pixels, InputSize), cut);
             }
             catch (RoiException e)
@@ -82,14 +82,22 @@ public sealed class RoiImages
         return ReadMasks(row, size).Union();
     }
 
-    (float[] Pixels, LungMasks? Masks, string? Error) Working(string imageId) => _working.GetOrAdd(imageId, id =>
+    (float[] Pixels, LungMasks? Masks, bool[]? Spine, string? Error) Working(string imageId) => _working.GetOrAdd(imageId, id =>
     {
         var row = _rows[id];
         var pixels = RadiographReader.ReadResized(_manifest.ResolvePath(row), WorkingSize, WorkingSize).Pixels;
-        if (!HasMasks) return (pixels, null, $"the manifest has no {LeftMaskColumn} / {RightMaskColumn} or {BothMaskColumn} columns (give masks or run the lung U-Net)");
-        if (!HasMasksFor(row)) return (pixels, null, "no lung mask for this image");
-        try { return (pixels, ReadMasks(row, WorkingSize), null); }
-        catch (ImageReadException e) { return (pixels, null, $"lung mask unreadable: {e.Message}"); }
+        if (!HasMasks) return (pixels, null, null, $"the manifest has no {LeftMaskColumn} / {RightMaskColumn} or {BothMaskColumn} columns (give masks or run the lung U-Net)");
+        if (!HasMasksFor(row)) return (pixels, null, null, "no lung mask for this image");
+        try
+        {
+            // A spine mask, where the manifest has one, places the midline; otherwise the lungs' medial borders do.
+            bool[]? spine = row.GetExtra(SpineMaskColumn) is { Length: > 0 } spinePath
+                ? MaskReader.ReadResized(Path.IsPathRooted(spinePath) ? spinePath : Path.Combine(_manifest.BaseDirectory, spinePath), "spine", WorkingSize, WorkingSize)
+                    .Pixels.Select(v => v >= 0.5f).ToArray()
+                : null;
+            return (pixels, ReadMasks(row, WorkingSize), spine, null);
+        }
+        catch (ImageReadException e) { return (pixels, null, null, $"mask unreadable: {e.Message}"); }
     });
 
     LungMasks ReadMasks(ManifestRow row, int size)

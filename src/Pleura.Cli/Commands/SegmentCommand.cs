@@ -17,6 +17,7 @@ internal static class SegmentCommand
         EvaluateCommand(),
         PredictCommand(),
         OpacityCommand(),
+        SpineBandCommand(),
     };
 
     static Option<string[]> MaskOption() => new("--mask")
@@ -175,6 +176,25 @@ internal static class SegmentCommand
                 AnsiConsole.MarkupLineInterpolated($"% opacity predicting {o.Column} ({o.PositiveMeans}: {o.Positives} vs {o.Negatives}): AUC {o.Auc.Estimate:0.000} [[{o.Auc.Low:0.000}, {o.Auc.High:0.000}]]");
             Cli.Done($"per-image opacity in {Path.Combine(folder, "opacity.csv")}; every figure in summary.csv");
             return Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    static Command SpineBandCommand()
+    {
+        var left = Cli.RequiredOption<DirectoryInfo>("--left", "Folder of left-lung masks.");
+        var right = Cli.RequiredOption<DirectoryInfo>("--right", "Folder of right-lung masks with the same file names.");
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the band masks (PNG 0/255, same names).", "-o");
+        var command = new Command("spine-band", "Derive spine / mediastinum band masks from lung masks (the region between the lungs' medial borders): training data for a spine U-Net.")
+        {
+            left, right, output,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var (written, failures) = SpineBandJob.Write(parse.GetValue(left)!.FullName, parse.GetValue(right)!.FullName, parse.GetValue(output)!.FullName);
+            foreach (var f in failures) Cli.Warn($"{f.Path}: {f.Reason}");
+            Cli.Done($"{written} band masks in {parse.GetValue(output)!.FullName}; {failures.Count} left out");
+            return failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
         }));
         return command;
     }

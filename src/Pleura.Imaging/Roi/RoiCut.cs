@@ -33,14 +33,15 @@ public sealed class RoiCut
 
     public static RoiCut Whole(int width, int height) => new(width, height, null, 0, 0, width, height);
 
-    public static RoiCut For(RoiScheme scheme, PatientSide side, LungMasks? masks, int width, int height)
+    /// <param name="spine">Optional spine mask at the same size: the midline follows it; without it, the lungs' medial borders.</param>
+    public static RoiCut For(RoiScheme scheme, PatientSide side, LungMasks? masks, int width, int height, bool[]? spine = null)
     {
         if (scheme == RoiScheme.None) return Whole(width, height);
         if (masks is null) throw new RoiException("no lung masks");
         if (masks.Width != width || masks.Height != height) throw new ArgumentException("masks and image differ in size");
         CheckLung(masks, PatientSide.Left);
         CheckLung(masks, PatientSide.Right);
-        return scheme == RoiScheme.Lung ? Lung(side, masks) : Half(side, masks);
+        return scheme == RoiScheme.Lung ? Lung(side, masks) : Half(side, masks, spine);
     }
 
     static void CheckLung(LungMasks masks, PatientSide side)
@@ -60,9 +61,9 @@ public sealed class RoiCut
         return new RoiCut(w, h, mask, Math.Max(0, x0 - mx), Math.Max(0, y0 - my), Math.Min(w, x1 + 1 + mx), Math.Min(h, y1 + 1 + my));
     }
 
-    static RoiCut Half(PatientSide side, LungMasks masks)
+    static RoiCut Half(PatientSide side, LungMasks masks, bool[]? spine)
     {
-        var line = Midline.Fit(masks) ?? throw new RoiException("no midline: fewer than 5 rows show both lungs side by side (lateral or flipped view?)");
+        var line = (spine is null ? null : Midline.FromSpine(spine, masks.Width, masks.Height)) ?? Midline.Fit(masks) ?? throw new RoiException("no midline: fewer than 5 rows show both lungs side by side (lateral or flipped view?)");
         int w = masks.Width, h = masks.Height;
         // The patient's right is the image's left: the right half keeps pixels left of the line.
         bool OnSide(int x, int y, PatientSide s) => s == PatientSide.Right ? x + 0.5 < line.XAt(y + 0.5) : x + 0.5 >= line.XAt(y + 0.5);

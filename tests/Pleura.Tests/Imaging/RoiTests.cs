@@ -74,6 +74,29 @@ public class RoiTests
     }
 
     [Fact]
+    public void TheBandBetweenTheLungsAndASpineMaskGiveTheSameMidline()
+    {
+        for (int index = 0; index < 6; index++)
+        {
+            var (p, masks) = Case(index);
+            var band = Midline.Band(masks);
+            Assert.DoesNotContain(band.Select((v, i) => v && (p.LeftLung[i] || p.RightLung[i])), x => x);
+            var fromLungs = Midline.Fit(masks)!;
+            var fromBand = Midline.FromSpine(band, 128, 128)!;
+            var fromSpine = Midline.FromSpine(p.Spine, 128, 128)!;
+            foreach (int y in new[] { 40, 64, 90 })
+            {
+                Assert.InRange(fromBand.XAt(y) - fromLungs.XAt(y), -1.5, 1.5);
+                // The spine mask's own line runs inside the spine (the band's is pulled by the heart's bulge into the left lung).
+                var row = Enumerable.Range(0, 128).Where(x => p.Spine[y * 128 + x]).ToList();
+                Assert.InRange(fromSpine.XAt(y), row.Min() - 1, row.Max() + 1);
+            }
+            // With a spine mask the cut follows it.
+            Assert.NotNull(RoiCut.For(RoiScheme.Spine, PatientSide.Left, masks, 128, 128, p.Spine));
+        }
+    }
+
+    [Fact]
     public void FailedSanityChecksSayWhy()
     {
         var (_, masks) = Case(1);
