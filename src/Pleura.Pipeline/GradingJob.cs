@@ -16,4 +16,6 @@ public sealed record GradingJob
     /// <summary>A safetensors file of backbone weights to start from (its classifier head is replaced).</summary>
     public string? Pretrained { get; init; }
     public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;
+    /// <summary>What each side's model sees (METHOD section 3); lung and spine need the manifest's lung masks.</summary>
+    public Pleura.Imaging.Roi.RoiScheme Roi { get; init; } = Pleura.Imaging.Roi.RoiScheme.None;
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Pleura.Data;
+using Pleura.Imaging.Roi;
 using Pleura.Evaluation;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
@@ -36,7 +37,10 @@ public static class GradingRun
         var needed = parts.SelectMany(p => plan.Images(p, job.Fold)).ToHashSet();
         var rows = manifest.Rows.Where(r => needed.Contains(r.ImageId)).ToList();
         log($"reading {rows.Count} images of fold {job.Fold} at {job.Training.ImageSize}x{job.Training.ImageSize}");
-        var cache = ImageCache.Load(manifest, rows, job.Training.ImageSize, job.OnUnreadableImage, done => loading?.Invoke(done, rows.Count));
+        var images = RoiImages.Load(manifest, rows, job.Training.ImageSize, job.OnUnreadableImage, done => loading?.Invoke(done, rows.Count));
+        var cache = images.Whole;
+        if (job.Roi != RoiScheme.None && !images.HasMasks)
+            throw new InvalidDataException($"ROI {job.Roi.Name()} needs lung masks: {job.ManifestPath} has no left_lung_mask / right_lung_mask or lung_mask column (run `pleura segment predict --manifest` with a lung model)");
         if (cache.Failures.Count > 0)
         {
             cache.WriteFailures(Path.Combine(job.RunFolder, "unreadable.csv"));
@@ -52,8 +56,12 @@ public static class GradingRun
             var testRows = SideData.Rows(manifest, plan, SplitPart.Test, job.Fold, side.Reader1Column, cache);
             if (trainRows.Count == 0 || valRows.Count == 0)
                 throw new InvalidDataException($"{side.Name}: no graded images in the training or validation part of fold {job.Fold} (column {side.Reader1Column})");
-            using var train = SideData.Tensors(trainRows, cache);
-            using var validation = SideData.Tensors(valRows, cache);
+            var patientSide = side == Side.Left ? PatientSide.Left : PatientSide.Right;
+            LabelledImages Tensors(List<(ManifestRow Row, int Grade)> part) => job.Roi == RoiScheme.None
+                ? SideData.Tensors(part, cache)
+                : LabelledImages.FromPixels(part.Select(r => images.Input(r.Row.ImageId, job.Roi, patientSide).Pixels).ToList(), cache.Size, part.Select(r => r.Grade).ToList());
+            using var train = Tensors(trainRows);
+            using var validation = Tensors(valRows);
             var config = job.Training with { Seed = job.Training.Seed + 1000 * index };
             var architecture = Architectures.Get(config.Architecture);
             manual_seed(config.Seed);
@@ -68,13 +76,14 @@ public static class GradingRun
             var trainer = new Trainer(model, architecture.HeadPrefix, config, Path.Combine(job.RunFolder, side.Name, "work"), ClassNames.Count, architecture.Stage2Prefix);
             var result = trainer.Train(train, validation, p => progress?.Invoke(side, p), cancel);
             log($"{side.Name}: {result.StopReason}");
+            foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
 
             var (_, valPredicted) = trainer.Evaluate(validation);
             var metrics = new JsonObject { ["validation"] = Summary(GradeMetrics.Compute(validation.Labels, valPredicted)) };
             GradeMetrics? test = null;
             if (testRows.Count > 0)
             {
-                using var testSet = SideData.Tensors(testRows, cache);
+                using var testSet = Tensors(testRows);
                 test = GradeMetrics.Compute(testSet.Labels, trainer.Evaluate(testSet).Predictions);
                 metrics["test"] = Summary(test);
             }
@@ -87,6 +96,7 @@ public static class GradingRun
                 LabelColumn = side.Reader1Column,
                 InputSize = config.ImageSize,
                 InputChannels = config.InputChannels,
+                Roi = job.Roi.Name(),
                 Training = JsonSerializer.SerializeToNode(config),
                 Metrics = metrics,
                 SplitFile = Path.GetFullPath(job.SplitPath),

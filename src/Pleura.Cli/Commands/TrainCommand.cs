@@ -59,10 +59,11 @@ internal static class TrainCommand
         var sides = Cli.Option("--sides", "Which lungs: left, right or both (comma-separated).", "left,right");
         var pretrained = new Option<FileInfo?>("--pretrained") { Description = "safetensors weights to start from (torchvision names; the head is replaced)." };
         var strict = Cli.Option("--strict", "Stop at the first unreadable image instead of leaving it out.", false);
+        var roi = Cli.Option("--roi", "What each side's model sees: none (whole image), lung (that lung, cropped), spine (the patient-side half); lung and spine need lung masks in the manifest.", "none");
         var training = new TrainingOptions();
         var command = new Command("train", "Train one opacity-grade model per lung (two-stage transfer learning, METHOD section 6); resumable.")
         {
-            manifest, split, output, fold, sides, pretrained, strict,
+            manifest, split, output, fold, sides, pretrained, strict, roi,
         };
         foreach (var o in training.All) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
@@ -77,6 +78,7 @@ internal static class TrainCommand
                 Sides = parse.GetValue(sides)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Side.Parse).ToList(),
                 Pretrained = parse.GetValue(pretrained)?.FullName,
                 OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
+                Roi = Pleura.Imaging.Roi.RoiSchemes.Parse(parse.GetValue(roi)!),
             };
             var outcomes = Run(job, cancel);
             ShowOutcomes(outcomes);

@@ -48,6 +48,22 @@ public class TrainingCliTests
     }
 
     [Fact]
+    public void ARunTrainedOnLungRoisIsScoredAndExplainedOnTheSameRois()
+    {
+        using var dir = new TempFolder();
+        Assert.Equal(0, Run("phantoms", "--count", "80", "--size", "48", "--seed", "7", "--out", dir.File("data")));
+        Assert.Equal(0, Run("split", dir.File("data/manifest.csv"), "--out", dir.File("split.json")));
+        Assert.Equal(0, Run("train", "-m", dir.File("data/manifest.csv"), "-s", dir.File("split.json"), "-o", dir.File("run"), "--roi", "lung",
+            "--arch", "resnet10-w16", "--size", "48", "--epochs1", "1", "--epochs2", "1", "--unfreeze", "-1", "--batch", "16", "--grey", "sum"));
+        Assert.Contains("\"roi\": \"lung\"", File.ReadAllText(dir.File("run/left/model.json")));
+        Assert.Equal(0, Run("evaluate", dir.File("run"), "-m", dir.File("data/manifest.csv"), "-s", dir.File("split.json"), "--part", "oob", "--bootstrap", "0", "-o", dir.File("eval")));
+        Assert.Equal(0, Run("explain", dir.File("run"), "-m", dir.File("data/manifest.csv"), "-s", dir.File("split.json"), "--part", "oob", "-o", dir.File("explain")));
+        Assert.True(File.Exists(dir.File("explain/matrix.png")));
+        // Prediction on bare image files has no lung masks to cut with: refused with a message, not silently wrong.
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("predict", dir.File("run"), dir.File("data/images"), "-o", dir.File("pred.csv")));
+    }
+
+    [Fact]
     public void ShortDemoTrainsModelsThatBeatTheGlobalIntensityBaseline()
     {
         using var dir = new TempFolder();
