@@ -1,3 +1,4 @@
+using Pleura.Data;
 using System.Text.Json.Nodes;
 using Pleura.Evaluation;
 using Pleura.Imaging;
@@ -25,6 +26,9 @@ public sealed record StructureMasks(string Name, string Folder)
     }
 }
 
+/// <summary>One training or test image and its mask files, one per structure, in the structures' order.</summary>
+public sealed record SegmentationExample(string Name, string Image, IReadOnlyList<string> Masks);
+
 /// <summary>Scores of one structure on a set: per-image Dice, IoU, HD95 and ASD, with their bootstrap intervals.</summary>
 public sealed record StructureScores(string Structure, int Images, BootstrapEstimate Dice, BootstrapEstimate IoU, BootstrapEstimate Hausdorff95, BootstrapEstimate AverageSurfaceDistance);
 
@@ -34,14 +38,33 @@ public sealed record StructureScores(string Structure, int Images, BootstrapEsti
 /// </summary>
 public static class SegmentationJob
 {
-    public static (List<string> Files, Tensor Images, Tensor Masks, List<ImageFailure> Failures) Load(string imagesFolder, IReadOnlyList<StructureMasks> structures, int size,
-        IReadOnlyList<string>? only = null)
+    /// <summary>Images of a folder that have a mask in every structure folder (or the listed ones), sorted by name.</summary>
+    public static IReadOnlyList<SegmentationExample> FromFolders(string imagesFolder, IReadOnlyList<StructureMasks> structures, IReadOnlyList<string>? only = null)
     {
         var names = only?.ToList() ?? Directory.EnumerateFiles(imagesFolder).Select(f => Path.GetFileName(f))
             .Where(n => !n.StartsWith('.') && !n.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && structures.All(s => s.MaskFor(n) is not null)).OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (names.Count == 0) throw new InvalidDataException($"{imagesFolder}: no image that has a mask in every structure folder");
-        var images = ImageBatch.Read(names.Select(n => Path.Combine(imagesFolder, n)).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
-        var masks = structures.Select(s => ImageBatch.Read(names.Select(n => s.MaskFor(n) ?? Path.Combine(s.Folder, n)).ToList(), p => MaskReader.ReadResized(p, s.Name, size, size), ErrorPolicy.Continue)).ToList();
+        return names.Select(n => new SegmentationExample(n, Path.Combine(imagesFolder, n), structures.Select(s => s.MaskFor(n) ?? Path.Combine(s.Folder, n)).ToList())).ToList();
+    }
+
+    /// <summary>A manifest's images that have a mask in every named column (mask images or LabelMe files), in manifest order.</summary>
+    public static IReadOnlyList<SegmentationExample> FromManifest(Manifest manifest, IReadOnlyList<(string Structure, string Column)> columns)
+    {
+        foreach (var (_, column) in columns)
+            if (!manifest.ExtraColumns.Contains(column)) throw new InvalidDataException($"the manifest has no column '{column}'");
+        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.Combine(manifest.BaseDirectory, p);
+        var examples = manifest.Rows.Where(r => columns.All(c => r.GetExtra(c.Column) != ""))
+            .Select(r => new SegmentationExample(r.ImageId, manifest.ResolvePath(r), columns.Select(c => Resolve(r.GetExtra(c.Column))).ToList())).ToList();
+        if (examples.Count == 0) throw new InvalidDataException($"no manifest row has a mask in every one of {string.Join(", ", columns.Select(c => c.Column))}");
+        return examples;
+    }
+
+    public static (List<string> Files, Tensor Images, Tensor Masks, List<ImageFailure> Failures) Load(IReadOnlyList<SegmentationExample> examples, IReadOnlyList<string> structureNames, int size)
+    {
+        var names = examples.Select(e => e.Name).ToList();
+        var images = ImageBatch.Read(examples.Select(e => e.Image).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
+        var structures = structureNames;
+        var masks = structureNames.Select((s, k) => ImageBatch.Read(examples.Select(e => e.Masks[k]).ToList(), p => MaskReader.ReadResized(p, s, size, size), ErrorPolicy.Continue)).ToList();
         var keep = Enumerable.Range(0, names.Count).Where(i => images.Images[i] is not null && masks.All(m => m.Images[i] is not null)).ToList();
         var pixels = new float[keep.Count * size * size];
         var maskValues = new float[keep.Count * structures.Count * size * size];
@@ -89,13 +112,13 @@ public static class SegmentationJob
     /// Trains on a seeded hold-out split: the test images are held out first, then a tenth of the rest validates
     /// (early stopping, best weights). The work folder OUTPUT.work/ makes a stopped run resumable.
     /// </summary>
-    public static (IReadOnlyList<StructureScores> Test, IReadOnlyList<double> Losses) Train(string imagesFolder, IReadOnlyList<StructureMasks> structures, string output,
+    public static (IReadOnlyList<StructureScores> Test, IReadOnlyList<double> Losses) Train(IReadOnlyList<SegmentationExample> examples, IReadOnlyList<string> structures, string output,
         string architecture, int size, int epochs, int batchSize, double learningRate, double testFraction, int seed, Action<string>? log = null,
         int patience = 10, CancellationToken cancel = default)
     {
         int multiple = SegmentationArchitectures.SizeMultiple(architecture);
         if (size % multiple != 0) throw new ArgumentException($"{architecture} needs an input size that is a multiple of {multiple}, not {size}");
-        var (files, images, masks, failures) = Load(imagesFolder, structures, size);
+        var (files, images, masks, failures) = Load(examples, structures, size);
         foreach (var f in failures) log?.Invoke($"unreadable, left out: {f.Path}: {f.Reason}");
         var random = new Random(seed);
         var order = Enumerable.Range(0, files.Count).OrderBy(_ => random.Next()).ToList();
@@ -105,7 +128,7 @@ public static class SegmentationJob
         var validationIndex = tensor(order.Skip(testCount).Take(validationCount).Select(i => (long)i).ToArray());
         var trainIndex = tensor(order.Skip(testCount + validationCount).Select(i => (long)i).ToArray());
         log?.Invoke($"{files.Count - testCount - validationCount} training, {validationCount} validation and {testCount} test images at {size}x{size}; " +
-                    $"structures: {string.Join(", ", structures.Select(s => s.Name))}");
+                    $"structures: {string.Join(", ", structures)}");
         manual_seed(seed);
         var model = SegmentationArchitectures.Create(architecture, 1, structures.Count);
         var settings = new SegmentationSettings { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Seed = seed, Patience = patience };
@@ -115,13 +138,13 @@ public static class SegmentationJob
         if (result.StopReason is { } reason) log?.Invoke(reason);
         var losses = result.History.Select(h => h.TrainLoss).ToList();
         var predicted = SegmentationTraining.Predict(model, images.index_select(0, testIndex));
-        var scores = Score(predicted, masks.index_select(0, testIndex), structures.Select(s => s.Name).ToList(), size);
+        var scores = Score(predicted, masks.index_select(0, testIndex), structures, size);
         Safetensors.Write(output, StateDicts.Ordered(model), new Dictionary<string, string> { ["architecture"] = architecture });
         File.WriteAllText(Checkpoint.SidecarOf(output), new JsonObject
         {
             ["format"] = "pleura-segmentation/1",
             ["architecture"] = architecture,
-            ["structures"] = new JsonArray(structures.Select(s => (JsonNode)s.Name).ToArray()),
+            ["structures"] = new JsonArray(structures.Select(s => (JsonNode)s).ToArray()),
             ["inputSize"] = size,
             ["epochs"] = epochs,
             ["testImages"] = new JsonArray(order.Take(testCount).Select(i => (JsonNode)files[i]).ToArray()),

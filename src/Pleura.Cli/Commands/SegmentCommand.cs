@@ -22,19 +22,42 @@ internal static class SegmentCommand
 
     static Option<string[]> MaskOption() => new("--mask")
     {
-        Description = "A structure and its mask folder, NAME=DIR (same file names as the images, 0/255); repeat per structure.",
+        Description = "A structure and its masks, NAME=DIR (mask folder: same file names as the images, 0/255, or LabelMe .json), " +
+                      "or with --manifest NAME=COLUMN (a manifest column of mask paths); repeat per structure.",
         Required = true,
         AllowMultipleArgumentsPerToken = true,
     };
 
-    static List<StructureMasks> ParseMasks(IEnumerable<string> pairs) => pairs.Select(p =>
+    /// <summary>Where the training or test images come from: an image folder with mask folders, or a manifest with mask columns.</summary>
+    sealed class ImageSource
     {
-        int eq = p.IndexOf('=');
-        if (eq <= 0) throw new ArgumentException($"--mask '{p}' must look like NAME=DIR, e.g. left_lung=masks/left_lung");
-        var folder = p[(eq + 1)..];
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: mask folder not found");
-        return new StructureMasks(p[..eq], folder);
-    }).ToList();
+        public readonly Option<DirectoryInfo?> Images = new("--images") { Description = "Folder of images (with --mask NAME=DIR)." };
+        public readonly Option<FileInfo?> Manifest = new("--manifest", "-m") { Description = "A manifest instead of a folder (with --mask NAME=COLUMN)." };
+        public readonly Option<string[]> Masks = MaskOption();
+
+        public IEnumerable<Option> All => new Option[] { Images, Manifest, Masks };
+
+        public (IReadOnlyList<SegmentationExample> Examples, IReadOnlyList<string> Structures) Read(ParseResult parse, IReadOnlyList<string>? order = null)
+        {
+            var pairs = parse.GetValue(Masks)!.Select(p =>
+            {
+                int eq = p.IndexOf('=');
+                if (eq <= 0) throw new ArgumentException($"--mask '{p}' must look like NAME=DIR or NAME=COLUMN, e.g. left_lung=masks/left_lung");
+                return (Name: p[..eq], Where: p[(eq + 1)..]);
+            }).ToList();
+            if (order is not null)
+                pairs = order.Select(s => pairs.FirstOrDefault(g => g.Name == s) is { Name: not null } g ? g : throw new ArgumentException($"the model segments {s}: give --mask {s}=...")).ToList();
+            var names = pairs.Select(p => p.Name).ToList();
+            if (parse.GetValue(Manifest) is { } manifestFile)
+            {
+                var manifest = ManifestCsv.Read(manifestFile.FullName, new ValidationReport());
+                return (SegmentationJob.FromManifest(manifest, pairs.Select(p => (p.Name, p.Where)).ToList()), names);
+            }
+            var folder = parse.GetValue(Images) ?? throw new ArgumentException("give --images DIR with mask folders, or --manifest M with mask columns");
+            foreach (var p in pairs) if (!Directory.Exists(p.Where)) throw new DirectoryNotFoundException($"{p.Where}: mask folder not found");
+            return (SegmentationJob.FromFolders(folder.FullName, pairs.Select(p => new StructureMasks(p.Name, p.Where)).ToList()), names);
+        }
+    }
 
     static void Show(IReadOnlyList<StructureScores> scores, string title)
     {
@@ -47,8 +70,7 @@ internal static class SegmentCommand
 
     static Command TrainCommand()
     {
-        var images = Cli.RequiredOption<DirectoryInfo>("--images", "Folder of images.");
-        var masks = MaskOption();
+        var source = new ImageSource();
         var output = Cli.RequiredOption<FileInfo>("--out", "Model to write (.safetensors with a .json sidecar).", "-o");
         var arch = Cli.Option("--arch", $"Network: {string.Join(", ", SegmentationArchitectures.Names)}.", "unet-w16");
         var size = Cli.Option("--size", "Input size (square).", 256);
@@ -60,12 +82,14 @@ internal static class SegmentCommand
         var patience = Cli.Option("--patience", "Stop after this many epochs without a better validation loss (the best weights are kept).", 10);
         var command = new Command("train", "Train a U-Net (Dice + BCE) and score it on a held-out share of the images; stopped runs resume (OUT.work/).")
         {
-            images, masks, output, arch, size, epochs, batch, lr, test, seed, patience,
+            output, arch, size, epochs, batch, lr, test, seed, patience,
         };
+        foreach (var o in source.All) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
             TorchRuntime.UseThreads(Environment.ProcessorCount);
-            var (scores, losses) = SegmentationJob.Train(parse.GetValue(images)!.FullName, ParseMasks(parse.GetValue(masks)!), parse.GetValue(output)!.FullName,
+            var (examples, structures) = source.Read(parse);
+            var (scores, losses) = SegmentationJob.Train(examples, structures, parse.GetValue(output)!.FullName,
                 parse.GetValue(arch)!, parse.GetValue(size), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(test), parse.GetValue(seed),
                 m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(patience), cancel);
             AnsiConsole.MarkupLineInterpolated($"[grey]training loss {losses[0]:0.000} -> {losses[^1]:0.000} over {losses.Count} epochs[/]");
@@ -79,16 +103,15 @@ internal static class SegmentCommand
     static Command EvaluateCommand()
     {
         var model = new Argument<FileInfo>("model") { Description = "A model from `pleura segment train`." };
-        var images = Cli.RequiredOption<DirectoryInfo>("--images", "Folder of images.");
-        var masks = MaskOption();
+        var source = new ImageSource();
         var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000);
-        var command = new Command("evaluate", "Dice, IoU, Hausdorff-95 and average surface distance per structure, with bootstrap intervals.") { model, images, masks, bootstrap };
+        var command = new Command("evaluate", "Dice, IoU, Hausdorff-95 and average surface distance per structure, with bootstrap intervals.") { model, bootstrap };
+        foreach (var o in source.All) command.Options.Add(o);
         command.SetAction(parse => Cli.Run(() =>
         {
             var (network, structures, size) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
-            var given = ParseMasks(parse.GetValue(masks)!);
-            var ordered = structures.Select(s => given.FirstOrDefault(g => g.Name == s) ?? throw new ArgumentException($"the model segments {s}: give --mask {s}=DIR")).ToList();
-            var (files, x, truth, failures) = SegmentationJob.Load(parse.GetValue(images)!.FullName, ordered, size);
+            var (examples, _) = source.Read(parse, structures);
+            var (files, x, truth, failures) = SegmentationJob.Load(examples, structures, size);
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             var scores = SegmentationJob.Score(SegmentationTraining.Predict(network, x), truth, structures, size, parse.GetValue(bootstrap));
             Show(scores, $"{files.Count} images at {size}x{size}");

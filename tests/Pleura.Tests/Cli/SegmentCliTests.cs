@@ -18,6 +18,13 @@ public class SegmentCliTests
         Assert.Equal(0, Run("segment", "predict", dir.File("lungs.safetensors"), dir.File("ph/images/ph00001.png"), "-o", dir.File("pred")));
         Assert.True(File.Exists(dir.File("pred/left_lung/ph00001.png")));
 
+        // The same structures from a manifest's mask columns.
+        string[] columns = { "--mask", "left_lung=left_lung_mask", "--mask", "right_lung=right_lung_mask" };
+        Assert.Equal(0, Run(new[] { "segment", "train", "--manifest", dir.File("ph/manifest.csv"), "-o", dir.File("m2.safetensors"), "--size", "64",
+            "--epochs", "1", "--arch", "unet-w8", "--test", "0.2" }.Concat(columns).ToArray()));
+        Assert.Equal(0, Run(new[] { "segment", "evaluate", dir.File("m2.safetensors"), "--manifest", dir.File("ph/manifest.csv"), "--bootstrap", "20" }.Concat(columns).ToArray()));
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("segment", "train", "--manifest", dir.File("ph/manifest.csv"), "-o", dir.File("m3.safetensors"), "--mask", "heart=heart_mask"));
+
         // Lung masks for a manifest that has none: written, cleaned, and added as columns the ROIs and HCS read.
         var source = Pleura.Data.ManifestCsv.Read(dir.File("ph/manifest.csv"), new Pleura.Data.ValidationReport());
         var keep = source.ExtraColumns.Where(c => !c.EndsWith("lung_mask", StringComparison.Ordinal)).ToList();
