@@ -64,8 +64,7 @@ public static class GradingRun
             using var validation = Tensors(valRows);
             var config = job.Training with { Seed = job.Training.Seed + 1000 * index };
             var architecture = Architectures.Get(config.Architecture);
-            manual_seed(config.Seed);
-            var model = architecture.Create(ClassNames.Count, config.InputChannels);
+            var model = SeededInit.Create(config.Seed, () => architecture.Create(ClassNames.Count, config.InputChannels));
             if (job.Pretrained is not null)
             {
                 var weights = Safetensors.Read(job.Pretrained);

@@ -14,8 +14,7 @@ public static class MemoryBenchmark
     {
         using var train = PhantomTensors.Left(1, images, size);
         using var validation = PhantomTensors.Left(2, Math.Max(16, images / 8), size);
-        manual_seed(1);
-        var model = Architectures.Get(architecture).Create(4, 1);
+        var model = SeededInit.Create(1, () => Architectures.Get(architecture).Create(4, 1));
         var config = new TrainingConfig
         {
             Architecture = architecture, ImageSize = size, InputChannels = 1, BatchSize = 32, Stage1Epochs = 0, Stage2Epochs = epochs,

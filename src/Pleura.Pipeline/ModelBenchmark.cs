@@ -18,8 +18,7 @@ public static class ModelBenchmark
 {
     public static ModelThroughput Measure(string architecture, int batchSize = 16, int imageSize = 224, double seconds = 20, Action<string>? log = null)
     {
-        manual_seed(0);
-        var model = Architectures.Get(architecture).Create(4, 3);
+        var model = SeededInit.Create(0, () => Architectures.Get(architecture).Create(4, 3));
         double peak = 0;
         void Sample() => peak = Math.Max(peak, ResidentMemory.CurrentMegabytes());
 
@@ -78,8 +77,7 @@ public static class ExplainBenchmark
 {
     public static ExplainThroughput Measure(string architecture, int batchSize = 16, int imageSize = 224, double seconds = 20)
     {
-        manual_seed(0);
-        var model = Architectures.Get(architecture).Create(4, 3);
+        var model = SeededInit.Create(0, () => Architectures.Get(architecture).Create(4, 3));
         ChannelsLast.Weights(model);
         model.eval();
         using var input = ChannelsLast.Of(rand(batchSize, 3, imageSize, imageSize));

@@ -82,8 +82,7 @@ public static class Pretraining
 
         var config = job.Training;
         var architecture = Architectures.Get(config.Architecture);
-        manual_seed(config.Seed);
-        var model = architecture.Create(classes.Count, config.InputChannels);
+        var model = SeededInit.Create(config.Seed, () => architecture.Create(classes.Count, config.InputChannels));
         if (job.StartFrom is not null)
         {
             var weights = Safetensors.Read(job.StartFrom);

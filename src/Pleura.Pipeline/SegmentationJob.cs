@@ -129,8 +129,7 @@ public static class SegmentationJob
         var trainIndex = tensor(order.Skip(testCount + validationCount).Select(i => (long)i).ToArray());
         log?.Invoke($"{files.Count - testCount - validationCount} training, {validationCount} validation and {testCount} test images at {size}x{size}; " +
                     $"structures: {string.Join(", ", structures)}");
-        manual_seed(seed);
-        var model = SegmentationArchitectures.Create(architecture, 1, structures.Count);
+        var model = SeededInit.Create(seed, () => SegmentationArchitectures.Create(architecture, 1, structures.Count));
         var settings = new SegmentationSettings { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Seed = seed, Patience = patience };
         var result = new SegmentationTrainer(model, settings, output + ".work").Train(images.index_select(0, trainIndex), masks.index_select(0, trainIndex),
             images.index_select(0, validationIndex), masks.index_select(0, validationIndex),

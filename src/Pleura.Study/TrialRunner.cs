@@ -24,7 +24,6 @@ public sealed record SidePrediction(string ImageId, int Truth, int Predicted, fl
 public static class TrialRunner
 {
     public const int Classes = 4;
-    static readonly object InitialisationLock = new();
 
     public static void Run(StudyContext context, TrialPlan trial, CancellationToken cancel)
     {
@@ -74,12 +73,7 @@ public static class TrialRunner
         var architecture = Architectures.Get(backbone);
         // Same starting weights for every trial of a backbone: comparisons differ only in what the grid varies, and
         // trials share cached frozen-prefix activations.
-        nn.Module<Tensor, Tensor> model;
-        lock (InitialisationLock) // the generator is global: workers take turns
-        {
-            manual_seed(context.Spec.Seed * 7919 + backbone.Sum(c => c));
-            model = architecture.Create(Classes, config.InputChannels);
-        }
+        var model = SeededInit.Create(context.Spec.Seed * 7919 + backbone.Sum(c => c), () => architecture.Create(Classes, config.InputChannels));
         if (context.Spec.Pretrained.TryGetValue(backbone, out var path))
         {
             var weights = Safetensors.Read(path);

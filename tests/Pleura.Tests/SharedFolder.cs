@@ -41,3 +41,28 @@ public sealed class TempFolder : IDisposable
         try { Directory.Delete(Path, true); } catch (IOException) { }
     }
 }
+
+/// <summary>
+/// Tests that must not share the process with others running at the same time: xunit runs this collection alone,
+/// after the parallel ones. (One run in four saw an unexplained libtorch check fail inside a Grad-CAM test while other
+/// test classes trained networks on other threads.)
+/// </summary>
+[CollectionDefinition("alone", DisableParallelization = true)]
+public sealed class AloneCollection;
+
+/// <summary>Network copies for tests that compare two runs from the same starting weights.</summary>
+public static class Twins
+{
+    /// <summary>
+    /// A second network with the first one's current weights. Re-seeding the process-wide generator is not enough when
+    /// other tests draw from it on other threads at the same time.
+    /// </summary>
+    public static T Of<T>(T original, Func<T> make) where T : TorchSharp.torch.nn.Module
+    {
+        var twin = make();
+        using var _ = TorchSharp.torch.no_grad();
+        var source = Pleura.Networks.StateDicts.Ordered(original).ToDictionary(kv => kv.Key, kv => kv.Value);
+        foreach (var (key, target) in Pleura.Networks.StateDicts.Ordered(twin)) target.copy_(source[key]);
+        return twin;
+    }
+}

@@ -12,6 +12,7 @@ namespace Pleura.Tests.Explainability;
 /// Does HCS measure what it should? A left-lung grader trained on phantoms must look at the left lung more than one
 /// trained on shuffled labels (which learns nothing about the lung) and more than a uniform heatmap would.
 /// </summary>
+[Collection("alone")]
 public class AttentionTests(ITestOutputHelper output)
 {
     [Fact]
@@ -28,8 +29,7 @@ public class AttentionTests(ITestOutputHelper output)
         double Attention(LabelledImages train)
         {
             using var dir = new TempFolder();
-            manual_seed(8);
-            var model = Architectures.Get("resnet10-w16").Create(4, 1);
+            var model = SeededInit.Create(8, () => Architectures.Get("resnet10-w16").Create(4, 1));
             var config = new TrainingConfig
             {
                 Architecture = "resnet10-w16", ImageSize = size, InputChannels = 1, BatchSize = 32, Stage1Epochs = 1, Stage2Epochs = 15,

@@ -44,8 +44,7 @@ public class GradCamParityTests
     public void EveryClassFromOneForwardAndAProbabilityWeightedMap()
     {
         using var scope = NewDisposeScope();
-        manual_seed(3);
-        var model = Architectures.Get("resnet10-w16").Create(4, 3);
+        var model = SeededInit.Create(3, () => Architectures.Get("resnet10-w16").Create(4, 3));
         var x = rand(2, 3, 64, 64);
         var all = GradCam.Compute(model, "layer4", x);
         var one = GradCam.Compute(model, "layer4", x, new[] { 2 });

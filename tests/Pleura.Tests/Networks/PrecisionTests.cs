@@ -13,8 +13,7 @@ public class PrecisionTests
     public void BFloat16ConvolutionsKeepProbabilitiesClose(string arch, int channels)
     {
         using var scope = NewDisposeScope();
-        manual_seed(2);
-        var model = Architectures.Get(arch).Create(4, channels);
+        var model = SeededInit.Create(2, () => Architectures.Get(arch).Create(4, channels));
         model.eval();
         var x = rand(2, 1, 64, 64);
         var fp32 = Inference.Probabilities(model, x, channels);

@@ -12,9 +12,7 @@ public class TransferLearningTests
     public void SummedConv1GivesTheSameOutputAsReplicatedGrey()
     {
         using var scope = NewDisposeScope();
-        manual_seed(4);
-        var rgb = ResNet.ResNet18(4);
-        var grey = ResNet.ResNet18(4, inChannels: 1);
+        var (rgb, grey) = SeededInit.Create(4, () => (ResNet.ResNet18(4), ResNet.ResNet18(4, inChannels: 1)));
         var report = WeightLoader.Load(grey, GreyInput.AdaptFirstConvolution(StateDicts.Ordered(rgb), grey), origin: "rgb");
         Assert.True(report.IsExact, report.ToString());
         rgb.eval();
@@ -45,8 +43,7 @@ public class TransferLearningTests
     {
         using var dir = new TempFolder();
         using var scope = NewDisposeScope();
-        manual_seed(1);
-        var model = Architectures.Get("resnet10-w16").Create(4, 1);
+        var model = SeededInit.Create(1, () => Architectures.Get("resnet10-w16").Create(4, 1));
         var info = new CheckpointInfo { Architecture = "resnet10-w16", Classes = new[] { "a", "b", "c", "d" }, Side = "left", InputSize = 64, InputChannels = 1, LabelColumn = "left_grade" };
         Checkpoint.Save(dir.File("m.safetensors"), model, info);
         var (loaded, back) = Checkpoint.Load(dir.File("m.safetensors"));

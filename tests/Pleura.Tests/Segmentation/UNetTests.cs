@@ -49,8 +49,7 @@ public class UNetTests(ITestOutputHelper output)
         var test = Images(2, 16, out var testMasks);
         var settings = new SegmentationSettings { Epochs = 25, BatchSize = 8, LearningRate = 3e-3, Patience = 25 };
         using var dir = new TempFolder();
-        manual_seed(1);
-        var unet = new UNet(1, 2, width: 8);
+        var unet = SeededInit.Create(1, () => new UNet(1, 2, width: 8));
         var result = new SegmentationTrainer(unet, settings, dir.Path).Train(train, trainMasks, validation, validationMasks);
         var losses = result.History.Select(h => h.TrainLoss).ToList();
         var predicted = SegmentationTraining.Predict(unet, test);
@@ -72,17 +71,14 @@ public class UNetTests(ITestOutputHelper output)
         var settings = new SegmentationSettings { Epochs = 6, BatchSize = 8, LearningRate = 3e-3, Patience = 10 };
         using var a = new TempFolder();
         using var b = new TempFolder();
-        manual_seed(2);
-        var whole = new UNet(1, 1, width: 8);
+        var whole = SeededInit.Create(2, () => new UNet(1, 1, width: 8));
+        var interrupted = Twins.Of(whole, () => new UNet(1, 1, width: 8));
         new SegmentationTrainer(whole, settings, a.Path).Train(train, trainMasks, validation, validationMasks);
 
-        manual_seed(2);
-        var interrupted = new UNet(1, 1, width: 8);
         using var cancel = new CancellationTokenSource();
         Assert.Throws<OperationCanceledException>(() => new SegmentationTrainer(interrupted, settings, b.Path)
             .Train(train, trainMasks, validation, validationMasks, e => { if (e.Epoch == 3) cancel.Cancel(); }, cancel.Token));
-        manual_seed(99);
-        var resumed = new UNet(1, 1, width: 8);
+        var resumed = SeededInit.Create(99, () => new UNet(1, 1, width: 8));
         var result = new SegmentationTrainer(resumed, settings, b.Path).Train(train, trainMasks, validation, validationMasks);
         Assert.Equal(6, result.History.Count);
         foreach (var (x, y) in StateDicts.Ordered(whole).Zip(StateDicts.Ordered(resumed)))

@@ -13,8 +13,7 @@ public class ActivationCacheTests
     [InlineData("densenet121")]
     public void RunningTheStagesInTurnEqualsTheForwardPass(string architecture)
     {
-        manual_seed(4);
-        var model = Architectures.Get(architecture).Create(4, 3);
+        var model = SeededInit.Create(4, () => Architectures.Get(architecture).Create(4, 3));
         model.eval();
         using var _ = no_grad();
         var x = rand(2, 3, 64, 64);
@@ -39,9 +38,10 @@ public class ActivationCacheTests
 
         var keyedVal = new LabelledImages(val.Images, val.Labels) { Keys = Enumerable.Range(0, val.Count).Select(i => $"val{i}").ToList() };
 
-        var (plain, plainResult) = Run(config, train, val, null);
+        var start = SeededInit.Create(7, () => Architectures.Get(config.Architecture).Create(4, 1));
+        var (plain, plainResult) = Run(config, train, val, null, Twins.Of(start, () => Architectures.Get(config.Architecture).Create(4, 1)));
         using var cache = new ActivationCache();
-        var (cached, cachedResult) = Run(config, keyed, keyedVal, cache);
+        var (cached, cachedResult) = Run(config, keyed, keyedVal, cache, Twins.Of(start, () => Architectures.Get(config.Architecture).Create(4, 1)));
 
         Assert.Equal(plainResult.History.Count, cachedResult.History.Count);
         foreach (var (a, b) in plainResult.History.Zip(cachedResult.History))
@@ -55,15 +55,14 @@ public class ActivationCacheTests
 
         // A second run whose frozen layers hold the same weights reuses every row of the first stage.
         long misses = cache.Misses;
-        Run(config with { Balancing = Balancing.None, Stage2Epochs = 0 }, keyed, keyedVal, cache);
+        Run(config with { Balancing = Balancing.None, Stage2Epochs = 0 }, keyed, keyedVal, cache, Twins.Of(start, () => Architectures.Get(config.Architecture).Create(4, 1)));
         Assert.Equal(misses, cache.Misses);
     }
 
-    static (nn.Module<Tensor, Tensor>, TrainingResult) Run(TrainingConfig config, LabelledImages train, LabelledImages val, ActivationCache? cache)
+    static (nn.Module<Tensor, Tensor>, TrainingResult) Run(TrainingConfig config, LabelledImages train, LabelledImages val, ActivationCache? cache,
+        nn.Module<Tensor, Tensor> model)
     {
         using var dir = new TempFolder();
-        manual_seed(7);
-        var model = Architectures.Get(config.Architecture).Create(4, 1);
         var result = new Trainer(model, "fc.", config, dir.Path, cache: cache).Train(train, val);
         return (model, result);
     }

@@ -20,8 +20,7 @@ public class TrainerTests(ITestOutputHelper output)
 
     static nn.Module<Tensor, Tensor> Model(int seed)
     {
-        manual_seed(seed);
-        return Architectures.Get("resnet10-w16").Create(4, 1);
+        return SeededInit.Create(seed, () => Architectures.Get("resnet10-w16").Create(4, 1));
     }
 
     [Fact]
@@ -56,10 +55,10 @@ public class TrainerTests(ITestOutputHelper output)
         var config = Small(2, 3) with { ImageSize = 48, Balancing = Balancing.Over };
 
         var whole = Model(5);
+        var interrupted = Twins.Of(whole, () => Model(6));
         new Trainer(whole, "fc.", config, a.Path).Train(train, val);
 
         // Stop in the middle of stage 2's second epoch, as a killed process would, then run the same command again.
-        var interrupted = Model(5);
         using var cancel = new CancellationTokenSource();
         Assert.Throws<OperationCanceledException>(() => new Trainer(interrupted, "fc.", config, b.Path)
             .Train(train, val, p => { if (p.Stage == 2 && p.Epoch == 2 && p.Batch == 2) cancel.Cancel(); }, cancel.Token));
