@@ -44,9 +44,11 @@ public static class TrialQueue
                 context.Store.Requeue(context.Spec.Name, w => w == context.Worker);
                 throw;
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException or Pleura.Imaging.ImageReadException)
+            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException
+                                          or System.Runtime.InteropServices.ExternalException)
             {
-                // A trial that cannot run is recorded with its reason; the rest of the grid goes on.
+                // A trial that cannot run (bad data, or an error inside libtorch) is recorded with its reason and the rest
+                // of the grid goes on; running the study again retries failed trials.
                 context.Store.Fail(trial.Hash, e.Message);
                 context.Log($"level {level}: FAILED {trial.Label}: {e.Message}");
             }

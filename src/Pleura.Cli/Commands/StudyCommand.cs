@@ -34,7 +34,7 @@ internal static class StudyCommand
         var folder = FolderOption();
         var upTo = Cli.Option("--up-to", "Run levels up to this one (1-4).", 4);
         var noCache = Cli.Option("--no-cache", "Compute every frozen layer every epoch (for timing the cache).", false);
-        var report = Cli.Option("--report", "Write the HTML report when done.", true);
+        var report = Cli.Option("--report", "Write the HTML report when done (--report false to skip it).", true);
         var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount);
         var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1);
         var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers };
