@@ -148,5 +148,17 @@ public class StudyTests(ITestOutputHelper output)
         Assert.Equal(3, spec.Folds);
         Assert.Equal(Path.Combine(dir.Path, "m.csv"), spec.Manifest);
         Assert.Equal(1, CliRunner.Run("study", "run", path));
+
+        // A lung ROI in the grid without lung masks in the manifest is refused before any training.
+        PhantomDataset.Generate(new PhantomOptions { Count = 20, Size = 32, Seed = 2 }, Path.Combine(dir.Path, "data"));
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, "data", "manifest.csv"));
+        var header = lines[0].Split(',');
+        var keep = Enumerable.Range(0, header.Length).Where(i => !header[i].EndsWith("lung_mask", StringComparison.Ordinal)).ToList();
+        File.WriteAllLines(Path.Combine(dir.Path, "data", "bare.csv"), lines.Select(l => string.Join(',', keep.Select(i => l.Split(',')[i]))));
+        File.WriteAllText(Path.Combine(dir.Path, "lung.yaml"), "name: lung\nmanifest: data/bare.csv\ngrid: { roi: [lung], balancing: [under], backbones: [resnet10-w16] }\ntraining: { image_size: 32 }\n");
+        var lungSpec = StudySpec.Load(Path.Combine(dir.Path, "lung.yaml"));
+        using var store = StudyRunner.OpenStore(Path.Combine(dir.Path, "lung"));
+        var refused = Assert.Throws<InvalidDataException>(() => StudyRunner.Open(lungSpec, Path.Combine(dir.Path, "lung"), store, new StudyRunOptions(), _ => { }));
+        Assert.Contains("needs lung masks", refused.Message);
     }
 }
