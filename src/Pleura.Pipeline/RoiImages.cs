@@ -74,6 +74,16 @@ public sealed class RoiImages
         });
     }
 
+    /// <summary>
+    /// Makes every listed ROI of an image at once, then lets go of its working-size copy: a large study keeps only the
+    /// model inputs (input size), not a twice-as-large image and masks per image.
+    /// </summary>
+    public void Prepare(string imageId, IReadOnlyList<RoiScheme> schemes, IReadOnlyList<PatientSide> sides)
+    {
+        foreach (var scheme in schemes) foreach (var side in sides) Input(imageId, scheme, side);
+        _working.TryRemove(imageId, out _);
+    }
+
     /// <summary>Both lungs at <paramref name="size"/>², or null without mask columns: what HCS measures attention against.</summary>
     public float[]? LungMask(string imageId, int size)
     {

@@ -44,7 +44,7 @@ public static class DataFlow
         var sides = context.Spec.Grid.Sides.Select(s => Enum.Parse<Pleura.Imaging.Roi.PatientSide>(s, true)).ToList();
         var ids = context.Manifest.Rows.Select(r => r.ImageId).Where(context.Images.Contains).ToList();
         if (schemes.Count > 0)
-            Parallel.ForEach(ids, id => { foreach (var scheme in schemes) foreach (var side in sides) context.Images.Input(id, scheme, side); });
+            Parallel.ForEach(ids, id => context.Images.Prepare(id, schemes, sides));
         var failures = context.Images.RoiFailures;
         context.Store.ReplaceResults(context.Spec.Name, "roi", failures.Select(f =>
             new ResultRecord(context.Spec.Name, "roi", f.Roi, f.ImageId, f.Side, "", "fallback", 1, null, null, 1, f.Reason + "; " + Pleura.Pipeline.RoiFailure.Rule)));
