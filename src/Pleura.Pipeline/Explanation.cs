@@ -74,12 +74,7 @@ public static class Explanation
         var patientSide = side == Side.Left ? PatientSide.Left : PatientSide.Right;
         var inputs = rows.Select(r => images.Input(r.ImageId, roi, patientSide)).ToList();
         var explained = SideHeatmap.Explain(side.Name, model, layer, inputs.Select(i => i.Pixels).ToList(), info.InputSize, info.InputChannels);
-        return explained.Select((e, k) =>
-        {
-            var cut = inputs[k].Cut;
-            var whole = cut.MapBack(e.Heatmap, info.InputSize);
-            return e with { Heatmap = cut.Width == info.InputSize ? whole : Bilinear.Resize(whole, cut.Width, cut.Height, info.InputSize, info.InputSize) };
-        }).ToList();
+        return explained.Select((e, k) => e with { Heatmap = inputs[k].Cut.MapBackAtInputSize(e.Heatmap, info.InputSize) }).ToList();
     }
 
     /// <summary>

@@ -121,7 +121,6 @@ public static class Levels
         var oob = new Dictionary<string, IReadOnlyList<SidePrediction>>();
         var heatmaps = new Dictionary<(string Id, string Side), float[]>();
         var rows = new List<ResultRecord>();
-        int size = context.Images.InputSize;
         foreach (var trial in trials)
         {
             var record = context.Store.Trial(trial.Hash);
@@ -134,7 +133,7 @@ public static class Levels
             var (model, _) = Checkpoint.Load(record.Checkpoint);
             var side = Enum.Parse<PatientSide>(trial.Side, true);
             var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(trial.Side).Reader1, roi, side,
-                (id, whole, cut) => heatmaps[(id, trial.Side)] = cut.Width == size ? whole : Bilinear.Resize(whole, cut.Width, cut.Height, size, size));
+                (id, heatmap) => heatmaps[(id, trial.Side)] = heatmap);
             oob[trial.Side] = predictions;
             TrialRunner.WritePredictions(Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv"), predictions);
             context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"oob_predictions_{trial.Side}", Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv")));

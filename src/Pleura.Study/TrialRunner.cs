@@ -100,10 +100,10 @@ public static class TrialRunner
 
     /// <summary>
     /// Probabilities for every graded image of a part, and with lung masks and heatmaps enabled, the HCS of the side's
-    /// Grad-CAM heatmap mapped back to the whole image.
+    /// Grad-CAM heatmap mapped back to the whole image; <paramref name="heatmapSink"/> receives that map at the input size.
     /// </summary>
     public static IReadOnlyList<SidePrediction> Predict(StudyContext context, nn.Module<Tensor, Tensor> model, TrainingConfig config, SplitPart part, int fold,
-        string labelColumn, RoiScheme roi, PatientSide side, Action<string, float[], RoiCut>? heatmapSink = null)
+        string labelColumn, RoiScheme roi, PatientSide side, Action<string, float[]>? heatmapSink = null)
     {
         using var data = Labelled(context, part, fold, labelColumn, roi, side);
         int size = context.Images.InputSize;
@@ -125,7 +125,7 @@ public static class TrialRunner
                     var whole = cut.MapBack(explained[k].Heatmap, size);
                     var lungs = context.Images.LungMask(ids[k], cut.Width);
                     double? hcs = lungs is null ? null : HeatmapConcordance.Weighted(whole, lungs.Select(v => v > 0.5f).ToArray());
-                    heatmapSink?.Invoke(ids[k], whole, cut);
+                    heatmapSink?.Invoke(ids[k], cut.MapBackAtInputSize(explained[k].Heatmap, size));
                     result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], explained[k].Grade, explained[k].Probabilities, hcs));
                 }
             }

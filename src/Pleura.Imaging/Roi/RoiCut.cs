@@ -102,6 +102,13 @@ public sealed class RoiCut
         return Bilinear.Resize(box, bw, bh, size, size);
     }
 
+    /// <summary>A map over the model's input placed in the whole image and resampled to <paramref name="size"/>² (the overlay's grid).</summary>
+    public float[] MapBackAtInputSize(float[] map, int size)
+    {
+        var whole = MapBack(map, size);
+        return Width == size && Height == size ? whole : Bilinear.Resize(whole, Width, Height, size, size);
+    }
+
     /// <summary>A map over the model's input (size x size) placed in the whole image, zero outside the box.</summary>
     public float[] MapBack(float[] map, int size)
     {
