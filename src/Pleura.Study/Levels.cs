@@ -200,11 +200,12 @@ public static class Levels
                     results.AddRange(Agreement(context, side, group.ToList(), grouping, group.Key, metrics, note).Where(r => r.Comparison == Reader1));
                 }
         }
+        // A mean-of-sides row is as small as its smallest side.
         results.AddRange(SideMeans(results).Select(r => r with
         {
-            Note = results.Any(x => x.Grouping == r.Grouping && x.Group == r.Group && x.Note != "") ? results.First(x => x.Grouping == r.Grouping && x.Group == r.Group && x.Note != "").Note : "",
+            Note = results.FirstOrDefault(x => x.Grouping == r.Grouping && x.Group == r.Group && x.Note != "")?.Note ?? "",
         }));
-        context.Store.ReplaceResults(context.Spec.Name, "4", results.Select(r => r with { Level = "4" }));
+        context.Store.ReplaceResults(context.Spec.Name, "4", results);
     }
 
     static void WriteHeatmapMatrix(StudyContext context, IReadOnlyDictionary<string, IReadOnlyList<SidePrediction>> oob, Dictionary<(string Id, string Side), float[]> heatmaps)
