@@ -22,8 +22,11 @@ public sealed class Manifest
 
     public IEnumerable<string> GradeColumns => ExtraColumns.Where(ManifestColumns.IsGradeColumn);
 
-    public string ResolvePath(ManifestRow row) =>
-        System.IO.Path.GetFullPath(System.IO.Path.IsPathRooted(row.Path) ? row.Path : System.IO.Path.Combine(BaseDirectory, row.Path));
+    public string ResolvePath(ManifestRow row) => Resolve(row.Path);
+
+    /// <summary>The full path of a file the manifest names (an image or a mask), relative paths taken from its folder.</summary>
+    public string Resolve(string path) =>
+        System.IO.Path.GetFullPath(System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.Combine(BaseDirectory, path));
 
     /// <summary>Integer grade in a label column, or null when blank or not a whole number.</summary>
     public static int? Grade(ManifestRow row, string column) =>

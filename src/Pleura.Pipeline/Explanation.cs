@@ -131,7 +131,7 @@ public static class Explanation
     {
         var relative = row.GetExtra(column);
         if (relative.Length == 0) return null;
-        var path = Path.IsPathRooted(relative) ? relative : Path.Combine(manifest.BaseDirectory, relative);
+        var path = manifest.Resolve(relative);
         // The structure a column names: left_lung_mask -> left_lung (LabelMe files hold several labelled polygons).
         var mask = MaskReader.ReadResized(path, column[..^"_mask".Length], size, size);
         return mask.Pixels.Select(p => p >= 0.5f).ToArray();

@@ -39,7 +39,7 @@ public static class LungMaskJob
             written[row.ImageId] = (Write("left_lung", masks.Left), Write("right_lung", masks.Right));
         }
         // Paths become absolute: the copy may be written anywhere.
-        string Absolute(string p) => p == "" || Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(manifest.BaseDirectory, p));
+        string Absolute(string p) => p == "" ? p : manifest.Resolve(p);
         var updated = manifest.Rows.Select(r =>
         {
             var extra = r.Extra.ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith("_mask", StringComparison.Ordinal) ? Absolute(kv.Value) : kv.Value);

@@ -67,7 +67,7 @@ public static class OpacityJob
             double? dice = null;
             if (row.GetExtra("opacity_mask") is { Length: > 0 } truthPath)
             {
-                var truth = MaskReader.ReadResized(Resolve(manifest, truthPath), "opacity", size, size).Pixels.Select(v => v >= 0.5f).ToArray();
+                var truth = MaskReader.ReadResized(manifest.Resolve(truthPath), "opacity", size, size).Pixels.Select(v => v >= 0.5f).ToArray();
                 dice = SegmentationMetrics.Compute(predicted[k][channel], truth, size, size).Dice;
             }
             images.Add(new OpacityImage(row.ImageId, OpacityMeasure.From(predicted[k][channel], lungs), dice));
@@ -103,14 +103,12 @@ public static class OpacityJob
         return new OpacityEvaluation(images, agreement, diceEstimate, outcomes, rows.Count - withLungs.Count, read.Failures);
     }
 
-    static string Resolve(Manifest manifest, string path) => Path.IsPathRooted(path) ? path : Path.Combine(manifest.BaseDirectory, path);
-
     static LungMasks ReadLungs(Manifest manifest, ManifestRow row, int size)
     {
         if (row.GetExtra(RoiImages.LeftMaskColumn) != "" && row.GetExtra(RoiImages.RightMaskColumn) != "")
-            return LungMasks.FromImages(MaskReader.ReadResized(Resolve(manifest, row.GetExtra(RoiImages.LeftMaskColumn)), "left_lung", size, size),
-                MaskReader.ReadResized(Resolve(manifest, row.GetExtra(RoiImages.RightMaskColumn)), "right_lung", size, size));
-        return LungMasks.FromBothLungs(MaskReader.ReadResized(Resolve(manifest, row.GetExtra(RoiImages.BothMaskColumn)), "lung", size, size));
+            return LungMasks.FromImages(MaskReader.ReadResized(manifest.Resolve(row.GetExtra(RoiImages.LeftMaskColumn)), "left_lung", size, size),
+                MaskReader.ReadResized(manifest.Resolve(row.GetExtra(RoiImages.RightMaskColumn)), "right_lung", size, size));
+        return LungMasks.FromBothLungs(MaskReader.ReadResized(manifest.Resolve(row.GetExtra(RoiImages.BothMaskColumn)), "lung", size, size));
     }
 
     /// <summary>Every figure of an evaluation: grade agreement per side, Dice, outcome AUCs, with intervals and counts.</summary>

@@ -102,7 +102,7 @@ public sealed class RoiImages
         {
             // A spine mask, where the manifest has one, places the midline; otherwise the lungs' medial borders do.
             bool[]? spine = row.GetExtra(SpineMaskColumn) is { Length: > 0 } spinePath
-                ? MaskReader.ReadResized(Path.IsPathRooted(spinePath) ? spinePath : Path.Combine(_manifest.BaseDirectory, spinePath), "spine", WorkingSize, WorkingSize)
+                ? MaskReader.ReadResized(_manifest.Resolve(spinePath), "spine", WorkingSize, WorkingSize)
                     .Pixels.Select(v => v >= 0.5f).ToArray()
                 : null;
             return (pixels, ReadMasks(row, WorkingSize), spine, null);
@@ -112,7 +112,7 @@ public sealed class RoiImages
 
     LungMasks ReadMasks(ManifestRow row, int size)
     {
-        string Resolve(string column) => Path.IsPathRooted(row.GetExtra(column)) ? row.GetExtra(column) : Path.Combine(_manifest.BaseDirectory, row.GetExtra(column));
+        string Resolve(string column) => _manifest.Resolve(row.GetExtra(column));
         if (row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "")
             return LungMasks.FromBothLungs(MaskReader.ReadResized(Resolve(BothMaskColumn), "lung", size, size));
         return LungMasks.FromImages(MaskReader.ReadResized(Resolve(LeftMaskColumn), "left_lung", size, size), MaskReader.ReadResized(Resolve(RightMaskColumn), "right_lung", size, size));

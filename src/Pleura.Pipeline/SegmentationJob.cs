@@ -52,9 +52,8 @@ public static class SegmentationJob
     {
         foreach (var (_, column) in columns)
             if (!manifest.ExtraColumns.Contains(column)) throw new InvalidDataException($"the manifest has no column '{column}'");
-        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.Combine(manifest.BaseDirectory, p);
         var examples = manifest.Rows.Where(r => columns.All(c => r.GetExtra(c.Column) != ""))
-            .Select(r => new SegmentationExample(r.ImageId, manifest.ResolvePath(r), columns.Select(c => Resolve(r.GetExtra(c.Column))).ToList())).ToList();
+            .Select(r => new SegmentationExample(r.ImageId, manifest.ResolvePath(r), columns.Select(c => manifest.Resolve(r.GetExtra(c.Column))).ToList())).ToList();
         if (examples.Count == 0) throw new InvalidDataException($"no manifest row has a mask in every one of {string.Join(", ", columns.Select(c => c.Column))}");
         return examples;
     }
