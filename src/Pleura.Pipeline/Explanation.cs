@@ -71,8 +71,7 @@ public static class Explanation
         IReadOnlyList<ManifestRow> rows, RoiImages images)
     {
         var roi = RoiSchemes.Parse(info.Roi);
-        var patientSide = side == Side.Left ? PatientSide.Left : PatientSide.Right;
-        var inputs = rows.Select(r => images.Input(r.ImageId, roi, patientSide)).ToList();
+        var inputs = rows.Select(r => images.Input(r.ImageId, roi, side.Patient)).ToList();
         var explained = SideHeatmap.Explain(side.Name, model, layer, inputs.Select(i => i.Pixels).ToList(), info.InputSize, info.InputChannels);
         return explained.Select((e, k) => e with { Heatmap = inputs[k].Cut.MapBackAtInputSize(e.Heatmap, info.InputSize) }).ToList();
     }
@@ -95,7 +94,7 @@ public static class Explanation
         string? overlayPath = null;
         if (outputFolder is not null)
         {
-            overlayPath = Path.Combine(outputFolder, "images", Safe(row.ImageId) + ".png");
+            overlayPath = Path.Combine(outputFolder, "images", FileNames.Safe(row.ImageId) + ".png");
             string Truth(int? t) => t is null ? "" : $" (true {t})";
             Overlay.Write(overlayPath, pixels, heat, lungs, size, new[]
             {
@@ -139,7 +138,6 @@ public static class Explanation
 
     static bool[]? Union(bool[]? a, bool[]? b) => a is null ? b : b is null ? a : a.Zip(b, (x, y) => x || y).ToArray();
 
-    static string Safe(string id) => string.Concat(id.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     static void WriteTable(string path, IEnumerable<ExplainedImage> results)
     {

@@ -56,10 +56,9 @@ public static class GradingRun
             var testRows = SideData.Rows(manifest, plan, SplitPart.Test, job.Fold, side.Reader1Column, cache);
             if (trainRows.Count == 0 || valRows.Count == 0)
                 throw new InvalidDataException($"{side.Name}: no graded images in the training or validation part of fold {job.Fold} (column {side.Reader1Column})");
-            var patientSide = side == Side.Left ? PatientSide.Left : PatientSide.Right;
             LabelledImages Tensors(List<(ManifestRow Row, int Grade)> part) => job.Roi == RoiScheme.None
                 ? SideData.Tensors(part, cache)
-                : LabelledImages.FromPixels(part.Select(r => images.Input(r.Row.ImageId, job.Roi, patientSide).Pixels).ToList(), cache.Size, part.Select(r => r.Grade).ToList());
+                : LabelledImages.FromPixels(part.Select(r => images.Input(r.Row.ImageId, job.Roi, side.Patient).Pixels).ToList(), cache.Size, part.Select(r => r.Grade).ToList());
             using var train = Tensors(trainRows);
             using var validation = Tensors(valRows);
             var config = job.Training with { Seed = job.Training.Seed + 1000 * index };

@@ -32,7 +32,7 @@ public static class LungMaskJob
             if (Check(masks) is { } reason) flags.Add(new LungMaskFlag(row.ImageId, reason));
             string Write(string name, bool[] mask)
             {
-                string path = Path.Combine(outputFolder, name, SafeName(row.ImageId) + ".png");
+                string path = Path.Combine(outputFolder, name, FileNames.Safe(row.ImageId) + ".png");
                 PngWriter.WriteMask(path, mask, size, size);
                 return Path.GetFullPath(path);
             }
@@ -69,6 +69,4 @@ public static class LungMaskJob
         if (CentreX(masks.Left) < CentreX(masks.Right)) return "the left lung lies on the image's left (flipped image?)";
         return null;
     }
-
-    static string SafeName(string id) => string.Concat(id.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 }

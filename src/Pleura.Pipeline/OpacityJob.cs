@@ -63,7 +63,7 @@ public static class OpacityJob
         for (int k = 0; k < read.Readable.Count; k++)
         {
             var row = withLungs[read.Readable[k]];
-            var lungs = ReadLungs(manifest, row, size);
+            var lungs = RoiImages.ReadLungMasks(manifest, row, size);
             double? dice = null;
             if (row.GetExtra("opacity_mask") is { Length: > 0 } truthPath)
             {
@@ -101,14 +101,6 @@ public static class OpacityJob
             outcomes.Add(new OutcomeAuc(column, meaning, truth.Count(t => t == 1), truth.Count(t => t == 0), auc));
         }
         return new OpacityEvaluation(images, agreement, diceEstimate, outcomes, rows.Count - withLungs.Count, read.Failures);
-    }
-
-    static LungMasks ReadLungs(Manifest manifest, ManifestRow row, int size)
-    {
-        if (row.GetExtra(RoiImages.LeftMaskColumn) != "" && row.GetExtra(RoiImages.RightMaskColumn) != "")
-            return LungMasks.FromImages(MaskReader.ReadResized(manifest.Resolve(row.GetExtra(RoiImages.LeftMaskColumn)), "left_lung", size, size),
-                MaskReader.ReadResized(manifest.Resolve(row.GetExtra(RoiImages.RightMaskColumn)), "right_lung", size, size));
-        return LungMasks.FromBothLungs(MaskReader.ReadResized(manifest.Resolve(row.GetExtra(RoiImages.BothMaskColumn)), "lung", size, size));
     }
 
     /// <summary>Every figure of an evaluation: grade agreement per side, Dice, outcome AUCs, with intervals and counts.</summary>

@@ -89,7 +89,7 @@ public sealed class RoiImages
     {
         var row = _rows[imageId];
         if (!HasMasks || !HasMasksFor(row)) return null;
-        return ReadMasks(row, size).Union();
+        return ReadLungMasks(_manifest, row, size).Union();
     }
 
     (float[] Pixels, LungMasks? Masks, bool[]? Spine, string? Error) Working(string imageId) => _working.GetOrAdd(imageId, id =>
@@ -105,14 +105,15 @@ public sealed class RoiImages
                 ? MaskReader.ReadResized(_manifest.Resolve(spinePath), "spine", WorkingSize, WorkingSize)
                     .Pixels.Select(v => v >= 0.5f).ToArray()
                 : null;
-            return (pixels, ReadMasks(row, WorkingSize), spine, null);
+            return (pixels, ReadLungMasks(_manifest, row, WorkingSize), spine, null);
         }
         catch (ImageReadException e) { return (pixels, null, null, $"mask unreadable: {e.Message}"); }
     });
 
-    LungMasks ReadMasks(ManifestRow row, int size)
+    /// <summary>A row's lung masks at size²: the per-lung columns, or else the both-lungs column split by anatomy.</summary>
+    public static LungMasks ReadLungMasks(Manifest manifest, ManifestRow row, int size)
     {
-        string Resolve(string column) => _manifest.Resolve(row.GetExtra(column));
+        string Resolve(string column) => manifest.Resolve(row.GetExtra(column));
         if (row.GetExtra(LeftMaskColumn) == "" || row.GetExtra(RightMaskColumn) == "")
             return LungMasks.FromBothLungs(MaskReader.ReadResized(Resolve(BothMaskColumn), "lung", size, size));
         return LungMasks.FromImages(MaskReader.ReadResized(Resolve(LeftMaskColumn), "left_lung", size, size), MaskReader.ReadResized(Resolve(RightMaskColumn), "right_lung", size, size));
