@@ -83,7 +83,7 @@ public static class TrialRunner
         return (model, architecture);
     }
 
-    sealed record Part(LabelledImages Set, IReadOnlyList<string> Ids, IReadOnlyList<RoiCut> Cuts) : IDisposable
+    sealed record Part(LabelledImages Set, IReadOnlyList<string> Ids, IReadOnlyList<float[]> Pixels, IReadOnlyList<RoiCut> Cuts) : IDisposable
     {
         public void Dispose() => Set.Dispose();
     }
@@ -93,9 +93,10 @@ public static class TrialRunner
         var rows = SideData.Rows(context.Manifest, context.Plan, part, fold, labelColumn, context.Images.Whole);
         var inputs = rows.Select(r => context.Images.Input(r.Row.ImageId, roi, side)).ToList();
         string sideKey = roi == RoiScheme.None ? "" : side.ToString().ToLowerInvariant();
-        var set = LabelledImages.FromPixels(inputs.Select(i => i.Pixels).ToList(), context.Images.InputSize, rows.Select(r => r.Grade).ToList());
-        return new Part(new LabelledImages(set.Images, set.Labels) { Keys = rows.Select(r => $"{r.Row.ImageId}|{roi.Name()}|{sideKey}").ToList() },
-            rows.Select(r => r.Row.ImageId).ToList(), inputs.Select(i => i.Cut).ToList());
+        var pixels = inputs.Select(i => i.Pixels).ToList();
+        var set = LabelledImages.FromPixels(pixels, context.Images.InputSize, rows.Select(r => r.Grade).ToList(),
+            rows.Select(r => $"{r.Row.ImageId}|{roi.Name()}|{sideKey}").ToList());
+        return new Part(set, rows.Select(r => r.Row.ImageId).ToList(), pixels, inputs.Select(i => i.Cut).ToList());
     }
 
     /// <summary>
@@ -108,38 +109,25 @@ public static class TrialRunner
         using var data = Labelled(context, part, fold, labelColumn, roi, side);
         int size = context.Images.InputSize;
         bool heatmaps = context.Spec.Heatmaps && context.Images.HasMasks;
+        if (!heatmaps)
+        {
+            var probabilities = Inference.Probabilities(model, data.Set.Images, config.InputChannels);
+            return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], CheckpointEvaluation.ArgMax(probabilities[i]), probabilities[i], null)).ToList();
+        }
         var result = new List<SidePrediction>();
-        model.eval();
         const int batch = 16;
         for (int start = 0; start < data.Ids.Count; start += batch)
         {
-            using var batchScope = NewDisposeScope();
             var ids = data.Ids.Skip(start).Take(batch).ToList();
-            var pixels = ids.Select((_, k) => data.Set.Images[start + k].data<float>().ToArray()).ToList();
-            if (heatmaps)
+            var explained = SideHeatmap.Explain(side.ToString().ToLowerInvariant(), model, GradCam.DefaultLayer(config.Architecture),
+                data.Pixels.Skip(start).Take(batch).ToList(), size, config.InputChannels);
+            for (int k = 0; k < ids.Count; k++)
             {
-                var explained = SideHeatmap.Explain(side.ToString().ToLowerInvariant(), model, GradCam.DefaultLayer(config.Architecture), pixels, size, config.InputChannels);
-                for (int k = 0; k < ids.Count; k++)
-                {
-                    var cut = data.Cuts[start + k];
-                    var whole = cut.MapBack(explained[k].Heatmap, size);
-                    var lungs = context.Images.LungMask(ids[k], cut.Width);
-                    double? hcs = lungs is null ? null : HeatmapConcordance.Weighted(whole, lungs.Select(v => v > 0.5f).ToArray());
-                    heatmapSink?.Invoke(ids[k], cut.MapBackAtInputSize(explained[k].Heatmap, size));
-                    result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], explained[k].Grade, explained[k].Probabilities, hcs));
-                }
-            }
-            else
-            {
-                using var _ = no_grad();
-                var x = data.Set.Images.narrow(0, start, ids.Count);
-                if (config.InputChannels == 3) x = x.expand(-1, 3, -1, -1);
-                var probabilities = nn.functional.softmax(model.call(ChannelsLast.Of(x)), 1).data<float>().ToArray();
-                for (int k = 0; k < ids.Count; k++)
-                {
-                    var p = probabilities.AsSpan(k * Classes, Classes).ToArray();
-                    result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], Array.IndexOf(p, p.Max()), p, null));
-                }
+                var cut = data.Cuts[start + k];
+                var lungs = context.Images.LungMask(ids[k], cut.Width);
+                double? hcs = lungs is null ? null : HeatmapConcordance.Weighted(cut.MapBack(explained[k].Heatmap, size), lungs.Select(v => v > 0.5f).ToArray());
+                heatmapSink?.Invoke(ids[k], cut.MapBackAtInputSize(explained[k].Heatmap, size));
+                result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], explained[k].Grade, explained[k].Probabilities, hcs));
             }
         }
         return result;

@@ -24,7 +24,7 @@ public sealed class LabelledImages : IDisposable
     public IReadOnlyList<string>? Keys { get; init; }
 
     /// <summary>Builds the tensor from per-image pixel arrays of equal size.</summary>
-    public static LabelledImages FromPixels(IReadOnlyList<float[]> pixels, int size, IReadOnlyList<int> labels)
+    public static LabelledImages FromPixels(IReadOnlyList<float[]> pixels, int size, IReadOnlyList<int> labels, IReadOnlyList<string>? keys = null)
     {
         var all = new float[pixels.Count * size * size];
         for (int i = 0; i < pixels.Count; i++)
@@ -32,7 +32,7 @@ public sealed class LabelledImages : IDisposable
             if (pixels[i].Length != size * size) throw new ArgumentException($"image {i} has {pixels[i].Length} pixels, expected {size * size}");
             Array.Copy(pixels[i], 0, all, (long)i * size * size, size * size);
         }
-        return new LabelledImages(tensor(all, new long[] { pixels.Count, 1, size, size }), labels);
+        return new LabelledImages(tensor(all, new long[] { pixels.Count, 1, size, size }), labels) { Keys = keys };
     }
 
     public void Dispose() => Images.Dispose();

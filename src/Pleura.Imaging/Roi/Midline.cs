@@ -13,19 +13,26 @@ public sealed record Midline(double A, double B, int Rows)
     /// <summary>Null when fewer than 5 rows show both lungs.</summary>
     public static Midline? Fit(LungMasks masks)
     {
-        var points = new List<(double Y, double X)>();
+        var points = MedialBorders(masks).Select(b => ((double)b.Y, (b.RightMedial + b.LeftMedial) / 2.0)).ToList();
+        return points.Count < 5 ? null : Robust(points);
+    }
+
+    /// <summary>
+    /// Per row where both lungs show, side by side: the patient's right lung lies on the image's left, so its medial
+    /// border is its rightmost pixel, and the left lung's is its leftmost.
+    /// </summary>
+    static IEnumerable<(int Y, int RightMedial, int LeftMedial)> MedialBorders(LungMasks masks)
+    {
         for (int y = 0; y < masks.Height; y++)
         {
-            // Patient's right lung on the image's left: its medial border is its rightmost pixel, and vice versa.
             int rightMedial = -1, leftMedial = -1;
             for (int x = 0; x < masks.Width; x++)
             {
                 if (masks.Right[y * masks.Width + x]) rightMedial = x;
                 if (leftMedial < 0 && masks.Left[y * masks.Width + x]) leftMedial = x;
             }
-            if (rightMedial >= 0 && leftMedial >= 0 && leftMedial > rightMedial) points.Add((y, (rightMedial + leftMedial) / 2.0));
+            if (rightMedial >= 0 && leftMedial > rightMedial) yield return (y, rightMedial, leftMedial);
         }
-        return points.Count < 5 ? null : Robust(points);
     }
 
     /// <summary>From a spine (or mediastinum band) mask: the line through its per-row centres, refitted once without outliers.</summary>
@@ -49,17 +56,8 @@ public sealed record Midline(double A, double B, int Rows)
     public static bool[] Band(LungMasks masks)
     {
         var band = new bool[masks.Width * masks.Height];
-        for (int y = 0; y < masks.Height; y++)
-        {
-            int rightMedial = -1, leftMedial = -1;
-            for (int x = 0; x < masks.Width; x++)
-            {
-                if (masks.Right[y * masks.Width + x]) rightMedial = x;
-                if (leftMedial < 0 && masks.Left[y * masks.Width + x]) leftMedial = x;
-            }
-            if (rightMedial >= 0 && leftMedial > rightMedial + 1)
-                for (int x = rightMedial + 1; x < leftMedial; x++) band[y * masks.Width + x] = true;
-        }
+        foreach (var (y, rightMedial, leftMedial) in MedialBorders(masks))
+            for (int x = rightMedial + 1; x < leftMedial; x++) band[y * masks.Width + x] = true;
         return band;
     }
 
