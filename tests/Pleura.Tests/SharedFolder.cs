@@ -42,13 +42,6 @@ public sealed class TempFolder : IDisposable
     }
 }
 
-/// <summary>
-/// Tests that must not share the process with others running at the same time: xunit runs this collection alone,
-/// after the parallel ones. (One run in four saw an unexplained libtorch check fail inside a Grad-CAM test while other
-/// test classes trained networks on other threads.)
-/// </summary>
-[CollectionDefinition("alone", DisableParallelization = true)]
-public sealed class AloneCollection;
 
 /// <summary>Network copies for tests that compare two runs from the same starting weights.</summary>
 public static class Twins

@@ -12,7 +12,6 @@ namespace Pleura.Tests.Explainability;
 /// Does HCS measure what it should? A left-lung grader trained on phantoms must look at the left lung more than one
 /// trained on shuffled labels (which learns nothing about the lung) and more than a uniform heatmap would.
 /// </summary>
-[Collection("alone")]
 public class AttentionTests(ITestOutputHelper output)
 {
     [Fact]
