@@ -66,8 +66,7 @@ public static class GradingRun
             var model = SeededInit.Create(config.Seed, () => architecture.Create(ClassNames.Count, config.InputChannels));
             if (job.Pretrained is not null)
             {
-                var weights = Safetensors.Read(job.Pretrained);
-                var report = WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights.Tensors, model), architecture.HeadPrefix, job.Pretrained);
+                var report = PretrainedStart.Load(model, architecture.HeadPrefix, job.Pretrained);
                 log($"{side.Name}: started from {job.Pretrained}: {report}");
             }
             log($"{side.Name}: {trainRows.Count} training, {valRows.Count} validation, {testRows.Count} test images; {config.Architecture}, balancing {config.Balancing}");

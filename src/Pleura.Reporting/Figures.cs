@@ -75,6 +75,24 @@ public sealed class Figures(string folder)
         return Save(plot, name, caption, 420, 400);
     }
 
+    /// <summary>Lines with markers and error bars, one series per label (e.g. a learning curve per starting point).</summary>
+    public Figure Curves(string name, string caption, string xAxis, string yAxis, IReadOnlyList<(string Label, double[] X, double[] Y, double[] Error)> series)
+    {
+        var plot = new Plot();
+        foreach (var (label, x, y, error) in series)
+        {
+            var line = plot.Add.Scatter(x, y);
+            line.LegendText = label;
+            line.MarkerSize = 8;
+            var bars = plot.Add.ErrorBar(x, y, error);
+            bars.Color = line.Color;
+        }
+        plot.XLabel(xAxis);
+        plot.YLabel(yAxis);
+        plot.ShowLegend(Alignment.LowerRight);
+        return Save(plot, name, caption, 640, 420);
+    }
+
     /// <summary>Reliability diagram: mean confidence against accuracy per confidence bin, with the diagonal.</summary>
     public Figure Calibration(string name, string caption, IReadOnlyList<(string Label, IReadOnlyList<(double Confidence, bool Correct)> Points)> series, int bins = 10)
     {

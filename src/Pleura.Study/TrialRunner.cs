@@ -74,12 +74,7 @@ public static class TrialRunner
         // Same starting weights for every trial of a backbone: comparisons differ only in what the grid varies, and
         // trials share cached frozen-prefix activations.
         var model = SeededInit.Create(context.Spec.Seed * 7919 + backbone.Sum(c => c), () => architecture.Create(Classes, config.InputChannels));
-        if (context.Spec.Pretrained.TryGetValue(backbone, out var path))
-        {
-            var weights = Safetensors.Read(path);
-            string firstConv = ModuleTree.DepthFirst(model).First(m => m.Module is Conv2d).Name + ".weight";
-            WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights.Tensors, model, firstConv), architecture.HeadPrefix, path);
-        }
+        if (context.Spec.Pretrained.TryGetValue(backbone, out var path)) PretrainedStart.Load(model, architecture.HeadPrefix, path);
         return (model, architecture);
     }
 

@@ -15,7 +15,88 @@ internal static class BenchCommand
         MemoryCommand(),
         ExplainCommand(),
         StudyCommand(),
+        TransferCommand(),
     };
+
+    /// <summary>Test AUC against training images, mean and standard deviation over the splits, per start.</summary>
+    static Pleura.Reporting.Figure LearningCurve(string folder, IReadOnlyList<Pleura.Pipeline.TransferRun> runs)
+    {
+        var series = runs.GroupBy(r => r.Start).Select(start =>
+        {
+            var points = start.GroupBy(r => r.PerClass).Select(g => (X: g.Average(r => r.TrainImages), Y: g.Average(r => r.MacroAuc),
+                Sd: Math.Sqrt(g.Sum(r => Math.Pow(r.MacroAuc - g.Average(q => q.MacroAuc), 2)) / Math.Max(1, g.Count() - 1)))).OrderBy(p => p.X).ToList();
+            return (start.Key, points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray(), points.Select(p => p.Sd).ToArray());
+        }).ToList();
+        return new Pleura.Reporting.Figures(folder).Curves("transfer-curve", "Test AUC by training-set size (mean and SD over the splits)",
+            "training images", "test AUC (macro, one-vs-rest)", series);
+    }
+
+    static Command TransferCommand()
+    {
+        var source = new Argument<string>("source") { Description = "The target task: a folder with one subfolder per class, or a label table (CSV): path, class and optionally patient columns." };
+        var pretrained = Cli.RequiredOption<FileInfo>("--pretrained", "The pretrained backbone to compare with random initialisation (its architecture and input channels are used for both).");
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the runs (resumable) and the result tables.", "-o");
+        var sizes = new Option<int[]>("--sizes") { Description = "Training images per class for each point of the learning curve; 0 = all.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { 0 } };
+        var repeats = Cli.Option("--repeats", "Patient-level splits (each with its own seed) per point.", 5);
+        var labels = new PretrainCommand.LabelOptions();
+        var validation = Cli.Option("--validation", "Share of the images held out for early stopping.", 0.15);
+        var test = Cli.Option("--test", "Share of the images held out for scoring.", 0.25);
+        var size = Cli.Option("--size", "Input size (square); 0 = the pretrained checkpoint's.", 0);
+        var t = new TrainCommand.TrainingOptions();
+        var command = new Command("transfer", "Pretrained start against random initialisation on a labelled task: the same recipe and seeds on the same patient-level splits, " +
+                                              "at several training sizes; paired differences with 95% intervals.")
+        {
+            source, pretrained, output, sizes, repeats, validation, test, size, t.Batch, t.Epochs1, t.Epochs2, t.Lr1, t.Lr2, t.Unfreeze, t.Balance, t.Seed, t.Threads,
+        };
+        foreach (var o in labels.All) command.Options.Add(o);
+        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        {
+            Pleura.Networks.TorchRuntime.UseThreads(parse.GetValue(t.Threads));
+            var checkpoint = parse.GetValue(pretrained)!.FullName;
+            int inputSize = parse.GetValue(size) > 0 ? parse.GetValue(size) : Pleura.Networks.Weights.Checkpoint.ReadInfo(checkpoint).InputSize;
+            var job = new Pleura.Pipeline.TransferComparisonJob
+            {
+                Source = parse.GetValue(source)!,
+                Pretrained = checkpoint,
+                Output = parse.GetValue(output)!.FullName,
+                Classes = parse.GetValue(labels.Classes),
+                Format = labels.Format(parse),
+                TrainSizes = parse.GetValue(sizes)!,
+                Repeats = parse.GetValue(repeats),
+                ValidationFraction = parse.GetValue(validation),
+                TestFraction = parse.GetValue(test),
+                Training = new Pleura.Training.TrainingConfig
+                {
+                    ImageSize = inputSize,
+                    BatchSize = parse.GetValue(t.Batch),
+                    Stage1Epochs = parse.GetValue(t.Epochs1),
+                    Stage2Epochs = parse.GetValue(t.Epochs2),
+                    Stage1LearningRate = parse.GetValue(t.Lr1),
+                    Stage2LearningRate = parse.GetValue(t.Lr2),
+                    UnfreezeConvLayers = parse.GetValue(t.Unfreeze),
+                    Balancing = parse.GetValue(t.Balance),
+                    Seed = parse.GetValue(t.Seed),
+                },
+            };
+            var result = Pleura.Pipeline.TransferComparison.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
+            foreach (var f in result.Failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
+            var table = new Table().AddColumns("per class", "metric", "scratch", "pretrained", "difference [[95% CI]]", "pretrained better in");
+            foreach (var p in result.Points)
+            {
+                var d = p.Difference;
+                string verdict = p.PretrainedClearlyBetter ? "[green]clearly better[/]" : d.Excludes0 ? "[red]clearly worse[/]" : "[grey]not resolved[/]";
+                table.AddRow(p.PerClass == 0 ? "all" : p.PerClass.ToString(), p.Metric, p.Scratch.ToString("0.000"), p.Pretrained.ToString("0.000"),
+                    Markup.Escape(FormattableString.Invariant($"{d.Mean:+0.000;-0.000;0.000} [{d.Interval.Low:+0.000;-0.000;0.000}, {d.Interval.High:+0.000;-0.000;0.000}]")) + " " + verdict,
+                    $"{(p.HigherIsBetter ? d.Positive : d.Negative)} of {d.Pairs}");
+            }
+            AnsiConsole.MarkupLineInterpolated($"{result.Images} images of {result.Patients} patients, classes {string.Join(", ", result.Classes)}; {job.Repeats} splits per point");
+            AnsiConsole.Write(table);
+            var figure = LearningCurve(job.Output, result.Runs);
+            Cli.Done($"{Path.Combine(job.Output, "transfer-runs.csv")}, {Path.Combine(job.Output, "transfer-summary.csv")}, {figure.PngPath}");
+            return Cli.ExitOk;
+        })));
+        return command;
+    }
 
     static Command StudyCommand()
     {

@@ -7,20 +7,42 @@ namespace Pleura.Cli.Commands;
 
 internal static class PretrainCommand
 {
+    /// <summary>How a label table names its fields: shared by every command that reads a labelled set.</summary>
+    internal sealed class LabelOptions
+    {
+        public readonly Option<string[]> Classes = new("--classes") { Description = "Classes to use, in label order (default: all, sorted).", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string> PathColumn = Cli.Option("--path-column", "Column of the label table with the image path.", "path");
+        public readonly Option<string> ClassColumn = Cli.Option("--class-column", "Column of the label table with the class.", "class");
+        public readonly Option<string?> PatientColumn = new("--patient-column") { Description = "Column with the patient id, for patient-level hold-outs (default: 'patient' where present)." };
+        public readonly Option<DirectoryInfo?> Images = new("--images") { Description = "Folder the table's image paths are relative to (default: the table's folder)." };
+        public readonly Option<string[]> Merge = new("--merge") { Description = "Class names to merge, FROM=TO (e.g. \"AP Supine=AP\").", AllowMultipleArgumentsPerToken = true };
+
+        public IEnumerable<Option> All => new Option[] { Classes, PathColumn, ClassColumn, PatientColumn, Images, Merge };
+
+        public LabelledSourceFormat Format(ParseResult parse) => new()
+        {
+            PathColumn = parse.GetValue(PathColumn)!,
+            ClassColumn = parse.GetValue(ClassColumn)!,
+            PatientColumn = parse.GetValue(PatientColumn),
+            ImageFolder = parse.GetValue(Images)?.FullName,
+            Merge = LabelledSourceFormat.ParseMerge(parse.GetValue(Merge) ?? Array.Empty<string>()),
+        };
+    }
+
     public static Command Create()
     {
-        var source = new Argument<string>("source") { Description = "A folder with one subfolder per class, or a CSV with path and class columns." };
+        var source = new Argument<string>("source") { Description = "A folder with one subfolder per class, or a label table (CSV): path, class and optionally patient columns." };
         var output = Cli.RequiredOption<FileInfo>("--out", "Checkpoint to write (.safetensors, with a .json sidecar).", "-o");
-        var classes = new Option<string[]>("--classes") { Description = "Classes to use (default: all).", AllowMultipleArgumentsPerToken = true };
+        var labels = new LabelOptions();
         var validation = Cli.Option("--validation", "Share of each class held out for early stopping and the reported accuracy.", 0.15);
         var from = new Option<FileInfo?>("--from") { Description = "safetensors weights to start from (head replaced)." };
         var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
         var training = new TrainCommand.TrainingOptions();
         var command = new Command("pretrain", "Train a whole backbone on a labelled CXR set and save it as a transfer-learning source (`pleura train --pretrained`).")
         {
-            source, output, classes, validation, from, strict,
+            source, output, validation, from, strict,
         };
-        foreach (var o in training.All) command.Options.Add(o);
+        foreach (var o in training.All.Concat(labels.All)) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
             // Pretraining fine-tunes everything in one stage; the stage-1 options do not apply.
@@ -29,7 +51,8 @@ internal static class PretrainCommand
             {
                 Source = parse.GetValue(source)!,
                 Output = parse.GetValue(output)!.FullName,
-                Classes = parse.GetValue(classes),
+                Classes = parse.GetValue(labels.Classes),
+                Format = labels.Format(parse),
                 ValidationFraction = parse.GetValue(validation),
                 Training = config,
                 StartFrom = parse.GetValue(from)?.FullName,
