@@ -26,16 +26,3 @@ public static class GreyInput
         }).ToList();
     }
 }
-
-/// <summary>Starting a new task from a pretrained backbone: every tensor but the classifier head is copied.</summary>
-public static class PretrainedStart
-{
-    /// <summary>Loads the backbone of the safetensors file at <paramref name="path"/> into <paramref name="model"/>, fitting
-    /// the first convolution to the model's input channels (whatever the network calls it) and leaving the head as initialised.</summary>
-    public static LoadReport Load(nn.Module model, string headPrefix, string path)
-    {
-        var weights = Safetensors.Read(path);
-        string firstConv = ModuleTree.DepthFirst(model).First(m => m.Module is TorchSharp.Modules.Conv2d).Name + ".weight";
-        return WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights.Tensors, model, firstConv), headPrefix, path);
-    }
-}

@@ -24,6 +24,23 @@ public class TransferLearningTests
     }
 
     [Theory]
+    [InlineData("vgg16", "features.0.weight")]
+    [InlineData("densenet121", "features.conv0.weight")]
+    public void APretrainedRgbBackboneStartsAGreyModelWhateverItsFirstConvolutionIsCalled(string arch, string firstConv)
+    {
+        using var dir = new TempFolder();
+        var info = Architectures.Get(arch);
+        var (rgb, grey) = SeededInit.Create(5, () => (info.Create(4, 3), info.Create(2, 1)));
+        Checkpoint.Save(dir.File("rgb.safetensors"), rgb, new CheckpointInfo { Architecture = arch, Classes = new[] { "a", "b", "c", "d" }, InputSize = 64, InputChannels = 3 });
+        var report = PretrainedStart.Load(grey, info.HeadPrefix, dir.File("rgb.safetensors"));
+        Assert.Empty(report.MisShaped);
+        Assert.All(report.SkippedHead, k => Assert.StartsWith(info.HeadPrefix, k));
+        var source = StateDicts.Ordered(rgb).First(kv => kv.Key == firstConv).Value;
+        var loaded = StateDicts.Ordered(grey).First(kv => kv.Key == firstConv).Value;
+        Assert.True(source.sum(1, keepdim: true).allclose(loaded, 1e-6, 1e-6), "first convolution = summed RGB kernels");
+    }
+
+    [Theory]
     [InlineData("resnet50", 5, new[] { "layer4.1.conv2.weight", "layer4.1.bn2.weight", "layer4.2.conv3.weight", "layer4.2.bn3.bias", "fc.weight" },
         new[] { "layer4.1.conv1.weight", "layer4.0.downsample.0.weight", "conv1.weight" })]
     [InlineData("resnet18", 5, new[] { "layer4.0.conv1.weight", "layer4.0.conv2.weight", "layer4.0.downsample.0.weight", "layer4.0.downsample.1.weight", "layer4.1.conv2.weight", "fc.bias" },
