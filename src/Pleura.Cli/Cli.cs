@@ -84,4 +84,13 @@ internal static class Cli
 
     public static Option<T> RequiredOption<T>(string name, string description, params string[] aliases) =>
         new(name, aliases) { Description = description, Required = true };
+
+    /// <summary>A paired difference as table markup: mean [95% interval] and whether the second option is clearly better or worse.</summary>
+    public static string Difference(Pleura.Evaluation.PairedDifference d, bool higherIsBetter)
+    {
+        string verdict = !d.Excludes0 ? "[grey]not resolved[/]" : (d.Mean > 0) == higherIsBetter ? "[green]clearly better[/]" : "[red]clearly worse[/]";
+        // The third format section keeps a tiny negative that rounds to zero from printing as "-+0.000".
+        return Markup.Escape(FormattableString.Invariant(
+            $"{d.Mean:+0.000;-0.000;0.000} [{d.Interval.Low:+0.000;-0.000;0.000}, {d.Interval.High:+0.000;-0.000;0.000}]")) + " " + verdict;
+    }
 }

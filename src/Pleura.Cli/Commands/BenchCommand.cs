@@ -84,9 +84,7 @@ internal static class BenchCommand
             foreach (var p in result.Points)
             {
                 var d = p.Difference;
-                string verdict = p.PretrainedClearlyBetter ? "[green]clearly better[/]" : d.Excludes0 ? "[red]clearly worse[/]" : "[grey]not resolved[/]";
-                table.AddRow(p.PerClass == 0 ? "all" : p.PerClass.ToString(), p.Metric, p.Scratch.ToString("0.000"), p.Pretrained.ToString("0.000"),
-                    Markup.Escape(FormattableString.Invariant($"{d.Mean:+0.000;-0.000;0.000} [{d.Interval.Low:+0.000;-0.000;0.000}, {d.Interval.High:+0.000;-0.000;0.000}]")) + " " + verdict,
+                table.AddRow(p.PerClass == 0 ? "all" : p.PerClass.ToString(), p.Metric, p.Scratch.ToString("0.000"), p.Pretrained.ToString("0.000"), Cli.Difference(d, p.HigherIsBetter),
                     $"{(p.HigherIsBetter ? d.Positive : d.Negative)} of {d.Pairs}");
             }
             AnsiConsole.MarkupLineInterpolated($"{result.Images} images of {result.Patients} patients, classes {string.Join(", ", result.Classes)}; {job.Repeats} splits per point");

@@ -16,7 +16,50 @@ internal static class StudyCommand
         StatusCommand(),
         ReportCommand(),
         ExportCommand(),
+        CompareCommand(),
     };
+
+    static Command CompareCommand()
+    {
+        var first = new Argument<FileInfo>("first") { Description = "The first study file (the reference, e.g. from scratch)." };
+        var second = new Argument<FileInfo>("second") { Description = "The second study file (e.g. the same study from pretrained weights)." };
+        var output = new Option<FileInfo?>("--out", "-o") { Description = "Also write the comparison as CSV." };
+        var command = new Command("compare", "Two finished studies that differ in one setting, paired trial by trial (same combination, side and fold; " +
+                                             "test parts of levels 1-2): mean difference with a 95% interval per combination and metric.") { first, second, output };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            (StudySpec Spec, IExperimentStore Store) Load(Argument<FileInfo> file)
+            {
+                var path = parse.GetValue(file)!.FullName;
+                var spec = StudySpec.Load(path);
+                var folder = StudyRunner.DefaultFolder(path, spec);
+                if (!File.Exists(Path.Combine(folder, StudyRunner.StoreFile))) throw new FileNotFoundException($"no study store in {folder}: run the study first");
+                return (spec, StudyRunner.OpenStore(folder));
+            }
+            var (a, storeA) = Load(first);
+            using var _ = storeA;
+            var (b, storeB) = Load(second);
+            using var __ = storeB;
+            var rows = StudyComparison.Compare(storeA, a.Name, storeB, b.Name);
+            var table = new Table().Title($"{Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}")
+                .AddColumns("combination", "metric", a.Name, b.Name, "difference [[95% CI]]", $"{b.Name} better in");
+            foreach (var r in rows)
+            {
+                table.AddRow(Markup.Escape(r.Combination), r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"), Cli.Difference(r.Difference, r.HigherIsBetter),
+                    $"{r.SecondBetter} of {r.Difference.Pairs}");
+            }
+            AnsiConsole.Write(table);
+            if (parse.GetValue(output) is { } csv)
+            {
+                File.WriteAllLines(csv.FullName, rows.Select(r => FormattableString.Invariant(
+                        $"{Pleura.Data.CsvText.Field(r.Combination)},{r.Metric},{r.First},{r.Second},{r.Difference.Mean},{r.Difference.Interval.Low},{r.Difference.Interval.High},{r.SecondBetter},{r.Difference.Pairs}"))
+                    .Prepend($"combination,metric,{a.Name},{b.Name},difference,ci_low,ci_high,{b.Name}_better_in,pairs"));
+                Cli.Done(csv.FullName);
+            }
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
 
     static Argument<FileInfo> StudyFile() => new("study") { Description = "The study file (.yaml, .yml or .json)." };
     static Option<DirectoryInfo?> FolderOption() => new("--folder") { Description = "Study folder (store, split, trials, report); default: beside the study file, named after the study." };
