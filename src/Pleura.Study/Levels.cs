@@ -71,7 +71,7 @@ public static class Levels
         var chosen = ordered[0].Combination;
         string rule = hcs
             ? $"chosen by rank: {context.Spec.Selection.MaeWeight:0.##} x rank by macro MAE + {context.Spec.Selection.HcsWeight:0.##} x rank by MA-HCS (weights normalised), ties to the lower MAE"
-            : "chosen by macro MAE alone (no lung masks, so no MA-HCS)";
+            : $"chosen by macro MAE alone (no MA-HCS: {(context.Spec.Heatmaps ? "the manifest has no lung masks" : "heatmaps are off in the study file")})";
         var rows = new List<ResultRecord>();
         foreach (var s in ordered)
         {
