@@ -21,12 +21,19 @@ public sealed record LabelledSourceFormat
     public IReadOnlyDictionary<string, string> Merge { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Parses "FROM=TO" pairs.</summary>
-    public static Dictionary<string, string> ParseMerge(IEnumerable<string> pairs) => pairs.Select(p =>
+    public static Dictionary<string, string> ParseMerge(IEnumerable<string> pairs)
     {
-        int eq = p.IndexOf('=');
-        if (eq <= 0 || eq == p.Length - 1) throw new ArgumentException($"--merge takes FROM=TO (a class name into another), not '{p}'");
-        return (From: p[..eq].Trim(), To: p[(eq + 1)..].Trim());
-    }).ToDictionary(x => x.From, x => x.To);
+        var merge = new Dictionary<string, string>();
+        foreach (var p in pairs)
+        {
+            int eq = p.IndexOf('=');
+            if (eq <= 0 || eq == p.Length - 1) throw new ArgumentException($"--merge takes FROM=TO (a class name into another), not '{p}'");
+            string from = p[..eq].Trim(), to = p[(eq + 1)..].Trim();
+            if (merge.TryGetValue(from, out var earlier) && earlier != to) throw new ArgumentException($"--merge: class '{from}' is merged into both '{earlier}' and '{to}'");
+            merge[from] = to;
+        }
+        return merge;
+    }
 }
 
 /// <summary>A labelled set decoded at the input size: the readable images (in table order), their label numbers and

@@ -78,6 +78,7 @@ public class TransferComparisonTests
         Assert.Contains("'nope'", Assert.Throws<InvalidDataException>(() =>
             LabelledSource.Read(dir.File("meta.csv"), null, format with { PatientColumn = "nope" })).Message);
         Assert.Throws<ArgumentException>(() => LabelledSourceFormat.ParseMerge(new[] { "AP" }));
+        Assert.Contains("both", Assert.Throws<ArgumentException>(() => LabelledSourceFormat.ParseMerge(new[] { "L=AP", "L=PA" })).Message);
         Assert.Contains("no such folder", Assert.Throws<FileNotFoundException>(() => LabelledSource.Read(dir.File("missing.csv"))).Message);
     }
 
