@@ -22,6 +22,13 @@ public static class RadiographReader
         set => NetVips.NetVips.Concurrency = Math.Max(1, value);
     }
 
+    static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".tif", ".tiff" };
+
+    /// <summary>The image files (PNG, JPEG, TIFF) in a folder, sorted by path; with <paramref name="recursive"/>, in its subfolders too.</summary>
+    public static List<string> ImageFiles(string folder, bool recursive = false) =>
+        Directory.EnumerateFiles(folder, "*", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).OrderBy(f => f, StringComparer.Ordinal).ToList();
+
     /// <summary>Reads the whole image at its own size.</summary>
     public static GreyImage Read(string path) => Load(path, null);
 

@@ -6,17 +6,13 @@ namespace Pleura.Pipeline;
 /// <summary>`pleura predict`: grades image files (no labels needed) with a run's left and right models.</summary>
 public static class ImagePrediction
 {
-    static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".tif", ".tiff" };
-
     /// <summary>Expands folders into their image files (sorted); plain files are kept as given.</summary>
     public static List<string> ExpandInputs(IEnumerable<string> inputs)
     {
         var files = new List<string>();
         foreach (var input in inputs)
         {
-            if (Directory.Exists(input))
-                files.AddRange(Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-                    .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).OrderBy(f => f, StringComparer.Ordinal));
+            if (Directory.Exists(input)) files.AddRange(RadiographReader.ImageFiles(input, recursive: true));
             else files.Add(input);
         }
         return files;

@@ -74,7 +74,6 @@ public sealed record LabelledSet(IReadOnlyList<LabelledItem> Items, IReadOnlyLis
 /// </summary>
 public static class LabelledSource
 {
-    static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".tif", ".tiff" };
     const string DefaultPatientColumn = "patient";
 
     /// <param name="classes">Classes to keep (after merging); null or empty keeps all.</param>
@@ -86,8 +85,7 @@ public static class LabelledSource
         string Class(string name) => format.Merge.TryGetValue(name, out var merged) ? merged : name;
         if (Directory.Exists(source))
             items = Directory.EnumerateDirectories(source).OrderBy(d => d, StringComparer.Ordinal)
-                .SelectMany(d => Directory.EnumerateFiles(d).Where(f => Extensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant()))
-                    .OrderBy(f => f, StringComparer.Ordinal).Select(f => new LabelledItem(f, Class(System.IO.Path.GetFileName(d)), f)))
+                .SelectMany(d => RadiographReader.ImageFiles(d).Select(f => new LabelledItem(f, Class(System.IO.Path.GetFileName(d)), f)))
                 .ToList();
         else if (File.Exists(source))
         {

@@ -258,9 +258,7 @@ internal static class BenchCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var folder = parse.GetValue(dir)?.FullName ?? DefaultFolder();
-            var files = Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)
-                || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase)
-                || f.EndsWith(".tif", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".tiff", StringComparison.OrdinalIgnoreCase)).OrderBy(f => f).ToList();
+            var files = RadiographReader.ImageFiles(folder);
             if (files.Count == 0) throw new InvalidDataException($"{folder}: no PNG, JPEG or TIFF images");
             int target = parse.GetValue(size);
             var first = RadiographReader.Read(files[0]);
