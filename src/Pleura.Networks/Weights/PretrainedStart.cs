@@ -8,10 +8,12 @@ public static class PretrainedStart
 {
     /// <summary>Loads the backbone of the safetensors file at <paramref name="path"/> into <paramref name="model"/>, fitting
     /// the first convolution to the model's input channels (whatever the network calls it) and leaving the head as initialised.</summary>
-    public static LoadReport Load(nn.Module model, string headPrefix, string path)
+    public static LoadReport Load(nn.Module model, string headPrefix, string path) => Load(model, headPrefix, Safetensors.Read(path).Tensors, path);
+
+    /// <summary>The same from tensors already read (a caller starting many models from one file reads it once).</summary>
+    public static LoadReport Load(nn.Module model, string headPrefix, IEnumerable<KeyValuePair<string, Tensor>> weights, string origin)
     {
-        var weights = Safetensors.Read(path);
         string firstConv = ModuleTree.DepthFirst(model).First(m => m.Module is Conv2d).Name + ".weight";
-        return WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights.Tensors, model, firstConv), headPrefix, path);
+        return WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights, model, firstConv), headPrefix, origin);
     }
 }
