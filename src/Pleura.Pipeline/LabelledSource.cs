@@ -119,12 +119,14 @@ public static class LabelledSource
     public static DecodedSet Decode(string source, IReadOnlyList<string>? classes, LabelledSourceFormat? format, int size, ErrorPolicy onUnreadable,
         string leftOutPath, Action<string> log, CancellationToken cancel = default)
     {
-        var set = Read(source, classes, format);
+        // Classes are checked against the whole table, so a misspelt class is reported with every class it could have been.
+        var set = Read(source, null, format);
         foreach (var line in set.ReportLeftOut(leftOutPath)) log(line);
         var names = Classes(set.Items, classes, source);
-        log($"reading {set.Items.Count} images of {names.Count} classes ({string.Join(", ", names)}) at {size}x{size}");
-        var batch = ImageBatch.Read(set.Items.Select(i => i.Path).ToList(), p => RadiographReader.ReadResized(p, size, size), onUnreadable, cancel: cancel);
-        var usable = set.Items.Select((item, i) => (item, image: batch.Images[i])).Where(x => x.image is not null).ToList();
+        var items = set.Items.Where(i => names.Contains(i.Class)).ToList();
+        log($"reading {items.Count} images of {names.Count} classes ({string.Join(", ", names)}) at {size}x{size}");
+        var batch = ImageBatch.Read(items.Select(i => i.Path).ToList(), p => RadiographReader.ReadResized(p, size, size), onUnreadable, cancel: cancel);
+        var usable = items.Select((item, i) => (item, image: batch.Images[i])).Where(x => x.image is not null).ToList();
         return new DecodedSet(usable.Select(u => u.item).ToList(), names, usable.Select(u => u.image!.Pixels).ToList(),
             usable.Select(u => names.IndexOf(u.item.Class)).ToList(), size, batch.Failures);
     }

@@ -75,6 +75,9 @@ public class TransferComparisonTests
 
         Assert.Contains("no images of class LL", Assert.Throws<InvalidDataException>(() =>
             LabelledSource.Classes(set.Items, new[] { "PA", "LL" }, "meta.csv")).Message);
+        // Decoding checks the requested classes against the whole table, so the message lists every class there is.
+        Assert.Contains("classes found: AP, L, PA", Assert.Throws<InvalidDataException>(() => LabelledSource.Decode(dir.File("meta.csv"), new[] { "PA", "LL" },
+            format, 32, ErrorPolicy.Continue, dir.File("out/left-out-2.txt"), _ => { })).Message);
         Assert.Contains("'nope'", Assert.Throws<InvalidDataException>(() =>
             LabelledSource.Read(dir.File("meta.csv"), null, format with { PatientColumn = "nope" })).Message);
         Assert.Throws<ArgumentException>(() => LabelledSourceFormat.ParseMerge(new[] { "AP" }));
