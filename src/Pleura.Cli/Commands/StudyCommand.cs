@@ -32,9 +32,7 @@ internal static class StudyCommand
             {
                 var path = parse.GetValue(file)!.FullName;
                 var spec = StudySpec.Load(path);
-                var folder = StudyRunner.DefaultFolder(path, spec);
-                if (!File.Exists(Path.Combine(folder, StudyRunner.StoreFile))) throw new FileNotFoundException($"no study store in {folder}: run the study first");
-                return (spec, StudyRunner.OpenStore(folder));
+                return (spec, OpenFinished(StudyRunner.DefaultFolder(path, spec)));
             }
             var (a, storeA) = Load(first);
             using var _ = storeA;
@@ -69,6 +67,13 @@ internal static class StudyCommand
         var path = parse.GetValue(file)!.FullName;
         var spec = StudySpec.Load(path);
         return (spec, parse.GetValue(folder)?.FullName ?? StudyRunner.DefaultFolder(path, spec));
+    }
+
+    /// <summary>The store of a study that has run; a clear error rather than a new empty store where it has not.</summary>
+    static IExperimentStore OpenFinished(string studyFolder)
+    {
+        if (!File.Exists(Path.Combine(studyFolder, StudyRunner.StoreFile))) throw new FileNotFoundException($"no study store in {studyFolder}: run the study first");
+        return StudyRunner.OpenStore(studyFolder);
     }
 
     static Command RunCommand(string name, string description)
@@ -108,8 +113,7 @@ internal static class StudyCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var (spec, studyFolder) = Open(parse, file, folder);
-            if (!File.Exists(Path.Combine(studyFolder, StudyRunner.StoreFile))) throw new FileNotFoundException($"no study store in {studyFolder}: run the study first");
-            using var store = StudyRunner.OpenStore(studyFolder);
+            using var store = OpenFinished(studyFolder);
             ShowStatus(store, spec.Name);
             return Cli.ExitOk;
         }));
