@@ -17,14 +17,14 @@ public sealed record SideExplanation(string Side, float[] Probabilities, float[]
 public static class SideHeatmap
 {
     /// <summary>Explains a batch of grey images (each <paramref name="size"/>², in [0, 1]) with one forward pass.</summary>
-    public static IReadOnlyList<SideExplanation> Explain(string side, nn.Module<Tensor, Tensor> model, string layer, IReadOnlyList<float[]> greyPixels, int size, int inputChannels)
+    public static IReadOnlyList<SideExplanation> Explain(string side, nn.Module<Tensor, Tensor> model, string layer, IReadOnlyList<float[]> greyPixels, int size, int inputChannels,
+        InputRecipe? recipe = null)
     {
         using var scope = NewDisposeScope();
         var all = new float[greyPixels.Count * size * size];
         for (int i = 0; i < greyPixels.Count; i++) Array.Copy(greyPixels[i], 0, all, (long)i * size * size, size * size);
         var x = tensor(all, new long[] { greyPixels.Count, 1, size, size });
-        if (inputChannels == 3) x = x.expand(-1, 3, -1, -1);
-        var maps = GradCam.Compute(model, layer, ChannelsLast.Of(x));
+        var maps = GradCam.Compute(model, layer, (recipe ?? InputRecipe.UnitGrey).Feed(x, inputChannels));
         return Enumerable.Range(0, greyPixels.Count).Select(n => new SideExplanation(side, maps.Probabilities(n),
             GradCam.Normalise(GradCam.Upsample(GradCam.ProbabilityWeighted(maps, n), maps.Height, maps.Width, size, size)))).ToList();
     }

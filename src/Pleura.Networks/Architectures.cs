@@ -8,9 +8,20 @@ namespace Pleura.Networks;
 /// <param name="DefaultUnfreeze">The paper's "last N convolutional layers" for stage 2.</param>
 /// <param name="ClassifierPrefix">Everything after the convolutional trunk; stage 2 trains all of it (for VGG-16 the
 /// two 4096-wide layers as well as the new head).</param>
+/// <param name="InputMultiple">Input sizes must be a multiple of this (the CNTK export pads strided layers at the start
+/// only, which equals torchvision's symmetric padding only while every strided layer sees an even size).</param>
 public sealed record ArchitectureInfo(string Name, string Description, string HeadPrefix, int DefaultUnfreeze, Func<int, int, nn.Module<Tensor, Tensor>> Create,
-    string? ClassifierPrefix = null)
+    string? ClassifierPrefix = null, int InputMultiple = 1)
 {
+    /// <summary>Refuses an input size the weights' padding would treat differently.</summary>
+    public void CheckInputSize(int size)
+    {
+        if (size % InputMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(size), size,
+                $"{Name} takes input sizes that are multiples of {InputMultiple} (e.g. {size / InputMultiple * InputMultiple} or {(size / InputMultiple + 1) * InputMultiple}): " +
+                "its exported padding differs from Pleura's at odd sizes inside the network");
+    }
+
     public string Stage2Prefix => ClassifierPrefix ?? HeadPrefix;
 }
 
@@ -21,6 +32,10 @@ public static class Architectures
     {
         new("resnet18", "ResNet-18 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet18(k, c)),
         new("resnet34", "ResNet-34 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet34(k, c)),
+        // The ImageNet ResNet-18 that ML.NET ships as ONNX (exported from CNTK): torchvision's layout, but layer4 has three
+        // blocks (`pleura weights imagenet` imports it).
+        new("resnet18-cntk", "ResNet-18 as exported from CNTK (layer4 of three blocks): the ImageNet weights Pleura has offline", "fc.", 5,
+            (k, c) => new ResNet("resnet18-cntk", false, new[] { 2, 2, 2, 3 }, k, 64, c), InputMultiple: 32),
         new("resnet50", "ResNet-50 (torchvision), the paper's chosen backbone", "fc.", 5, (k, c) => ResNet.ResNet50(k, c)),
         new("vgg16", "VGG-16 (torchvision)", "classifier.6.", 5, (k, c) => Vgg.Vgg16(k, c), "classifier."),
         new("densenet121", "DenseNet-121 (torchvision), CheXNet's architecture", "classifier.", 15, (k, c) => DenseNet.DenseNet121(k, c)),

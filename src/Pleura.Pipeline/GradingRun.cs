@@ -61,7 +61,7 @@ public static class GradingRun
                 : LabelledImages.FromPixels(part.Select(r => images.Input(r.Row.ImageId, job.Roi, side.Patient).Pixels).ToList(), cache.Size, part.Select(r => r.Grade).ToList());
             using var train = Tensors(trainRows);
             using var validation = Tensors(valRows);
-            var config = job.Training with { Seed = job.Training.Seed + 1000 * index };
+            var config = (job.Training with { Seed = job.Training.Seed + 1000 * index }).StartingFrom(job.Pretrained);
             var architecture = Architectures.Get(config.Architecture);
             var model = SeededInit.Create(config.Seed, () => architecture.Create(ClassNames.Count, config.InputChannels));
             if (job.Pretrained is not null)
@@ -93,6 +93,7 @@ public static class GradingRun
                 LabelColumn = side.Reader1Column,
                 InputSize = config.ImageSize,
                 InputChannels = config.InputChannels,
+                Input = config.Input,
                 Roi = job.Roi.Name(),
                 Training = JsonSerializer.SerializeToNode(config),
                 Metrics = metrics,

@@ -47,7 +47,7 @@ public static class Pretraining
         using var train = data.Select(Enumerable.Range(0, data.Items.Count).Where(i => parts[i] == 0));
         using var val = data.Select(Enumerable.Range(0, data.Items.Count).Where(i => parts[i] == 1));
 
-        var config = job.Training;
+        var config = job.Training.StartingFrom(job.StartFrom);
         var architecture = Architectures.Get(config.Architecture);
         var model = SeededInit.Create(config.Seed, () => architecture.Create(classes.Count, config.InputChannels));
         if (job.StartFrom is not null)
@@ -63,6 +63,7 @@ public static class Pretraining
             Classes = classes,
             InputSize = size,
             InputChannels = config.InputChannels,
+            Input = config.Input,
             Training = JsonSerializer.SerializeToNode(config),
             Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = val.Count, ["source"] = Path.GetFullPath(job.Source) },
             PretrainedFrom = job.StartFrom,

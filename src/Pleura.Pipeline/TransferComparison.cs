@@ -74,7 +74,8 @@ public static class TransferComparison
         job.Check();
         var source = Checkpoint.ReadInfo(job.Pretrained);
         // Both starts use the pretrained network's architecture and input channels, so they differ only in their weights.
-        var config = job.Training with { Architecture = source.Architecture, InputChannels = source.InputChannels };
+        // The recipe too: both are fed as the pretrained weights expect.
+        var config = job.Training with { Architecture = source.Architecture, InputChannels = source.InputChannels, Input = source.Input };
         var architecture = Architectures.Get(config.Architecture);
 
         Directory.CreateDirectory(job.Output);
@@ -110,7 +111,7 @@ public static class TransferComparison
                     var folder = Path.Combine(job.Output, "runs", $"repeat{repeat}-n{(perClass == 0 ? "all" : perClass.ToString(CultureInfo.InvariantCulture))}-{start}");
                     var trainer = new Trainer(model, architecture.HeadPrefix, runConfig, folder, classes.Count, architecture.Stage2Prefix);
                     var result = trainer.Train(train, validation, cancel: cancel);
-                    var probabilities = Inference.Probabilities(model, test.Images, config.InputChannels, config.BatchSize);
+                    var probabilities = Inference.Probabilities(model, test.Images, config.InputChannels, config.Recipe, config.BatchSize);
                     var run = Score(repeat, perClass, start, train.Count, test.Labels, probabilities, classes.Count) with
                     {
                         Epochs = result.History.Count,

@@ -29,10 +29,10 @@ public static class Levels
          select TrialPlan.Create(c, side, fold, level, Config(context, c), context.Columns(side).Reader1, context.DataFingerprint,
              context.SplitFingerprint, context.PretrainedFingerprint(c.Backbone))).ToList();
 
-    static TrainingConfig Config(StudyContext context, Combination c) => context.Spec.Training with
+    static TrainingConfig Config(StudyContext context, Combination c) => (context.Spec.Training with
     {
         Architecture = c.Backbone, Balancing = Enum.Parse<Balancing>(c.Balancing, true), Seed = context.Spec.Seed,
-    };
+    }).StartingFrom(context.Spec.Pretrained.GetValueOrDefault(c.Backbone));
 
     /// <summary>Level 1: every combination on fold 1, ranked by test macro MAE averaged over the sides.</summary>
     public static IReadOnlyList<CombinationScore> One(StudyContext context, CancellationToken cancel)

@@ -49,7 +49,7 @@ public static class TrialRunner
         Checkpoint.Save(checkpoint, model, new CheckpointInfo
         {
             Architecture = trial.Config.Architecture, Classes = OpacityGrade.Names, Side = trial.Side, LabelColumn = columns.Reader1,
-            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Roi = roi.Name(),
+            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Input = trial.Config.Input, Roi = roi.Name(),
             Training = JsonSerializer.SerializeToNode(trial.Config), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
             DataFingerprint = context.DataFingerprint, PretrainedFrom = context.Spec.Pretrained.GetValueOrDefault(trial.Combination.Backbone),
             StopReason = result.StopReason,
@@ -106,7 +106,7 @@ public static class TrialRunner
         bool heatmaps = context.Spec.Heatmaps && context.Images.HasMasks;
         if (!heatmaps)
         {
-            var probabilities = Inference.Probabilities(model, data.Set.Images, config.InputChannels);
+            var probabilities = Inference.Probabilities(model, data.Set.Images, config.InputChannels, config.Recipe);
             return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], CheckpointEvaluation.ArgMax(probabilities[i]), probabilities[i], null)).ToList();
         }
         var result = new List<SidePrediction>();
@@ -115,7 +115,7 @@ public static class TrialRunner
         {
             var ids = data.Ids.Skip(start).Take(batch).ToList();
             var explained = SideHeatmap.Explain(side.ToString().ToLowerInvariant(), model, GradCam.DefaultLayer(config.Architecture),
-                data.Pixels.Skip(start).Take(batch).ToList(), size, config.InputChannels);
+                data.Pixels.Skip(start).Take(batch).ToList(), size, config.InputChannels, config.Recipe);
             for (int k = 0; k < ids.Count; k++)
             {
                 var cut = data.Cuts[start + k];

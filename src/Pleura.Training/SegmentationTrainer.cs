@@ -17,6 +17,9 @@ public sealed record SegmentationSettings
     public int Patience { get; init; } = 10;
     /// <summary>Every training image is rotated, scaled and shifted afresh each epoch, its masks with it (never flipped).</summary>
     public bool Augment { get; init; } = true;
+    /// <summary>How pixels reach the network (null: grey in [0, 1]); left out of the hash when null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public InputRecipe? Input { get; init; }
 
     public string Hash() => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(this))))[..16];
 }
@@ -111,7 +114,7 @@ public sealed class SegmentationTrainer(nn.Module<Tensor, Tensor> model, Segment
 
     static TrainingResult Result(ResumeState state) => new(state.History, state.BestValidationLoss, state.StopReason, false);
 
-    Tensor Input(Tensor x) => ChannelsLast.Of(settings.InputChannels == 3 ? x.expand(-1, 3, -1, -1) : x);
+    Tensor Input(Tensor x) => (settings.Input ?? InputRecipe.UnitGrey).Feed(x, settings.InputChannels);
 
     double ValidationLoss(Tensor images, Tensor masks)
     {

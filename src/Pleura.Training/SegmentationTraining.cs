@@ -24,7 +24,7 @@ public static class SegmentationLoss
 public static class SegmentationTraining
 {
     /// <summary>Binary masks (probability >= 0.5) for every image: N x K x S x S as bool arrays per image and structure.</summary>
-    public static bool[][][] Predict(nn.Module<Tensor, Tensor> model, Tensor images, int inputChannels = 1, int batchSize = 8)
+    public static bool[][][] Predict(nn.Module<Tensor, Tensor> model, Tensor images, int inputChannels = 1, InputRecipe? recipe = null, int batchSize = 8)
     {
         model.eval();
         using var _ = no_grad();
@@ -33,8 +33,7 @@ public static class SegmentationTraining
         {
             using var scope = NewDisposeScope();
             var x = images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start));
-            if (inputChannels == 3) x = x.expand(-1, 3, -1, -1);
-            var probabilities = model.call(ChannelsLast.Of(x)).sigmoid().contiguous();
+            var probabilities = model.call((recipe ?? InputRecipe.UnitGrey).Feed(x, inputChannels)).sigmoid().contiguous();
             long k = probabilities.shape[1], pixels = probabilities.shape[2] * probabilities.shape[3];
             var values = probabilities.data<float>().ToArray();
             for (long i = 0; i < probabilities.shape[0]; i++)

@@ -268,7 +268,7 @@ public sealed class Trainer
         return images.MoveToOuterDisposeScope();
     }
 
-    Tensor Input(Tensor grey) => ChannelsLast.Of(_config.InputChannels == 3 ? grey.expand(-1, 3, -1, -1) : grey);
+    Tensor Input(Tensor grey) => _config.Recipe.Feed(grey, _config.InputChannels);
 
     /// <summary>Mean cross-entropy and arg-max predictions on a set, in eval mode.</summary>
     public (double Loss, int[] Predictions) Evaluate(LabelledImages set) => Score(set.Images, set.Labels, x => _model.call(Input(x)));

@@ -1,3 +1,7 @@
+using System.Text.Json.Serialization;
+using Pleura.Networks;
+using Pleura.Networks.Weights;
+
 namespace Pleura.Training;
 
 /// <summary>
@@ -22,6 +26,17 @@ public sealed record TrainingConfig
     public int EarlyStoppingPatience { get; init; } = 10;
     public Balancing Balancing { get; init; } = Balancing.None;
     public int Seed { get; init; } = 1;
+    /// <summary>How pixels reach the network, as the starting weights expect (null: grey in [0, 1]). Left out of the
+    /// JSON when null, so settings written before recipes existed keep their hash.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public InputRecipe? Input { get; init; }
+
+    [JsonIgnore]
+    public InputRecipe Recipe => Input ?? InputRecipe.UnitGrey;
+
+    /// <summary>These settings fed as the weights at <paramref name="startPath"/> expect (their sidecar's recipe).</summary>
+    public TrainingConfig StartingFrom(string? startPath) =>
+        startPath is null ? this : this with { Input = PretrainedStart.RecipeOf(startPath) is { IsUnitGrey: false } r ? r : null };
 
     public void Check()
     {
@@ -30,6 +45,8 @@ public sealed record TrainingConfig
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "at least 1");
         if (Stage1Epochs < 0 || Stage2Epochs < 0 || Stage1Epochs + Stage2Epochs == 0)
             throw new ArgumentOutOfRangeException(nameof(Stage1Epochs), "at least one epoch in some stage");
+        Input?.Check();
+        Architectures.Get(Architecture).CheckInputSize(ImageSize);
         if (Stage1LearningRate <= 0 || Stage2LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage1LearningRate), "learning rates must be positive");
     }
 

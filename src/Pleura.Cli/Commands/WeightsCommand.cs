@@ -2,6 +2,7 @@ using System.CommandLine;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
 using Spectre.Console;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Pleura.Cli.Commands;
@@ -12,13 +13,21 @@ internal static class WeightsCommand
     {
         InspectCommand(),
         ImportCommand(),
+        ImageNetCommand(),
     };
+
+    static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Reads safetensors or a PyTorch checkpoint (.pth, .pt, .pth.tar) as an ordered state dict.</summary>
     internal static (List<KeyValuePair<string, Tensor>> Tensors, string Description) ReadAny(string path)
     {
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             return (Safetensors.Read(path).Tensors, "safetensors");
+        if (IsOnnx(path))
+        {
+            var onnx = OnnxResNet.Read(path);
+            return (onnx.Tensors.ToList(), $"ONNX ResNet, blocks {string.Join(", ", onnx.BlocksPerStage)} per stage, keys mapped by walking the graph");
+        }
         var file = PyTorchCheckpoint.Read(path);
         var description = $"PyTorch {file.Container}, state dict at {file.StateDictLocation}";
         if (file.UnsupportedGlobals.Count > 0) description += $"; not built (outside the state dict): {string.Join(", ", file.UnsupportedGlobals)}";
@@ -27,7 +36,7 @@ internal static class WeightsCommand
 
     static Command InspectCommand()
     {
-        var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pth, .pt or .pth.tar file." };
+        var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pth, .pt, .pth.tar or (ResNet) .onnx file." };
         var command = new Command("inspect", "List a weight file's keys, shapes and dtypes.") { file };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -41,9 +50,52 @@ internal static class WeightsCommand
         return command;
     }
 
+    static Command ImageNetCommand()
+    {
+        var output = Cli.RequiredOption<FileInfo>("--out", "Pleura checkpoint to write (.safetensors, with a .json sidecar).", "-o");
+        var onnx = Cli.Option<FileInfo?>("--onnx", "The ONNX file (default: the one NuGet restored with the build).", null);
+        var command = new Command("imagenet",
+            $"Write the ImageNet ResNet-18 ({ImageNetWeights.Architecture}) that NuGet package {ImageNetWeights.Package} ships as ONNX as a Pleura " +
+            "checkpoint that records its input recipe (BGR, 0-255, minus the ImageNet means); start any training from it with --pretrained.")
+        {
+            output, onnx,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var path = parse.GetValue(onnx)?.FullName ?? ImageNetWeights.OnnxPath();
+            WriteOnnx(path, ImageNetWeights.Architecture, parse.GetValue(output)!.FullName);
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    /// <summary>An ONNX ResNet as a Pleura checkpoint; ML.NET's CNTK file gets the input recipe it was trained with.</summary>
+    static void WriteOnnx(string path, string architecture, string outPath)
+    {
+        var (model, weights, report) = ImageNetWeights.Import(path, architecture);
+        var table = new Table().AddColumns("ONNX initializer", "key", "shape");
+        foreach (var m in weights.Mapping) table.AddRow(Markup.Escape(m.OnnxName), Markup.Escape(m.Key), m.Shape);
+        AnsiConsole.Write(table);
+        foreach (var note in weights.Notes) AnsiConsole.MarkupLineInterpolated($"[grey]{note}[/]");
+        AnsiConsole.MarkupLineInterpolated($"{weights.Mapping.Count} initializers mapped by walking the graph; {report}");
+        bool cntk = architecture.Equals(ImageNetWeights.Architecture, StringComparison.OrdinalIgnoreCase);
+        Checkpoint.Save(outPath, model, new CheckpointInfo
+        {
+            Architecture = architecture,
+            Classes = Enumerable.Range(0, (int)((Linear)((Pleura.Networks.Backbones.ResNet)model).Head).weight!.shape[0]).Select(i => $"class_{i}").ToList(),
+            InputSize = weights.InputSize,
+            InputChannels = 3,
+            Input = cntk ? InputRecipe.ImageNetCntk : null,
+            Normalisation = cntk ? "" : "as the source file's training (unknown to Pleura)",
+            PretrainedFrom = path,
+        });
+        if (!cntk) AnsiConsole.MarkupLine("[yellow]the input recipe of this ONNX file is unknown to Pleura: the checkpoint says grey in [0, 1][/]");
+        Cli.Done($"{outPath} (+ {Path.GetFileName(Checkpoint.SidecarOf(outPath))}): use it with `pleura train --pretrained`");
+    }
+
     static Command ImportCommand()
     {
-        var file = new Argument<FileInfo>("file") { Description = "A PyTorch checkpoint (.pth, .pt, .pth.tar) or safetensors file." };
+        var file = new Argument<FileInfo>("file") { Description = "A PyTorch checkpoint (.pth, .pt, .pth.tar), a ResNet as ONNX (.onnx) or a safetensors file." };
         var arch = Cli.RequiredOption<string>("--arch", $"Architecture the weights belong to: {string.Join(", ", Architectures.Names)}.");
         var output = Cli.RequiredOption<FileInfo>("--out", "Pleura checkpoint to write (.safetensors, with a .json sidecar).", "-o");
         var size = Cli.Option("--size", "Input size the weights were trained at (recorded in the sidecar).", 224);
@@ -54,6 +106,11 @@ internal static class WeightsCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var path = parse.GetValue(file)!.FullName;
+            if (IsOnnx(path))
+            {
+                WriteOnnx(path, parse.GetValue(arch)!, parse.GetValue(output)!.FullName);
+                return Cli.ExitOk;
+            }
             var info = Architectures.Get(parse.GetValue(arch)!);
             var (tensors, description) = ReadAny(path);
             AnsiConsole.MarkupLineInterpolated($"[grey]{path}: {description}[/]");

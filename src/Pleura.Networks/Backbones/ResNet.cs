@@ -30,6 +30,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
     public ResNet(string name, bool bottleneck, int[] blocks, int numClasses, int width = 64, int inChannels = 3) : base(name)
     {
         if (blocks.Length != 4 || blocks.Any(b => b < 1)) throw new ArgumentException("a ResNet has four stages of at least one block", nameof(blocks));
+        Blocks = blocks.ToArray();
         int expansion = bottleneck ? 4 : 1;
         Bottlenecked = bottleneck;
         conv1 = Conv2d(inChannels, width, kernel_size: 7, stride: 2, padding: 3, bias: false);
@@ -62,6 +63,9 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
     }
 
     public bool Bottlenecked { get; }
+
+    /// <summary>Residual blocks per stage (ResNet-18: 2, 2, 2, 2).</summary>
+    public IReadOnlyList<int> Blocks { get; }
 
     public static ResNet ResNet18(int numClasses, int inChannels = 3) => new("resnet18", false, new[] { 2, 2, 2, 2 }, numClasses, 64, inChannels);
     public static ResNet ResNet34(int numClasses, int inChannels = 3) => new("resnet34", false, new[] { 3, 4, 6, 3 }, numClasses, 64, inChannels);

@@ -24,6 +24,12 @@ public sealed record CheckpointInfo
     public required int InputChannels { get; init; }
     /// <summary>How pixels reach the network: grey scaled to [0, 1], no mean/std normalisation (METHOD section 6).</summary>
     public string Normalisation { get; init; } = "grey scaled to [0, 1]";
+    /// <summary>The input recipe the weights expect; null for grey in [0, 1] (checkpoints written before recipes existed).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public InputRecipe? Input { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public InputRecipe Recipe => Input ?? InputRecipe.UnitGrey;
     public string Roi { get; init; } = "none";
     public JsonNode? Training { get; init; }
     public JsonNode? Metrics { get; init; }
@@ -45,6 +51,7 @@ public static class Checkpoint
 
     public static void Save(string weightsPath, nn.Module model, CheckpointInfo info)
     {
+        if (info.Input is not null) info = info with { Normalisation = info.Input.Description };
         Safetensors.Write(weightsPath, StateDicts.Ordered(model), new Dictionary<string, string> { ["format"] = CheckpointInfo.FormatName, ["architecture"] = info.Architecture });
         File.WriteAllText(SidecarOf(weightsPath), JsonSerializer.Serialize(info, Json));
     }

@@ -10,6 +10,11 @@ public static class PretrainedStart
     /// the first convolution to the model's input channels (whatever the network calls it) and leaving the head as initialised.</summary>
     public static LoadReport Load(nn.Module model, string headPrefix, string path) => Load(model, headPrefix, Safetensors.Read(path).Tensors, path);
 
+    /// <summary>The input recipe of the weights at <paramref name="path"/>: their sidecar's, or grey in [0, 1] when they
+    /// have none (a file written by another tool says nothing about its inputs).</summary>
+    public static InputRecipe RecipeOf(string path) =>
+        File.Exists(Checkpoint.SidecarOf(path)) ? Checkpoint.ReadInfo(path).Recipe : InputRecipe.UnitGrey;
+
     /// <summary>The same from tensors already read (a caller starting many models from one file reads it once).</summary>
     public static LoadReport Load(nn.Module model, string headPrefix, IEnumerable<KeyValuePair<string, Tensor>> weights, string origin)
     {
