@@ -58,7 +58,7 @@ public static class CheckpointEvaluation
             using var set = Pleura.Training.LabelledImages.FromPixels(rows.Select(r => images.Input(r.Row.ImageId, roi, side.Patient).Pixels).ToList(), info.InputSize, rows.Select(r => r.Grade).ToList());
             foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log?.Invoke($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
             var probabilities = Inference.Probabilities(model, set.Images, info.InputChannels, info.Recipe);
-            var predicted = probabilities.Select(ArgMax).ToArray();
+            var predicted = probabilities.Select(p => info.Decision.Decide(p)).ToArray();
             var truth = rows.Select(r => r.Grade).ToArray();
             predictions.AddRange(rows.Select((r, i) => new GradePrediction(r.Row.ImageId, side.Name, r.Grade, predicted[i], probabilities[i])));
             results.Add(new SideEvaluation(side.Name, rows.Count,
@@ -92,12 +92,7 @@ public static class CheckpointEvaluation
         return (model, info);
     }
 
-    public static int ArgMax(float[] p)
-    {
-        int best = 0;
-        for (int k = 1; k < p.Length; k++) if (p[k] > p[best]) best = k;
-        return best;
-    }
+    public static int ArgMax(float[] p) => GradeDecision.ArgMax.Decide(p);
 
     public static void Write(string folder, IReadOnlyList<SideEvaluation> results, IReadOnlyList<GradePrediction> predictions)
     {

@@ -94,6 +94,7 @@ public static class GradingRun
                 InputSize = config.ImageSize,
                 InputChannels = config.InputChannels,
                 Input = config.Input,
+                Decision = config.Decision,
                 Roi = job.Roi.Name(),
                 Training = JsonSerializer.SerializeToNode(config),
                 Metrics = metrics,

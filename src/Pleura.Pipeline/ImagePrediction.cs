@@ -41,7 +41,7 @@ public static class ImagePrediction
                 }
                 if (read.Readable.Count == 0) continue;
                 var probabilities = Inference.Probabilities(model, read.Images.Images, info.InputChannels, info.Recipe);
-                predictions.AddRange(read.Readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, CheckpointEvaluation.ArgMax(probabilities[k]), probabilities[k])));
+                predictions.AddRange(read.Readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, info.Decision.Decide(probabilities[k]), probabilities[k])));
             }
         }
         finally

@@ -107,7 +107,7 @@ public static class TransferComparison
                     var runConfig = config with { Seed = seed };
                     // The same seeded initialisation for both starts: the head (and, for scratch, everything) starts equal.
                     var model = SeededInit.Create(seed, () => architecture.Create(classes.Count, config.InputChannels));
-                    if (start == PretrainedStartName) PretrainedStart.Load(model, architecture.HeadPrefix, pretrainedWeights, job.Pretrained);
+                    if (start == PretrainedStartName) PretrainedStart.Load(model, architecture.HeadPrefix, pretrainedWeights, job.Pretrained, source.Recipe);
                     var folder = Path.Combine(job.Output, "runs", $"repeat{repeat}-n{(perClass == 0 ? "all" : perClass.ToString(CultureInfo.InvariantCulture))}-{start}");
                     var trainer = new Trainer(model, architecture.HeadPrefix, runConfig, folder, classes.Count, architecture.Stage2Prefix);
                     var result = trainer.Train(train, validation, cancel: cancel);

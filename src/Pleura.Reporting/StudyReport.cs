@@ -120,8 +120,12 @@ public static class StudyReport
         var rows = results.Where(r => r.Level == "3").ToList();
         if (rows.Count == 0) { html.Paragraph("Not run yet."); return; }
         html.Paragraph("Reader 1 is the reference label; reader 2 a second expert. Reader 2 against reader 1 is the human benchmark. " +
+                       "Two baselines fit on the final model's training part, scored against reader 1, are the bars the model must clear: " +
+                       "a global-intensity grader and a linear probe (ridge on the frozen features of the backbone the model started from). " +
+                       "With `ensemble: true` the model is the mean of the final model and the chosen combination's fold models; the final model alone is shown too. " +
                        "Mean-of-sides values first, then each side with its 95% bootstrap interval.");
-        var comparisons = new[] { "model_vs_reader1", "model_vs_reader2", "reader2_vs_reader1" }.Where(c => rows.Any(r => r.Comparison == c)).ToList();
+        var comparisons = new[] { "model_vs_reader1", "model_vs_reader2", "reader2_vs_reader1", "single_model_vs_reader1", "probe_vs_reader1", "intensity_vs_reader1" }
+            .Where(c => rows.Any(r => r.Comparison == c)).ToList();
         string Cell(string side, string comparison, string metric)
         {
             var r = rows.FirstOrDefault(x => x.Side == side && x.Comparison == comparison && x.Metric == metric);

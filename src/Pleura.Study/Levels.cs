@@ -2,6 +2,7 @@ using Pleura.Data;
 using Pleura.Evaluation;
 using Pleura.Explainability;
 using Pleura.Imaging.Roi;
+using Pleura.Networks;
 using Pleura.Networks.Weights;
 using Pleura.Pipeline;
 using Pleura.Store;
@@ -21,6 +22,8 @@ public static class Levels
     public static readonly IReadOnlyList<string> Headline = new[] { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "ma_hcs" };
 
     public const string Reader1 = "model_vs_reader1", Reader2 = "model_vs_reader2", ReaderVsReader = "reader2_vs_reader1";
+    /// <summary>With an ensemble answer, the final model alone against reader 1.</summary>
+    public const string SingleModel = "single_model_vs_reader1";
 
     static IReadOnlyList<TrialPlan> Trials(StudyContext context, IEnumerable<Combination> combinations, IEnumerable<int> folds, int level) =>
         (from c in combinations
@@ -134,17 +137,51 @@ public static class Levels
             var side = Enum.Parse<PatientSide>(trial.Side, true);
             var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(trial.Side).Reader1, roi, side,
                 (id, heatmap) => heatmaps[(id, trial.Side)] = heatmap);
+            if (context.Spec.Ensemble)
+            {
+                rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all").Where(r => r.Comparison == Reader1)
+                    .Select(r => r with { Comparison = SingleModel, Note = "the final model alone" }));
+                predictions = Ensemble(context, trial, predictions, roi, side);
+            }
             oob[trial.Side] = predictions;
             TrialRunner.WritePredictions(Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv"), predictions);
             context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"oob_predictions_{trial.Side}", Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv")));
             context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{trial.Side}", record.Checkpoint));
             rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all"));
             model.Dispose();
+            foreach (var (name, (truth, predicted, note)) in Baselines.Score(context, trial, roi, side))
+                rows.AddRange(MetricTable.Score(truth, predicted, null, 4, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
+                    new ResultRecord(context.Spec.Name, "", "oob", "all", trial.Side, name, m.Name, m.Value,
+                        double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note)));
         }
         rows.AddRange(SideMeans(rows));
         context.Store.ReplaceResults(context.Spec.Name, "3", rows);
         WriteHeatmapMatrix(context, oob, heatmaps);
         return new FinalModel(chosen, oob);
+    }
+
+    /// <summary>
+    /// The final model's OOB predictions with probabilities averaged over it and the chosen combination's level-2 fold
+    /// models of the same side (each trained on another arrangement of the same non-OOB patients).
+    /// </summary>
+    static IReadOnlyList<SidePrediction> Ensemble(StudyContext context, TrialPlan final, IReadOnlyList<SidePrediction> predictions, RoiScheme roi, PatientSide side)
+    {
+        var members = context.Store.Trials(context.Spec.Name)
+            .Where(t => t.Combination == final.Combination.Key && t.Side == final.Side && t.Level <= 2 && t.Status == TrialStatus.Done && t.Hash != final.Hash)
+            .OrderBy(t => t.Fold).ToList();
+        var sums = predictions.ToDictionary(p => p.ImageId, p => p.Probabilities.Select(v => (double)v).ToArray());
+        foreach (var member in members)
+        {
+            var (model, _) = Checkpoint.Load(member.Checkpoint);
+            using (model)
+                foreach (var p in TrialRunner.Predict(context, model, final.Config, SplitPart.OutOfBox, 1, context.Columns(final.Side).Reader1, roi, side, explain: false))
+                    for (int k = 0; k < p.Probabilities.Length; k++) sums[p.ImageId][k] += p.Probabilities[k];
+        }
+        return predictions.Select(p =>
+        {
+            var mean = sums[p.ImageId].Select(v => (float)(v / (members.Count + 1))).ToArray();
+            return p with { Probabilities = mean, Predicted = final.Config.Decision.Decide(mean) };
+        }).ToList();
     }
 
     /// <summary>Model vs reader 1, model vs reader 2, reader 2 vs reader 1 on the given predictions, with bootstrap intervals.</summary>

@@ -24,7 +24,8 @@ public static class StudyComparison
         ("macro_mae", false), ("mae", false), ("accuracy", true), ("f1_weighted", true), ("quadratic_weighted_kappa", true),
     };
 
-    public static List<StudyComparisonRow> Compare(IExperimentStore first, string firstStudy, IExperimentStore second, string secondStudy)
+    /// <param name="allowNone">No pairs is an answer, not an error (the caller has the final models to compare).</param>
+    public static List<StudyComparisonRow> Compare(IExperimentStore first, string firstStudy, IExperimentStore second, string secondStudy, bool allowNone = false)
     {
         var a = TestMetrics(first, firstStudy);
         var b = TestMetrics(second, secondStudy);
@@ -39,7 +40,7 @@ public static class StudyComparison
                 rows.Add(new StudyComparisonRow(combination, metric, higher, pairs.Average(p => p.A), pairs.Average(p => p.B),
                     PairedDifference.Of(pairs.Select(p => p.A).ToList(), pairs.Select(p => p.B).ToList())));
             }
-        if (rows.Count == 0)
+        if (rows.Count == 0 && !allowNone)
             throw new InvalidDataException($"studies '{firstStudy}' and '{secondStudy}' have no finished trials of the same combination, side and fold to pair");
         return rows;
     }
@@ -51,5 +52,63 @@ public static class StudyComparison
         return store.Metrics(study).Where(m => m.Set == TestSet && trials.ContainsKey(m.TrialHash))
             .GroupBy(m => (trials[m.TrialHash].Combination, trials[m.TrialHash].Side, trials[m.TrialHash].Fold))
             .ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric, m => m.Value));
+    }
+}
+
+/// <summary>One metric of two studies' final models on the same OOB lungs (difference = second − first, mean of sides).</summary>
+public sealed record OobComparisonRow(string Metric, bool HigherIsBetter, double First, double Second, BootstrapEstimate Difference, int Images);
+
+/// <summary>
+/// The two studies' final models (level 3) on the OOB lungs both scored, paired image by image: a percentile bootstrap
+/// over images (both lungs of an image drawn together) of the difference in each metric averaged over the sides. Two
+/// studies with the same manifest and split seed have the same OOB set.
+/// </summary>
+public static class OobComparison
+{
+    static readonly (string Metric, bool HigherIsBetter, Func<GradeMetrics, double> Value)[] Metrics =
+    {
+        ("macro_mae", false, m => m.MacroMae), ("mae", false, m => m.Mae), ("accuracy", true, m => m.Accuracy),
+        ("f1_weighted", true, m => m.Report.F1Weighted), ("quadratic_weighted_kappa", true, m => m.QuadraticKappa),
+    };
+
+    public static List<OobComparisonRow> Compare(IExperimentStore first, string firstStudy, IExperimentStore second, string secondStudy, int iterations = 2000, int seed = 1)
+    {
+        var a = Predictions(first, firstStudy);
+        var b = Predictions(second, secondStudy);
+        var images = a.Keys.Select(k => k.Image).Intersect(b.Keys.Select(k => k.Image)).OrderBy(i => i, StringComparer.Ordinal).ToList();
+        var sides = a.Keys.Select(k => k.Side).Distinct().Where(s => images.All(i => a.ContainsKey((i, s)) && b.ContainsKey((i, s)))).ToList();
+        if (images.Count < 2 || sides.Count == 0)
+            throw new InvalidDataException($"studies '{firstStudy}' and '{secondStudy}' have no OOB lungs in common (finished level 3 with the same manifest and split)");
+        foreach (var key in images.SelectMany(i => sides.Select(s => (i, s))))
+            if (a[key].Truth != b[key].Truth)
+                throw new InvalidDataException($"the two studies' reader-1 grades differ for {key.i} ({key.s}): not the same labels");
+
+        double[] Values(Dictionary<(string Image, string Side), (int Truth, int Predicted)> model, IReadOnlyList<int> draw) =>
+            Metrics.Select(m => sides.Average(s => m.Value(GradeMetrics.Compute(draw.Select(i => model[(images[i], s)].Truth).ToList(),
+                draw.Select(i => model[(images[i], s)].Predicted).ToList())))).ToArray();
+        var all = Enumerable.Range(0, images.Count).ToList();
+        var first0 = Values(a, all);
+        var second0 = Values(b, all);
+        var differences = Bootstrap.PercentileMany(images.Count, draw =>
+        {
+            var x = Values(a, draw);
+            var y = Values(b, draw);
+            return x.Zip(y, (p, q) => q - p).ToArray();
+        }, iterations, seed: seed);
+        return Metrics.Select((m, j) => new OobComparisonRow(m.Metric, m.HigherIsBetter, first0[j], second0[j], differences[j] with { Estimate = second0[j] - first0[j] }, images.Count)).ToList();
+    }
+
+    static Dictionary<(string Image, string Side), (int Truth, int Predicted)> Predictions(IExperimentStore store, string study)
+    {
+        var result = new Dictionary<(string, string), (int, int)>();
+        foreach (var artefact in store.Artefacts(study).Where(x => x.Kind.StartsWith("oob_predictions_", StringComparison.Ordinal)))
+        {
+            string side = artefact.Kind["oob_predictions_".Length..];
+            if (!File.Exists(artefact.Path)) throw new FileNotFoundException($"{artefact.Path}: the OOB predictions of study '{study}' are missing", artefact.Path);
+            foreach (var row in Pleura.Data.CsvTable.Read(artefact.Path).Rows)
+                result[(row["image_id"], side)] = (int.Parse(row["truth"], System.Globalization.CultureInfo.InvariantCulture),
+                    int.Parse(row["predicted"], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return result;
     }
 }

@@ -68,6 +68,9 @@ public sealed record StudySpec
     public int MinGroupSize { get; init; } = 20;
     /// <summary>Grad-CAM on each trial's test images for MA-HCS (needs lung mask columns).</summary>
     public bool Heatmaps { get; init; } = true;
+    /// <summary>Level 3 answers with the mean class probabilities of the final model and the chosen combination's
+    /// level-2 fold models (its heatmaps stay the final model's); the final model alone is reported beside it.</summary>
+    public bool Ensemble { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

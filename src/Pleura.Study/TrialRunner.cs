@@ -49,7 +49,7 @@ public static class TrialRunner
         Checkpoint.Save(checkpoint, model, new CheckpointInfo
         {
             Architecture = trial.Config.Architecture, Classes = OpacityGrade.Names, Side = trial.Side, LabelColumn = columns.Reader1,
-            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Input = trial.Config.Input, Roi = roi.Name(),
+            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Input = trial.Config.Input, Decision = trial.Config.Decision, Roi = roi.Name(),
             Training = JsonSerializer.SerializeToNode(trial.Config), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
             DataFingerprint = context.DataFingerprint, PretrainedFrom = context.Spec.Pretrained.GetValueOrDefault(trial.Combination.Backbone),
             StopReason = result.StopReason,
@@ -78,12 +78,12 @@ public static class TrialRunner
         return (model, architecture);
     }
 
-    sealed record Part(LabelledImages Set, IReadOnlyList<string> Ids, IReadOnlyList<float[]> Pixels, IReadOnlyList<RoiCut> Cuts) : IDisposable
+    internal sealed record Part(LabelledImages Set, IReadOnlyList<string> Ids, IReadOnlyList<float[]> Pixels, IReadOnlyList<RoiCut> Cuts) : IDisposable
     {
         public void Dispose() => Set.Dispose();
     }
 
-    static Part Labelled(StudyContext context, SplitPart part, int fold, string labelColumn, RoiScheme roi, PatientSide side)
+    internal static Part Labelled(StudyContext context, SplitPart part, int fold, string labelColumn, RoiScheme roi, PatientSide side)
     {
         var rows = SideData.Rows(context.Manifest, context.Plan, part, fold, labelColumn, context.Images.Whole);
         var inputs = rows.Select(r => context.Images.Input(r.Row.ImageId, roi, side)).ToList();
@@ -99,15 +99,15 @@ public static class TrialRunner
     /// Grad-CAM heatmap mapped back to the whole image; <paramref name="heatmapSink"/> receives that map at the input size.
     /// </summary>
     public static IReadOnlyList<SidePrediction> Predict(StudyContext context, nn.Module<Tensor, Tensor> model, TrainingConfig config, SplitPart part, int fold,
-        string labelColumn, RoiScheme roi, PatientSide side, Action<string, float[]>? heatmapSink = null)
+        string labelColumn, RoiScheme roi, PatientSide side, Action<string, float[]>? heatmapSink = null, bool explain = true)
     {
         using var data = Labelled(context, part, fold, labelColumn, roi, side);
         int size = context.Images.InputSize;
-        bool heatmaps = context.Spec.Heatmaps && context.Images.HasMasks;
+        bool heatmaps = explain && context.Spec.Heatmaps && context.Images.HasMasks;
         if (!heatmaps)
         {
             var probabilities = Inference.Probabilities(model, data.Set.Images, config.InputChannels, config.Recipe);
-            return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], CheckpointEvaluation.ArgMax(probabilities[i]), probabilities[i], null)).ToList();
+            return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], config.Decision.Decide(probabilities[i]), probabilities[i], null)).ToList();
         }
         var result = new List<SidePrediction>();
         const int batch = 16;
@@ -122,7 +122,7 @@ public static class TrialRunner
                 var lungs = context.Images.LungMask(ids[k], cut.Width);
                 double? hcs = lungs is null ? null : HeatmapConcordance.Weighted(cut.MapBack(explained[k].Heatmap, size), lungs.Select(v => v > 0.5f).ToArray());
                 heatmapSink?.Invoke(ids[k], cut.MapBackAtInputSize(explained[k].Heatmap, size));
-                result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], explained[k].Grade, explained[k].Probabilities, hcs));
+                result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], config.Decision.Decide(explained[k].Probabilities), explained[k].Probabilities, hcs));
             }
         }
         return result;

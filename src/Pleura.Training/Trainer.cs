@@ -287,9 +287,9 @@ public sealed class Trainer
             var logits = forward(inputs.narrow(0, start, count));
             var labels = tensor(labelList.Skip(start).Take(count).Select(l => (long)l).ToArray());
             lossSum += F.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
-            using var accessor = logits.argmax(1).data<long>();
-            var argmax = accessor.ToArray();
-            for (int i = 0; i < count; i++) predictions[start + i] = (int)argmax[i];
+            var probabilities = F.softmax(logits.to_type(ScalarType.Float32), 1).data<float>().ToArray();
+            int k = (int)logits.shape[1];
+            for (int i = 0; i < count; i++) predictions[start + i] = _config.Decision.Decide(probabilities.AsSpan(i * k, k));
         }
         return (lossSum / n, predictions);
     }

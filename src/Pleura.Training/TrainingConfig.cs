@@ -34,6 +34,11 @@ public sealed record TrainingConfig
     [JsonIgnore]
     public InputRecipe Recipe => Input ?? InputRecipe.UnitGrey;
 
+    /// <summary>How probabilities become a grade in validation and test scores (default: the most probable class);
+    /// left out of the JSON when default, so earlier settings keep their hash.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public GradeDecision Decision { get; init; }
+
     /// <summary>These settings fed as the weights at <paramref name="startPath"/> expect (their sidecar's recipe).</summary>
     public TrainingConfig StartingFrom(string? startPath) =>
         startPath is null ? this : this with { Input = PretrainedStart.RecipeOf(startPath) is { IsUnitGrey: false } r ? r : null };

@@ -25,7 +25,8 @@ internal static class StudyCommand
         var second = new Argument<FileInfo>("second") { Description = "The second study file (e.g. the same study from pretrained weights)." };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Also write the comparison as CSV." };
         var command = new Command("compare", "Two finished studies that differ in one setting, paired trial by trial (same combination, side and fold; " +
-                                             "test parts of levels 1-2): mean difference with a 95% interval per combination and metric.") { first, second, output };
+                                             "test parts of levels 1-2): mean difference with a 95% interval per combination and metric; and when both finished level 3 on the " +
+                                             "same OOB set, their final models lung by lung with bootstrap intervals.") { first, second, output };
         command.SetAction(parse => Cli.Run(() =>
         {
             (StudySpec Spec, IExperimentStore Store) Load(Argument<FileInfo> file)
@@ -38,7 +39,20 @@ internal static class StudyCommand
             using var _ = storeA;
             var (b, storeB) = Load(second);
             using var __ = storeB;
-            var rows = StudyComparison.Compare(storeA, a.Name, storeB, b.Name);
+            var oob = storeA.Artefacts(a.Name).Any(x => x.Kind.StartsWith("oob_predictions_", StringComparison.Ordinal))
+                      && storeB.Artefacts(b.Name).Any(x => x.Kind.StartsWith("oob_predictions_", StringComparison.Ordinal))
+                ? OobComparison.Compare(storeA, a.Name, storeB, b.Name, seed: b.Seed)
+                : null;
+            if (oob is not null)
+            {
+                var final = new Table().Title($"Final models on the same OOB lungs ({oob[0].Images} images): {Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}, mean of sides")
+                    .AddColumns("metric", a.Name, b.Name, "difference [[95% bootstrap CI over images]]");
+                foreach (var r in oob)
+                    final.AddRow(r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"),
+                        Markup.Escape($"{r.Difference.Estimate:+0.000;-0.000} [{r.Difference.Low:+0.000;-0.000}, {r.Difference.High:+0.000;-0.000}]"));
+                AnsiConsole.Write(final);
+            }
+            var rows = StudyComparison.Compare(storeA, a.Name, storeB, b.Name, allowNone: oob is not null);
             var table = new Table().Title($"{Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}")
                 .AddColumns("combination", "metric", a.Name, b.Name, "difference [[95% CI]]", $"{b.Name} better in");
             foreach (var r in rows)
@@ -53,6 +67,14 @@ internal static class StudyCommand
                         $"{Pleura.Data.CsvText.Field(r.Combination)},{r.Metric},{r.First},{r.Second},{r.Difference.Mean},{r.Difference.Interval.Low},{r.Difference.Interval.High},{r.SecondBetter},{r.Difference.Pairs}"))
                     .Prepend($"combination,metric,{a.Name},{b.Name},difference,ci_low,ci_high,{b.Name}_better_in,pairs"));
                 Cli.Done(csv.FullName);
+                if (oob is not null)
+                {
+                    var oobCsv = Path.ChangeExtension(csv.FullName, null) + ".oob.csv";
+                    File.WriteAllLines(oobCsv, oob.Select(r => FormattableString.Invariant(
+                            $"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High},{r.Images}"))
+                        .Prepend($"metric,{a.Name},{b.Name},difference,ci_low,ci_high,images"));
+                    Cli.Done(oobCsv);
+                }
             }
             return Cli.ExitOk;
         }));

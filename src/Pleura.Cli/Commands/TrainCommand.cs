@@ -22,10 +22,12 @@ internal static class TrainCommand
         public readonly Option<int> Unfreeze = Cli.Option("--unfreeze", "Convolutions (from the last) that stage 2 trains; -1 = all layers.", 5);
         public readonly Option<Balancing> Balance = Cli.Option("--balance", "Class balancing of the training set: none, under, over, double.", Balancing.None);
         public readonly Option<string> Grey = Cli.Option("--grey", "Grey input: 'replicate' to 3 channels, or 'sum' conv1's RGB kernels into one channel.", "replicate");
+        public readonly Option<GradeDecision> Decision = Cli.Option("--decision",
+            "How probabilities become a grade: ArgMax (the most probable class, METHOD) or Expected (sum of p_k k, rounded: for ordinal grades).", GradeDecision.ArgMax);
         public readonly Option<int> Seed = Cli.Option("--seed", "Seed for initialisation, balancing, augmentation and shuffling.", 1);
         public readonly Option<int> Threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount);
 
-        public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Seed, Threads };
+        public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Decision, Seed, Threads };
 
         public TrainingConfig Read(ParseResult parse)
         {
@@ -45,6 +47,7 @@ internal static class TrainCommand
                 UnfreezeConvLayers = parse.GetValue(Unfreeze),
                 Balancing = parse.GetValue(Balance),
                 InputChannels = grey == "sum" ? 1 : 3,
+                Decision = parse.GetValue(Decision),
                 Seed = parse.GetValue(Seed),
             };
         }

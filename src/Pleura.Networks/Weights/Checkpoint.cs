@@ -30,6 +30,10 @@ public sealed record CheckpointInfo
 
     [System.Text.Json.Serialization.JsonIgnore]
     public InputRecipe Recipe => Input ?? InputRecipe.UnitGrey;
+    /// <summary>How probabilities become a grade; the most probable class when absent.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<GradeDecision>))]
+    public GradeDecision Decision { get; init; }
     public string Roi { get; init; } = "none";
     public JsonNode? Training { get; init; }
     public JsonNode? Metrics { get; init; }

@@ -8,7 +8,8 @@ public static class PretrainedStart
 {
     /// <summary>Loads the backbone of the safetensors file at <paramref name="path"/> into <paramref name="model"/>, fitting
     /// the first convolution to the model's input channels (whatever the network calls it) and leaving the head as initialised.</summary>
-    public static LoadReport Load(nn.Module model, string headPrefix, string path) => Load(model, headPrefix, Safetensors.Read(path).Tensors, path);
+    public static LoadReport Load(nn.Module model, string headPrefix, string path) =>
+        Load(model, headPrefix, Safetensors.Read(path).Tensors, path, RecipeOf(path));
 
     /// <summary>The input recipe of the weights at <paramref name="path"/>: their sidecar's, or grey in [0, 1] when they
     /// have none (a file written by another tool says nothing about its inputs).</summary>
@@ -16,9 +17,10 @@ public static class PretrainedStart
         File.Exists(Checkpoint.SidecarOf(path)) ? Checkpoint.ReadInfo(path).Recipe : InputRecipe.UnitGrey;
 
     /// <summary>The same from tensors already read (a caller starting many models from one file reads it once).</summary>
-    public static LoadReport Load(nn.Module model, string headPrefix, IEnumerable<KeyValuePair<string, Tensor>> weights, string origin)
+    public static LoadReport Load(nn.Module model, string headPrefix, IEnumerable<KeyValuePair<string, Tensor>> weights, string origin,
+        InputRecipe? recipe = null)
     {
         string firstConv = ModuleTree.DepthFirst(model).First(m => m.Module is Conv2d).Name + ".weight";
-        return WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights, model, firstConv), headPrefix, origin);
+        return WeightLoader.Load(model, GreyInput.AdaptFirstConvolution(weights, model, firstConv, recipe), headPrefix, origin);
     }
 }

@@ -9,7 +9,7 @@ namespace Pleura.Tests.Study;
 /// <summary>The phantom study in reduced form: tiny images, a 3 x 2 grid, short training; levels, cache, resume and report end to end.</summary>
 public class StudyTests(ITestOutputHelper output)
 {
-    static string WriteStudy(string folder, string name = "phantom-study")
+    static string WriteStudy(string folder, string name = "phantom-study", string extra = "")
     {
         PhantomDataset.Generate(new PhantomOptions { Count = 200, Size = 48, Seed = 5 }, Path.Combine(folder, "data"));
         string path = Path.Combine(folder, "study.yaml");
@@ -35,7 +35,7 @@ public class StudyTests(ITestOutputHelper output)
               unfreeze_conv_layers: 5
             bootstrap: 100
             min_group_size: 15
-            """);
+            """ + extra);
         return path;
     }
 
@@ -85,6 +85,9 @@ public class StudyTests(ITestOutputHelper output)
             foreach (var comparison in new[] { Levels.Reader1, Levels.Reader2, Levels.ReaderVsReader })
                 Assert.Contains(results, r => r.Level == "3" && r.Side == "mean" && r.Comparison == comparison && r.Metric == "macro_mae");
             Assert.Contains(results, r => r.Level == "3" && r.Side == "left" && r.Metric == "macro_mae" && r.Low is not null && r.High is not null);
+            // The bars beside the model: a global-intensity grader and a ridge probe on the starting backbone's features.
+            foreach (var baseline in new[] { Baselines.Intensity, Baselines.Probe })
+                Assert.Contains(results, r => r.Level == "3" && r.Side == "mean" && r.Comparison == baseline && r.Metric == "macro_mae");
             var ages = results.Where(r => r.Level == "4" && r.Grouping == "age").Select(r => r.Group).Distinct().ToList();
             Assert.True(ages.Count >= 2, string.Join(",", ages));
             Assert.Contains(results, r => r.Level == "4" && r.Note.StartsWith("too small", StringComparison.Ordinal));
@@ -112,6 +115,40 @@ public class StudyTests(ITestOutputHelper output)
         Assert.Equal(1 + 18, File.ReadAllLines(Path.Combine(csv, "trials.csv")).Length);
         Assert.Equal(0, CliRunner.Run("study", "export", file, "--out", csv, "--format", "parquet"));
         Assert.True(new FileInfo(Path.Combine(csv, "metrics.parquet")).Length > 100);
+    }
+
+    [Fact]
+    public void AnEnsembleWithExpectedGradesIsComparedWithTheSingleArgMaxModelOnTheSameOobLungs()
+    {
+        using var dir = new TempFolder();
+        var argmax = WriteStudy(dir.Path, "argmax");
+        var text = File.ReadAllText(argmax).Replace("roi: [none, lung, spine]", "roi: [none]").Replace("balancing: [under, over]", "balancing: [under]")
+            .Replace("top_k: 2", "top_k: 1");
+        File.WriteAllText(argmax, text);
+        string ensemble = Path.Combine(dir.Path, "ensemble.yaml");
+        File.WriteAllText(ensemble, text.Replace("name: argmax", "name: ensemble").Replace("  unfreeze_conv_layers: 5", "  unfreeze_conv_layers: 5\n  decision: expected")
+            + "\nensemble: true\n");
+        Assert.Equal(0, CliRunner.Run("study", "run", argmax, "--report", "false"));
+        Assert.Equal(0, CliRunner.Run("study", "run", ensemble, "--report", "false"));
+
+        var spec = StudySpec.Load(ensemble);
+        Assert.Equal(Pleura.Networks.GradeDecision.Expected, spec.Training.Decision);
+        using (var store = StudyRunner.OpenStore(StudyRunner.DefaultFolder(ensemble, spec)))
+        {
+            var results = store.Results(spec.Name);
+            Assert.Contains(results, r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.SingleModel && r.Metric == "macro_mae");
+            Assert.Contains(results, r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
+        }
+
+        string csv = Path.Combine(dir.Path, "compare.csv");
+        Assert.Equal(0, CliRunner.Run("study", "compare", argmax, ensemble, "-o", csv));
+        var oob = File.ReadAllLines(Path.ChangeExtension(csv, null) + ".oob.csv");
+        Assert.Equal(6, oob.Length);
+        var argmaxSpec = StudySpec.Load(argmax);
+        using var first = StudyRunner.OpenStore(StudyRunner.DefaultFolder(argmax, argmaxSpec));
+        double level3 = first.Results(argmaxSpec.Name).Single(r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae").Value;
+        var macro = oob.Single(l => l.StartsWith("macro_mae,", StringComparison.Ordinal)).Split(',');
+        Assert.Equal(level3, double.Parse(macro[1], System.Globalization.CultureInfo.InvariantCulture), 9);
     }
 
     [Fact]

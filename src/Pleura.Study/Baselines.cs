@@ -1,0 +1,66 @@
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Imaging.Roi;
+using Pleura.Networks;
+using static TorchSharp.torch;
+
+namespace Pleura.Study;
+
+/// <summary>
+/// The bars the final model must clear at level 3, fit on the final trial's training part (strengths chosen on its
+/// validation part) with the model's own inputs, scored on the OOB set against reader 1: a global-intensity grader (can
+/// the grade be read without the lungs?) and a linear probe, ridge regression on the frozen features of the backbone
+/// the model starts from (does fine-tuning beat a linear read-out of its starting features?).
+/// </summary>
+public static class Baselines
+{
+    public const string Probe = "probe_vs_reader1", Intensity = "intensity_vs_reader1";
+
+    /// <summary>Per baseline, its OOB grades for the trial's side (truth = reader 1).</summary>
+    public static IReadOnlyDictionary<string, (int[] Truth, int[] Predicted, string Note)> Score(StudyContext context, TrialPlan trial, RoiScheme roi, PatientSide side)
+    {
+        string column = context.Columns(trial.Side).Reader1;
+        using var train = TrialRunner.Labelled(context, SplitPart.Train, trial.Fold, column, roi, side);
+        using var validation = TrialRunner.Labelled(context, SplitPart.Validation, trial.Fold, column, roi, side);
+        using var oob = TrialRunner.Labelled(context, SplitPart.OutOfBox, 1, column, roi, side);
+        var result = new Dictionary<string, (int[], int[], string)>();
+        if (oob.Set.Count == 0 || train.Set.Count == 0) return result;
+
+        var intensity = GlobalIntensityBaseline.Fit(train.Pixels.Select(GlobalIntensityBaseline.Features).ToList(), train.Set.Labels);
+        result[Intensity] = (oob.Set.Labels.ToArray(), oob.Pixels.Select(p => intensity.Predict(GlobalIntensityBaseline.Features(p))).ToArray(),
+            "nearest class centroid of image mean and spread");
+
+        var (model, _) = TrialRunner.CreateModel(context, trial.Combination.Backbone, trial.Config);
+        using (model)
+        {
+            if (model is not IStagedNetwork staged) return result;
+            var features = (LabelledImagesFeatures)(images => Features(staged, trial.Config.Recipe, trial.Config.InputChannels, images));
+            var probe = RidgeProbe.FitChoosingStrength(features(train.Set.Images), train.Set.Labels, features(validation.Set.Images), validation.Set.Labels);
+            string start = context.Spec.Pretrained.TryGetValue(trial.Combination.Backbone, out var path) ? Path.GetFileName(path) : "seeded random weights";
+            result[Probe] = (oob.Set.Labels.ToArray(), features(oob.Set.Images).Select(probe.Predict).ToArray(),
+                $"ridge on frozen {trial.Combination.Backbone} features ({start}), alpha {probe.Alpha:0.###}");
+        }
+        return result;
+    }
+
+    delegate IReadOnlyList<float[]> LabelledImagesFeatures(Tensor images);
+
+    /// <summary>Pooled features (every stage but the head) of grey images, fed by the weights' recipe.</summary>
+    static IReadOnlyList<float[]> Features(IStagedNetwork network, InputRecipe recipe, int channels, Tensor images, int batch = 16)
+    {
+        ((nn.Module)network).eval();
+        using var _ = no_grad();
+        var stages = network.Stages;
+        var rows = new List<float[]>();
+        for (long start = 0; start < images.shape[0]; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            var x = recipe.Feed(images.narrow(0, start, Math.Min(batch, images.shape[0] - start)), channels);
+            var pooled = NetworkStages.Run(stages, x, 0, stages.Count - 1).flatten(1).to_type(ScalarType.Float32).contiguous();
+            var values = pooled.data<float>().ToArray();
+            int d = (int)pooled.shape[1];
+            for (int i = 0; i < pooled.shape[0]; i++) rows.Add(values.AsSpan(i * d, d).ToArray());
+        }
+        return rows;
+    }
+}
