@@ -17,12 +17,12 @@ public static class LungMaskJob
 {
     public static (Manifest Manifest, IReadOnlyList<LungMaskFlag> Flags, IReadOnlyList<ImageFailure> Failures) Run(string modelPath, Manifest manifest, string outputFolder)
     {
-        var (network, structures, size) = SegmentationJob.LoadModel(modelPath);
+        var (network, structures, size, recipe) = SegmentationJob.LoadModel(modelPath);
         int left = IndexOf(structures, "left_lung"), right = IndexOf(structures, "right_lung");
         // Only images with no lung mask at all: given masks (per lung, or both lungs in lung_mask) are kept.
         var rows = manifest.Rows.Where(r => !RoiImages.HasLungMasks(r)).ToList();
         using var read = ImageTensors.Read(rows.Select(manifest.ResolvePath).ToList(), size, ErrorPolicy.Continue);
-        var predicted = SegmentationTraining.Predict(network, read.Images.Images);
+        var predicted = SegmentationTraining.Predict(network, read.Images.Images, recipe: recipe);
         var flags = new List<LungMaskFlag>();
         var written = new Dictionary<string, (string Left, string Right)>();
         for (int k = 0; k < read.Readable.Count; k++)

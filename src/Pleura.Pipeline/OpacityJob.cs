@@ -53,12 +53,12 @@ public static class OpacityJob
 
     public static OpacityEvaluation Evaluate(string modelPath, Manifest manifest, IReadOnlyList<ManifestRow> rows, Side left, Side right, int bootstrap = 1000, int seed = 0)
     {
-        var (network, structures, size) = SegmentationJob.LoadModel(modelPath);
+        var (network, structures, size, recipe) = SegmentationJob.LoadModel(modelPath);
         int channel = structures.ToList().FindIndex(s => s.Equals("opacity", StringComparison.OrdinalIgnoreCase));
         if (channel < 0) throw new ArgumentException($"{modelPath} segments {string.Join(", ", structures)}; an opacity model segments 'opacity'");
         var withLungs = rows.Where(RoiImages.HasLungMasks).ToList();
         using var read = ImageTensors.Read(withLungs.Select(manifest.ResolvePath).ToList(), size, ErrorPolicy.Continue);
-        var predicted = SegmentationTraining.Predict(network, read.Images.Images);
+        var predicted = SegmentationTraining.Predict(network, read.Images.Images, recipe: recipe);
         var images = new List<OpacityImage>();
         for (int k = 0; k < read.Readable.Count; k++)
         {

@@ -113,7 +113,7 @@ public static class SegmentationJob
     /// </summary>
     public static (IReadOnlyList<StructureScores> Test, IReadOnlyList<double> Losses) Train(IReadOnlyList<SegmentationExample> examples, IReadOnlyList<string> structures, string output,
         string architecture, int size, int epochs, int batchSize, double learningRate, double testFraction, int seed, Action<string>? log = null,
-        int patience = 10, CancellationToken cancel = default)
+        int patience = 10, CancellationToken cancel = default, string? pretrained = null)
     {
         int multiple = SegmentationArchitectures.SizeMultiple(architecture);
         if (size % multiple != 0) throw new ArgumentException($"{architecture} needs an input size that is a multiple of {multiple}, not {size}");
@@ -129,13 +129,21 @@ public static class SegmentationJob
         log?.Invoke($"{files.Count - testCount - validationCount} training, {validationCount} validation and {testCount} test images at {size}x{size}; " +
                     $"structures: {string.Join(", ", structures)}");
         var model = SeededInit.Create(seed, () => SegmentationArchitectures.Create(architecture, 1, structures.Count));
-        var settings = new SegmentationSettings { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Seed = seed, Patience = patience };
+        InputRecipe? recipe = null;
+        if (pretrained is not null)
+        {
+            if (model is not ResNetUNet unet) throw new ArgumentException($"{architecture} has no ResNet encoder to start from {pretrained}; use a resnet*-unet");
+            // The encoder is fed as its weights expect; the grey model's summed first convolution takes the recipe's means.
+            log?.Invoke($"encoder started from {pretrained}: {PretrainedStart.Load(unet.Encoder, "fc.", pretrained)}");
+            recipe = PretrainedStart.RecipeOf(pretrained) is { IsUnitGrey: false } r ? r : null;
+        }
+        var settings = new SegmentationSettings { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Seed = seed, Patience = patience, Input = recipe };
         var result = new SegmentationTrainer(model, settings, output + ".work").Train(images.index_select(0, trainIndex), masks.index_select(0, trainIndex),
             images.index_select(0, validationIndex), masks.index_select(0, validationIndex),
             e => log?.Invoke($"epoch {e.Epoch}/{epochs}, training loss {e.TrainLoss:0.0000}, validation loss {e.ValidationLoss:0.0000}"), cancel);
         if (result.StopReason is { } reason) log?.Invoke(reason);
         var losses = result.History.Select(h => h.TrainLoss).ToList();
-        var predicted = SegmentationTraining.Predict(model, images.index_select(0, testIndex));
+        var predicted = SegmentationTraining.Predict(model, images.index_select(0, testIndex), recipe: recipe);
         var scores = Score(predicted, masks.index_select(0, testIndex), structures, size);
         Safetensors.Write(output, StateDicts.Ordered(model), new Dictionary<string, string> { ["architecture"] = architecture });
         File.WriteAllText(Checkpoint.SidecarOf(output), new JsonObject
@@ -145,18 +153,25 @@ public static class SegmentationJob
             ["structures"] = new JsonArray(structures.Select(s => (JsonNode)s).ToArray()),
             ["inputSize"] = size,
             ["epochs"] = epochs,
+            ["input"] = recipe is null ? null : System.Text.Json.JsonSerializer.SerializeToNode(recipe, RecipeJson),
+            ["pretrained"] = pretrained,
             ["testImages"] = new JsonArray(order.Take(testCount).Select(i => (JsonNode)files[i]).ToArray()),
             ["testDice"] = new JsonObject(scores.Select(s => new KeyValuePair<string, JsonNode?>(s.Structure, s.Dice.Estimate))),
         }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return (scores, losses);
     }
 
-    public static (nn.Module<Tensor, Tensor> Model, IReadOnlyList<string> Structures, int Size) LoadModel(string path)
+    static readonly System.Text.Json.JsonSerializerOptions RecipeJson = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase };
+
+    /// <summary>A segmentation model, its structures, input size and input recipe (grey in [0, 1] unless its encoder
+    /// started from weights that expect otherwise).</summary>
+    public static (nn.Module<Tensor, Tensor> Model, IReadOnlyList<string> Structures, int Size, InputRecipe Recipe) LoadModel(string path)
     {
         var sidecar = JsonNode.Parse(File.ReadAllText(Checkpoint.SidecarOf(path)))!.AsObject();
         var structures = sidecar["structures"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
         var model = SegmentationArchitectures.Create(sidecar["architecture"]!.GetValue<string>(), 1, structures.Count);
         WeightLoader.Load(model, Safetensors.Read(path).Tensors, origin: path);
-        return (model, structures, sidecar["inputSize"]!.GetValue<int>());
+        var recipe = sidecar["input"] is { } input ? System.Text.Json.JsonSerializer.Deserialize<InputRecipe>(input, RecipeJson)! : InputRecipe.UnitGrey;
+        return (model, structures, sidecar["inputSize"]!.GetValue<int>(), recipe);
     }
 }

@@ -80,9 +80,14 @@ internal static class SegmentCommand
         var test = Cli.Option("--test", "Share of images held out for the reported scores.", 0.1);
         var seed = Cli.Option("--seed", "Seed for the hold-out, initialisation and shuffling.", 1);
         var patience = Cli.Option("--patience", "Stop after this many epochs without a better validation loss (the best weights are kept).", 10);
+        var pretrained = new Option<FileInfo?>("--pretrained")
+        {
+            Description = "Backbone weights for a resnet*-unet's encoder (e.g. from `pleura weights imagenet` with resnet18-cntk-unet); " +
+                          "their input recipe is recorded and used wherever the model runs.",
+        };
         var command = new Command("train", "Train a U-Net (Dice + BCE) and score it on a held-out share of the images; stopped runs resume (OUT.work/).")
         {
-            output, arch, size, epochs, batch, lr, test, seed, patience,
+            output, arch, size, epochs, batch, lr, test, seed, patience, pretrained,
         };
         foreach (var o in source.All) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
@@ -91,7 +96,7 @@ internal static class SegmentCommand
             var (examples, structures) = source.Read(parse);
             var (scores, losses) = SegmentationJob.Train(examples, structures, parse.GetValue(output)!.FullName,
                 parse.GetValue(arch)!, parse.GetValue(size), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(test), parse.GetValue(seed),
-                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(patience), cancel);
+                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(patience), cancel, parse.GetValue(pretrained)?.FullName);
             AnsiConsole.MarkupLineInterpolated($"[grey]training loss {losses[0]:0.000} -> {losses[^1]:0.000} over {losses.Count} epochs[/]");
             Show(scores, "held-out images");
             Cli.Done($"model written to {parse.GetValue(output)!.FullName}");
@@ -109,11 +114,11 @@ internal static class SegmentCommand
         foreach (var o in source.All) command.Options.Add(o);
         command.SetAction(parse => Cli.Run(() =>
         {
-            var (network, structures, size) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
+            var (network, structures, size, recipe) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
             var (examples, _) = source.Read(parse, structures);
             var (files, x, truth, failures) = SegmentationJob.Load(examples, structures, size);
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
-            var scores = SegmentationJob.Score(SegmentationTraining.Predict(network, x), truth, structures, size, parse.GetValue(bootstrap));
+            var scores = SegmentationJob.Score(SegmentationTraining.Predict(network, x, recipe: recipe), truth, structures, size, parse.GetValue(bootstrap));
             Show(scores, $"{files.Count} images at {size}x{size}");
             return Cli.ExitOk;
         }));
@@ -142,12 +147,12 @@ internal static class SegmentCommand
                 Cli.Done($"lung masks in {parse.GetValue(output)!.FullName}; manifest with mask columns: {target}; {flags.Count} flagged, {failed.Count} unreadable");
                 return failed.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
             }
-            var (network, structures, size) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
+            var (network, structures, size, recipe) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
             if (files.Count == 0) throw new ArgumentException("give image files or folders, or --manifest");
             using var read = ImageTensors.Read(files, size, ErrorPolicy.Continue);
             foreach (var f in read.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
-            var predicted = SegmentationTraining.Predict(network, read.Images.Images);
+            var predicted = SegmentationTraining.Predict(network, read.Images.Images, recipe: recipe);
             for (int k = 0; k < read.Readable.Count; k++)
                 for (int s = 0; s < structures.Count; s++)
                     PngWriter.WriteMask(Path.Combine(parse.GetValue(output)!.FullName, structures[s], Path.GetFileNameWithoutExtension(files[read.Readable[k]]) + ".png"), predicted[k][s], size, size);

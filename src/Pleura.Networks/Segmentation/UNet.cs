@@ -78,7 +78,8 @@ public sealed class ResNetUNet : Module<Tensor, Tensor>
         {
             "resnet18" => ResNet.ResNet18(1, inChannels),
             "resnet34" => ResNet.ResNet34(1, inChannels),
-            _ => throw new ArgumentException($"the U-Net encoder must be resnet18 or resnet34, not '{encoderArchitecture}'"),
+            "resnet18-cntk" => (ResNet)Architectures.Get("resnet18-cntk").Create(1, inChannels),
+            _ => throw new ArgumentException($"the U-Net encoder must be resnet18, resnet34 or resnet18-cntk, not '{encoderArchitecture}'"),
         };
         // Encoder channels at strides 32, 16, 8, 4, 2 and the decoder's widths after each upsampling.
         long[] skips = { 256, 128, 64, 64, 0 };
@@ -94,6 +95,9 @@ public sealed class ResNetUNet : Module<Tensor, Tensor>
         head = Conv2d(widths[^1], outChannels, kernel_size: 3, padding: 1);
         RegisterComponents();
     }
+
+    /// <summary>The encoder, for loading pretrained backbone weights into it.</summary>
+    public ResNet Encoder => encoder;
 
     public override Tensor forward(Tensor x)
     {

@@ -4,6 +4,7 @@ using Pleura.Networks.Backbones;
 using Pleura.Networks.Segmentation;
 using Pleura.Networks.Weights;
 using Pleura.Phantoms;
+using Pleura.Pipeline;
 using Pleura.Training;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -106,5 +107,43 @@ public class UNetTests(ITestOutputHelper output)
         }
         masks = tensor(values.ToArray(), new long[] { n, bothLungs ? 2 : 1, size, size });
         return tensor(pixels.ToArray(), new long[] { n, 1, size, size });
+    }
+}
+
+/// <summary>METHOD's opacity network: a U-Net whose ResNet-18 encoder starts from ImageNet and is fed as those weights expect.</summary>
+public class ImageNetEncoderTests
+{
+    [Fact]
+    public void AGreyUNetEncoderStartsFromImageNetAndItsModelKeepsTheRecipe()
+    {
+        using var dir = new TempFolder();
+        using var scope = NewDisposeScope();
+        var (imagenet, _, _) = ImageNetWeights.Import(ImageNetWeights.OnnxPath(), ImageNetWeights.Architecture);
+        string weights = Path.Combine(dir.Path, "imagenet.safetensors");
+        Checkpoint.Save(weights, imagenet, new CheckpointInfo
+        {
+            Architecture = ImageNetWeights.Architecture, Classes = new[] { "a", "b", "c", "d" }, InputSize = 224, InputChannels = 3, Input = InputRecipe.ImageNetCntk,
+        });
+
+        // The grey encoder's first convolution is the sum of the RGB kernels (the recipe's spreads are 1).
+        var unet = (ResNetUNet)SegmentationArchitectures.Create("resnet18-cntk-unet", 1, 2);
+        PretrainedStart.Load(unet.Encoder, "fc.", weights);
+        var rgb = StateDicts.Ordered(imagenet).Single(kv => kv.Key == "conv1.weight").Value;
+        var grey = StateDicts.Ordered(unet).Single(kv => kv.Key == "encoder.conv1.weight").Value;
+        Assert.True(grey.allclose(rgb.sum(1, keepdim: true), 1e-5, 1e-6));
+
+        // Trained through the job, the model file records the recipe and every later use applies it.
+        var data = Path.Combine(dir.Path, "phantoms");
+        PhantomDataset.Generate(new PhantomOptions { Count = 12, Size = 64, Seed = 4 }, data);
+        var structures = new[] { "left_lung", "right_lung" };
+        var examples = SegmentationJob.FromFolders(Path.Combine(data, "images"),
+            structures.Select(s => new StructureMasks(s, Path.Combine(data, "masks", s))).ToList());
+        string model = Path.Combine(dir.Path, "lungs.safetensors");
+        SegmentationJob.Train(examples, structures, model, "resnet18-cntk-unet", 64, epochs: 1, batchSize: 4, learningRate: 1e-3, testFraction: 0.25, seed: 1,
+            pretrained: weights);
+        var (_, loadedStructures, size, recipe) = SegmentationJob.LoadModel(model);
+        Assert.Equal(structures, loadedStructures);
+        Assert.Equal(64, size);
+        Assert.Equal(InputRecipe.ImageNetCntk.Description, recipe.Description);
     }
 }
