@@ -95,6 +95,7 @@ public static class GradingRun
                 InputChannels = config.InputChannels,
                 Input = config.Input,
                 Decision = config.Decision,
+                TestTimeAugmentations = config.TestTimeAugmentations,
                 Roi = job.Roi.Name(),
                 Training = JsonSerializer.SerializeToNode(config),
                 Metrics = metrics,

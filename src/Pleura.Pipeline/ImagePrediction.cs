@@ -40,7 +40,7 @@ public static class ImagePrediction
                     failures.AddRange(read.Failures);
                 }
                 if (read.Readable.Count == 0) continue;
-                var probabilities = Inference.Probabilities(model, read.Images.Images, info.InputChannels, info.Recipe);
+                var probabilities = Pleura.Training.TestTimeAugmentation.Probabilities(model, read.Images.Images, info.InputChannels, info.Recipe, info.TestTimeAugmentations);
                 predictions.AddRange(read.Readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, info.Decision.Decide(probabilities[k]), probabilities[k])));
             }
         }

@@ -49,7 +49,8 @@ public static class TrialRunner
         Checkpoint.Save(checkpoint, model, new CheckpointInfo
         {
             Architecture = trial.Config.Architecture, Classes = OpacityGrade.Names, Side = trial.Side, LabelColumn = columns.Reader1,
-            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Input = trial.Config.Input, Decision = trial.Config.Decision, Roi = roi.Name(),
+            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Input = trial.Config.Input, Decision = trial.Config.Decision,
+            TestTimeAugmentations = trial.Config.TestTimeAugmentations, Roi = roi.Name(),
             Training = JsonSerializer.SerializeToNode(trial.Config), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
             DataFingerprint = context.DataFingerprint, PretrainedFrom = context.Spec.Pretrained.GetValueOrDefault(trial.Combination.Backbone),
             StopReason = result.StopReason,
@@ -104,11 +105,9 @@ public static class TrialRunner
         using var data = Labelled(context, part, fold, labelColumn, roi, side);
         int size = context.Images.InputSize;
         bool heatmaps = explain && context.Spec.Heatmaps && context.Images.HasMasks;
+        var probabilities = TestTimeAugmentation.Probabilities(model, data.Set.Images, config.InputChannels, config.Recipe, config.TestTimeAugmentations, config.Seed);
         if (!heatmaps)
-        {
-            var probabilities = Inference.Probabilities(model, data.Set.Images, config.InputChannels, config.Recipe);
             return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], config.Decision.Decide(probabilities[i]), probabilities[i], null)).ToList();
-        }
         var result = new List<SidePrediction>();
         const int batch = 16;
         for (int start = 0; start < data.Ids.Count; start += batch)
@@ -122,7 +121,9 @@ public static class TrialRunner
                 var lungs = context.Images.LungMask(ids[k], cut.Width);
                 double? hcs = lungs is null ? null : HeatmapConcordance.Weighted(cut.MapBack(explained[k].Heatmap, size), lungs.Select(v => v > 0.5f).ToArray());
                 heatmapSink?.Invoke(ids[k], cut.MapBackAtInputSize(explained[k].Heatmap, size));
-                result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], config.Decision.Decide(explained[k].Probabilities), explained[k].Probabilities, hcs));
+                // The heatmap explains the image itself; the grade comes from the (augmentation-averaged) probabilities.
+                var p = probabilities[start + k];
+                result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], config.Decision.Decide(p), p, hcs));
             }
         }
         return result;

@@ -39,6 +39,10 @@ public sealed record TrainingConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public GradeDecision Decision { get; init; }
 
+    /// <summary>Test and OOB probabilities averaged over the image and this many augmented copies (0: none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int TestTimeAugmentations { get; init; }
+
     /// <summary>These settings fed as the weights at <paramref name="startPath"/> expect (their sidecar's recipe).</summary>
     public TrainingConfig StartingFrom(string? startPath) =>
         startPath is null ? this : this with { Input = PretrainedStart.RecipeOf(startPath) is { IsUnitGrey: false } r ? r : null };
@@ -51,6 +55,7 @@ public sealed record TrainingConfig
         if (Stage1Epochs < 0 || Stage2Epochs < 0 || Stage1Epochs + Stage2Epochs == 0)
             throw new ArgumentOutOfRangeException(nameof(Stage1Epochs), "at least one epoch in some stage");
         Input?.Check();
+        if (TestTimeAugmentations is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(TestTimeAugmentations), TestTimeAugmentations, "0 to 64 augmented copies");
         Architectures.Get(Architecture).CheckInputSize(ImageSize);
         if (Stage1LearningRate <= 0 || Stage2LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage1LearningRate), "learning rates must be positive");
     }

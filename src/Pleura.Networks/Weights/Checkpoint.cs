@@ -34,6 +34,9 @@ public sealed record CheckpointInfo
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<GradeDecision>))]
     public GradeDecision Decision { get; init; }
+    /// <summary>Probabilities are averaged over the image and this many augmented copies (0: none).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int TestTimeAugmentations { get; init; }
     public string Roi { get; init; } = "none";
     public JsonNode? Training { get; init; }
     public JsonNode? Metrics { get; init; }

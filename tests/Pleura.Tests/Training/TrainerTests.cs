@@ -119,3 +119,23 @@ public class TrainerTests(ITestOutputHelper output)
         Assert.Equal(12, Balancer.Examples(labels, Balancing.Double, 2, 7).Count);
     }
 }
+
+/// <summary>Test-time augmentation: the image and seeded variants of it, averaged.</summary>
+public class TestTimeAugmentationTests
+{
+    [Fact]
+    public void AveragesTheImageAndItsCopiesReproducibly()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var model = Pleura.Networks.SeededInit.Create(3, () => Pleura.Networks.Architectures.Get("resnet10-w16").Create(4, 1));
+        var images = TorchSharp.torch.rand(new long[] { 3, 1, 32, 32 }, generator: new TorchSharp.torch.Generator(1));
+        var plain = Pleura.Networks.Inference.Probabilities(model, images, 1);
+        var none = TestTimeAugmentation.Probabilities(model, images, 1, Pleura.Networks.InputRecipe.UnitGrey, 0);
+        Assert.Equal(plain.SelectMany(p => p), none.SelectMany(p => p));
+        var once = TestTimeAugmentation.Probabilities(model, images, 1, Pleura.Networks.InputRecipe.UnitGrey, 4, seed: 7);
+        var again = TestTimeAugmentation.Probabilities(model, images, 1, Pleura.Networks.InputRecipe.UnitGrey, 4, seed: 7);
+        Assert.Equal(once.SelectMany(p => p), again.SelectMany(p => p));
+        Assert.All(once, p => Assert.Equal(1.0, p.Sum(), 4));
+        Assert.NotEqual(plain.SelectMany(p => p), once.SelectMany(p => p));
+    }
+}
