@@ -163,7 +163,7 @@ public sealed class Trainer
                 using var scope = NewDisposeScope();
                 var index = tensor(order.Skip(b * _config.BatchSize).Take(_config.BatchSize).Select(i => (long)i).ToArray());
                 var logits = forward(trainInput.index_select(0, index));
-                var loss = F.cross_entropy(logits, labelTensor.index_select(0, index));
+                var loss = Losses.Mean(_config.Loss, logits, labelTensor.index_select(0, index));
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
                 {
@@ -286,7 +286,7 @@ public sealed class Trainer
             int count = Math.Min(_config.BatchSize, n - start);
             var logits = forward(inputs.narrow(0, start, count));
             var labels = tensor(labelList.Skip(start).Take(count).Select(l => (long)l).ToArray());
-            lossSum += F.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+            lossSum += Losses.Sum(_config.Loss, logits, labels).item<float>();
             var probabilities = F.softmax(logits.to_type(ScalarType.Float32), 1).data<float>().ToArray();
             int k = (int)logits.shape[1];
             for (int i = 0; i < count; i++) predictions[start + i] = _config.Decision.Decide(probabilities.AsSpan(i * k, k));

@@ -39,6 +39,10 @@ public sealed record TrainingConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public GradeDecision Decision { get; init; }
 
+    /// <summary>The training (and validation) loss; cross-entropy unless told otherwise. Left out of the JSON when default.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public LossKind Loss { get; init; }
+
     /// <summary>Test and OOB probabilities averaged over the image and this many augmented copies (0: none).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int TestTimeAugmentations { get; init; }

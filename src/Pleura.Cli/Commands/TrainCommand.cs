@@ -24,10 +24,13 @@ internal static class TrainCommand
         public readonly Option<string> Grey = Cli.Option("--grey", "Grey input: 'replicate' to 3 channels, or 'sum' conv1's RGB kernels into one channel.", "replicate");
         public readonly Option<GradeDecision> Decision = Cli.Option("--decision",
             "How probabilities become a grade: ArgMax (the most probable class, METHOD) or Expected (sum of p_k k, rounded: for ordinal grades).", GradeDecision.ArgMax);
+        public readonly Option<LossKind> Loss = Cli.Option("--loss",
+            "Training loss: CrossEntropy (METHOD) or Sord (soft ordinal labels: a near grade costs less than a far one).", LossKind.CrossEntropy);
+        public readonly Option<int> Tta = Cli.Option("--tta", "Test-time augmentation: average the probabilities over this many augmented copies as well (0: none).", 0);
         public readonly Option<int> Seed = Cli.Option("--seed", "Seed for initialisation, balancing, augmentation and shuffling.", 1);
         public readonly Option<int> Threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount);
 
-        public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Decision, Seed, Threads };
+        public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Decision, Loss, Tta, Seed, Threads };
 
         public TrainingConfig Read(ParseResult parse)
         {
@@ -48,6 +51,8 @@ internal static class TrainCommand
                 Balancing = parse.GetValue(Balance),
                 InputChannels = grey == "sum" ? 1 : 3,
                 Decision = parse.GetValue(Decision),
+                Loss = parse.GetValue(Loss),
+                TestTimeAugmentations = parse.GetValue(Tta),
                 Seed = parse.GetValue(Seed),
             };
         }

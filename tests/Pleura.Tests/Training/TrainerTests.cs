@@ -139,3 +139,39 @@ public class TestTimeAugmentationTests
         Assert.NotEqual(plain.SelectMany(p => p), once.SelectMany(p => p));
     }
 }
+
+/// <summary>Soft ordinal labels: a near grade costs less than a far one.</summary>
+public class SordLossTests
+{
+    [Fact]
+    public void TargetsFollowTheDistanceToTheTrueGradeAndNearMistakesCostLess()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var targets = Losses.SordTargets(TorchSharp.torch.tensor(new long[] { 0, 2 }), 4);
+        var first = Enumerable.Range(0, 4).Select(k => targets[0, k].item<float>()).ToArray();
+        // softmax(-(k - 0)^2) = e^0, e^-1, e^-4, e^-9 normalised.
+        double z = 1 + Math.Exp(-1) + Math.Exp(-4) + Math.Exp(-9);
+        Assert.Equal(1 / z, first[0], 5);
+        Assert.Equal(Math.Exp(-1) / z, first[1], 5);
+        Assert.Equal(Math.Exp(-4) / z, first[2], 5);
+        Assert.Equal(1.0, targets[1].sum().item<float>(), 5);
+        Assert.True(targets[1, 1].item<float>() == targets[1, 3].item<float>());
+
+        var truth = TorchSharp.torch.tensor(new long[] { 0 });
+        float Cost(int predicted)
+        {
+            var logits = TorchSharp.torch.full(new long[] { 1, 4 }, -5f);
+            logits[0, predicted] = TorchSharp.torch.tensor(5f);
+            return Losses.Mean(LossKind.Sord, logits, truth).item<float>();
+        }
+        Assert.True(Cost(0) < Cost(1) && Cost(1) < Cost(2) && Cost(2) < Cost(3));
+        // Cross-entropy does not see the order: every wrong grade costs the same.
+        var ce = Enumerable.Range(1, 3).Select(p =>
+        {
+            var logits = TorchSharp.torch.full(new long[] { 1, 4 }, -5f);
+            logits[0, p] = TorchSharp.torch.tensor(5f);
+            return Losses.Mean(LossKind.CrossEntropy, logits, truth).item<float>();
+        }).ToArray();
+        Assert.Equal(ce[0], ce[2], 4);
+    }
+}
