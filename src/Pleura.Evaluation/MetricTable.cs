@@ -41,12 +41,19 @@ public static class MetricTable
         return names.Zip(estimates, (n, e) => new MetricValue(n, e.Estimate, e.Low, e.High)).ToList();
     }
 
+    /// <summary>The names <see cref="Score"/> gives its values, for readers of its output (reports, comparisons).</summary>
+    public const string MacroMae = "macro_mae", Mae = "mae", Accuracy = "accuracy", F1Weighted = "f1_weighted",
+        QuadraticKappa = "quadratic_weighted_kappa", R2 = "r2", MacroAuc = "roc_auc_ovr_macro";
+
+    /// <summary>The weighted F1 of a binary view of the grades (e.g. "clear_vs_any": grade >= 1).</summary>
+    public static string BinaryF1(string split) => $"{split}_f1_weighted";
+
     static List<string> ScalarNames(int classCount, bool withProbabilities)
     {
         var names = new List<string>
         {
-            "macro_mae", "mae", "accuracy", "precision_weighted", "recall_weighted", "f1_weighted",
-            "linear_weighted_kappa", "quadratic_weighted_kappa", "r2",
+            MacroMae, Mae, Accuracy, "precision_weighted", "recall_weighted", F1Weighted,
+            "linear_weighted_kappa", QuadraticKappa, R2,
         };
         for (int c = 0; c < classCount; c++) names.Add($"mae_class_{c}");
         for (int c = 0; c < classCount; c++) { names.Add($"precision_class_{c}"); names.Add($"recall_class_{c}"); names.Add($"f1_class_{c}"); }
@@ -58,7 +65,7 @@ public static class MetricTable
         }
         if (withProbabilities)
         {
-            names.Add("roc_auc_ovr_macro");
+            names.Add(MacroAuc);
             for (int c = 0; c < classCount; c++) names.Add($"roc_auc_class_{c}");
         }
         return names;

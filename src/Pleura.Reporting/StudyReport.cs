@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Pleura.Evaluation;
 using Pleura.Store;
 
 namespace Pleura.Reporting;
@@ -11,11 +12,12 @@ namespace Pleura.Reporting;
 public static class StudyReport
 {
     static readonly string[] Level1Metrics = { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "ma_hcs" };
-    static readonly string[] AgreementMetrics =
+    // The names MetricTable writes (the binary views were once asked for under names it never wrote, and silently left out).
+    static readonly string[] AgreementMetrics = new[]
     {
-        "macro_mae", "mae", "accuracy", "precision_weighted", "recall_weighted", "f1_weighted", "quadratic_weighted_kappa", "r2",
-        "any_opacity_f1_weighted", "grade2plus_f1_weighted", "grade3_f1_weighted", "auc_ovr_macro",
-    };
+        MetricTable.MacroMae, MetricTable.Mae, MetricTable.Accuracy, "precision_weighted", "recall_weighted", MetricTable.F1Weighted,
+        MetricTable.QuadraticKappa, MetricTable.R2,
+    }.Concat(GradeMetrics.StandardSplits.Select(s => MetricTable.BinaryF1(s.Name))).Append(MetricTable.MacroAuc).ToArray();
 
     public static string Write(IExperimentStore store, string study, string outputFolder)
     {

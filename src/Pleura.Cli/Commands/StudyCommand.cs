@@ -168,7 +168,7 @@ internal static class StudyCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var (spec, studyFolder) = Open(parse, file, folder);
-            using var store = StudyRunner.OpenStore(studyFolder);
+            using var store = OpenFinished(studyFolder);
             Cli.Done($"report: {StudyReport.Write(store, spec.Name, parse.GetValue(output)?.FullName ?? Path.Combine(studyFolder, "report"))}");
             return Cli.ExitOk;
         }));
@@ -184,9 +184,12 @@ internal static class StudyCommand
         var command = new Command("export", "Write every table of the experiment store (studies, trials, metrics, epochs, results, artefacts) as CSV or Parquet.") { file, folder, output, format };
         command.SetAction(parse => Cli.Run(() =>
         {
+            var formatName = parse.GetValue(format)!.ToLowerInvariant();
+            if (formatName is not ("csv" or "parquet")) throw new ArgumentException($"--format must be csv or parquet, not '{formatName}'");
             var (_, studyFolder) = Open(parse, file, folder);
+            OpenFinished(studyFolder).Dispose();
             using var store = SqlExperimentStore.OpenSqlite(Path.Combine(studyFolder, StudyRunner.StoreFile));
-            foreach (var path in StoreExport.Write(store, parse.GetValue(output)!.FullName, parse.GetValue(format)!.ToLowerInvariant())) Cli.Done(path);
+            foreach (var path in StoreExport.Write(store, parse.GetValue(output)!.FullName, formatName)) Cli.Done(path);
             return Cli.ExitOk;
         }));
         return command;

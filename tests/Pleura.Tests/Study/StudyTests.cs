@@ -100,6 +100,13 @@ public class StudyTests(ITestOutputHelper output)
         string html = File.ReadAllText(report);
         foreach (var heading in new[] { "Data flow", "Level 1", "Level 2", "Level 3", "Level 4", "Cost", "data:image/png;base64" })
             Assert.Contains(heading, html);
+        // The level-3 table shows the binary views and the macro AUC with their values (not only their names).
+        using (var store = StudyRunner.OpenStore(folder))
+            foreach (var metric in new[] { "clear_vs_any_f1_weighted", "0-2_vs_3_f1_weighted", "roc_auc_ovr_macro" })
+            {
+                var row = store.Results(spec.Name).First(r => r.Level == "3" && r.Side == "left" && r.Comparison == Levels.Reader1 && r.Metric == metric);
+                Assert.Contains($">{metric}</td><td class=\"n\">{Pleura.Reporting.Html.Number(row.Value)} [", html);
+            }
         foreach (var figure in new[] { "level1", "level2", "confusion_left", "calibration", "grades" })
         {
             Assert.True(File.Exists(Path.Combine(folder, "report", "figures", figure + ".png")), figure);
@@ -185,6 +192,14 @@ public class StudyTests(ITestOutputHelper output)
         Assert.Equal(3, spec.Folds);
         Assert.Equal(Path.Combine(dir.Path, "m.csv"), spec.Manifest);
         Assert.Equal(1, CliRunner.Run("study", "run", path));
+
+        // A study that never ran has nothing to report or export, and asking leaves no empty store behind.
+        string never = StudyRunner.DefaultFolder(json, spec);
+        Assert.Equal(1, CliRunner.Run("study", "report", json));
+        Assert.Equal(1, CliRunner.Run("study", "export", json, "--out", Path.Combine(dir.Path, "export")));
+        Assert.Equal(2, CliRunner.Run("study", "export", json, "--out", Path.Combine(dir.Path, "export"), "--format", "xlsx"));
+        Assert.False(File.Exists(Path.Combine(never, StudyRunner.StoreFile)));
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "export")));
 
         // A lung ROI in the grid without lung masks in the manifest is refused before any training.
         PhantomDataset.Generate(new PhantomOptions { Count = 20, Size = 32, Seed = 2 }, Path.Combine(dir.Path, "data"));
