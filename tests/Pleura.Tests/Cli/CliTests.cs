@@ -102,4 +102,24 @@ public class WeightsCliTests
         Assert.Equal(0, Run("weights", "import", dir.File("w.safetensors"), "--arch", "resnet10-w16", "-o", dir.File("c.safetensors")));
         Assert.True(File.Exists(dir.File("c.json")));
     }
+
+    [Fact]
+    public void TheImageNetResNetBecomesACheckpointThatCarriesItsInputRecipe()
+    {
+        using var dir = new TempFolder();
+        var onnx = Pleura.Networks.Weights.ImageNetWeights.OnnxPath();
+        Assert.Equal(0, Run("weights", "inspect", onnx));
+        Assert.Equal(0, Run("weights", "imagenet", "-o", dir.File("imagenet.safetensors")));
+        var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(dir.File("imagenet.safetensors"));
+        Assert.Equal("resnet18-cntk", info.Architecture);
+        Assert.Equal(255, info.Recipe.Scale);
+        Assert.Equal("BGR", info.Recipe.ChannelOrder);
+        Assert.Contains("minus mean", info.Normalisation);
+        // Training from it takes the recipe along.
+        var config = new Pleura.Training.TrainingConfig { Architecture = "resnet18-cntk" }.StartingFrom(dir.File("imagenet.safetensors"));
+        Assert.Equal(info.Recipe.Mean, config.Recipe.Mean);
+        // The wrong architecture for the graph is refused with the one to use; nothing is written.
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, Run("weights", "import", onnx, "--arch", "resnet18", "-o", dir.File("wrong.safetensors")));
+        Assert.False(File.Exists(dir.File("wrong.safetensors")));
+    }
 }
