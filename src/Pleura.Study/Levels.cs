@@ -166,9 +166,10 @@ public static class Levels
     /// </summary>
     static IReadOnlyList<SidePrediction> Ensemble(StudyContext context, TrialPlan final, IReadOnlyList<SidePrediction> predictions, RoiScheme roi, PatientSide side)
     {
-        var members = context.Store.Trials(context.Spec.Name)
-            .Where(t => t.Combination == final.Combination.Key && t.Side == final.Side && t.Level <= 2 && t.Status == TrialStatus.Done && t.Hash != final.Hash)
-            .OrderBy(t => t.Fold).ToList();
+        // This study's level-2 trials of the combination, by hash: never a model the store kept from other settings.
+        var members = Trials(context, new[] { final.Combination }, Enumerable.Range(1, context.Spec.Folds), 2)
+            .Where(t => t.Side == final.Side).Select(t => context.Store.Trial(t.Hash))
+            .Where(t => t?.Status == TrialStatus.Done).Select(t => t!).ToList();
         var sums = predictions.ToDictionary(p => p.ImageId, p => p.Probabilities.Select(v => (double)v).ToArray());
         foreach (var member in members)
         {
