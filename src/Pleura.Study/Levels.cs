@@ -29,8 +29,12 @@ public static class Levels
         (from c in combinations
          from fold in folds
          from side in context.Spec.Grid.Sides
-         select TrialPlan.Create(c, side, fold, level, Config(context, c), context.Columns(side).Reader1, context.DataFingerprint,
+         select TrialPlan.Create(c, side, fold, level, Config(context, c), TrainingLabels(context, side), context.DataFingerprint,
              context.SplitFingerprint, context.PretrainedFingerprint(c.Backbone))).ToList();
+
+    /// <summary>What the side's models learn from, for the trial's identity: reader 1's column, or both readers'.</summary>
+    static string TrainingLabels(StudyContext context, string side) =>
+        context.Spec.TrainOnBothReaders && context.Columns(side).Reader2 is { } second ? $"{context.Columns(side).Reader1}+{second}" : context.Columns(side).Reader1;
 
     static TrainingConfig Config(StudyContext context, Combination c) => (context.Spec.Training with
     {

@@ -71,6 +71,9 @@ public sealed record StudySpec
     /// <summary>Level 3 answers with the mean class probabilities of the final model and the chosen combination's
     /// level-2 fold models (its heatmaps stay the final model's); the final model alone is reported beside it.</summary>
     public bool Ensemble { get; init; }
+    /// <summary>Each training image is learned from both readers' grades (two examples, one per reader, where reader 2
+    /// graded it); validation, test and OOB stay against reader 1.</summary>
+    public bool TrainOnBothReaders { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -34,7 +34,9 @@ public static class TrialRunner
         var roi = RoiSchemes.Parse(trial.Combination.Roi);
         var side = Enum.Parse<PatientSide>(trial.Side, true);
 
-        using var train = Labelled(context, SplitPart.Train, trial.Fold, columns.Reader1, roi, side);
+        using var train = context.Spec.TrainOnBothReaders && columns.Reader2 is { } second
+            ? Merge(Labelled(context, SplitPart.Train, trial.Fold, columns.Reader1, roi, side), Labelled(context, SplitPart.Train, trial.Fold, second, roi, side))
+            : Labelled(context, SplitPart.Train, trial.Fold, columns.Reader1, roi, side);
         using var validation = Labelled(context, SplitPart.Validation, trial.Fold, columns.Reader1, roi, side);
         if (train.Set.Count == 0 || validation.Set.Count == 0)
             throw new InvalidDataException($"no graded images in the training or validation part of fold {trial.Fold} (column {columns.Reader1})");
@@ -93,6 +95,19 @@ public static class TrialRunner
         var set = LabelledImages.FromPixels(pixels, context.Images.InputSize, rows.Select(r => r.Grade).ToList(),
             rows.Select(r => $"{r.Row.ImageId}|{roi.Name()}|{sideKey}").ToList());
         return new Part(set, rows.Select(r => r.Row.ImageId).ToList(), pixels, inputs.Select(i => i.Cut).ToList());
+    }
+
+    /// <summary>One part from two label columns: every image once per reader who graded it.</summary>
+    static Part Merge(Part first, Part second)
+    {
+        using (first)
+        using (second)
+        {
+            var pixels = first.Pixels.Concat(second.Pixels).ToList();
+            var set = LabelledImages.FromPixels(pixels, (int)first.Set.Images.shape[2], first.Set.Labels.Concat(second.Set.Labels).ToList(),
+                (first.Set.Keys ?? Array.Empty<string>()).Concat(second.Set.Keys ?? Array.Empty<string>()).ToList());
+            return new Part(set, first.Ids.Concat(second.Ids).ToList(), pixels, first.Cuts.Concat(second.Cuts).ToList());
+        }
     }
 
     /// <summary>

@@ -125,7 +125,7 @@ public class StudyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void AnEnsembleWithExpectedGradesIsComparedWithTheSingleArgMaxModelOnTheSameOobLungs()
+    public void AnEnsembleWithExpectedGradesAndBothReadersIsComparedWithTheSingleArgMaxModelOnTheSameOobLungs()
     {
         using var dir = new TempFolder();
         var argmax = WriteStudy(dir.Path, "argmax");
@@ -134,12 +134,13 @@ public class StudyTests(ITestOutputHelper output)
         File.WriteAllText(argmax, text);
         string ensemble = Path.Combine(dir.Path, "ensemble.yaml");
         File.WriteAllText(ensemble, text.Replace("name: argmax", "name: ensemble").Replace("  unfreeze_conv_layers: 5", "  unfreeze_conv_layers: 5\n  decision: expected")
-            + "\nensemble: true\n");
+            + "\nensemble: true\ntrain_on_both_readers: true\n");
         Assert.Equal(0, CliRunner.Run("study", "run", argmax, "--report", "false"));
         Assert.Equal(0, CliRunner.Run("study", "run", ensemble, "--report", "false"));
 
         var spec = StudySpec.Load(ensemble);
         Assert.Equal(Pleura.Networks.GradeDecision.Expected, spec.Training.Decision);
+        Assert.True(spec.TrainOnBothReaders);
         using (var store = StudyRunner.OpenStore(StudyRunner.DefaultFolder(ensemble, spec)))
         {
             var results = store.Results(spec.Name);
