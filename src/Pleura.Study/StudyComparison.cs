@@ -12,7 +12,8 @@ public sealed record StudyComparisonRow(string Combination, string Metric, bool 
 
 /// <summary>
 /// Two studies that differ in one setting (e.g. pretrained against scratch weights) compared trial by trial: every
-/// combination both ran, on the same side and fold, scored on that fold's test part, paired. The selection levels'
+/// combination both ran, on the same side and fold, scored on that fold's test part, paired. When the setting is the
+/// backbone itself (each study has one, and they differ), trials pair by ROI and balancing. The selection levels'
 /// folds share images between the two sides, so the pairs are not fully independent; the interval is a guide.
 /// </summary>
 public static class StudyComparison
@@ -27,8 +28,11 @@ public static class StudyComparison
     /// <param name="allowNone">No pairs is an answer, not an error (the caller has the final models to compare).</param>
     public static List<StudyComparisonRow> Compare(IExperimentStore first, string firstStudy, IExperimentStore second, string secondStudy, bool allowNone = false)
     {
-        var a = TestMetrics(first, firstStudy);
-        var b = TestMetrics(second, secondStudy);
+        var backbones = new[] { (first, firstStudy), (second, secondStudy) }
+            .Select(s => s.Item1.Trials(s.Item2).Select(t => t.Backbone).Distinct().ToList()).ToList();
+        bool acrossBackbones = backbones.All(b => b.Count == 1) && backbones[0][0] != backbones[1][0];
+        var a = TestMetrics(first, firstStudy, acrossBackbones);
+        var b = TestMetrics(second, secondStudy, acrossBackbones);
         var rows = new List<StudyComparisonRow>();
         foreach (var combination in a.Keys.Select(k => k.Combination).Distinct().OrderBy(c => c, StringComparer.Ordinal))
             foreach (var (metric, higher) in Metrics)
@@ -46,11 +50,13 @@ public static class StudyComparison
     }
 
     /// <summary>Test-part metrics of the finished selection trials (levels 1 and 2), by combination, side and fold.</summary>
-    static Dictionary<(string Combination, string Side, int Fold), Dictionary<string, double>> TestMetrics(IExperimentStore store, string study)
+    /// <param name="withoutBackbone">Name combinations by ROI and balancing only (two studies of different backbones).</param>
+    static Dictionary<(string Combination, string Side, int Fold), Dictionary<string, double>> TestMetrics(IExperimentStore store, string study, bool withoutBackbone)
     {
         var trials = store.Trials(study).Where(t => t.Status == TrialStatus.Done && t.Level <= 2).ToDictionary(t => t.Hash);
+        string Name(TrialRecord t) => withoutBackbone ? $"roi {t.Roi} / {t.Balancing}" : t.Combination;
         return store.Metrics(study).Where(m => m.Set == TestSet && trials.ContainsKey(m.TrialHash))
-            .GroupBy(m => (trials[m.TrialHash].Combination, trials[m.TrialHash].Side, trials[m.TrialHash].Fold))
+            .GroupBy(m => (Name(trials[m.TrialHash]), trials[m.TrialHash].Side, trials[m.TrialHash].Fold))
             .ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric, m => m.Value));
     }
 }
