@@ -160,6 +160,26 @@ public class StudyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void StudiesOfTwoBackbonesArePairedByRoiAndBalancing()
+    {
+        using var dir = new TempFolder();
+        var small = WriteStudy(dir.Path, "small");
+        var text = File.ReadAllText(small).Replace("roi: [none, lung, spine]", "roi: [none]").Replace("balancing: [under, over]", "balancing: [under]");
+        File.WriteAllText(small, text);
+        string wide = Path.Combine(dir.Path, "wide.yaml");
+        File.WriteAllText(wide, text.Replace("name: small", "name: wide").Replace("backbones: [resnet10-w16]", "backbones: [resnet10-w32]"));
+        foreach (var file in new[] { small, wide }) Assert.Equal(0, CliRunner.Run("study", "run", file, "--up-to", "1", "--report", "false"));
+        var a = StudySpec.Load(small);
+        var b = StudySpec.Load(wide);
+        using var first = StudyRunner.OpenStore(StudyRunner.DefaultFolder(small, a));
+        using var second = StudyRunner.OpenStore(StudyRunner.DefaultFolder(wide, b));
+        var rows = StudyComparison.Compare(first, a.Name, second, b.Name);
+        var macro = Assert.Single(rows, r => r.Metric == "macro_mae");
+        Assert.Equal("roi none / under", macro.Combination);
+        Assert.Equal(2, macro.Difference.Pairs);    // left and right lung of fold 1
+    }
+
+    [Fact]
     public void TrialsRunOnSeveralWorkers()
     {
         using var dir = new TempFolder();
