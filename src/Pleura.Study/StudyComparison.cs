@@ -19,6 +19,8 @@ public sealed record StudyComparisonRow(string Combination, string Metric, bool 
 public static class StudyComparison
 {
     public const string TestSet = "test";
+    /// <summary>The row that pools the pairs of every combination.</summary>
+    public const string AllCombinations = "all combinations";
 
     static readonly (string Metric, bool HigherIsBetter)[] Metrics =
     {
@@ -34,10 +36,12 @@ public static class StudyComparison
         var a = TestMetrics(first, firstStudy, acrossBackbones);
         var b = TestMetrics(second, secondStudy, acrossBackbones);
         var rows = new List<StudyComparisonRow>();
-        foreach (var combination in a.Keys.Select(k => k.Combination).Distinct().OrderBy(c => c, StringComparer.Ordinal))
+        // Each combination on its own, then every pair of every combination together (more pairs, the overall answer).
+        var combinations = a.Keys.Select(k => k.Combination).Distinct().OrderBy(c => c, StringComparer.Ordinal).Append(AllCombinations);
+        foreach (var combination in combinations)
             foreach (var (metric, higher) in Metrics)
             {
-                var pairs = a.Where(kv => kv.Key.Combination == combination && b.ContainsKey(kv.Key)
+                var pairs = a.Where(kv => (combination == AllCombinations || kv.Key.Combination == combination) && b.ContainsKey(kv.Key)
                                           && kv.Value.ContainsKey(metric) && b[kv.Key].ContainsKey(metric))
                     .Select(kv => (A: kv.Value[metric], B: b[kv.Key][metric])).ToList();
                 if (pairs.Count < 2) continue;
