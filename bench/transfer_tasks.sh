@@ -8,18 +8,27 @@
 #   nodule - does a JSRT radiograph show a lung nodule? 247 images, one per patient
 # Usage: bench/transfer_tasks.sh [OUT] [TASK...]   (needs ../shared/data; REPEATS=10 by default; view takes about 10 minutes per
 # recipe on 2 cores, nodule about 5)
+#   START=imagenet: the ImageNet ResNet-18 (`pleura weights imagenet`, resnet18-cntk) at 128x128 instead of the
+#   pneumonia-pretrained resnet10-w32; SIZES and RECIPES narrow the run (e.g. SIZES="25 0" RECIPES=all-layers REPEATS=5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/transfer-tasks}
 shift || true
 tasks=("${@:-view}")
 data=$(cd ../shared/data && pwd)
-dotnet build src/Pleura.Cli -v q -nologo >/dev/null
-pleura() { src/Pleura.Cli/bin/Debug/net10.0/pleura "$@"; }
+bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
+[ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
+pleura() { "$bin/pleura" "$@"; }
 mkdir -p "$out"
 
 common=(--batch 16)
-[ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
+if [ "${START:-cxr}" = imagenet ]; then
+  [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
+  start="$out/imagenet.safetensors"; common+=(--size 128); suffix=-imagenet
+else
+  start="$out/pneumo3.safetensors"; suffix=""
+fi
+[ "${START:-cxr}" = imagenet ] || [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
   --arch resnet10-w32 --size 128 --grey sum --epochs2 30 --lr2 1e-3 "${common[@]}"
 # Two recipes, each the same for both starts: the method's two stages (head, then every layer at a lower rate), and every
 # layer from the first epoch at the rate that suits training from scratch.
@@ -28,15 +37,15 @@ declare -A recipes=(
   [all-layers]="--epochs1 0 --epochs2 25 --lr2 1e-3 --unfreeze -1"
 )
 for task in "${tasks[@]}"; do
-  for recipe in two-stage all-layers; do
+  for recipe in ${RECIPES:-two-stage all-layers}; do
     read -r -a settings <<< "${recipes[$recipe]}"
-    run=(--pretrained "$out/pneumo3.safetensors" --repeats "${REPEATS:-10}" "${settings[@]}" "${common[@]}" -o "$out/$task-$recipe")
+    run=(--pretrained "$start" --repeats "${REPEATS:-10}" "${settings[@]}" "${common[@]}" -o "$out/$task-$recipe$suffix")
     echo "== $task, $recipe"
     case "$task" in
       view) pleura bench transfer "$data/cohen/metadata.csv" --path-column filename --class-column view --patient-column patientid \
-              --images "$data/cohen/images" --merge "AP Supine=AP" --classes PA AP --sizes 10 25 50 0 "${run[@]}" ;;
+              --images "$data/cohen/images" --merge "AP Supine=AP" --classes PA AP --sizes ${SIZES:-10 25 50 0} "${run[@]}" ;;
       nodule) pleura bench transfer "$data/jsrt-scr/index.csv" --path-column image --class-column has_nodule --images "$data/jsrt-scr/images" \
-              --classes 0 1 --sizes 25 50 0 "${run[@]}" ;;
+              --classes 0 1 --sizes ${SIZES:-25 50 0} "${run[@]}" ;;
       *) echo "unknown task '$task' (view, nodule)" >&2; exit 2 ;;
     esac
   done
