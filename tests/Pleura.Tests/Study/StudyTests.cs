@@ -174,9 +174,10 @@ public class StudyTests(ITestOutputHelper output)
         using var first = StudyRunner.OpenStore(StudyRunner.DefaultFolder(small, a));
         using var second = StudyRunner.OpenStore(StudyRunner.DefaultFolder(wide, b));
         var rows = StudyComparison.Compare(first, a.Name, second, b.Name);
-        var macro = Assert.Single(rows, r => r.Metric == "macro_mae");
-        Assert.Equal("roi none / under", macro.Combination);
+        var macro = Assert.Single(rows, r => r.Metric == "macro_mae" && r.Combination == "roi none / under");
         Assert.Equal(2, macro.Difference.Pairs);    // left and right lung of fold 1
+        var pooled = Assert.Single(rows, r => r.Metric == "macro_mae" && r.Combination == StudyComparison.AllCombinations);
+        Assert.Equal(macro.Difference.Mean, pooled.Difference.Mean, 12);
     }
 
     [Fact]
