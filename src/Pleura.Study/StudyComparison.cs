@@ -36,8 +36,11 @@ public static class StudyComparison
         var a = TestMetrics(first, firstStudy, acrossBackbones);
         var b = TestMetrics(second, secondStudy, acrossBackbones);
         var rows = new List<StudyComparisonRow>();
-        // Each combination on its own, then every pair of every combination together (more pairs, the overall answer).
-        var combinations = a.Keys.Select(k => k.Combination).Distinct().OrderBy(c => c, StringComparer.Ordinal).Append(AllCombinations);
+        // Each combination on its own, then (with two or more) every pair of every combination together: more pairs,
+        // the overall answer.
+        var combinations = a.Keys.Select(k => k.Combination).Where(c => b.Keys.Any(k => k.Combination == c)).Distinct()
+            .OrderBy(c => c, StringComparer.Ordinal).ToList();
+        if (combinations.Count > 1) combinations.Add(AllCombinations);
         foreach (var combination in combinations)
             foreach (var (metric, higher) in Metrics)
             {
