@@ -92,8 +92,6 @@ public static class CheckpointEvaluation
         return (model, info);
     }
 
-    public static int ArgMax(float[] p) => GradeDecision.ArgMax.Decide(p);
-
     public static void Write(string folder, IReadOnlyList<SideEvaluation> results, IReadOnlyList<GradePrediction> predictions)
     {
         Directory.CreateDirectory(folder);

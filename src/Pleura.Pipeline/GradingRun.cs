@@ -85,7 +85,7 @@ public static class GradingRun
                 metrics["test"] = Summary(test);
             }
             var path = CheckpointPath(job.RunFolder, side);
-            Checkpoint.Save(path, model, new CheckpointInfo
+            Checkpoint.Save(path, model, config.RecordedIn(new CheckpointInfo
             {
                 Architecture = config.Architecture,
                 Classes = ClassNames,
@@ -93,11 +93,7 @@ public static class GradingRun
                 LabelColumn = side.Reader1Column,
                 InputSize = config.ImageSize,
                 InputChannels = config.InputChannels,
-                Input = config.Input,
-                Decision = config.Decision,
-                TestTimeAugmentations = config.TestTimeAugmentations,
                 Roi = job.Roi.Name(),
-                Training = JsonSerializer.SerializeToNode(config),
                 Metrics = metrics,
                 SplitFile = Path.GetFullPath(job.SplitPath),
                 Fold = job.Fold,
@@ -105,7 +101,7 @@ public static class GradingRun
                 DataFingerprint = manifest.Fingerprint(),
                 PretrainedFrom = job.Pretrained,
                 StopReason = result.StopReason,
-            });
+            }));
             outcomes.Add(new SideOutcome(side, path, result, test, trainRows.Count, valRows.Count, testRows.Count));
         }
         return outcomes;

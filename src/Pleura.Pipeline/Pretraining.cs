@@ -57,18 +57,16 @@ public static class Pretraining
         var result = trainer.Train(train, val, progress, cancel);
         var (_, predicted) = trainer.Evaluate(val);
         double accuracy = predicted.Zip(val.Labels).Count(p => p.First == p.Second) / (double)val.Count;
-        Checkpoint.Save(job.Output, model, new CheckpointInfo
+        Checkpoint.Save(job.Output, model, config.RecordedIn(new CheckpointInfo
         {
             Architecture = config.Architecture,
             Classes = classes,
             InputSize = size,
             InputChannels = config.InputChannels,
-            Input = config.Input,
-            Training = JsonSerializer.SerializeToNode(config),
             Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = val.Count, ["source"] = Path.GetFullPath(job.Source) },
             PretrainedFrom = job.StartFrom,
             StopReason = result.StopReason,
-        });
+        }));
         log($"validation accuracy {accuracy.ToString("P1", CultureInfo.InvariantCulture)} on {val.Count} images");
         return new PretrainOutcome(job.Output, classes, train.Count, val.Count, accuracy, result, data.Failures);
     }

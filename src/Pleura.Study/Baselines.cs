@@ -34,16 +34,14 @@ public static class Baselines
         using (model)
         {
             if (model is not IStagedNetwork staged) return result;
-            var features = (LabelledImagesFeatures)(images => Features(staged, trial.Config.Recipe, trial.Config.InputChannels, images));
-            var probe = RidgeProbe.FitChoosingStrength(features(train.Set.Images), train.Set.Labels, features(validation.Set.Images), validation.Set.Labels);
+            IReadOnlyList<float[]> FeaturesOf(Tensor images) => Features(staged, trial.Config.Recipe, trial.Config.InputChannels, images);
+            var probe = RidgeProbe.FitChoosingStrength(FeaturesOf(train.Set.Images), train.Set.Labels, FeaturesOf(validation.Set.Images), validation.Set.Labels);
             string start = context.Spec.Pretrained.TryGetValue(trial.Combination.Backbone, out var path) ? Path.GetFileName(path) : "seeded random weights";
-            result[Probe] = (oob.Set.Labels.ToArray(), features(oob.Set.Images).Select(probe.Predict).ToArray(),
+            result[Probe] = (oob.Set.Labels.ToArray(), FeaturesOf(oob.Set.Images).Select(probe.Predict).ToArray(),
                 $"ridge on frozen {trial.Combination.Backbone} features ({start}), alpha {probe.Alpha:0.###}");
         }
         return result;
     }
-
-    delegate IReadOnlyList<float[]> LabelledImagesFeatures(Tensor images);
 
     /// <summary>Pooled features (every stage but the head) of grey images, fed by the weights' recipe.</summary>
     static IReadOnlyList<float[]> Features(IStagedNetwork network, InputRecipe recipe, int channels, Tensor images, int batch = 16)

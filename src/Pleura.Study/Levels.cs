@@ -24,6 +24,8 @@ public static class Levels
     public const string Reader1 = "model_vs_reader1", Reader2 = "model_vs_reader2", ReaderVsReader = "reader2_vs_reader1";
     /// <summary>With an ensemble answer, the final model alone against reader 1.</summary>
     public const string SingleModel = "single_model_vs_reader1";
+    /// <summary>The artefact kind (and file name) of the final model's OOB predictions, followed by the side.</summary>
+    public const string OobPredictionsKind = "oob_predictions_";
 
     static IReadOnlyList<TrialPlan> Trials(StudyContext context, IEnumerable<Combination> combinations, IEnumerable<int> folds, int level) =>
         (from c in combinations
@@ -148,8 +150,9 @@ public static class Levels
                 predictions = Ensemble(context, trial, predictions, roi, side);
             }
             oob[trial.Side] = predictions;
-            TrialRunner.WritePredictions(Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv"), predictions);
-            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"oob_predictions_{trial.Side}", Path.Combine(context.Folder, $"oob_predictions_{trial.Side}.csv")));
+            string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{trial.Side}.csv");
+            TrialRunner.WritePredictions(oobFile, predictions);
+            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + trial.Side, oobFile));
             context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{trial.Side}", record.Checkpoint));
             rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all"));
             model.Dispose();

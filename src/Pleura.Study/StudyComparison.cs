@@ -84,6 +84,10 @@ public static class OobComparison
         ("f1_weighted", true, m => m.Report.F1Weighted), ("quadratic_weighted_kappa", true, m => m.QuadraticKappa),
     };
 
+    /// <summary>Whether the study finished level 3: its final models' OOB predictions are in the store.</summary>
+    public static bool HasFinalModels(IExperimentStore store, string study) =>
+        store.Artefacts(study).Any(x => x.Kind.StartsWith(Levels.OobPredictionsKind, StringComparison.Ordinal));
+
     public static List<OobComparisonRow> Compare(IExperimentStore first, string firstStudy, IExperimentStore second, string secondStudy, int iterations = 2000, int seed = 1)
     {
         var a = Predictions(first, firstStudy);
@@ -114,9 +118,9 @@ public static class OobComparison
     static Dictionary<(string Image, string Side), (int Truth, int Predicted)> Predictions(IExperimentStore store, string study)
     {
         var result = new Dictionary<(string, string), (int, int)>();
-        foreach (var artefact in store.Artefacts(study).Where(x => x.Kind.StartsWith("oob_predictions_", StringComparison.Ordinal)))
+        foreach (var artefact in store.Artefacts(study).Where(x => x.Kind.StartsWith(Levels.OobPredictionsKind, StringComparison.Ordinal)))
         {
-            string side = artefact.Kind["oob_predictions_".Length..];
+            string side = artefact.Kind[Levels.OobPredictionsKind.Length..];
             if (!File.Exists(artefact.Path)) throw new FileNotFoundException($"{artefact.Path}: the OOB predictions of study '{study}' are missing", artefact.Path);
             foreach (var row in Pleura.Data.CsvTable.Read(artefact.Path).Rows)
                 result[(row["image_id"], side)] = (int.Parse(row["truth"], System.Globalization.CultureInfo.InvariantCulture),

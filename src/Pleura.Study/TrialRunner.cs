@@ -48,16 +48,14 @@ public static class TrialRunner
         var test = Predict(context, model, trial.Config, SplitPart.Test, trial.Fold, columns.Reader1, roi, side);
         WritePredictions(Path.Combine(folder, "test_predictions.csv"), test);
         string checkpoint = Path.Combine(folder, "model.safetensors");
-        Checkpoint.Save(checkpoint, model, new CheckpointInfo
+        Checkpoint.Save(checkpoint, model, trial.Config.RecordedIn(new CheckpointInfo
         {
             Architecture = trial.Config.Architecture, Classes = OpacityGrade.Names, Side = trial.Side, LabelColumn = columns.Reader1,
-            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Input = trial.Config.Input, Decision = trial.Config.Decision,
-            TestTimeAugmentations = trial.Config.TestTimeAugmentations, Roi = roi.Name(),
-            Training = JsonSerializer.SerializeToNode(trial.Config), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
+            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Roi = roi.Name(), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
             DataFingerprint = context.DataFingerprint, PretrainedFrom = context.Spec.Pretrained.GetValueOrDefault(trial.Combination.Backbone),
             StopReason = result.StopReason,
             Metrics = new JsonObject { ["test_macro_mae"] = test.Count > 0 ? GradeMetrics.Compute(test.Select(p => p.Truth).ToList(), test.Select(p => p.Predicted).ToList()).MacroMae : null },
-        });
+        }));
 
         var metrics = new List<MetricRecord>();
         var (_, valPredicted) = trainer.Evaluate(validation.Set);
@@ -120,9 +118,12 @@ public static class TrialRunner
         using var data = Labelled(context, part, fold, labelColumn, roi, side);
         int size = context.Images.InputSize;
         bool heatmaps = explain && context.Spec.Heatmaps && context.Images.HasMasks;
-        var probabilities = TestTimeAugmentation.Probabilities(model, data.Set.Images, config.InputChannels, config.Recipe, config.TestTimeAugmentations, config.Seed);
+        // The Grad-CAM pass below gives the plain probabilities; a separate pass is needed without it or with augmented copies.
+        var probabilities = !heatmaps || config.TestTimeAugmentations > 0
+            ? TestTimeAugmentation.Probabilities(model, data.Set.Images, config.InputChannels, config.Recipe, config.TestTimeAugmentations, config.Seed)
+            : null;
         if (!heatmaps)
-            return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], config.Decision.Decide(probabilities[i]), probabilities[i], null)).ToList();
+            return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], config.Decision.Decide(probabilities![i]), probabilities[i], null)).ToList();
         var result = new List<SidePrediction>();
         const int batch = 16;
         for (int start = 0; start < data.Ids.Count; start += batch)
@@ -136,8 +137,8 @@ public static class TrialRunner
                 var lungs = context.Images.LungMask(ids[k], cut.Width);
                 double? hcs = lungs is null ? null : HeatmapConcordance.Weighted(cut.MapBack(explained[k].Heatmap, size), lungs.Select(v => v > 0.5f).ToArray());
                 heatmapSink?.Invoke(ids[k], cut.MapBackAtInputSize(explained[k].Heatmap, size));
-                // The heatmap explains the image itself; the grade comes from the (augmentation-averaged) probabilities.
-                var p = probabilities[start + k];
+                // The heatmap explains the image itself; with augmented copies the grade comes from their averaged probabilities.
+                var p = probabilities?[start + k] ?? explained[k].Probabilities;
                 result.Add(new SidePrediction(ids[k], data.Set.Labels[start + k], config.Decision.Decide(p), p, hcs));
             }
         }

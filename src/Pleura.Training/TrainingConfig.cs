@@ -51,6 +51,14 @@ public sealed record TrainingConfig
     public TrainingConfig StartingFrom(string? startPath) =>
         startPath is null ? this : this with { Input = PretrainedStart.RecipeOf(startPath) is { IsUnitGrey: false } r ? r : null };
 
+    /// <summary>A checkpoint description that records these settings and what using the model needs from them (input
+    /// recipe, grade decision, test-time augmentation): one place, so no writer of checkpoints forgets one.</summary>
+    public CheckpointInfo RecordedIn(CheckpointInfo info) => info with
+    {
+        InputChannels = InputChannels, Input = Input, Decision = Decision, TestTimeAugmentations = TestTimeAugmentations,
+        Training = System.Text.Json.JsonSerializer.SerializeToNode(this),
+    };
+
     public void Check()
     {
         if (ImageSize < 32) throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "input size must be at least 32");

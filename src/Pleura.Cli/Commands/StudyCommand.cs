@@ -39,8 +39,7 @@ internal static class StudyCommand
             using var _ = storeA;
             var (b, storeB) = Load(second);
             using var __ = storeB;
-            var oob = storeA.Artefacts(a.Name).Any(x => x.Kind.StartsWith("oob_predictions_", StringComparison.Ordinal))
-                      && storeB.Artefacts(b.Name).Any(x => x.Kind.StartsWith("oob_predictions_", StringComparison.Ordinal))
+            var oob = OobComparison.HasFinalModels(storeA, a.Name) && OobComparison.HasFinalModels(storeB, b.Name)
                 ? OobComparison.Compare(storeA, a.Name, storeB, b.Name, seed: b.Seed)
                 : null;
             if (oob is not null)
@@ -92,10 +91,13 @@ internal static class StudyCommand
     }
 
     /// <summary>The store of a study that has run; a clear error rather than a new empty store where it has not.</summary>
-    static IExperimentStore OpenFinished(string studyFolder)
+    static IExperimentStore OpenFinished(string studyFolder) => SqlExperimentStore.OpenSqlite(FinishedStore(studyFolder));
+
+    /// <summary>The study's store file; a study that never ran has none, and asking must not create it.</summary>
+    static string FinishedStore(string studyFolder)
     {
-        if (!File.Exists(Path.Combine(studyFolder, StudyRunner.StoreFile))) throw new FileNotFoundException($"no study store in {studyFolder}: run the study first");
-        return StudyRunner.OpenStore(studyFolder);
+        var path = Path.Combine(studyFolder, StudyRunner.StoreFile);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"no study store in {studyFolder}: run the study first");
     }
 
     static Command RunCommand(string name, string description)
@@ -187,8 +189,7 @@ internal static class StudyCommand
             var formatName = parse.GetValue(format)!.ToLowerInvariant();
             if (formatName is not ("csv" or "parquet")) throw new ArgumentException($"--format must be csv or parquet, not '{formatName}'");
             var (_, studyFolder) = Open(parse, file, folder);
-            OpenFinished(studyFolder).Dispose();
-            using var store = SqlExperimentStore.OpenSqlite(Path.Combine(studyFolder, StudyRunner.StoreFile));
+            using var store = SqlExperimentStore.OpenSqlite(FinishedStore(studyFolder));
             foreach (var path in StoreExport.Write(store, parse.GetValue(output)!.FullName, formatName)) Cli.Done(path);
             return Cli.ExitOk;
         }));

@@ -79,16 +79,16 @@ internal static class WeightsCommand
         foreach (var note in weights.Notes) AnsiConsole.MarkupLineInterpolated($"[grey]{note}[/]");
         AnsiConsole.MarkupLineInterpolated($"{weights.Mapping.Count} initializers mapped by walking the graph; {report}");
         bool cntk = architecture.Equals(ImageNetWeights.Architecture, StringComparison.OrdinalIgnoreCase);
-        Checkpoint.Save(outPath, model, new CheckpointInfo
+        var info = new CheckpointInfo
         {
             Architecture = architecture,
             Classes = Enumerable.Range(0, (int)((Linear)((Pleura.Networks.Backbones.ResNet)model).Head).weight!.shape[0]).Select(i => $"class_{i}").ToList(),
             InputSize = weights.InputSize,
             InputChannels = 3,
-            Input = cntk ? InputRecipe.ImageNetCntk : null,
-            Normalisation = cntk ? "" : "as the source file's training (unknown to Pleura)",
             PretrainedFrom = path,
-        });
+        };
+        // Save describes a known recipe itself; an unknown one is said to be unknown.
+        Checkpoint.Save(outPath, model, cntk ? info with { Input = InputRecipe.ImageNetCntk } : info with { Normalisation = "as the source file's training (unknown to Pleura)" });
         if (!cntk) AnsiConsole.MarkupLine("[yellow]the input recipe of this ONNX file is unknown to Pleura: the checkpoint says grey in [0, 1][/]");
         Cli.Done($"{outPath} (+ {Path.GetFileName(Checkpoint.SidecarOf(outPath))}): use it with `pleura train --pretrained`");
     }
