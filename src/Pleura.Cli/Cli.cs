@@ -13,12 +13,44 @@ internal static class Cli
     public const int ExitInternal = 3;
     public const int ExitInterrupted = 130;
 
+    /// <summary>Where errors and warnings go (standard error), so that a command's output can be piped.</summary>
+    internal static IAnsiConsole ErrorConsole { get; set; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
     public static int Invoke(RootCommand root, string[] args)
     {
         // Redirected output (logs, CI) has no terminal width; tables would wrap at 80 columns.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
+        if (Console.IsErrorRedirected) ErrorConsole.Profile.Width = 160;
         var parsed = root.Parse(args);
-        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            // A usage error is a line per problem and a pointer to the help, not the whole help page.
+            foreach (var e in parsed.Errors) Error(UsageMessage(e.Message));
+            var command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? Array.Empty<string>()
+                : new[] { parsed.CommandResult.Command.Name });
+            ErrorConsole.MarkupLineInterpolated($"[grey]see `pleura {command}{(command.Length > 0 ? " " : "")}--help`[/]");
+            return ExitUsage;
+        }
+        // Ctrl+C cancels the command's token; training stops at the next batch, saves and says how to resume.
+        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+    }
+
+    /// <summary>System.CommandLine's parse errors, in the user's words rather than .NET type names.</summary>
+    internal static string UsageMessage(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*?)' for (?:option|argument) '(.*?)' as expected type '(.*?)'");
+        if (!m.Success) return message.Replace("\n\t", " ").Replace('\n', ' ');
+        var (value, name, type) = (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value);
+        string expected = type switch
+        {
+            "System.Int32" or "System.Int64" => "a whole number",
+            "System.Double" or "System.Single" => "a number",
+            "System.Boolean" => "true or false",
+            _ => AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(type)).FirstOrDefault(t => t is { IsEnum: true }) is { } e
+                ? "one of " + string.Join(", ", Enum.GetNames(e).Select(n => n.ToLowerInvariant()))
+                : "a valid value",
+        };
+        return $"{name}: '{value}' is not {expected}";
     }
 
     /// <summary>Runs a command body; expected failures (bad files, bad input) print one clear line, not a stack trace.</summary>
@@ -47,8 +79,8 @@ internal static class Cli
         }
     }
 
-    public static void Error(string message) => AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
-    public static void Warn(string message) => AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {message}");
+    public static void Error(string message) => ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+    public static void Warn(string message) => ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {message}");
     public static void Done(string message) => AnsiConsole.MarkupLineInterpolated($"[green]✓[/] {message}");
 
     /// <summary>Runs work with a progress bar of <paramref name="total"/> steps; the work reports steps done.</summary>
@@ -79,8 +111,42 @@ internal static class Cli
         };
     }
 
-    public static Option<T> Option<T>(string name, string description, T defaultValue, params string[] aliases) =>
-        new(name, aliases) { Description = description, DefaultValueFactory = _ => defaultValue };
+    public static Option<T> Option<T>(string name, string description, T defaultValue, params string[] aliases)
+    {
+        var option = new Option<T>(name, aliases) { Description = description, DefaultValueFactory = _ => defaultValue };
+        // Enum values in the help as the README writes them: lower case (parsing ignores case).
+        if (typeof(T).IsEnum) option.HelpName = string.Join('|', Enum.GetNames(typeof(T)).Select(n => n.ToLowerInvariant()));
+        return option;
+    }
+
+    /// <summary>Refuses a value below <paramref name="minimum"/> while parsing, before any work starts (exit 2).</summary>
+    public static Option<T> AtLeast<T>(this Option<T> option, T minimum) where T : IComparable<T>
+    {
+        option.Validators.Add(result =>
+        {
+            if (!TryValue(result, out T? value)) return;
+            if (value is not null && value.CompareTo(minimum) < 0) result.AddError($"{option.Name} must be at least {minimum}, not {value}");
+        });
+        return option;
+    }
+
+    /// <summary>The option's value, or false when it did not parse (that error is reported already).</summary>
+    static bool TryValue<T>(System.CommandLine.Parsing.OptionResult result, out T? value)
+    {
+        try { value = result.GetValueOrDefault<T>(); return true; }
+        catch (InvalidOperationException) { value = default; return false; }
+    }
+
+    /// <summary>Refuses a fraction outside [0, 1) while parsing.</summary>
+    public static Option<double> Fraction(this Option<double> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (!TryValue(result, out double value)) return;
+            if (!(value >= 0 && value < 1)) result.AddError($"{option.Name} must be a fraction from 0 to below 1, not {value}");
+        });
+        return option;
+    }
 
     public static Option<T> RequiredOption<T>(string name, string description, params string[] aliases) =>
         new(name, aliases) { Description = description, Required = true };

@@ -17,6 +17,7 @@ public static class ManifestCsv
     {
         mapping ??= ColumnMapping.Identity;
         if (!File.Exists(csvPath)) throw new FileNotFoundException($"{csvPath}: file not found", csvPath);
+        CheckText(csvPath);
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             BadDataFound = null, // a stray quote is kept as text rather than thrown
@@ -99,6 +100,28 @@ public static class ManifestCsv
         }
         var root = imageRoot ?? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(csvPath))!;
         return new Manifest(rows, extras.Select(e => e.Name).ToList(), root);
+    }
+
+    /// <summary>A binary file (an image, a zip) given where a table belongs is named as such, not echoed as "columns".</summary>
+    static void CheckText(string csvPath)
+    {
+        var head = new byte[4096];
+        int n;
+        using (var stream = File.OpenRead(csvPath)) n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var bytes = head.AsSpan(0, n);
+        int control = 0;
+        foreach (var b in bytes) if (b < 32 && b is not ((byte)'\t' or (byte)'\r' or (byte)'\n')) control++;
+        // Text in any 8-bit encoding has no NUL and few control characters.
+        if (bytes.Contains((byte)0) || control > n / 20)
+            throw new InvalidDataException($"{csvPath}: not a CSV text file (it holds binary data)");
+    }
+
+    /// <summary>Whether the table's header row names <paramref name="column"/> (case-insensitive).</summary>
+    public static bool HasColumn(string csvPath, string column)
+    {
+        using var reader = new StreamReader(csvPath);
+        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = null });
+        return csv.Read() && csv.ReadHeader() && csv.HeaderRecord!.Any(h => string.Equals(h.Trim(), column, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Writes the manifest with Pleura's column names: standard columns first, then the extras.</summary>

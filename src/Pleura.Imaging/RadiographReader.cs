@@ -9,10 +9,18 @@ namespace Pleura.Imaging;
 /// </summary>
 public static class RadiographReader
 {
+    /// <summary>
+    /// The smallest width or height read as a radiograph: below it there is nothing a model can judge (a 1x1 image
+    /// would still be graded, confidently), so such files are refused with that reason.
+    /// </summary>
+    public const int MinimumSide = 32;
+
     static RadiographReader()
     {
         // Pleura reads each file once; libvips' operation cache would only hold memory.
         Cache.Max = 0;
+        // libvips' warnings go to stderr as raw "VIPS-WARNING" lines; failures reach the user as ImageReadException instead.
+        NetVips.Log.SetLogHandler("VIPS", NetVips.Enums.LogLevelFlags.Warning, (_, _, _) => { });
     }
 
     /// <summary>Threads libvips may use inside one operation. Batch jobs parallelise over images instead.</summary>
@@ -56,7 +64,7 @@ public static class RadiographReader
         }
         catch (VipsException e)
         {
-            throw new ImageReadException(path, "corrupt or truncated image: " + FirstLine(e.Message), e);
+            throw new ImageReadException(path, "corrupt or truncated image: " + Reason(e.Message), e);
         }
     }
 
@@ -65,10 +73,32 @@ public static class RadiographReader
         var info = new FileInfo(path);
         if (!info.Exists) throw new ImageReadException(path, Directory.Exists(path) ? "is a folder, not an image file" : "file not found");
         if (info.Length == 0) throw new ImageReadException(path, "file is empty (0 bytes)");
+        if (IsDicom(path))
+            throw new ImageReadException(path, "a DICOM file: Pleura does not read DICOM yet; convert it to a 16-bit PNG first (e.g. dcmj2pnm --write-16-bit-png)");
         string? loader;
         try { loader = Image.FindLoad(path); }
         catch (Exception e) { throw new ImageReadException(path, "cannot be opened: " + e.Message, e); }
         if (loader is null) throw new ImageReadException(path, "not a recognised image format (expected PNG, JPEG or TIFF)");
+        int width, height;
+        try
+        {
+            using var header = Image.NewFromFile(path, access: Enums.Access.Sequential);
+            (width, height) = (header.Width, header.Height);
+        }
+        catch (VipsException e) { throw new ImageReadException(path, "corrupt or truncated image: " + Reason(e.Message), e); }
+        if (width < MinimumSide || height < MinimumSide)
+            throw new ImageReadException(path, $"too small to be a radiograph: {width}x{height} pixels (at least {MinimumSide}x{MinimumSide})");
+    }
+
+    /// <summary>Part 10 DICOM files carry "DICM" after a 128-byte preamble.</summary>
+    public static bool IsDicom(string path)
+    {
+        using var stream = File.OpenRead(path);
+        if (stream.Length < 132) return false;
+        Span<byte> magic = stackalloc byte[4];
+        stream.Position = 128;
+        stream.ReadExactly(magic);
+        return magic.SequenceEqual("DICM"u8);
     }
 
     static Image ToGrey(Image image)
@@ -111,9 +141,17 @@ public static class RadiographReader
         }
     }
 
-    static string FirstLine(string message)
+    /// <summary>
+    /// libvips' message in words: its first line is often only "unable to write to memory"; the loader's own line
+    /// ("pngload: libpng read error", "out of data") says what is wrong with the file.
+    /// </summary>
+    static string Reason(string message)
     {
-        var line = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? message;
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var line = lines.FirstOrDefault(l => l.Contains("load", StringComparison.Ordinal) || l.Contains("read error", StringComparison.Ordinal)
+                                             || l.Contains("out of data", StringComparison.Ordinal) || l.Contains("truncated", StringComparison.OrdinalIgnoreCase))
+                   ?? lines.FirstOrDefault() ?? message;
+        line = line.Replace("VipsForeignLoad: ", "");
         return line.Length > 300 ? line[..300] : line;
     }
 }

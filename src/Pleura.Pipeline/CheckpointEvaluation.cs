@@ -30,10 +30,12 @@ public static class CheckpointEvaluation
 
     public static (IReadOnlyList<SideEvaluation> Results, IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Evaluate(
         string runFolder, string manifestPath, string splitPath, SplitPart part, int fold, bool bfloat16 = false,
-        int bootstrapIterations = 1000, int seed = 0, ErrorPolicy policy = ErrorPolicy.Continue, Action<string>? log = null, bool heatmaps = false)
+        int bootstrapIterations = 1000, int seed = 0, ErrorPolicy policy = ErrorPolicy.Continue, Action<string>? log = null, bool heatmaps = false,
+        bool allowSeen = false)
     {
-        var (manifest, plan, warning) = SideData.Open(manifestPath, splitPath);
-        if (warning is not null) log?.Invoke("warning: " + warning);
+        var labelColumns = Side.Both.Select(s => GradingRun.CheckpointPath(runFolder, s)).Where(File.Exists).Select(p => Checkpoint.ReadInfo(p).LabelColumn).ToList();
+        var (manifest, plan, warning) = SideData.Open(manifestPath, splitPath, labelColumns);
+        if (warning is not null) log?.Invoke(warning);
         var results = new List<SideEvaluation>();
         var predictions = new List<GradePrediction>();
         var failures = new List<ImageFailure>();
@@ -47,6 +49,7 @@ public static class CheckpointEvaluation
             var (model, info) = LoadForInference(path, bfloat16);
             var rows = SideData.Rows(manifest, plan, part, fold, info.LabelColumn);
             if (rows.Count == 0) throw new InvalidDataException($"no graded images for {side.Name} ({info.LabelColumn}) in {part} of fold {fold}");
+            int seen = SeenImages(info, path, rows.Select(r => r.Row.ImageId).ToList(), part, Fingerprints.OfFile(splitPath), allowSeen, log);
             if (!caches.TryGetValue(info.InputSize, out var images))
             {
                 images = caches[info.InputSize] = RoiImages.Load(manifest, manifest.Rows.Where(r => ids.Contains(r.ImageId)).ToList(), info.InputSize, policy);
@@ -61,9 +64,9 @@ public static class CheckpointEvaluation
             var predicted = probabilities.Select(p => info.Decision.Decide(p)).ToArray();
             var truth = rows.Select(r => r.Grade).ToArray();
             predictions.AddRange(rows.Select((r, i) => new GradePrediction(r.Row.ImageId, side.Name, r.Grade, predicted[i], probabilities[i])));
-            results.Add(new SideEvaluation(side.Name, rows.Count,
-                MetricTable.Score(truth, predicted, probabilities.Select(p => (IReadOnlyList<double>)p.Select(v => (double)v).ToArray()).ToArray(), 4, bootstrapIterations, seed),
-                GradeMetrics.Compute(truth, predicted).Confusion));
+            var metrics = MetricTable.Score(truth, predicted, probabilities.Select(p => (IReadOnlyList<double>)p.Select(v => (double)v).ToArray()).ToArray(), 4, bootstrapIterations, seed);
+            if (allowSeen) metrics = metrics.Append(new MetricValue(SeenMetric, seen, double.NaN, double.NaN)).ToList();
+            results.Add(new SideEvaluation(side.Name, rows.Count, metrics, GradeMetrics.Compute(truth, predicted).Confusion));
         }
         if (results.Count == 0) throw new FileNotFoundException($"{runFolder}: no left/model.safetensors or right/model.safetensors");
         if (results.Count > 1)
@@ -83,6 +86,34 @@ public static class CheckpointEvaluation
         }
         return (results, predictions, failures.DistinctBy(f => f.Path).ToList());
     }
+
+    /// <summary>With --allow-seen: how many scored images the model was trained or validated on.</summary>
+    public const string SeenMetric = "images_seen_in_training";
+
+    /// <summary>
+    /// Test or OOB figures on images the model learnt from or was chosen on would overstate it: refused, or with
+    /// <paramref name="allowSeen"/> counted and announced. The training and validation parts are asked for by name.
+    /// </summary>
+    static int SeenImages(CheckpointInfo info, string checkpoint, IReadOnlyList<string> ids, SplitPart part, string splitFingerprint, bool allowSeen, Action<string>? log)
+    {
+        if (part is not (SplitPart.Test or SplitPart.OutOfBox)) return 0;
+        if (info.SeenImages is null)
+        {
+            if (info.SplitFingerprint != splitFingerprint)
+                log?.Invoke($"warning: {checkpoint} does not record the images it learnt from (an older checkpoint) and was trained on another split file; overlap with its training images cannot be checked");
+            return 0;
+        }
+        var learnt = info.SeenImages.ToHashSet(StringComparer.Ordinal);
+        int overlap = ids.Count(learnt.Contains);
+        if (overlap == 0) return 0;
+        var message = $"{overlap} of the {ids.Count} {PartName(part)} images were used to train or validate {checkpoint} (trained on {info.SplitFile}, fold {info.Fold})";
+        if (!allowSeen)
+            throw new InvalidDataException(message + "; evaluate it with the split and fold it was trained on, or pass --allow-seen to score anyway with the overlap reported");
+        log?.Invoke($"{message}; scored anyway (--allow-seen): these figures overstate the model");
+        return overlap;
+    }
+
+    static string PartName(SplitPart part) => part == SplitPart.OutOfBox ? "OOB" : part.ToString().ToLowerInvariant();
 
     /// <summary>Loads a checkpoint, in bfloat16 if asked.</summary>
     public static (nn.Module<Tensor, Tensor> Model, CheckpointInfo Info) LoadForInference(string path, bool bfloat16)

@@ -55,7 +55,7 @@ public static class DemoRun
         Action<Side, TrainingProgress>? training = null, CancellationToken cancel = default)
     {
         log ??= _ => { };
-        Directory.CreateDirectory(runFolder);
+        Claim(runFolder, options);
         var dataFolder = Path.Combine(runFolder, "data");
         var manifest = PhantomDataset.Generate(new PhantomOptions { Count = options.Images, Size = options.Size, Seed = options.Seed }, dataFolder, generation);
         var manifestPath = Path.Combine(dataFolder, "manifest.csv");
@@ -111,6 +111,29 @@ public static class DemoRun
         var result = new DemoResult(metrics, models, agreement!, heatmaps);
         WriteReport(result, options, Path.Combine(runFolder, "report.md"));
         return result;
+    }
+
+    const string RecordFile = "demo.json";
+
+    /// <summary>
+    /// A demo folder resumes only the demo that made it: another folder (a training run, a user's data) or a demo with
+    /// other settings is refused before anything is written there.
+    /// </summary>
+    static void Claim(string runFolder, DemoOptions options)
+    {
+        var record = Path.Combine(runFolder, RecordFile);
+        var settings = System.Text.Json.JsonSerializer.Serialize(options, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
+        {
+            // Demo folders written before the record existed are recognised by their generated data.
+            bool olderDemo = !File.Exists(record) && File.Exists(Path.Combine(runFolder, "data", "manifest.csv")) && File.Exists(Path.Combine(runFolder, "split.json"));
+            if (!File.Exists(record) && !olderDemo)
+                throw new InvalidDataException($"{runFolder} is not empty and is not a demo run folder; choose another --out (nothing was written)");
+            if (File.Exists(record) && File.ReadAllText(record) != settings)
+                throw new InvalidDataException($"{runFolder} holds a demo run with other settings (see its {RecordFile}); give the same settings to resume it, " +
+                                               "or choose another --out (nothing was written)");
+        }
+        AtomicFile.WriteAllText(record, settings);
     }
 
     /// <summary>Reader 2 against reader 1, and the global-intensity baseline fitted on fold 1's training part.</summary>

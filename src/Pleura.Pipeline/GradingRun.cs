@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Pleura.Data;
 using Pleura.Imaging.Roi;
@@ -28,10 +27,10 @@ public static class GradingRun
     {
         log ??= _ => { };
         job.Training.Check();
-        var (manifest, plan, warning) = SideData.Open(job.ManifestPath, job.SplitPath);
+        var (manifest, plan, warning) = SideData.Open(job.ManifestPath, job.SplitPath, job.Sides.Select(s => s.Reader1Column).ToList());
         if (warning is not null) log("warning: " + warning);
-        Directory.CreateDirectory(job.RunFolder);
-        File.WriteAllText(Path.Combine(job.RunFolder, "job.json"), JsonSerializer.Serialize(job, new JsonSerializerOptions { WriteIndented = true }));
+        var splitFingerprint = Fingerprints.OfFile(job.SplitPath);
+        RunRecord.Claim(job, manifest, splitFingerprint);
 
         var parts = new[] { SplitPart.Train, SplitPart.Validation, SplitPart.Test };
         var needed = parts.SelectMany(p => plan.Images(p, job.Fold)).ToHashSet();
@@ -97,8 +96,9 @@ public static class GradingRun
                 Metrics = metrics,
                 SplitFile = Path.GetFullPath(job.SplitPath),
                 Fold = job.Fold,
-                SplitFingerprint = plan.ManifestFingerprint,
+                SplitFingerprint = splitFingerprint,
                 DataFingerprint = manifest.Fingerprint(),
+                SeenImages = trainRows.Concat(valRows).Select(r => r.Row.ImageId).Order(StringComparer.Ordinal).ToList(),
                 PretrainedFrom = job.Pretrained,
                 StopReason = result.StopReason,
             }));

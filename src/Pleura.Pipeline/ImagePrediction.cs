@@ -6,14 +6,21 @@ namespace Pleura.Pipeline;
 /// <summary>`pleura predict`: grades image files (no labels needed) with a run's left and right models.</summary>
 public static class ImagePrediction
 {
-    /// <summary>Expands folders into their image files (sorted); plain files are kept as given.</summary>
+    /// <summary>
+    /// Expands folders into their image files (sorted); plain files are kept as given. A file named twice (itself and
+    /// through its folder) is graded once.
+    /// </summary>
     public static List<string> ExpandInputs(IEnumerable<string> inputs)
     {
         var files = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var input in inputs)
         {
-            if (Directory.Exists(input)) files.AddRange(RadiographReader.ImageFiles(input, recursive: true));
-            else files.Add(input);
+            if (!Directory.Exists(input)) { if (seen.Add(Path.GetFullPath(input))) files.Add(input); continue; }
+            var found = RadiographReader.ImageFiles(input, recursive: true);
+            if (found.Count == 0 && Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Any(RadiographReader.IsDicom))
+                throw new InvalidDataException($"{input}: holds DICOM files, which Pleura does not read yet; convert them to 16-bit PNG first (e.g. dcmj2pnm --write-16-bit-png)");
+            files.AddRange(found.Where(f => seen.Add(Path.GetFullPath(f))));
         }
         return files;
     }

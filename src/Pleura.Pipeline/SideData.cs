@@ -21,11 +21,13 @@ public static class SideData
     public static LabelledImages Tensors(IReadOnlyList<(ManifestRow Row, int Grade)> rows, ImageCache cache) =>
         LabelledImages.FromPixels(rows.Select(r => cache[r.Row.ImageId]).ToList(), cache.Size, rows.Select(r => r.Grade).ToList());
 
-    /// <summary>Loads the manifest and split and checks that the split was made from this manifest.</summary>
-    public static (Manifest Manifest, SplitPlan Plan, string? Warning) Open(string manifestPath, string splitPath)
+    /// <summary>
+    /// Loads the manifest (checking the label columns used, up front) and the split, and checks that the split was
+    /// made from this manifest.
+    /// </summary>
+    public static (Manifest Manifest, SplitPlan Plan, string? Warning) Open(string manifestPath, string splitPath, IReadOnlyCollection<string>? labelColumns)
     {
-        var report = new ValidationReport();
-        var manifest = ManifestCsv.Read(manifestPath, report);
+        var manifest = ManifestInput.Open(manifestPath, labelColumns);
         var plan = SplitPlan.Load(splitPath);
         string? warning = plan.ManifestFingerprint == manifest.Fingerprint() ? null
             : $"{splitPath} was made from a different version of {manifestPath} (fingerprints differ); images not in the split are ignored";

@@ -17,7 +17,7 @@ public static class DataFlow
             rows.Add(new ResultRecord(spec.Name, "data", grouping, group, side, "", metric, value, null, null, (int)value, note));
 
         Add("flow", "manifest images", "", "count", context.Manifest.Rows.Count);
-        Add("flow", "manifest problems", "", "count", context.Validation.ErrorCount, "rows the manifest validator flagged");
+        Add("flow", "manifest problems", "", "count", context.Validation.Issues.Count, "warnings of the manifest validator (errors stop the study)");
         Add("flow", "unreadable images", "", "count", context.Images.Unreadable.Count, "left out");
         var readable = context.Manifest.Rows.Where(r => context.Images.Contains(r.ImageId)).ToList();
         Add("flow", "readable images", "", "count", readable.Count);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Pleura.Data;
 using Pleura.Imaging;
+using Pleura.Imaging.Roi;
 using Pleura.Pipeline;
 using Pleura.Store;
 using Pleura.Training;
@@ -34,11 +35,9 @@ public static class StudyRunner
 
     public static StudyContext Open(StudySpec spec, string folder, IExperimentStore store, StudyRunOptions options, Action<string> log, Action<int, int>? loading = null)
     {
-        Directory.CreateDirectory(folder);
         var validation = new ValidationReport();
-        var manifest = ManifestCsv.Read(spec.Manifest, validation);
-        foreach (var column in spec.Readers.Values.SelectMany(r => new[] { r.Reader1, r.Reader2 }).OfType<string>())
-            if (!manifest.ExtraColumns.Contains(column)) throw new InvalidDataException($"{spec.Manifest} has no column '{column}' (named under 'readers' in the study file)");
+        var manifest = OpenManifest(spec, validation);
+        Directory.CreateDirectory(folder);
 
         string splitPath = Path.Combine(folder, "split.json");
         SplitPlan plan;
@@ -74,6 +73,30 @@ public static class StudyRunner
             SplitFingerprint = TrialPlan.FileFingerprint(splitPath), Images = images, Store = store,
             Cache = options.Cache ?? spec.Cache ? new ActivationCache() : null, Log = log, Workers = Math.Max(1, options.Workers),
         };
+    }
+
+    /// <summary>
+    /// The study's manifest, with everything the study file names in it checked before the first trial: reader
+    /// columns (grades 0-3), level-4 grouping columns, and lung masks where the grid has a lung or spine ROI.
+    /// </summary>
+    public static Manifest OpenManifest(StudySpec spec, ValidationReport? validation = null)
+    {
+        foreach (var column in spec.Readers.Values.SelectMany(r => new[] { r.Reader1, r.Reader2 }).OfType<string>())
+            if (!ManifestCsv.HasColumn(spec.Manifest, column))
+                throw new InvalidDataException($"{spec.Manifest} has no column '{column}' (named under 'readers' in the study file)");
+        var manifest = ManifestInput.Open(spec.Manifest, spec.Readers.Values.SelectMany(r => new[] { r.Reader1, r.Reader2 }).OfType<string>().ToList(), validation);
+        foreach (var group in spec.Groups)
+        {
+            try { Subgroups.Key(group, manifest); }
+            catch (InvalidDataException) { throw new InvalidDataException($"{spec.Manifest} has no column '{group}' (named under 'groups' in the study file; level 4 groups by it)"); }
+        }
+        bool masks = (manifest.ExtraColumns.Contains(RoiImages.LeftMaskColumn) && manifest.ExtraColumns.Contains(RoiImages.RightMaskColumn))
+                     || manifest.ExtraColumns.Contains(RoiImages.BothMaskColumn);
+        var needsMasks = spec.Grid.Roi.Where(r => RoiSchemes.Parse(r) != RoiScheme.None).ToList();
+        if (needsMasks.Count > 0 && !masks)
+            throw new InvalidDataException($"the grid's ROI {string.Join(", ", needsMasks)} needs lung masks, and {spec.Manifest} has no left_lung_mask / right_lung_mask " +
+                                           "or lung_mask column (run `pleura segment predict --manifest` with a lung model, or use roi: [none])");
+        return manifest;
     }
 
     /// <summary>A worker on this machine whose process has ended; workers elsewhere are assumed alive.</summary>

@@ -91,68 +91,109 @@ public sealed record StudySpec
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Reads a .yaml/.yml or .json study file; unknown keys and bad values are errors naming the file.</summary>
+    /// <summary>
+    /// Reads a .yaml/.yml or .json study file. Every problem (bad syntax, an unknown key, a value of the wrong kind or
+    /// out of range, a missing file) is an <see cref="InvalidDataException"/> naming the file, the key and its line.
+    /// </summary>
     public static StudySpec Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"study file not found: {path}", path);
         string text = File.ReadAllText(path);
         JsonNode? node;
+        var lines = new Dictionary<string, int>(StringComparer.Ordinal);
         try
         {
-            node = Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" ? YamlToJson(text) : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            node = Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" ? YamlToJson(text, lines) : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException)
         {
             throw new InvalidDataException($"{path}: not valid {(path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "JSON" : "YAML")}: {e.Message}");
         }
+        var problems = new StudyFileProblems(path, lines);
         StudySpec spec;
         try { spec = node.Deserialize<StudySpec>(Json) ?? throw new InvalidDataException($"{path}: empty study file"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
+        catch (JsonException e) { throw problems.FromJson(e); }
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
+        if (spec.Manifest == "") throw problems.At("$.manifest", "'manifest' is required (the manifest CSV, relative to the study file)");
         spec = spec with
         {
-            Manifest = spec.Manifest == "" ? throw new InvalidDataException($"{path}: 'manifest' is required") : Resolve(spec.Manifest),
+            Manifest = Resolve(spec.Manifest),
             Pretrained = spec.Pretrained.ToDictionary(p => p.Key, p => Resolve(p.Value)),
         };
-        spec.Check(path);
+        spec.Check(problems);
         return spec;
     }
 
-    public void Check(string origin)
+    public void Check(string origin) => Check(new StudyFileProblems(origin, new Dictionary<string, int>()));
+
+    void Check(StudyFileProblems problems)
     {
-        void Fail(string message) => throw new InvalidDataException($"{origin}: {message}");
-        if (Grid.Roi.Count == 0 || Grid.Balancing.Count == 0 || Grid.Backbones.Count == 0 || Grid.Sides.Count == 0) Fail("every grid dimension needs at least one value");
-        foreach (var r in Grid.Roi) Pleura.Imaging.Roi.RoiSchemes.Parse(r);
-        foreach (var b in Grid.Balancing) if (!Enum.TryParse<Balancing>(b, true, out _)) Fail($"balancing '{b}' must be none, under, over or double");
-        foreach (var b in Grid.Backbones) Pleura.Networks.Architectures.Get(b);
-        foreach (var s in Grid.Sides) if (!Readers.ContainsKey(s)) Fail($"side '{s}' has no entry under 'readers'");
-        if (Folds < 1 || Folds > 9) Fail($"folds must lie in 1..9 (level 3 uses the fold after the last), got {Folds}");
-        if (TopK < 1) Fail("top_k must be at least 1");
-        if (Selection.MaeWeight < 0 || Selection.HcsWeight < 0 || Selection.MaeWeight + Selection.HcsWeight <= 0) Fail("selection weights must be non-negative and not both zero");
+        void Fail(string key, string message) => throw problems.At(key, message);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(Name, "^[A-Za-z0-9][A-Za-z0-9._-]*$"))
+            Fail("$.name", $"name '{Name}' must be a plain folder name (letters, digits, '.', '_', '-'): the study's results are written under it");
+        if (Grid.Roi.Count == 0 || Grid.Balancing.Count == 0 || Grid.Backbones.Count == 0 || Grid.Sides.Count == 0) Fail("$.grid", "every grid dimension needs at least one value");
+        foreach (var (r, i) in Grid.Roi.Select((r, i) => (r, i)))
+            if (!Pleura.Imaging.Roi.RoiSchemes.TryParse(r, out _)) Fail($"$.grid.roi[{i}]", $"ROI '{r}' must be none, lung or spine");
+        foreach (var (b, i) in Grid.Balancing.Select((b, i) => (b, i)))
+            if (!Enum.TryParse<Balancing>(b, true, out _)) Fail($"$.grid.balancing[{i}]", $"balancing '{b}' must be none, under, over or double");
+        foreach (var (b, i) in Grid.Backbones.Select((b, i) => (b, i)))
+            if (!Pleura.Networks.Architectures.Names.Contains(b)) Fail($"$.grid.backbones[{i}]", $"backbone '{b}' is not one of {string.Join(", ", Pleura.Networks.Architectures.Names)}");
+        foreach (var (s, i) in Grid.Sides.Select((s, i) => (s, i)))
+            if (!Readers.ContainsKey(s)) Fail($"$.grid.sides[{i}]", $"side '{s}' has no entry under 'readers'");
+        if (Folds < 1 || Folds > 9) Fail("$.folds", $"folds must lie in 1..9 (level 3 uses the fold after the last), got {Folds}");
+        if (TopK < 1) Fail("$.top_k", "top_k must be at least 1");
+        if (Selection.MaeWeight < 0 || Selection.HcsWeight < 0 || Selection.MaeWeight + Selection.HcsWeight <= 0)
+            Fail("$.selection", "selection weights must be non-negative and not both zero");
+        if (Split.OobFraction is < 0 or >= 1) Fail("$.split.oob_fraction", $"oob_fraction must be a fraction from 0 to below 1, got {Split.OobFraction}");
+        if (Bootstrap < 0) Fail("$.bootstrap", "bootstrap must be 0 or more");
         foreach (var (b, p) in Pretrained)
         {
-            Pleura.Networks.Architectures.Get(b);
-            if (!File.Exists(p)) Fail($"pretrained weights for {b} not found: {p}");
+            if (!Pleura.Networks.Architectures.Names.Contains(b)) Fail($"$.pretrained.{b}", $"backbone '{b}' is not one of {string.Join(", ", Pleura.Networks.Architectures.Names)}");
+            if (!File.Exists(p)) Fail($"$.pretrained.{b}", $"pretrained weights for {b} not found: {p}");
         }
-        Training.Check();
+        foreach (var b in Grid.Backbones)
+        {
+            // The grid's backbone replaces training.architecture in every trial.
+            try { (Training with { Architecture = b }).Check(); }
+            catch (ArgumentException e) { Fail($"$.training.{JsonNamingPolicy.SnakeCaseLower.ConvertName(e.ParamName ?? "")}", $"{b}: {Plain(e)}"); }
+        }
+    }
+
+    /// <summary>An argument exception's message without .NET's "(Parameter 'X')" and "Actual value was" lines.</summary>
+    static string Plain(ArgumentException e)
+    {
+        var text = e.Message.Split('\n')[0];
+        int cut = text.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        text = cut > 0 ? text[..cut] : text;
+        return e is ArgumentOutOfRangeException { ActualValue: { } v } ? $"{text}, got {v}" : text;
     }
 
     /// <summary>YAML to JSON: mappings, sequences, and scalars typed as YAML 1.2's core schema reads them (quoted scalars stay strings).</summary>
-    static JsonNode? YamlToJson(string text)
+    /// <param name="lines">Receives each value's JSON path ("$.grid.backbones[1]") and its line in the file.</param>
+    static JsonNode? YamlToJson(string text, Dictionary<string, int> lines)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
-        return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode);
+        return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, "$");
 
-        static JsonNode? Convert(YamlNode node) => node switch
+        JsonNode? Convert(YamlNode node, string path)
         {
-            YamlMappingNode map => new JsonObject(map.Children.Select(c => new KeyValuePair<string, JsonNode?>(((YamlScalarNode)c.Key).Value!, Convert(c.Value)))),
-            YamlSequenceNode seq => new JsonArray(seq.Children.Select(Convert).ToArray()),
-            YamlScalarNode s when s.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted => JsonValue.Create(s.Value),
-            YamlScalarNode s => Scalar(s.Value ?? ""),
-            _ => null,
-        };
+            lines[path] = (int)node.Start.Line;
+            return node switch
+            {
+                YamlMappingNode map => new JsonObject(map.Children.Select(c =>
+                {
+                    var key = ((YamlScalarNode)c.Key).Value!;
+                    lines[$"{path}.{key}"] = (int)c.Key.Start.Line;
+                    return new KeyValuePair<string, JsonNode?>(key, Convert(c.Value, $"{path}.{key}"));
+                })),
+                YamlSequenceNode seq => new JsonArray(seq.Children.Select((c, i) => Convert(c, $"{path}[{i}]")).ToArray()),
+                YamlScalarNode s when s.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted => JsonValue.Create(s.Value),
+                YamlScalarNode s => Scalar(s.Value ?? ""),
+                _ => null,
+            };
+        }
 
         static JsonNode? Scalar(string v)
         {

@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using Pleura.Data;
 using Pleura.Training;
 
 namespace Pleura.Study;
@@ -32,13 +31,8 @@ public sealed record TrialPlan(Combination Combination, string Side, int Fold, i
             format = "pleura-trial/1", combination.Roi, combination.Balancing, combination.Backbone, side, labelColumn, fold,
             config = JsonSerializer.Serialize(config, StudySpec.CompactJson), dataFingerprint, splitFingerprint, pretrainedFingerprint,
         });
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..24].ToLowerInvariant();
-        return new TrialPlan(combination, side, fold, level, config, hash);
+        return new TrialPlan(combination, side, fold, level, config, Fingerprints.OfText(identity));
     }
 
-    public static string FileFingerprint(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream))[..24].ToLowerInvariant();
-    }
+    public static string FileFingerprint(string path) => Fingerprints.OfFile(path);
 }

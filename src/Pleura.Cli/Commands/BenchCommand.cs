@@ -37,10 +37,10 @@ internal static class BenchCommand
         var pretrained = Cli.RequiredOption<FileInfo>("--pretrained", "The pretrained backbone to compare with random initialisation (its architecture and input channels are used for both).");
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the runs (resumable) and the result tables.", "-o");
         var sizes = new Option<int[]>("--sizes") { Description = "Training images per class for each point of the learning curve; 0 = all.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { 0 } };
-        var repeats = Cli.Option("--repeats", "Patient-level splits (each with its own seed) per point.", 5);
+        var repeats = Cli.Option("--repeats", "Patient-level splits (each with its own seed) per point.", 5).AtLeast(1);
         var labels = new PretrainCommand.LabelOptions();
-        var validation = Cli.Option("--validation", "Share of the images held out for early stopping.", 0.15);
-        var test = Cli.Option("--test", "Share of the images held out for scoring.", 0.25);
+        var validation = Cli.Option("--validation", "Share of the images held out for early stopping.", 0.15).Fraction();
+        var test = Cli.Option("--test", "Share of the images held out for scoring.", 0.25).Fraction();
         var size = Cli.Option("--size", "Input size (square); 0 = the pretrained checkpoint's.", 0);
         var t = new TrainCommand.TrainingOptions();
         var command = new Command("transfer", "Pretrained start against random initialisation on a labelled task: the same recipe and seeds on the same patient-level splits, " +
@@ -99,10 +99,10 @@ internal static class BenchCommand
     static Command StudyCommand()
     {
         var arch = Cli.Option("--arch", "Backbone of the grid.", "resnet18");
-        var images = Cli.Option("--images", "Phantom images.", 400);
-        var size = Cli.Option("--size", "Input size.", 128);
-        var epochs1 = Cli.Option("--epochs1", "Stage 1 epochs (head only).", 10);
-        var epochs2 = Cli.Option("--epochs2", "Stage 2 epochs (last 5 convolutions).", 10);
+        var images = Cli.Option("--images", "Phantom images.", 400).AtLeast(1);
+        var size = Cli.Option("--size", "Input size.", 128).AtLeast(32);
+        var epochs1 = Cli.Option("--epochs1", "Stage 1 epochs (head only).", 10).AtLeast(0);
+        var epochs2 = Cli.Option("--epochs2", "Stage 2 epochs (last 5 convolutions).", 10).AtLeast(0);
         var command = new Command("study", "Level 1 of a phantom study (3 ROIs x 3 balancings x 2 sides) with and without the activation cache: wall times and their ratio.")
         {
             arch, images, size, epochs1, epochs2,
@@ -128,8 +128,8 @@ internal static class BenchCommand
     static Command ExplainCommand()
     {
         var archs = new Option<string[]>("--arch") { Description = "Architectures to measure.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "resnet18", "resnet50" } };
-        var batch = Cli.Option("--batch", "Batch size.", 16);
-        var size = Cli.Option("--size", "Input size (square).", 224);
+        var batch = Cli.Option("--batch", "Batch size.", 16).AtLeast(1);
+        var size = Cli.Option("--size", "Input size (square).", 224).AtLeast(32);
         var seconds = Cli.Option("--seconds", "Time per architecture.", 20.0);
         var command = new Command("explain", "Grad-CAM (all four classes) images/s against a plain forward pass.") { archs, batch, size, seconds };
         command.SetAction(parse => Cli.Run(() =>
@@ -149,9 +149,9 @@ internal static class BenchCommand
 
     static Command MemoryCommand()
     {
-        var epochs = Cli.Option("--epochs", "Epochs to train.", 12);
-        var images = Cli.Option("--images", "Phantoms to train on.", 400);
-        var size = Cli.Option("--size", "Image size.", 128);
+        var epochs = Cli.Option("--epochs", "Epochs to train.", 12).AtLeast(1);
+        var images = Cli.Option("--images", "Phantoms to train on.", 400).AtLeast(1);
+        var size = Cli.Option("--size", "Image size.", 128).AtLeast(32);
         var arch = Cli.Option("--arch", "Network.", "resnet10-w32");
         var command = new Command("memory", "Resident memory after every epoch of a long phantom training run: it must stay flat (epoch 10 within 5% of epoch 2).")
         {
@@ -180,8 +180,8 @@ internal static class BenchCommand
     static Command ModelsCommand()
     {
         var archs = new Option<string[]>("--arch") { Description = "Architectures to measure.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "resnet18", "resnet50" } };
-        var batch = Cli.Option("--batch", "Batch size.", 16);
-        var size = Cli.Option("--size", "Input size (square).", 224);
+        var batch = Cli.Option("--batch", "Batch size.", 16).AtLeast(1);
+        var size = Cli.Option("--size", "Input size (square).", 224).AtLeast(32);
         var seconds = Cli.Option("--seconds", "Time per architecture, split over inference, training and bfloat16.", 30.0);
         var pytorch = Cli.Option("--pytorch", "Also run bench/pytorch_models.py with the system's python3-torch for a same-machine ratio.", true);
         var command = new Command("models", "Inference and training throughput (images/s) and peak memory of the networks, with the PyTorch ratio.")
@@ -252,8 +252,8 @@ internal static class BenchCommand
     static Command IoCommand()
     {
         var dir = new Option<DirectoryInfo?>("--dir") { Description = "Folder of images to decode (default: ../shared/data/jsrt-scr/fullres if present, else 2048x2048 phantoms made for the run)." };
-        var size = Cli.Option("--size", "Resize target (square).", 224);
-        var rounds = Cli.Option("--rounds", "Passes over the folder per thread count; the best pass counts.", 3);
+        var size = Cli.Option("--size", "Resize target (square).", 224).AtLeast(32);
+        var rounds = Cli.Option("--rounds", "Passes over the folder per thread count; the best pass counts.", 3).AtLeast(1);
         var command = new Command("io", "Decode + resize throughput (images per second) with 1 and 2 threads.") { dir, size, rounds };
         command.SetAction(parse => Cli.Run(() =>
         {

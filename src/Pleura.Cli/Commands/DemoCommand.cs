@@ -11,10 +11,10 @@ internal static class DemoCommand
     public static Command Create()
     {
         var output = Cli.Option("--out", "Run folder to write (run the same command again to resume).", new DirectoryInfo(Path.Combine("runs", "demo")), "-o");
-        var images = Cli.Option("--images", "Phantoms to generate.", 800);
-        var size = Cli.Option("--size", "Phantom and model input size in pixels.", 128);
+        var images = Cli.Option("--images", "Phantoms to generate.", 800).AtLeast(60);
+        var size = Cli.Option("--size", "Phantom and model input size in pixels.", 128).AtLeast(32);
         var seed = Cli.Option("--seed", "Seed for data, split, training and bootstrap.", 1);
-        var epochs = Cli.Option("--epochs", "Maximum stage-2 epochs (stage 1 runs 2).", 25);
+        var epochs = Cli.Option("--epochs", "Maximum stage-2 epochs (stage 1 runs 2).", 25).AtLeast(1);
         var command = new Command("demo",
             "The main job on the embedded default data (no download): phantoms -> validated manifest -> patient-level split -> one model per lung " +
             "(two-stage training) -> METHOD metrics on the test part and the OOB set against both readers, beside reader-vs-reader agreement and a global-intensity baseline.")

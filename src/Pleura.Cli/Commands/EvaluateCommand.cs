@@ -11,12 +11,14 @@ internal static class EvaluateCommand
     {
         var set = new RunSetSymbols("test");
         var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
-        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000);
+        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000).AtLeast(0);
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder (default: RUN/evaluation/PART-foldK)." };
         var hcs = Cli.Option("--hcs", "Also compute HCS and MA-HCS from Grad-CAM heatmaps where the manifest has lung masks.", true);
+        var allowSeen = Cli.Option("--allow-seen",
+            "Score test or OOB images even if the model was trained or validated on some of them (refused otherwise); the overlap is reported.", false);
         var command = new Command("evaluate", "Score a run's checkpoints on a split part or the OOB set: every METHOD section 7 metric per side and averaged over sides.")
         {
-            precision, bootstrap, output, hcs,
+            precision, bootstrap, output, hcs, allowSeen,
         };
         set.AddTo(command);
         command.SetAction(parse => Cli.Run(() =>
@@ -24,7 +26,7 @@ internal static class EvaluateCommand
             var (runFolder, manifest, split, which, fold) = set.Read(parse);
             bool bf16 = ParsePrecision(parse.GetValue(precision)!);
             var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, manifest, split, which, fold, bf16, parse.GetValue(bootstrap),
-                log: Cli.Warn, heatmaps: parse.GetValue(hcs));
+                log: Cli.Warn, heatmaps: parse.GetValue(hcs), allowSeen: parse.GetValue(allowSeen));
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(results, $"{which} part, fold {fold}{(bf16 ? ", bfloat16" : "")}");
             var folder = parse.GetValue(output)?.FullName ?? RunSetSymbols.DefaultFolder(runFolder, "evaluation", which, fold);

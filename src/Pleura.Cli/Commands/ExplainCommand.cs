@@ -9,7 +9,7 @@ internal static class ExplainCommand
     public static Command Create()
     {
         var set = new RunSetSymbols("oob", "Pleura manifest CSV (lung masks from its left_lung_mask/right_lung_mask columns).");
-        var limit = Cli.Option("--limit", "At most this many images.", 60);
+        var limit = Cli.Option("--limit", "At most this many images.", 60).AtLeast(1);
         var layer = new Option<string?>("--layer") { Description = "Target layer (default: layer4 for ResNets, features.29 for VGG-16, features.norm5 for DenseNet-121)." };
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for overlays, hcs.csv and matrix.png (default: RUN/explain/PART-foldK)." };
         var command = new Command("explain", "Grad-CAM heatmaps per image (overlay PNGs), the Heatmap Concordance Score and MA-HCS, and a matrix of cases by agreement level.")

@@ -16,8 +16,8 @@ internal static class MetricsCommand
         var pred = Cli.RequiredOption<string>("--pred", "Column with the predicted (or second reader's) grade.");
         var proba = new Option<string[]>("--proba") { Description = "K columns of class probabilities, in class order (enables ROC AUC).", AllowMultipleArgumentsPerToken = true };
         var by = new Option<string?>("--by") { Description = "Grouping column: metrics per group as well as overall (e.g. sex)." };
-        var classes = Cli.Option("--classes", "Number of grades K.", 4);
-        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals (0 = none).", 1000);
+        var classes = Cli.Option("--classes", "Number of grades K.", 4).AtLeast(2);
+        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals (0 = none).", 1000).AtLeast(0);
         var seed = Cli.Option("--seed", "Bootstrap seed.", 0);
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for metrics.json and metrics.csv (default: beside the table)." };
         var command = new Command("metrics", "Score any table of grades against a reference: MAE, macro MAE, F1, kappa, R², binary splits, AUC, with bootstrap intervals, overall and per group.")

@@ -7,8 +7,8 @@ internal static class PhantomsCommand
 {
     public static Command Create()
     {
-        var count = Cli.Option("--count", "Number of images to generate.", 200, "-n");
-        var size = Cli.Option("--size", "Image width and height in pixels.", 256, "-s");
+        var count = Cli.Option("--count", "Number of images to generate.", 200, "-n").AtLeast(1);
+        var size = Cli.Option("--size", "Image width and height in pixels.", 256, "-s").AtLeast(32);
         var seed = Cli.Option("--seed", "Random seed; the same seed gives the same data set.", 1, "-k");
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder to write images/, masks/ and manifest.csv into.", "-o");
         var command = new Command("phantoms",

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pleura.Data;
 using Pleura.Imaging;
 using Pleura.Pipeline;
 using Spectre.Console;
@@ -26,8 +27,10 @@ internal static class PredictCommand
                 EvaluateCommand.ParsePrecision(parse.GetValue(precision)!), parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue);
             foreach (var f in failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             var path = parse.GetValue(output)!.FullName;
-            CheckpointEvaluation.WritePredictions(path, predictions);
-            File.WriteAllText(Path.ChangeExtension(path, ".json"), System.Text.Json.JsonSerializer.Serialize(
+            // Nothing graded: an earlier predictions file stays as it was.
+            if (predictions.Count == 0) throw new InvalidDataException($"none of the {files.Count} image(s) could be read; {path} not written");
+            AtomicFile.Write(path, temp => CheckpointEvaluation.WritePredictions(temp, predictions));
+            AtomicFile.WriteAllText(Path.ChangeExtension(path, ".json"), System.Text.Json.JsonSerializer.Serialize(
                 new { predictions = predictions.Select(p => new { image = p.ImageId, side = p.Side, grade = p.Predicted, probabilities = p.Probabilities, expected_grade = p.ExpectedGrade }),
                       unreadable = failures.Select(f => new { path = f.Path, reason = f.Reason }) },
                 new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));

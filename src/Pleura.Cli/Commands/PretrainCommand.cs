@@ -34,7 +34,7 @@ internal static class PretrainCommand
         var source = new Argument<string>("source") { Description = "A folder with one subfolder per class, or a label table (CSV): path, class and optionally patient columns." };
         var output = Cli.RequiredOption<FileInfo>("--out", "Checkpoint to write (.safetensors, with a .json sidecar).", "-o");
         var labels = new LabelOptions();
-        var validation = Cli.Option("--validation", "Share of each class held out for early stopping and the reported accuracy.", 0.15);
+        var validation = Cli.Option("--validation", "Share of each class held out for early stopping and the reported accuracy.", 0.15).Fraction();
         var from = new Option<FileInfo?>("--from") { Description = "safetensors weights to start from (head replaced)." };
         var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
         var training = new TrainCommand.TrainingOptions();

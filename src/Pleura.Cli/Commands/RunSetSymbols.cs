@@ -10,7 +10,7 @@ internal sealed class RunSetSymbols
     public readonly Option<FileInfo> Manifest;
     public readonly Option<FileInfo> Split = Cli.RequiredOption<FileInfo>("--split", "Split file.", "-s");
     public readonly Option<string> Part;
-    public readonly Option<int> Fold = Cli.Option("--fold", "Fold of the split.", 1);
+    public readonly Option<int> Fold = Cli.Option("--fold", "Fold of the split.", 1).AtLeast(1);
 
     public RunSetSymbols(string defaultPart, string manifestDescription = "Pleura manifest CSV.")
     {

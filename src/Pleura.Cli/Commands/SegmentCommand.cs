@@ -50,7 +50,7 @@ internal static class SegmentCommand
             var names = pairs.Select(p => p.Name).ToList();
             if (parse.GetValue(Manifest) is { } manifestFile)
             {
-                var manifest = ManifestCsv.Read(manifestFile.FullName, new ValidationReport());
+                var manifest = ManifestInput.Open(manifestFile.FullName, Array.Empty<string>());
                 return (SegmentationJob.FromManifest(manifest, pairs.Select(p => (p.Name, p.Where)).ToList()), names);
             }
             var folder = parse.GetValue(Images) ?? throw new ArgumentException("give --images DIR with mask folders, or --manifest M with mask columns");
@@ -73,13 +73,13 @@ internal static class SegmentCommand
         var source = new ImageSource();
         var output = Cli.RequiredOption<FileInfo>("--out", "Model to write (.safetensors with a .json sidecar).", "-o");
         var arch = Cli.Option("--arch", $"Network: {string.Join(", ", SegmentationArchitectures.Names)}.", "unet-w16");
-        var size = Cli.Option("--size", "Input size (square).", 256);
-        var epochs = Cli.Option("--epochs", "Epochs.", 30);
-        var batch = Cli.Option("--batch", "Batch size.", 8);
+        var size = Cli.Option("--size", "Input size (square).", 256).AtLeast(32);
+        var epochs = Cli.Option("--epochs", "Epochs.", 30).AtLeast(1);
+        var batch = Cli.Option("--batch", "Batch size.", 8).AtLeast(1);
         var lr = Cli.Option("--lr", "Learning rate (Adam).", 1e-3);
-        var test = Cli.Option("--test", "Share of images held out for the reported scores.", 0.1);
+        var test = Cli.Option("--test", "Share of images held out for the reported scores.", 0.1).Fraction();
         var seed = Cli.Option("--seed", "Seed for the hold-out, initialisation and shuffling.", 1);
-        var patience = Cli.Option("--patience", "Stop after this many epochs without a better validation loss (the best weights are kept).", 10);
+        var patience = Cli.Option("--patience", "Stop after this many epochs without a better validation loss (the best weights are kept).", 10).AtLeast(0);
         var pretrained = new Option<FileInfo?>("--pretrained")
         {
             Description = "Backbone weights for a resnet*-unet's encoder (e.g. from `pleura weights imagenet` with resnet18-cntk-unet); " +
@@ -109,7 +109,7 @@ internal static class SegmentCommand
     {
         var model = new Argument<FileInfo>("model") { Description = "A model from `pleura segment train`." };
         var source = new ImageSource();
-        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000);
+        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000).AtLeast(0);
         var command = new Command("evaluate", "Dice, IoU, Hausdorff-95 and average surface distance per structure, with bootstrap intervals.") { model, bootstrap };
         foreach (var o in source.All) command.Options.Add(o);
         command.SetAction(parse => Cli.Run(() =>
@@ -137,8 +137,7 @@ internal static class SegmentCommand
         {
             if (parse.GetValue(manifestIn) is { } manifestFile)
             {
-                var report = new ValidationReport();
-                var source = ManifestCsv.Read(manifestFile.FullName, report);
+                var source = ManifestInput.Open(manifestFile.FullName, Array.Empty<string>());
                 var (updated, flags, failed) = LungMaskJob.Run(parse.GetValue(model)!.FullName, source, parse.GetValue(output)!.FullName);
                 foreach (var f in failed) Cli.Warn($"could not read {f.Path}: {f.Reason}");
                 foreach (var f in flags) Cli.Warn($"{f.ImageId}: {f.Reason}");
@@ -168,8 +167,8 @@ internal static class SegmentCommand
         var manifest = Cli.RequiredOption<FileInfo>("--manifest", "Manifest with lung masks (left_lung_mask / right_lung_mask or lung_mask), grades, and optionally opacity_mask and outcome columns.", "-m");
         var split = new Option<FileInfo?>("--split", "-s") { Description = "Score only a part of this split (with --part)." };
         var part = Cli.Option("--part", "Part of the split: train, validation, test or oob.", "test");
-        var fold = Cli.Option("--fold", "Fold of the split.", 1);
-        var bootstrap = Cli.Option("--bootstrap", "Bootstrap iterations for the intervals.", 1000);
+        var fold = Cli.Option("--fold", "Fold of the split.", 1).AtLeast(1);
+        var bootstrap = Cli.Option("--bootstrap", "Bootstrap iterations for the intervals.", 1000).AtLeast(0);
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for opacity.csv (per image) and the summary.", "-o");
         var command = new Command("opacity", "Opacity segmentation as a grader: per-lung opaque fraction -> grade, % of the lungs opaque, agreement with the readers, Dice, and outcome AUCs (went_icu, survival).")
         {
@@ -177,8 +176,7 @@ internal static class SegmentCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
-            var report = new ValidationReport();
-            var data = ManifestCsv.Read(parse.GetValue(manifest)!.FullName, report);
+            var data = ManifestInput.Open(parse.GetValue(manifest)!.FullName, labelColumns: null);
             IReadOnlyList<ManifestRow> rows = data.Rows;
             if (parse.GetValue(split) is { } splitFile)
             {

@@ -11,8 +11,8 @@ internal static class SplitCommand
         var file = new Argument<FileInfo>("manifest") { Description = "A Pleura manifest CSV." };
         var output = Cli.RequiredOption<FileInfo>("--out", "Where to save the split (JSON).", "-o");
         var seed = Cli.Option("--seed", "Random seed.", 42);
-        var oob = Cli.Option("--oob", "Share of patients put aside as the out-of-box test set.", 0.1);
-        var folds = Cli.Option("--folds", "Number of train/validation/test (80/10/10) folds.", 5);
+        var oob = Cli.Option("--oob", "Share of patients put aside as the out-of-box test set.", 0.1).Fraction();
+        var folds = Cli.Option("--folds", "Number of train/validation/test (80/10/10) folds.", 5).AtLeast(2);
         var stratify = new Option<string[]>("--stratify-by")
         {
             Description = "Grade columns whose per-patient maximum stratifies the split (default: every column with 'grade' in its name).",
@@ -24,10 +24,8 @@ internal static class SplitCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
-            var report = new ValidationReport();
-            var manifest = ManifestCsv.Read(parse.GetValue(file)!.FullName, report);
-            foreach (var issue in report.Issues) Cli.Warn(issue.ToString());
             var by = parse.GetValue(stratify);
+            var manifest = ManifestInput.Open(parse.GetValue(file)!.FullName, by is { Length: > 0 } ? by : null);
             var plan = PatientSplitter.Split(manifest, new SplitOptions
             {
                 Seed = parse.GetValue(seed),

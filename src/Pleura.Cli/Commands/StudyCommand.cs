@@ -104,11 +104,11 @@ internal static class StudyCommand
     {
         var file = StudyFile();
         var folder = FolderOption();
-        var upTo = Cli.Option("--up-to", "Run levels up to this one (1-4).", 4);
+        var upTo = Cli.Option("--up-to", "Run levels up to this one (1-4).", 4).AtLeast(1);
         var noCache = Cli.Option("--no-cache", "Compute every frozen layer every epoch (for timing the cache).", false);
         var report = Cli.Option("--report", "Write the HTML report when done (--report false to skip it).", true);
-        var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount);
-        var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1);
+        var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount).AtLeast(1);
+        var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1).AtLeast(1);
         var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers };
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
@@ -116,6 +116,8 @@ internal static class StudyCommand
             TorchRuntime.UseThreads(Math.Max(1, parse.GetValue(threads) / workerCount));
             var (spec, studyFolder) = Open(parse, file, folder);
             var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount };
+            // Everything the study file names in the manifest is checked before the study folder and store exist.
+            StudyRunner.OpenManifest(spec);
             using var store = StudyRunner.OpenStore(studyFolder);
             void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
             using var context = Cli.WithProgress("reading images", 2, _ => StudyRunner.Open(spec, studyFolder, store, options, Log));

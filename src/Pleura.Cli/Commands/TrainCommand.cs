@@ -13,10 +13,10 @@ internal static class TrainCommand
     internal sealed class TrainingOptions
     {
         public readonly Option<string> Arch = Cli.Option("--arch", $"Backbone: {string.Join(", ", Architectures.Names)}.", "resnet50");
-        public readonly Option<int> Size = Cli.Option("--size", "Input size (square), pixels.", 224);
-        public readonly Option<int> Batch = Cli.Option("--batch", "Batch size.", 32);
-        public readonly Option<int> Epochs1 = Cli.Option("--epochs1", "Stage 1 (head only, frozen backbone) maximum epochs.", 20);
-        public readonly Option<int> Epochs2 = Cli.Option("--epochs2", "Stage 2 (last N convolutions too) maximum epochs.", 20);
+        public readonly Option<int> Size = Cli.Option("--size", "Input size (square), pixels.", 224).AtLeast(32);
+        public readonly Option<int> Batch = Cli.Option("--batch", "Batch size.", 32).AtLeast(1);
+        public readonly Option<int> Epochs1 = Cli.Option("--epochs1", "Stage 1 (head only, frozen backbone) maximum epochs.", 20).AtLeast(0);
+        public readonly Option<int> Epochs2 = Cli.Option("--epochs2", "Stage 2 (last N convolutions too) maximum epochs.", 20).AtLeast(0);
         public readonly Option<double> Lr1 = Cli.Option("--lr1", "Stage 1 learning rate (Adam).", 1e-3);
         public readonly Option<double> Lr2 = Cli.Option("--lr2", "Stage 2 learning rate (Adam).", 1e-4);
         public readonly Option<int> Unfreeze = Cli.Option("--unfreeze", "Convolutions (from the last) that stage 2 trains; -1 = all layers.", 5);
@@ -26,9 +26,9 @@ internal static class TrainCommand
             "How probabilities become a grade: ArgMax (the most probable class, METHOD) or Expected (sum of p_k k, rounded: for ordinal grades).", GradeDecision.ArgMax);
         public readonly Option<LossKind> Loss = Cli.Option("--loss",
             "Training loss: CrossEntropy (METHOD) or Sord (soft ordinal labels: a near grade costs less than a far one).", LossKind.CrossEntropy);
-        public readonly Option<int> Tta = Cli.Option("--tta", "Test-time augmentation: average the probabilities over this many augmented copies as well (0: none).", 0);
+        public readonly Option<int> Tta = Cli.Option("--tta", "Test-time augmentation: average the probabilities over this many augmented copies as well (0: none).", 0).AtLeast(0);
         public readonly Option<int> Seed = Cli.Option("--seed", "Seed for initialisation, balancing, augmentation and shuffling.", 1);
-        public readonly Option<int> Threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount);
+        public readonly Option<int> Threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount).AtLeast(1);
 
         public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Decision, Loss, Tta, Seed, Threads };
 
@@ -63,7 +63,7 @@ internal static class TrainCommand
         var manifest = Cli.RequiredOption<FileInfo>("--manifest", "Pleura manifest CSV.", "-m");
         var split = Cli.RequiredOption<FileInfo>("--split", "Split file from `pleura split`.", "-s");
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Run folder (re-run the same command to resume).", "-o");
-        var fold = Cli.Option("--fold", "Fold of the split to train on.", 1);
+        var fold = Cli.Option("--fold", "Fold of the split to train on.", 1).AtLeast(1);
         var sides = Cli.Option("--sides", "Which lungs: left, right or both (comma-separated).", "left,right");
         var pretrained = new Option<FileInfo?>("--pretrained") { Description = "safetensors weights to start from (torchvision names; the head is replaced)." };
         var strict = Cli.Option("--strict", "Stop at the first unreadable image instead of leaving it out.", false);

@@ -98,7 +98,7 @@ internal static class WeightsCommand
         var file = new Argument<FileInfo>("file") { Description = "A PyTorch checkpoint (.pth, .pt, .pth.tar), a ResNet as ONNX (.onnx) or a safetensors file." };
         var arch = Cli.RequiredOption<string>("--arch", $"Architecture the weights belong to: {string.Join(", ", Architectures.Names)}.");
         var output = Cli.RequiredOption<FileInfo>("--out", "Pleura checkpoint to write (.safetensors, with a .json sidecar).", "-o");
-        var size = Cli.Option("--size", "Input size the weights were trained at (recorded in the sidecar).", 224);
+        var size = Cli.Option("--size", "Input size the weights were trained at (recorded in the sidecar).", 224).AtLeast(32);
         var command = new Command("import", "Convert a checkpoint to Pleura's safetensors checkpoint, mapping known key variants and reporting the mapping.")
         {
             file, arch, output, size,

@@ -13,13 +13,21 @@ public enum RoiScheme
 
 public static class RoiSchemes
 {
-    public static RoiScheme Parse(string text) => text.Trim().ToLowerInvariant() switch
+    public static RoiScheme Parse(string text) =>
+        TryParse(text, out var scheme) ? scheme : throw new ArgumentException($"ROI scheme '{text}' must be none, lung or spine");
+
+    public static bool TryParse(string text, out RoiScheme scheme)
     {
-        "none" or "whole" => RoiScheme.None,
-        "lung" or "lungs" => RoiScheme.Lung,
-        "spine" or "half" => RoiScheme.Spine,
-        _ => throw new ArgumentException($"ROI scheme '{text}' must be none, lung or spine"),
-    };
+        RoiScheme? found = text.Trim().ToLowerInvariant() switch
+        {
+            "none" or "whole" => RoiScheme.None,
+            "lung" or "lungs" => RoiScheme.Lung,
+            "spine" or "half" => RoiScheme.Spine,
+            _ => null,
+        };
+        scheme = found ?? RoiScheme.None;
+        return found is not null;
+    }
 
     public static string Name(this RoiScheme scheme) => scheme.ToString().ToLowerInvariant();
 }

@@ -44,6 +44,12 @@ public sealed record CheckpointInfo
     public int Fold { get; init; }
     public string SplitFingerprint { get; init; } = "";
     public string DataFingerprint { get; init; } = "";
+    /// <summary>
+    /// Image ids of the training and validation parts the model learnt from and was chosen on: evaluation refuses to
+    /// report test or OOB figures on any of them. Null in checkpoints written before it was recorded.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? SeenImages { get; init; }
     public string? PretrainedFrom { get; init; }
     public string? StopReason { get; init; }
     public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;

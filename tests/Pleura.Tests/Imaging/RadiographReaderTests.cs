@@ -23,8 +23,8 @@ public class RadiographReaderTests
     public void Png16KeepsSixteenBitPrecision()
     {
         using var dir = new TempFolder();
-        var values = Enumerable.Range(0, 40 * 20).Select(i => (ushort)(i * 81)).ToArray();
-        PngWriter.WriteGrey16(dir.File("b.png"), values, 40, 20);
+        var values = Enumerable.Range(0, 40 * 32).Select(i => (ushort)(i * 51)).ToArray();
+        PngWriter.WriteGrey16(dir.File("b.png"), values, 40, 32);
         var back = RadiographReader.Read(dir.File("b.png"));
         Assert.Equal(16, back.SourceBitDepth);
         Assert.Equal(values, back.ToUInt16());

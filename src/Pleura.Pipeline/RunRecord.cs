@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Pleura.Data;
+using Pleura.Training;
+
+namespace Pleura.Pipeline;
+
+/// <summary>
+/// A grading run folder's job.json: the job plus fingerprints of its data, split and start. A folder only resumes
+/// the run that made it: training into it with another split, fold, data set, start, ROI or recipe would keep the old
+/// weights and score them on images they were trained on, so it is refused before anything is written.
+/// </summary>
+public static class RunRecord
+{
+    public const string FileName = "job.json";
+
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>Checks that <paramref name="job"/> may use its run folder, then records it there.</summary>
+    public static void Claim(GradingJob job, Manifest manifest, string splitFingerprint)
+    {
+        var record = JsonSerializer.SerializeToNode(job, Json)!.AsObject();
+        record["Fingerprints"] = new JsonObject
+        {
+            ["Data"] = manifest.Fingerprint(),
+            ["Split"] = splitFingerprint,
+            ["Pretrained"] = job.Pretrained is null ? null : Fingerprints.OfFile(job.Pretrained),
+        };
+        var path = Path.Combine(job.RunFolder, FileName);
+        if (File.Exists(path))
+        {
+            var differences = Differences(Read(path), record, job.Training);
+            if (differences.Count > 0)
+                throw new InvalidDataException($"{job.RunFolder} holds another run ({string.Join("; ", differences)}); a run folder only " +
+                                               "resumes the command that made it. Train into a new --out folder.");
+        }
+        AtomicFile.WriteAllText(path, record.ToJsonString(Json));
+    }
+
+    static JsonObject Read(string path)
+    {
+        try { return JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path}: empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a Pleura run record ({e.Message}); move it away to train here", e); }
+    }
+
+    static List<string> Differences(JsonObject old, JsonObject now, TrainingConfig training)
+    {
+        var found = new List<string>();
+        void Compare(string what, JsonNode? a, JsonNode? b)
+        {
+            if (!JsonNode.DeepEquals(a, b)) found.Add($"{what} {Text(a)} there, {Text(b)} now");
+        }
+        if (old["Fingerprints"] is JsonObject fingerprints)
+        {
+            Compare("split fingerprint", fingerprints["Split"], now["Fingerprints"]!["Split"]);
+            Compare("data fingerprint", fingerprints["Data"], now["Fingerprints"]!["Data"]);
+            Compare("pretrained fingerprint", fingerprints["Pretrained"], now["Fingerprints"]!["Pretrained"]);
+        }
+        else
+        {
+            // Written before fingerprints were recorded: the paths are all there is to compare.
+            Compare("split file", old["SplitPath"], now["SplitPath"]);
+            Compare("manifest", old["ManifestPath"], now["ManifestPath"]);
+        }
+        Compare("fold", old["Fold"], now["Fold"]);
+        // Older records wrote enums as numbers; comparing the settings' hash reads both forms.
+        var oldTraining = old["Training"]?.Deserialize<TrainingConfig>(Json);
+        if (oldTraining is null || oldTraining.Hash() != training.Hash()) found.Add("training settings differ");
+        var oldRoi = old["Roi"]?.Deserialize<Pleura.Imaging.Roi.RoiScheme>(Json);
+        if (oldRoi != (now["Roi"]?.Deserialize<Pleura.Imaging.Roi.RoiScheme>(Json))) found.Add($"ROI {Text(old["Roi"])} there, {Text(now["Roi"])} now");
+        return found;
+    }
+
+    static string Text(JsonNode? node) => node?.ToJsonString() ?? "none";
+}
