@@ -32,7 +32,9 @@ internal static class Cli
             return ExitUsage;
         }
         // Ctrl+C cancels the command's token; training stops at the next batch, saves and says how to resume.
-        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+        // Only the asynchronous pipeline registers the Ctrl+C handler; the synchronous one would let SIGINT end the process mid-write.
+        return parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) })
+            .GetAwaiter().GetResult();
     }
 
     /// <summary>System.CommandLine's parse errors, in the user's words rather than .NET type names.</summary>

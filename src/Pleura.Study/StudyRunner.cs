@@ -65,7 +65,7 @@ public static class StudyRunner
                                            "or lung_mask column: add them (`pleura segment predict LUNGS --manifest`) or use roi: [none]");
 
         store.SaveStudy(spec.Name, spec.ToJson());
-        int requeued = store.Requeue(spec.Name, WorkerIsGone);
+        int requeued = store.Requeue(spec.Name, w => WorkerIsGone(w));
         if (requeued > 0) log($"{requeued} trial(s) left running by a stopped run go back in the queue");
         return new StudyContext
         {
@@ -100,11 +100,12 @@ public static class StudyRunner
     }
 
     /// <summary>A worker on this machine whose process has ended; workers elsewhere are assumed alive.</summary>
-    static bool WorkerIsGone(string worker)
+    /// <param name="self">Whether this process counts as gone (true when it starts a run afresh: nothing of it is running yet).</param>
+    public static bool WorkerIsGone(string worker, bool self = true)
     {
         var parts = worker.Split(':');
         if (parts.Length != 2 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out int pid)) return false;
-        if (pid == Environment.ProcessId) return true; // this process is starting afresh: nothing of it is running
+        if (pid == Environment.ProcessId) return self;
         try { using var p = Process.GetProcessById(pid); return p.HasExited; }
         catch (ArgumentException) { return true; }
     }

@@ -49,7 +49,7 @@ internal static class BenchCommand
             source, pretrained, output, sizes, repeats, validation, test, size, t.Batch, t.Epochs1, t.Epochs2, t.Lr1, t.Lr2, t.Unfreeze, t.Balance, t.Seed, t.Threads,
         };
         foreach (var o in labels.All) command.Options.Add(o);
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             Pleura.Networks.TorchRuntime.UseThreads(parse.GetValue(t.Threads));
             var checkpoint = parse.GetValue(pretrained)!.FullName;

@@ -21,7 +21,7 @@ internal static class DemoCommand
         {
             output, images, size, seed, epochs,
         };
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             TorchRuntime.UseThreads(Environment.ProcessorCount);
             var folder = parse.GetValue(output)!.FullName;

@@ -30,10 +30,10 @@ internal static class ManifestCommand
             var manifest = BrixiaImport.Build(parse.GetValue(annotations)!.FullName, parse.GetValue(metadata)!.FullName, parse.GetValue(images)!.FullName, report,
                 parse.GetValue(masks)?.FullName);
             ManifestValidator.Validate(manifest, report);
-            Show(report, manifest.Rows.Count);
             var outPath = parse.GetValue(output)!.FullName;
-            ManifestCsv.Write(manifest, outPath);
-            report.WriteCsv(Path.ChangeExtension(outPath, ".validation.csv"));
+            Show(report, manifest.Rows.Count, Path.ChangeExtension(outPath, ".validation.csv"));
+            AtomicFile.Write(outPath, temp => ManifestCsv.Write(manifest, temp));
+            AtomicFile.Write(Path.ChangeExtension(outPath, ".validation.csv"), report.WriteCsv);
             Cli.Done($"{manifest.Rows.Count} images of {manifest.Rows.Select(r => r.PatientId).Distinct().Count()} patients written to {outPath}");
             return report.IsValid ? Cli.ExitOk : Cli.ExitInvalidData;
         }));
@@ -62,7 +62,7 @@ internal static class ManifestCommand
             var manifest = ManifestCsv.Read(parse.GetValue(table)!.FullName, report, mapping, parse.GetValue(imageRoot)?.FullName);
             ManifestValidator.Validate(manifest, report);
             var outPath = parse.GetValue(output)!.FullName;
-            Show(report, manifest.Rows.Count);
+            Show(report, manifest.Rows.Count, parse.GetValue(strict) && !report.IsValid ? null : Path.ChangeExtension(outPath, ".validation.csv"));
             if (parse.GetValue(strict) && !report.IsValid)
             {
                 Cli.Error($"{report.ErrorCount} error(s); nothing written (--strict)");
@@ -70,9 +70,9 @@ internal static class ManifestCommand
             }
             // Written image paths are absolute so the manifest works from wherever it is saved.
             var portable = new Manifest(manifest.Rows.Select(r => r with { Path = manifest.ResolvePath(r) }).ToList(), manifest.ExtraColumns, manifest.BaseDirectory);
-            ManifestCsv.Write(portable, outPath);
+            AtomicFile.Write(outPath, temp => ManifestCsv.Write(portable, temp));
             var reportPath = Path.ChangeExtension(outPath, ".validation.csv");
-            report.WriteCsv(reportPath);
+            AtomicFile.Write(reportPath, report.WriteCsv);
             Cli.Done($"manifest with {manifest.Rows.Count} images written to {outPath}; report: {reportPath}");
             return report.IsValid ? Cli.ExitOk : Cli.ExitInvalidData;
         }));
@@ -83,22 +83,25 @@ internal static class ManifestCommand
     {
         var file = new Argument<FileInfo>("manifest") { Description = "A Pleura manifest CSV." };
         var noFiles = Cli.Option("--skip-file-check", "Do not look for the image files.", false);
+        var reportFile = new Option<FileInfo?>("--report") { Description = "Also write every problem to this CSV (line, image, kind, severity, message)." };
         var command = new Command("validate", "List every problem of a manifest with its line: missing files, bad grades, duplicates, missing patients, conflicting labels.")
         {
-            file, noFiles,
+            file, noFiles, reportFile,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
             var report = new ValidationReport();
             var manifest = ManifestCsv.Read(parse.GetValue(file)!.FullName, report);
             ManifestValidator.Validate(manifest, report, checkFiles: !parse.GetValue(noFiles));
-            Show(report, manifest.Rows.Count);
+            var target = parse.GetValue(reportFile)?.FullName;
+            if (target is not null) AtomicFile.Write(target, report.WriteCsv);
+            Show(report, manifest.Rows.Count, target);
             return report.IsValid ? Cli.ExitOk : Cli.ExitInvalidData;
         }));
         return command;
     }
 
-    internal static void Show(ValidationReport report, int rows)
+    internal static void Show(ValidationReport report, int rows, string? reportFile = null)
     {
         if (report.Issues.Count == 0)
         {
@@ -110,7 +113,8 @@ internal static class ManifestCommand
             table.AddRow(issue.Line.ToString(), Markup.Escape(issue.ImageId),
                 issue.Severity == IssueSeverity.Error ? "[red]error[/]" : "[yellow]warning[/]", Markup.Escape(issue.Message));
         AnsiConsole.Write(table);
-        if (report.Issues.Count > 200) AnsiConsole.MarkupLine($"... and {report.Issues.Count - 200} more (see the report file)");
+        if (report.Issues.Count > 200)
+            AnsiConsole.MarkupLineInterpolated($"... and {report.Issues.Count - 200} more ({(reportFile is null ? "write them all with --report FILE" : "all of them are in " + reportFile)})");
         AnsiConsole.MarkupLine($"{rows} rows: [red]{report.ErrorCount} error(s)[/], [yellow]{report.WarningCount} warning(s)[/]");
     }
 }

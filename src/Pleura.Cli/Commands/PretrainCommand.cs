@@ -43,7 +43,7 @@ internal static class PretrainCommand
             source, output, validation, from, strict,
         };
         foreach (var o in training.All.Concat(labels.All)) command.Options.Add(o);
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             // Pretraining fine-tunes everything in one stage; the stage-1 options do not apply.
             var config = training.Read(parse) with { Stage1Epochs = 0, UnfreezeConvLayers = -1 };

@@ -90,7 +90,7 @@ internal static class SegmentCommand
             output, arch, size, epochs, batch, lr, test, seed, patience, pretrained,
         };
         foreach (var o in source.All) command.Options.Add(o);
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             TorchRuntime.UseThreads(Environment.ProcessorCount);
             var (examples, structures) = source.Read(parse);

@@ -110,7 +110,7 @@ internal static class StudyCommand
         var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount).AtLeast(1);
         var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1).AtLeast(1);
         var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers };
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             int workerCount = Math.Max(1, parse.GetValue(workers));
             TorchRuntime.UseThreads(Math.Max(1, parse.GetValue(threads) / workerCount));
@@ -149,11 +149,15 @@ internal static class StudyCommand
     static void ShowStatus(IExperimentStore store, string study)
     {
         var trials = store.Trials(study);
-        var table = new Table().Title($"study {Markup.Escape(study)}").AddColumns("level", "trials", "done", "running", "queued", "failed", "trial time (s)");
+        // A trial marked running whose process has ended (killed, or the machine went down) is stopped: the next run resumes it.
+        bool Live(TrialRecord t) => t.Status == TrialStatus.Running && !StudyRunner.WorkerIsGone(t.Worker, self: false);
+        bool Stopped(TrialRecord t) => t.Status == TrialStatus.Running && !Live(t);
+        var table = new Table().Title($"study {Markup.Escape(study)}").AddColumns("level", "trials", "done", "running", "stopped", "queued", "failed", "trial time (s)");
         foreach (var level in trials.GroupBy(t => t.Level).OrderBy(g => g.Key))
             table.AddRow(level.Key.ToString(), level.Count().ToString(), level.Count(t => t.Status == TrialStatus.Done).ToString(),
-                level.Count(t => t.Status == TrialStatus.Running).ToString(), level.Count(t => t.Status == TrialStatus.Queued).ToString(),
+                level.Count(Live).ToString(), level.Count(Stopped).ToString(), level.Count(t => t.Status == TrialStatus.Queued).ToString(),
                 level.Count(t => t.Status == TrialStatus.Failed).ToString(), level.Sum(t => t.Seconds).ToString("0"));
+        if (trials.Any(Stopped)) Cli.Warn("stopped trials were interrupted; run the study again to resume them");
         AnsiConsole.Write(table);
         var results = store.Results(study);
         var chosen = results.FirstOrDefault(r => r.Level == "2" && r.Note.StartsWith("chosen", StringComparison.Ordinal));

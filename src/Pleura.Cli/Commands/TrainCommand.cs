@@ -74,7 +74,7 @@ internal static class TrainCommand
             manifest, split, output, fold, sides, pretrained, strict, roi,
         };
         foreach (var o in training.All) command.Options.Add(o);
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             var job = new GradingJob
             {

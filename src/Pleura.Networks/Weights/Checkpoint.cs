@@ -72,10 +72,16 @@ public static class Checkpoint
     public static CheckpointInfo ReadInfo(string weightsPath)
     {
         var sidecar = SidecarOf(weightsPath);
-        if (!File.Exists(sidecar)) throw new FileNotFoundException($"{sidecar}: checkpoint description not found (expected beside {weightsPath})", sidecar);
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{weightsPath}: model file not found", weightsPath);
+        if (!File.Exists(sidecar))
+            throw new FileNotFoundException($"{sidecar}: the checkpoint's description is missing (Pleura writes it beside the weights, {Path.GetFileName(weightsPath)}); " +
+                                            "bare weights are a start for training (--pretrained), not a model to run", sidecar);
         try
         {
-            var info = JsonSerializer.Deserialize<CheckpointInfo>(File.ReadAllText(sidecar), Json);
+            var node = JsonNode.Parse(File.ReadAllText(sidecar));
+            if (node?["format"] is JsonValue f && f.TryGetValue<string>(out var format) && format == "pleura-segmentation/1")
+                throw new InvalidDataException($"{weightsPath} is a segmentation model, not a grading checkpoint: use it with `pleura segment`");
+            var info = node.Deserialize<CheckpointInfo>(Json);
             if (info is null || info.Format != CheckpointInfo.FormatName) throw new InvalidDataException($"{sidecar}: not a Pleura checkpoint description");
             return info;
         }

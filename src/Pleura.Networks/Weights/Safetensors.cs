@@ -33,12 +33,14 @@ public static class Safetensors
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         ulong headerLength = BitConverter.ToUInt64(lengthBytes);
-        if (headerLength == 0 || headerLength > (ulong)Math.Min(stream.Length - 8, 100_000_000))
-            throw new InvalidDataException($"{path}: not a safetensors file (header length {headerLength})");
+        if (headerLength == 0 || headerLength > 100_000_000)
+            throw new InvalidDataException($"{path}: not a safetensors file (its first 8 bytes give a header of {headerLength} bytes)");
+        if (headerLength > (ulong)(stream.Length - 8))
+            throw new InvalidDataException($"{path}: truncated: its header should be {headerLength} bytes, but the file has {stream.Length} bytes in all");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         JsonObject header;
-        try { header = JsonNode.Parse(headerBytes)?.AsObject() ?? throw new InvalidDataException("empty header"); }
+        try { header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new InvalidDataException($"{path}: safetensors header is not a JSON object"); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: safetensors header is not valid JSON ({e.Message})", e); }
 
         long dataStart = 8 + (long)headerLength;
@@ -48,17 +50,15 @@ public static class Safetensors
         {
             if (key == "__metadata__")
             {
-                foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.ToString() ?? "";
+                if (node is JsonObject meta) foreach (var (k, v) in meta) metadata[k] = v?.ToString() ?? "";
                 continue;
             }
-            var o = node!.AsObject();
-            var dtype = o["dtype"]!.GetValue<string>();
-            if (!Types.TryGetValue(dtype, out var type)) throw new InvalidDataException($"{path}: tensor '{key}' has unsupported dtype {dtype}");
-            var shape = o["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
-            var offsets = o["data_offsets"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
+            var (type, shape, offsets) = Entry(path, key, node);
             long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(type);
-            if (offsets.Length != 2 || offsets[1] - offsets[0] != expected || dataStart + offsets[1] > stream.Length)
-                throw new InvalidDataException($"{path}: tensor '{key}' has inconsistent offsets {string.Join(",", offsets)} for {dtype}[{string.Join(",", shape)}]");
+            if (offsets.Length != 2 || offsets[0] < 0 || shape.Any(s => s < 0) || offsets[1] - offsets[0] != expected)
+                throw new InvalidDataException($"{path}: tensor '{key}' has inconsistent offsets {string.Join(",", offsets)} for {DtypeName(type)}[{string.Join(",", shape)}]");
+            if (dataStart + offsets[1] > stream.Length)
+                throw new InvalidDataException($"{path}: truncated: tensor '{key}' ends at byte {dataStart + offsets[1]}, but the file has {stream.Length} bytes");
             entries.Add((key, type, shape, offsets[0], offsets[1]));
         }
 
@@ -76,6 +76,24 @@ public static class Safetensors
         var order = entries.Select((e, i) => (e.Key, i)).ToDictionary(x => x.Key, x => x.i);
         tensors.Sort((a, b) => order[a.Key].CompareTo(order[b.Key]));
         return new Contents(tensors, metadata);
+    }
+
+    /// <summary>One tensor's header entry, or a named error when it lacks a field or holds the wrong kind of value.</summary>
+    static (ScalarType Type, long[] Shape, long[] Offsets) Entry(string path, string key, JsonNode? node)
+    {
+        try
+        {
+            if (node is not JsonObject o || o["dtype"] is not JsonValue dtypeNode || o["shape"] is not JsonArray shapeNode || o["data_offsets"] is not JsonArray offsetNode)
+                throw new InvalidDataException($"{path}: tensor '{key}' needs dtype, shape and data_offsets in the header");
+            var dtype = dtypeNode.GetValue<string>();
+            if (!Types.TryGetValue(dtype, out var type)) throw new InvalidDataException($"{path}: tensor '{key}' has unsupported dtype {dtype}");
+            long[] Numbers(JsonArray a) => a.Select(s => s is JsonValue v ? v.GetValue<long>() : throw new FormatException()).ToArray();
+            return (type, Numbers(shapeNode), Numbers(offsetNode));
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: tensor '{key}' has a malformed header entry (dtype must be text, shape and data_offsets whole numbers)", e);
+        }
     }
 
     /// <summary>Writes tensors in the given order with optional metadata (strings only, per the format).</summary>
