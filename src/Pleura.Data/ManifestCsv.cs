@@ -119,6 +119,7 @@ public static class ManifestCsv
     /// <summary>Whether the table's header row names <paramref name="column"/> (case-insensitive).</summary>
     public static bool HasColumn(string csvPath, string column)
     {
+        if (!File.Exists(csvPath)) throw new FileNotFoundException($"{csvPath}: file not found", csvPath);
         using var reader = new StreamReader(csvPath);
         using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = null });
         return csv.Read() && csv.ReadHeader() && csv.HeaderRecord!.Any(h => string.Equals(h.Trim(), column, StringComparison.OrdinalIgnoreCase));

@@ -29,6 +29,8 @@ public static class GradingRun
         job.Training.Check();
         var (manifest, plan, warning) = SideData.Open(job.ManifestPath, job.SplitPath, job.Sides.Select(s => s.Reader1Column).ToList());
         if (warning is not null) log("warning: " + warning);
+        if (job.Roi != RoiScheme.None && !RoiImages.ManifestHasMasks(manifest))
+            throw new InvalidDataException($"ROI {job.Roi.Name()} needs lung masks: {job.ManifestPath} has no left_lung_mask / right_lung_mask or lung_mask column (run `pleura segment predict --manifest` with a lung model)");
         var splitFingerprint = Fingerprints.OfFile(job.SplitPath);
         RunRecord.Claim(job, manifest, splitFingerprint);
 
@@ -38,8 +40,6 @@ public static class GradingRun
         log($"reading {rows.Count} images of fold {job.Fold} at {job.Training.ImageSize}x{job.Training.ImageSize}");
         var images = RoiImages.Load(manifest, rows, job.Training.ImageSize, job.OnUnreadableImage, done => loading?.Invoke(done, rows.Count));
         var cache = images.Whole;
-        if (job.Roi != RoiScheme.None && !images.HasMasks)
-            throw new InvalidDataException($"ROI {job.Roi.Name()} needs lung masks: {job.ManifestPath} has no left_lung_mask / right_lung_mask or lung_mask column (run `pleura segment predict --manifest` with a lung model)");
         if (cache.Failures.Count > 0)
         {
             cache.WriteFailures(Path.Combine(job.RunFolder, "unreadable.csv"));

@@ -47,7 +47,10 @@ public sealed class RoiImages
         new(manifest, rows, ImageCache.Load(manifest, rows, inputSize, policy, progress));
 
     /// <summary>Per-lung mask columns, or one <c>lung_mask</c> column of both lungs (split by anatomy).</summary>
-    public bool HasMasks => (_manifest.ExtraColumns.Contains(LeftMaskColumn) && _manifest.ExtraColumns.Contains(RightMaskColumn)) || _manifest.ExtraColumns.Contains(BothMaskColumn);
+    public bool HasMasks => ManifestHasMasks(_manifest);
+
+    public static bool ManifestHasMasks(Manifest manifest) =>
+        (manifest.ExtraColumns.Contains(LeftMaskColumn) && manifest.ExtraColumns.Contains(RightMaskColumn)) || manifest.ExtraColumns.Contains(BothMaskColumn);
 
     bool HasMasksFor(ManifestRow row) => HasLungMasks(row);
 

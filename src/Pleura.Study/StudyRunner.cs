@@ -90,10 +90,8 @@ public static class StudyRunner
             try { Subgroups.Key(group, manifest); }
             catch (InvalidDataException) { throw new InvalidDataException($"{spec.Manifest} has no column '{group}' (named under 'groups' in the study file; level 4 groups by it)"); }
         }
-        bool masks = (manifest.ExtraColumns.Contains(RoiImages.LeftMaskColumn) && manifest.ExtraColumns.Contains(RoiImages.RightMaskColumn))
-                     || manifest.ExtraColumns.Contains(RoiImages.BothMaskColumn);
         var needsMasks = spec.Grid.Roi.Where(r => RoiSchemes.Parse(r) != RoiScheme.None).ToList();
-        if (needsMasks.Count > 0 && !masks)
+        if (needsMasks.Count > 0 && !RoiImages.ManifestHasMasks(manifest))
             throw new InvalidDataException($"the grid's ROI {string.Join(", ", needsMasks)} needs lung masks, and {spec.Manifest} has no left_lung_mask / right_lung_mask " +
                                            "or lung_mask column (run `pleura segment predict --manifest` with a lung model, or use roi: [none])");
         return manifest;

@@ -1,0 +1,124 @@
+namespace Pleura.Tests.Cli;
+
+/// <summary>
+/// The bad-input catalogue: each case is a mistake a user makes, run through the real command line in-process. Every
+/// case asserts the exit code, the message the user reads, and that nothing was written or changed: every file of the
+/// project (the trained run, the earlier predictions, the inputs) is byte-identical afterwards, and the output path the
+/// case names does not exist.
+/// </summary>
+[Collection("console")]
+public class BadInputCatalogue : IClassFixture<BadInputWorld>
+{
+    const int Usage = Pleura.Cli.Cli.ExitUsage, Invalid = Pleura.Cli.Cli.ExitInvalidData;
+    readonly BadInputWorld _world;
+
+    public BadInputCatalogue(BadInputWorld world) => _world = world;
+
+    /// <summary>A case: the arguments ({w} is the world folder, {out} a path that must stay unwritten), the exit code and a part of the message.</summary>
+    sealed record Case(string[] Args, int Code, string Message);
+
+    static Case C(int code, string message, params string[] args) => new(args, code, message);
+
+    static readonly string[] Train = { "--arch", "resnet10-w16", "--size", "64", "--epochs1", "1", "--epochs2", "1", "--batch", "16", "--seed", "1" };
+
+    static Case T(int code, string message, string manifest, string split, string run, params string[] more) =>
+        new(new[] { "train", "-m", manifest, "-s", split, "-o", run }.Concat(Train).Concat(more).ToArray(), code, message);
+
+    static readonly Dictionary<string, Case> Cases = new()
+    {
+        // 1. Test-set leakage.
+        ["train into a finished run with another split"] = T(Invalid, "holds another run (split fingerprint", "{w}/ph/manifest.csv", "{w}/s2.json", "{w}/run"),
+        ["train into a finished run with another fold"] = T(Invalid, "fold 1 there, 2 now", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/run", "--fold", "2"),
+        ["train into a finished run with other settings"] = T(Invalid, "training settings differ", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/run", "--lr1", "0.01"),
+        ["train into a finished run with another ROI"] = T(Invalid, "ROI \"None\" there, \"Lung\" now", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/run", "--roi", "lung"),
+        ["evaluate on a split whose test images trained the model"] = C(Invalid, "were used to train or validate",
+            "evaluate", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s2.json", "-o", "{out}"),
+        // 2. Labels and manifests.
+        ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
+        ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),
+        ["train on a manifest with grade 5"] = T(Invalid, "left_grade = '5' is not a grade 0-3", "{w}/ph/grade5.csv", "{w}/s1.json", "{out}"),
+        ["split a header-only manifest"] = C(Invalid, "no image rows (only a header)", "split", "{w}/ph/header_only.csv", "-o", "{out}"),
+        ["split a manifest without image_id"] = C(Invalid, "no 'image_id' column", "split", "{w}/ph/no_image_id.csv", "-o", "{out}"),
+        ["split a manifest without patient_id"] = C(Invalid, "no 'patient_id' column", "split", "{w}/ph/no_patient.csv", "-o", "{out}"),
+        ["split a binary file"] = C(Invalid, "not a CSV text file", "split", "{w}/garbage.csv", "-o", "{out}"),
+        ["split a manifest that is not there"] = C(Invalid, "file not found", "split", "{w}/ph/nowhere.csv", "-o", "{out}"),
+        ["split a manifest with a malformed row"] = C(Invalid, "line 8", "split", "{w}/ph/malformed.csv", "-o", "{out}"),
+        ["split a manifest with a duplicate image id"] = C(Invalid, "appears on lines", "split", "{w}/ph/duplicate_id.csv", "-o", "{out}"),
+        ["split stratified by a column that is not there"] = C(Invalid, "label column 'shoe_grade' is not in the manifest",
+            "split", "{w}/ph/manifest.csv", "-o", "{out}", "--stratify-by", "shoe_grade"),
+        ["train a lung ROI without lung masks"] = T(Invalid, "needs lung masks", "{w}/ph/no_masks.csv", "{w}/s1.json", "{out}", "--roi", "lung"),
+        // 3 and 4. Usage errors come first, exit 2, one line each.
+        ["demo with 5 images"] = C(Usage, "--images must be at least 60, not 5", "demo", "--images", "5", "-o", "{out}"),
+        ["explain with a negative limit"] = C(Usage, "--limit must be at least 1, not -5",
+            "explain", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "--limit", "-5", "-o", "{out}"),
+        ["train without a split"] = C(Usage, "Option '--split' is required", "train", "-m", "{w}/ph/manifest.csv", "-o", "{out}"),
+        ["split with folds 'abc'"] = C(Usage, "--folds: 'abc' is not a whole number", "split", "{w}/ph/manifest.csv", "-o", "{out}", "--folds", "abc"),
+        ["train with balancing 'sideways'"] = T(Usage, "--balance: 'sideways' is not one of none, under, over, double",
+            "{w}/ph/manifest.csv", "{w}/s1.json", "{out}", "--balance", "sideways"),
+        ["a command that does not exist"] = C(Usage, "Unrecognized command or argument 'traun'", "traun"),
+        ["split with an OOB share of 1.5"] = C(Usage, "--oob must be a fraction from 0 to below 1", "split", "{w}/ph/manifest.csv", "-o", "{out}", "--oob", "1.5"),
+        ["train at 16 pixels"] = C(Usage, "--size must be at least 32, not 16", "train", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{out}", "--size", "16"),
+        ["evaluate in fp64"] = C(Usage, "--precision must be fp32 or bf16, not 'fp64'",
+            "evaluate", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "--precision", "fp64", "-o", "{out}"),
+        // 3. Study files: key, line, plain words, exit 1; nothing made before the check.
+        ["study file with an unknown key"] = C(Invalid, "line 9, 'top_kk': unknown key 'top_kk' (known here:", "study", "run", "{w}/study_unknown_key.yaml"),
+        ["study file with folds: two"] = C(Invalid, "line 8, 'folds': expected a whole number", "study", "run", "{w}/study_folds_word.yaml"),
+        ["study file with an unknown backbone"] = C(Invalid, "line 7, 'grid.backbones[1]': backbone 'resnet99' is not one of", "study", "run", "{w}/study_backbone.yaml"),
+        ["study named ../../escaped"] = C(Invalid, "'name': name '../../escaped' must be a plain folder name", "study", "run", "{w}/study_escaping_name.yaml"),
+        ["study grouped by a column that is not there"] = C(Invalid, "has no column 'shoe_size' (named under 'groups'", "study", "run", "{w}/study_group_column.yaml"),
+        ["study at 20 pixels"] = C(Invalid, "'training.image_size': resnet10-w16: input size must be at least 32, got 20", "study", "run", "{w}/study_small_size.yaml"),
+        ["study balanced 'sideways'"] = C(Invalid, "'grid.balancing[1]': balancing 'sideways' must be none, under, over or double", "study", "run", "{w}/study_balancing.yaml"),
+        ["study file that is not YAML"] = C(Invalid, "not valid YAML", "study", "run", "{w}/study_yaml_syntax.yaml"),
+        ["study file with an unknown training key"] = C(Invalid, "'training.batch_sizes': unknown key 'batch_sizes' (known here: architecture", "study", "run", "{w}/study_training_key.yaml"),
+        ["study with a lung ROI and no masks"] = C(Invalid, "needs lung masks", "study", "run", "{w}/study_lung_roi_no_masks.yaml"),
+        ["study whose manifest is not there"] = C(Invalid, "file not found", "study", "run", "{w}/study_missing_manifest.yaml"),
+        ["study whose manifest has grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "study", "run", "{w}/study_bad_reader_grades.yaml"),
+        ["report of a study that never ran"] = C(Invalid, "run the study first", "study", "report", "{w}/study.yaml"),
+        ["export of a study that never ran"] = C(Invalid, "run the study first", "study", "export", "{w}/study.yaml", "-o", "{out}"),
+        ["export to xlsx"] = C(Usage, "--format must be csv or parquet, not 'xlsx'", "study", "export", "{w}/study.yaml", "--format", "xlsx", "-o", "{out}"),
+        // 5. Results never clobbered.
+        ["predict with only unreadable images over an earlier result"] = C(Invalid, "none of the 2 image(s) could be read; ",
+            "predict", "{w}/run", "{w}/bad/truncated.png", "{w}/bad/tiny.png", "-o", "{w}/pred.csv"),
+        ["demo into a training run"] = C(Invalid, "is not a demo run folder", "demo", "-o", "{w}/run"),
+        // 6 and 7. Messages that say what is wrong.
+        ["predict a truncated PNG"] = C(Invalid, "corrupt or truncated image", "predict", "{w}/run", "{w}/bad/truncated.png", "-o", "{out}"),
+        ["predict a 1x1 image"] = C(Invalid, "too small to be a radiograph: 1x1 pixels", "predict", "{w}/run", "{w}/bad/tiny.png", "-o", "{out}"),
+        ["predict a DICOM file"] = C(Invalid, "a DICOM file: Pleura does not read DICOM yet", "predict", "{w}/run", "{w}/bad/scan.dcm", "-o", "{out}"),
+        ["predict a folder of DICOM files"] = C(Invalid, "holds DICOM files, which Pleura does not read yet", "predict", "{w}/run", "{w}/dicom", "-o", "{out}"),
+        ["predict with a folder that is not a run"] = C(Invalid, "no left/model.safetensors or right/model.safetensors",
+            "predict", "{w}/bad", "{w}/ph/images/ph00001.png", "-o", "{out}"),
+        ["inspect truncated weights"] = C(Invalid, "truncated: tensor 'layer4.0.conv2.weight' ends at byte", "weights", "inspect", "{w}/bad/truncated.safetensors"),
+        ["inspect a text file as weights"] = C(Invalid, "not a safetensors file", "weights", "inspect", "{w}/bad/not-weights.safetensors"),
+        ["segment with a grading checkpoint"] = C(Invalid, "is a grading model (resnet10-w16, side left), not a segmentation model",
+            "segment", "predict", "{w}/run/left/model.safetensors", "{w}/ph/images/ph00001.png", "-o", "{out}"),
+        ["segment with weights that lost their description"] = C(Invalid, "bare.json: the model's description is missing",
+            "segment", "predict", "{w}/bad/bare.safetensors", "{w}/ph/images/ph00001.png", "-o", "{out}"),
+        ["train from pretrained weights that are not there"] = T(Invalid, "nowhere.safetensors", "{w}/ph/manifest.csv", "{w}/s1.json", "{out}",
+            "--pretrained", "{w}/nowhere.safetensors"),
+    };
+
+    public static IEnumerable<object[]> Names => Cases.Keys.Select(k => new object[] { k });
+
+    [Fact]
+    public void TheCatalogueHasAtLeastFortyCases() => Assert.True(Cases.Count >= 40, $"{Cases.Count} cases");
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void BadInputIsRefusedWithItsReasonAndChangesNothing(string name)
+    {
+        var c = Cases[name];
+        using var scratch = new TempFolder();
+        var output = Path.Combine(scratch.Path, "out");
+        var args = c.Args.Select(a => a.Replace("{w}", _world.Path).Replace("{out}", output)).ToArray();
+        var before = _world.Snapshot();
+
+        var (code, printed) = CliRunner.RunCaptured(args);
+
+        Assert.True(printed.Contains(c.Message, StringComparison.Ordinal), $"{name}: expected \"{c.Message}\" in:\n{printed}");
+        Assert.Equal(c.Code, code);
+        Assert.DoesNotContain("Exception", printed);
+        Assert.DoesNotContain("Description:", printed); // a usage error is not the whole help page
+        Assert.Equal(before, _world.Snapshot());
+        Assert.False(Path.Exists(output), $"{name}: {output} was written");
+    }
+}
