@@ -52,6 +52,16 @@ public static class PyTorchCheckpoint
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: truncated PyTorch checkpoint", e); }
         catch (InvalidCastException e) { throw new InvalidDataException($"{path}: not a PyTorch checkpoint this reader understands ({e.Message})", e); }
+        // A damaged pickle stream breaks the unpickler's parsing in many ways; each is the file's fault, named as such.
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{path}: damaged PyTorch checkpoint ({e.Message})", e);
+        }
+        // The zip reader's and the unpickler's own errors do not know the file: name it.
+        catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: damaged PyTorch checkpoint ({e.Message})", e);
+        }
     }
 
     static PyTorchFile ReadZip(string path, Stream file, List<string> unsupported)
@@ -102,7 +112,10 @@ public static class PyTorchCheckpoint
         {
             long numel = reader.ReadInt64();
             int elementSize = sizes.TryGetValue(key, out var size) ? size : throw new InvalidDataException($"{path}: storage {key} has no known type");
-            storages[key] = reader.ReadBytes(checked((int)(numel * elementSize)));
+            long bytes = numel * elementSize;
+            if (numel < 0 || bytes > file.Length - file.Position)
+                throw new InvalidDataException($"{path}: storage {key} claims {numel} elements, more than the file holds");
+            storages[key] = reader.ReadBytes((int)bytes);
         }
         return Extract(path, "legacy (torch.save < 1.6)", root, unsupported, k => storages[k]);
     }

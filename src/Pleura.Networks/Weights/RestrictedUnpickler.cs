@@ -63,13 +63,13 @@ public sealed class RestrictedUnpickler
                 case 0x8a: Push(ReadLong(_in.ReadByte())); break; // LONG1
                 case 0x8b: Push(ReadLong(_in.ReadInt32())); break; // LONG4
                 case (byte)'G': Push(BitConverter.ToDouble(BitConverter.IsLittleEndian ? _in.ReadBytes(8).Reverse().ToArray() : _in.ReadBytes(8))); break;
-                case (byte)'X': Push(Encoding.UTF8.GetString(_in.ReadBytes(_in.ReadInt32()))); break;
-                case 0x8c: Push(Encoding.UTF8.GetString(_in.ReadBytes(_in.ReadByte()))); break;
-                case 0x8d: Push(Encoding.UTF8.GetString(_in.ReadBytes((int)_in.ReadInt64()))); break;
-                case (byte)'T': Push(Encoding.Latin1.GetString(_in.ReadBytes(_in.ReadInt32()))); break;
-                case (byte)'U': Push(Encoding.Latin1.GetString(_in.ReadBytes(_in.ReadByte()))); break;
-                case (byte)'B': Push(_in.ReadBytes(_in.ReadInt32())); break;
-                case (byte)'C': Push(_in.ReadBytes(_in.ReadByte())); break;
+                case (byte)'X': Push(Encoding.UTF8.GetString(Counted(_in.ReadInt32()))); break;
+                case 0x8c: Push(Encoding.UTF8.GetString(Counted(_in.ReadByte()))); break;
+                case 0x8d: Push(Encoding.UTF8.GetString(Counted(_in.ReadInt64()))); break;
+                case (byte)'T': Push(Encoding.Latin1.GetString(Counted(_in.ReadInt32()))); break;
+                case (byte)'U': Push(Encoding.Latin1.GetString(Counted(_in.ReadByte()))); break;
+                case (byte)'B': Push(Counted(_in.ReadInt32())); break;
+                case (byte)'C': Push(Counted(_in.ReadByte())); break;
                 case (byte)'I': Push(ParseTextInt(ReadLine())); break;
                 case (byte)'q': _memo[_in.ReadByte()] = Top(); break;
                 case (byte)'r': _memo[_in.ReadInt32()] = Top(); break;
@@ -136,9 +136,20 @@ public sealed class RestrictedUnpickler
         return Encoding.ASCII.GetString(bytes.ToArray());
     }
 
+    /// <summary>
+    /// A length-prefixed run of bytes. The length comes from the file, so it is checked against what is left before
+    /// anything is allocated: a damaged length must not ask for gigabytes.
+    /// </summary>
+    byte[] Counted(long length)
+    {
+        long left = _in.BaseStream.CanSeek ? _in.BaseStream.Length - _in.BaseStream.Position : int.MaxValue;
+        if (length < 0 || length > left) throw new InvalidDataException($"pickle item of {length} bytes runs past the end of the data ({left} left)");
+        return _in.ReadBytes((int)length);
+    }
+
     object ReadLong(int length)
     {
-        var bytes = _in.ReadBytes(length);
+        var bytes = Counted(length);
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
         return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
     }

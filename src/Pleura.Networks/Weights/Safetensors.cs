@@ -40,8 +40,14 @@ public static class Safetensors
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         JsonObject header;
-        try { header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new InvalidDataException($"{path}: safetensors header is not a JSON object"); }
+        try
+        {
+            // Names are decoded lazily, so invalid UTF-8 would otherwise surface mid-read as a transcoding error.
+            _ = new UTF8Encoding(false, throwOnInvalidBytes: true).GetCharCount(headerBytes);
+            header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new InvalidDataException($"{path}: safetensors header is not a JSON object");
+        }
         catch (JsonException e) { throw new InvalidDataException($"{path}: safetensors header is not valid JSON ({e.Message})", e); }
+        catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}: safetensors header is not UTF-8 text ({e.Message})", e); }
 
         long dataStart = 8 + (long)headerLength;
         var metadata = new Dictionary<string, string>();
