@@ -36,10 +36,9 @@ public sealed record EncapsulatedPixelData(IReadOnlyList<uint> OffsetTable, IRea
         int from = 0;
         for (int i = 0; i < Fragments.Count; i++)
         {
+            // Fragments are padded to even length, by some writers with 0xFF: the marker may sit a byte or two early.
             var span = Fragments[i].Span;
-            int n = span.Length;
-            while (n > 0 && span[n - 1] == 0) n--; // fragments are padded to even length
-            if (n >= 2 && span[n - 2] == 0xFF && span[n - 1] == 0xD9) { grouped.Add(Join(from, i + 1)); from = i + 1; }
+            if (span[Math.Max(0, span.Length - 4)..].IndexOf([(byte)0xFF, (byte)0xD9]) >= 0) { grouped.Add(Join(from, i + 1)); from = i + 1; }
         }
         if (grouped.Count != numberOfFrames)
             throw fail($"cannot split {Fragments.Count} fragments into {numberOfFrames} frames (no offset table)");

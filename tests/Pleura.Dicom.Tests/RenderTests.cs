@@ -14,9 +14,8 @@ public class RenderTests
         var path = SharedDicom.Require("RG3_UNC.dcm");
         Tools.Require("dcmodify", "dcm2pnm");
         using var temp = new TempFolder();
-        var copy = Writable(path, temp);
-        Tools.Run("dcmodify", temp.Path, "-nb", "-m", @"WindowCenter=550\300", "-m", @"WindowWidth=1024\201",
-            "-i", @"WindowCenterWidthExplanation=NORMAL\BONE", copy);
+        var copy = Tools.ModifiedCopy(path, temp, "-m", @"WindowCenter=550\300", "-m", @"WindowWidth=1024\201",
+            "-i", @"WindowCenterWidthExplanation=NORMAL\BONE");
 
         var first = DicomRenderer.Render(copy);
         Assert.Equal((550.0, 1024.0), (first.Record.WindowCenter, first.Record.WindowWidth));
@@ -37,29 +36,20 @@ public class RenderTests
         var path = SharedDicom.Require("RG3_UNC.dcm");
         Tools.Require("dcmodify", "dcm2pnm");
         using var temp = new TempFolder();
-        var copy = Writable(path, temp);
         // A 12-bit gamma curve over the 10-bit stored range, from 100 on (values below take the first entry).
         const int entries = 900, first = 100;
         var lut = Enumerable.Range(0, entries).Select(i => (ushort)Math.Round(4095 * Math.Pow(i / (entries - 1.0), 0.5))).ToArray();
         var lutFile = temp.File("lut.raw");
         File.WriteAllBytes(lutFile, lut.SelectMany(BitConverter.GetBytes).ToArray());
-        Tools.Run("dcmodify", temp.Path, "-nb", "-e", "WindowCenter", "-e", "WindowWidth",
+        var copy = Tools.ModifiedCopy(path, temp, "-e", "WindowCenter", "-e", "WindowWidth",
             "-i", $@"(0028,3010)[0].(0028,3002)={entries}\{first}\12",
             "-i", "(0028,3010)[0].(0028,3003)=GAMMA",
-            "-if", $"(0028,3010)[0].(0028,3006)={lutFile}", copy);
+            "-if", $"(0028,3010)[0].(0028,3006)={lutFile}");
 
         var image = DicomRenderer.Render(copy);
         Assert.StartsWith("VOI LUT Sequence (1st of 1, 900 entries from 100, 12 bits, GAMMA)", image.Record.VoiTransform);
         Assert.Null(image.Record.WindowCenter);
         AssertWithinOne(Reference.Rendered(copy, temp, "+Wl", "1"), image.Pixels);
-    }
-
-    static string Writable(string path, TempFolder temp)
-    {
-        var copy = temp.File(Path.GetFileName(path));
-        File.Copy(path, copy);
-        File.SetAttributes(copy, FileAttributes.Normal);
-        return copy;
     }
 
     static void AssertWithinOne(int[] reference, ushort[] pixels)

@@ -15,6 +15,16 @@ public static class Tools
             Skip.IfNot(Available(name), $"{name} is not installed (Debian: apt-get install dcmtk libopenjp2-tools)");
     }
 
+    /// <summary>A writable copy of <paramref name="path"/> in <paramref name="temp"/>, changed by dcmodify (no backup).</summary>
+    public static string ModifiedCopy(string path, TempFolder temp, params string[] dcmodifyArgs)
+    {
+        var copy = temp.File("modified-" + Path.GetFileName(path));
+        File.Copy(path, copy);
+        File.SetAttributes(copy, FileAttributes.Normal);
+        Run("dcmodify", temp.Path, ["-nb", .. dcmodifyArgs, copy]);
+        return copy;
+    }
+
     public static void Run(string tool, string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo(tool)
