@@ -12,7 +12,7 @@ public static class Tools
     public static void Require(params string[] names)
     {
         foreach (var name in names)
-            Skip.IfNot(Available(name), $"{name} is not installed (Debian: apt-get install dcmtk libopenjp2-tools)");
+            Skip.IfNot(Available(name), $"{name} is not installed (Debian: apt-get install dcmtk libopenjp2-tools libjpeg-turbo-progs)");
     }
 
     /// <summary>A writable copy of <paramref name="path"/> in <paramref name="temp"/>, changed by dcmodify (no backup).</summary>
