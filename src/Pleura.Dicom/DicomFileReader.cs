@@ -11,7 +11,7 @@ namespace Pleura.Dicom;
 public static class DicomFileReader
 {
     /// <summary>Deflated datasets are inflated at most to this size, so a crafted file cannot exhaust memory.</summary>
-    const long MaxInflatedBytes = 1L << 30;
+    const long MaxInflatedBytes = 1L << 29;
 
     /// <param name="readPixelData">false stops at the pixel data, for reading headers quickly (elements after it, e.g. trailing private groups, are not read).</param>
     public static DicomFile Read(string path, bool readPixelData = true)

@@ -7,6 +7,19 @@ public static class PixelDataDecoder
 {
     public static StoredFrame DecodeFrame(DicomFile file, int frame = 0)
     {
+        try
+        {
+            return Decode(file, frame);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or InvalidOperationException)
+        {
+            // A codec bug on corrupt data must still come out as the one exception type, with the reason.
+            throw new DicomReadException(file.Path, $"corrupt pixel data ({e.Message})", e);
+        }
+    }
+
+    static StoredFrame Decode(DicomFile file, int frame)
+    {
         var format = PixelFormat.Of(file.Dataset);
         if (frame < 0 || frame >= format.NumberOfFrames)
             throw new DicomReadException(file.Path, $"frame {frame + 1} asked for, the image has {format.NumberOfFrames}");

@@ -8,7 +8,7 @@ public sealed record PixelFormat(int Rows, int Columns, int BitsAllocated, int B
     string Photometric, int NumberOfFrames)
 {
     /// <summary>Larger frames are refused rather than allocated (a corrupt header can claim 60000 x 60000).</summary>
-    public const long MaxPixelsPerFrame = 1L << 28;
+    public const long MaxPixelsPerFrame = 1L << 26;
 
     public int PixelsPerFrame => Rows * Columns;
 

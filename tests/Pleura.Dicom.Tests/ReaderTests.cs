@@ -138,6 +138,50 @@ public class ReaderTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Damaged codestreams reach each codec (the element lengths stay intact): it decodes or says why.</summary>
+    [SkippableTheory]
+    [InlineData("RG3_JPLL.dcm")]
+    [InlineData("RG3_JPLY.dcm")]
+    [InlineData("c64d5667-a776-4f95-9e21-bfabafb07740.dcm")]
+    [InlineData("RG3_JLSL.dcm")]
+    [InlineData("RG3_JLSN.dcm")]
+    [InlineData("RG3_J2KR.dcm")]
+    [InlineData("RG3_J2KI.dcm")]
+    [InlineData("RG3_RLE.dcm")]
+    public void A_damaged_codestream_decodes_or_gives_a_DicomReadException(string name)
+    {
+        var bytes = File.ReadAllBytes(SharedDicom.Require(name));
+        var fragments = DicomFileReader.Read(bytes, name).Dataset.Get(DicomTag.PixelData)!.Fragments!;
+        int frameBytes = fragments.Fragments.Sum(f => f.Length);
+        using var temp = new TempFolder();
+        var random = new Random(14);
+        int failures = 0;
+        for (int trial = 0; trial < 6; trial++)
+        {
+            var damaged = (byte[])bytes.Clone();
+            // Bytes in the first fragment's first kilobyte (headers, tables) or anywhere in the codestream.
+            int start = bytes.Length - frameBytes - 8 * fragments.Fragments.Count - 8;
+            for (int i = 0; i < 8; i++)
+            {
+                int at = start + (trial % 2 == 0 ? random.Next(16, 1024) : random.Next(16, frameBytes));
+                damaged[at] = (byte)random.Next(256);
+            }
+            var path = temp.File($"damaged-{trial}.dcm");
+            File.WriteAllBytes(path, damaged);
+            try
+            {
+                var frame = PixelDataDecoder.DecodeFrame(DicomFileReader.Read(path));
+                Assert.All(frame.Values, v => Assert.InRange(v, frame.Format.MinStoredValue, frame.Format.MaxStoredValue));
+            }
+            catch (DicomReadException e)
+            {
+                Assert.Equal(path, e.Path);
+                failures++;
+            }
+        }
+        output.WriteLine($"{name}: {failures} of 6 damaged copies refused");
+    }
+
     [Fact]
     public void Garbage_gives_a_DicomReadException_naming_the_file()
     {
