@@ -28,7 +28,9 @@ public static class DicomRenderer
         for (int i = 0; i < pixels.Length; i++)
         {
             double y = invert ? OutMax - output[i] : output[i];
-            pixels[i] = (ushort)Math.Clamp(Math.Round(y), 0, OutMax);
+            // Truncated as dcmtk does, which makes renderings equal dcm2pnm's; the hair added keeps a value that is
+            // an integer in exact arithmetic (e.g. 257 x for an 8-bit min-max window) from falling one below it.
+            pixels[i] = (ushort)Math.Clamp(Math.Floor(y + 1e-6), 0, OutMax);
         }
         return new GreyImage16(frame.Width, frame.Height, pixels, new RenderRecord(modalityText, voiText, center, width, invert));
     }
