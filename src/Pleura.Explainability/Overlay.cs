@@ -5,25 +5,17 @@ namespace Pleura.Explainability;
 /// <summary>
 /// Draws a heatmap over a radiograph for a reader: the image in grey, the heatmap in a perceptual colour map
 /// (inferno: dark purple to yellow, readable in grey print and by colour-blind readers) whose opacity grows with the
-/// heat, the lung outline in cyan, and a caption band with the grades.
+/// heat, the lung outline in cyan, a colour scale (heat 0 to 1) at the right, and a caption band with the grades.
 /// </summary>
 public static class Overlay
 {
-    // Inferno, sampled at nine evenly spaced points (matplotlib's table).
-    static readonly (float R, float G, float B)[] Inferno =
-    {
-        (0.001f, 0.000f, 0.014f), (0.122f, 0.047f, 0.282f), (0.333f, 0.059f, 0.427f), (0.533f, 0.133f, 0.416f), (0.729f, 0.212f, 0.333f),
-        (0.890f, 0.349f, 0.200f), (0.976f, 0.549f, 0.039f), (0.976f, 0.788f, 0.196f), (0.988f, 1.000f, 0.643f),
-    };
+    // ScottPlot's inferno (matplotlib's table): the same map as the report's figures.
+    static readonly ScottPlot.Colormaps.Inferno Inferno = new();
 
     public static (byte R, byte G, byte B) Colour(float value)
     {
-        float v = Math.Clamp(value, 0, 1) * (Inferno.Length - 1);
-        int i = Math.Min((int)v, Inferno.Length - 2);
-        float t = v - i;
-        var a = Inferno[i];
-        var b = Inferno[i + 1];
-        return ((byte)(255 * (a.R + t * (b.R - a.R))), (byte)(255 * (a.G + t * (b.G - a.G))), (byte)(255 * (a.B + t * (b.B - a.B))));
+        var c = Inferno.GetColor(Math.Clamp(value, 0, 1));
+        return (c.R, c.G, c.B);
     }
 
     /// <param name="grey">The radiograph at <paramref name="size"/>², intensities in [0, 1].</param>
@@ -62,11 +54,44 @@ public static class Overlay
                 }
         }
         using var outlined = Image.NewFromMemory(big, w, w, 3, Enums.BandFormat.Uchar);
-        using var band = Caption(caption, w);
-        using var joined = outlined.Join(band, Enums.Direction.Vertical, background: new double[] { 20, 20, 20 });
+        using var scaleBar = ColourScale(w);
+        using var withScale = outlined.Join(scaleBar, Enums.Direction.Horizontal, background: new double[] { 20, 20, 20 });
+        using var band = Caption(caption, withScale.Width);
+        using var joined = withScale.Join(band, Enums.Direction.Vertical, background: new double[] { 20, 20, 20 });
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         joined.Pngsave(path);
+    }
+
+    /// <summary>The colour map from heat 1 (top) to 0 (bottom), labelled, as tall as the picture.</summary>
+    static Image ColourScale(int height)
+    {
+        const int bar = 14, margin = 6, labels = 34;
+        var rgb = new byte[height * bar * 3];
+        for (int y = 0; y < height; y++)
+        {
+            var (r, g, b) = Colour(1f - y / (float)Math.Max(1, height - 1));
+            for (int x = 0; x < bar; x++) { int o = (y * bar + x) * 3; rgb[o] = r; rgb[o + 1] = g; rgb[o + 2] = b; }
+        }
+        using var gradient = Image.NewFromMemory(rgb, bar, height, 3, Enums.BandFormat.Uchar);
+        using var canvas = (Image.Black(margin + bar + labels, height, bands: 3) + 20).Cast(Enums.BandFormat.Uchar);
+        var result = canvas.Insert(gradient, margin, 0);
+        foreach (var (text, top) in new[] { ("1", true), ("0", false) })
+        {
+            using var label = Label(text);
+            using var placed = result.Insert(label, margin + bar + 4, top ? 0 : Math.Max(0, height - label.Height));
+            result.Dispose();
+            result = placed.Copy();
+        }
+        return result;
+    }
+
+    /// <summary>Light text on the dark background (libvips renders text as an anti-aliased 0-255 mask).</summary>
+    static Image Label(string text)
+    {
+        using var mask = Image.Text(System.Security.SecurityElement.Escape(text) ?? "", dpi: 110, font: "sans");
+        using var lifted = (mask * (235.0 / 255.0) + 20).Cast(Enums.BandFormat.Uchar);
+        return lifted.Bandjoin(lifted, lifted);
     }
 
     static Image Caption(IReadOnlyList<string> lines, int width)

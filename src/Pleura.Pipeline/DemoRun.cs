@@ -165,6 +165,24 @@ public static class DemoRun
             pairs.Max(x => x.A.Probabilities.Zip(x.B.Probabilities).Max(v => Math.Abs(v.First - v.Second))));
     }
 
+    static readonly string[] Sets = { "test", "oob" };
+    static readonly string[] Comparisons = { ModelVsReader1, ModelVsReader2, Reader2VsReader1, BaselineVsReader1 };
+
+    public static string SetLabel(string set) => set == "oob" ? "OOB" : "fold-1 test";
+
+    public static string ComparisonLabel(string comparison) => comparison switch
+    {
+        ModelVsReader1 => "model vs reader 1",
+        ModelVsReader2 => "model vs reader 2",
+        Reader2VsReader1 => "reader 2 vs reader 1",
+        BaselineVsReader1 => "intensity baseline vs reader 1",
+        _ => comparison,
+    };
+
+    static string Interval(MetricValue m) => double.IsNaN(m.Value) ? "n/a"
+        : double.IsNaN(m.Low) ? m.Value.ToString("0.000", CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{m.Value:0.000} [{m.Low:0.000}, {m.High:0.000}]");
+
     /// <summary>Mean over the two sides of one metric for one set and comparison (METHOD: "averaged over left and right").</summary>
     public static double SideAverage(IEnumerable<RunMetric> metrics, string set, string comparison, string metric) =>
         metrics.Where(m => m.Set == set && m.Comparison == comparison && m.Metric.Name == metric).Average(m => m.Metric.Value);
@@ -187,18 +205,41 @@ public static class DemoRun
         text.AppendLine();
         text.AppendLine("| set | comparison | macro MAE | MAE | weighted F1 | quadratic kappa | R² |");
         text.AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var set in new[] { "test", "oob" })
-            foreach (var comparison in new[] { ModelVsReader1, ModelVsReader2, Reader2VsReader1, BaselineVsReader1 })
+        foreach (var set in Sets)
+            foreach (var comparison in Comparisons)
             {
                 string Cell(string metric) => SideAverage(result.Metrics, set, comparison, metric).ToString("0.000", CultureInfo.InvariantCulture);
-                text.AppendLine($"| {set} | {comparison} | {Cell("macro_mae")} | {Cell("mae")} | {Cell("f1_weighted")} | {Cell("quadratic_weighted_kappa")} | {Cell("r2")} |");
+                text.AppendLine($"| {SetLabel(set)} | {ComparisonLabel(comparison)} | {Cell(MetricTable.MacroMae)} | {Cell(MetricTable.Mae)} | " +
+                                $"{Cell(MetricTable.F1Weighted)} | {Cell(MetricTable.QuadraticKappa)} | {Cell(MetricTable.R2)} |");
             }
         text.AppendLine();
-        text.AppendLine("Figures are the mean of the left and right lungs; metrics.csv has every metric per side with 95% bootstrap intervals.");
+        text.AppendLine("Figures above are the mean of the left and right lungs (METHOD: \"averaged over left and right\"). Per lung, with 95% bootstrap " +
+                        "intervals over images (every metric is in metrics.csv):");
         text.AppendLine();
-        text.AppendLine("| side | training images | epochs | ended |");
+        text.AppendLine("| set | comparison | lung | macro MAE [95% CI] | quadratic kappa [95% CI] |");
+        text.AppendLine("|---|---|---|---|---|");
+        foreach (var set in Sets)
+            foreach (var comparison in Comparisons)
+                foreach (var side in Side.Both)
+                {
+                    string Cell(string metric) => result.Metrics.FirstOrDefault(m => m.Set == set && m.Comparison == comparison && m.Side == side.Name && m.Metric.Name == metric)
+                        is { } m ? Interval(m.Metric) : "n/a";
+                    text.AppendLine($"| {SetLabel(set)} | {ComparisonLabel(comparison)} | {side.Name} | {Cell(MetricTable.MacroMae)} | {Cell(MetricTable.QuadraticKappa)} |");
+                }
+        text.AppendLine();
+        text.AppendLine("Sets: *fold-1 test* is the test part of fold 1 of the patient-level split; *OOB* is the out-of-box set, patients held out of " +
+                        "every fold. Comparisons: *model vs reader 1* scores the model against the reference reader it learnt from; *model vs reader 2* " +
+                        "against the second reader; *reader 2 vs reader 1* is the human benchmark; *intensity baseline vs reader 1* is a ridge fit on " +
+                        "global intensity features, the bar a model must clear. Macro MAE and MAE: lower is better (0 is perfect, a constant guess " +
+                        "scores 1.0-1.25); weighted F1, kappa and R²: higher is better.");
+        text.AppendLine();
+        text.AppendLine("| lung | training images | epochs (stage 1 + stage 2) | how training ended |");
         text.AppendLine("|---|---|---|---|");
-        foreach (var m in result.Models) text.AppendLine($"| {m.Side.Name} | {m.TrainImages} | {m.Training.History.Count} | {m.Training.StopReason} |");
+        foreach (var m in result.Models)
+        {
+            int Epochs(int stage) => m.Training.History.Count(h => h.Stage == stage);
+            text.AppendLine($"| {m.Side.Name} | {m.TrainImages} | {Epochs(1)} + {Epochs(2)} | {m.Training.StopReason} |");
+        }
         text.AppendLine();
         text.AppendLine($"bfloat16 against float32 inference on the OOB set: same grade for {result.Bf16.SameGrade:P1} of {result.Bf16.Lungs} lungs, " +
                         $"largest probability difference {result.Bf16.MaxProbabilityDifference:0.0000}.");

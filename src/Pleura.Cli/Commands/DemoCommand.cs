@@ -40,7 +40,7 @@ internal static class DemoCommand
             var table = new Table().Title("mean of left and right lungs").AddColumns("set", "comparison", "macro MAE", "weighted F1", "quadratic kappa");
             foreach (var set in new[] { "test", "oob" })
                 foreach (var comparison in new[] { DemoRun.ModelVsReader1, DemoRun.ModelVsReader2, DemoRun.Reader2VsReader1, DemoRun.BaselineVsReader1 })
-                    table.AddRow(set, comparison,
+                    table.AddRow(DemoRun.SetLabel(set), DemoRun.ComparisonLabel(comparison),
                         DemoRun.SideAverage(result.Metrics, set, comparison, "macro_mae").ToString("0.000"),
                         DemoRun.SideAverage(result.Metrics, set, comparison, "f1_weighted").ToString("0.000"),
                         DemoRun.SideAverage(result.Metrics, set, comparison, "quadratic_weighted_kappa").ToString("0.000"));

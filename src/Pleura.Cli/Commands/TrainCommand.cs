@@ -129,9 +129,10 @@ internal static class TrainCommand
 
     internal static void ShowOutcomes(IReadOnlyList<SideOutcome> outcomes)
     {
-        var table = new Table().AddColumns("side", "train", "val", "test", "epochs", "best val loss", "test macro MAE", "test F1 (weighted)", "ended");
+        var table = new Table().AddColumns("side", "train", "val", "test", "epochs (stage 1 + 2)", "best val loss", "test macro MAE", "test F1 (weighted)", "ended");
         foreach (var o in outcomes)
-            table.AddRow(o.Side.Name, o.TrainImages.ToString(), o.ValidationImages.ToString(), o.TestImages.ToString(), o.Training.History.Count.ToString(),
+            table.AddRow(o.Side.Name, o.TrainImages.ToString(), o.ValidationImages.ToString(), o.TestImages.ToString(),
+                $"{o.Training.History.Count(h => h.Stage == 1)} + {o.Training.History.Count(h => h.Stage == 2)}",
                 o.Training.BestValidationLoss.ToString("0.000"), o.Test?.MacroMae.ToString("0.000") ?? "-", o.Test?.Report.F1Weighted.ToString("0.000") ?? "-",
                 Markup.Escape(o.Training.StopReason ?? ""));
         AnsiConsole.Write(table);
