@@ -160,6 +160,28 @@ public class StudyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheSameStudyFileRunTwiceGivesTheSameTrialsChoiceFiguresAndWeights()
+    {
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path);
+        File.WriteAllText(file, File.ReadAllText(file).Replace("roi: [none, lung, spine]", "roi: [none]").Replace("top_k: 2", "top_k: 1"));
+        string a = Path.Combine(dir.Path, "a"), b = Path.Combine(dir.Path, "b");
+        foreach (var folder in new[] { a, b }) Assert.Equal(0, CliRunner.Run("study", "run", file, "--folder", folder, "--report", "false"));
+
+        var spec = StudySpec.Load(file);
+        using var first = StudyRunner.OpenStore(a);
+        using var second = StudyRunner.OpenStore(b);
+        Assert.Equal(first.Trials(spec.Name).Select(t => t.Hash), second.Trials(spec.Name).Select(t => t.Hash));
+        Assert.Equal(first.Metrics(spec.Name), second.Metrics(spec.Name));
+        // Results apart from the wall-clock timings: the choice at level 2 and every level-3/4 figure.
+        static IEnumerable<string> Figures(Pleura.Store.IExperimentStore store, string study) =>
+            store.Results(study).Where(r => r.Level != "timing").Select(r => $"{r.Level}|{r.Grouping}|{r.Group}|{r.Side}|{r.Comparison}|{r.Metric}|{r.Value:R}|{r.Low:R}|{r.High:R}|{r.Note}");
+        Assert.Equal(Figures(first, spec.Name), Figures(second, spec.Name));
+        foreach (var trial in first.Trials(spec.Name))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(a, "trials", trial.Hash, "model.safetensors")), File.ReadAllBytes(Path.Combine(b, "trials", trial.Hash, "model.safetensors")));
+    }
+
+    [Fact]
     public void StudiesOfTwoBackbonesArePairedByRoiAndBalancing()
     {
         using var dir = new TempFolder();
