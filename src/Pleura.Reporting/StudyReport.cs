@@ -89,7 +89,7 @@ public static class StudyReport
         html.Table(new[] { "rank", "combination" }.Concat(Level1Metrics).Append("note").ToList(),
             rows.Select(g => (IReadOnlyList<string>)new[] { g.First().Count.ToString(), g.Key }
                 .Concat(Level1Metrics.Select(m => Html.Number(g.FirstOrDefault(r => r.Metric == m)?.Value))).Append(g.First().Note).ToArray()),
-            i => rows[i].First().Note.StartsWith("top-k", StringComparison.Ordinal) ? "chosen" : "");
+            i => rows[i].First().Selected ? "chosen" : "");
         var withMae = rows.Where(g => g.Any(r => r.Metric == "macro_mae")).ToList();
         html.Figure(figures.Bars("level1", "Level 1: test macro MAE (mean of sides) per combination, best first; highlighted: the best.", "macro MAE",
             withMae.Select(g => g.Key).ToList(), withMae.Select(g => g.First(r => r.Metric == "macro_mae").Value).ToList(), highlight: 0));
@@ -108,8 +108,8 @@ public static class StudyReport
         html.Table(new[] { "combination", "folds" }.Concat(Level1Metrics.Select(m => m + " (mean ± SD)")).Append("selection rank").ToList(),
             rows.Select(g => (IReadOnlyList<string>)new[] { g.Key, g.First().Count.ToString() }.Concat(Level1Metrics.Select(m => Cell(g, m)))
                 .Append(Html.Number(g.FirstOrDefault(r => r.Metric == "selection_rank")?.Value, "0.0")).ToArray()),
-            i => rows[i].First().Note.StartsWith("chosen", StringComparison.Ordinal) ? "chosen" : "");
-        var chosen = rows.FirstOrDefault(g => g.First().Note.StartsWith("chosen", StringComparison.Ordinal));
+            i => rows[i].First().Selected ? "chosen" : "");
+        var chosen = rows.FirstOrDefault(g => g.First().Selected);
         if (chosen is not null) html.Note($"Chosen: {chosen.Key}. Rule: {chosen.First().Note["chosen; ".Length..]}.");
         html.Figure(figures.Bars("level2", "Level 2: macro MAE mean ± SD over folds; highlighted: the chosen combination.", "macro MAE",
             rows.Select(g => g.Key).ToList(), rows.Select(g => g.FirstOrDefault(r => r.Metric == "macro_mae")?.Value ?? double.NaN).ToList(),
@@ -140,7 +140,7 @@ public static class StudyReport
             html.Table(new[] { "metric" }.Concat(comparisons).ToList(),
                 AgreementMetrics.Where(m => rows.Any(r => r.Metric == m && r.Side == side)).Select(m => (IReadOnlyList<string>)new[] { m }.Concat(comparisons.Select(c => Cell(side, c, m))).ToArray()));
         }
-        var heat = results.Where(r => r.Level == "3-heatmaps").ToList();
+        var heat = results.Where(r => r.Level == ResultLevels.FinalHeatmaps).ToList();
         if (heat.Count > 0) html.Paragraph("Heatmaps of the final model on the OOB set: " + string.Join(", ", heat.Select(h => $"{h.Metric} {Html.Number(h.Value)}")) + $" ({heat[0].Count} images).");
 
         var calibration = new List<(string, IReadOnlyList<(double, bool)>)>();

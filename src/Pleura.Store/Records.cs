@@ -40,11 +40,19 @@ public sealed record EpochLog(string TrialHash, int Stage, int Epoch, double Lea
     double ValidationMacroMae, double ValidationAccuracy, double Seconds, double ResidentMb);
 
 /// <summary>
-/// A study-level figure: level 3 (final model vs each reader, reader vs reader) and level 4 (per subgroup), with its
-/// bootstrap interval and sample count; <see cref="Note"/> marks e.g. groups too small to judge.
+/// A study-level figure: levels 1-2 (per combination), level 3 (final model vs each reader, reader vs reader) and
+/// level 4 (per subgroup), the data flow and timings, with its bootstrap interval and sample count. <see cref="Selected"/>
+/// marks what goes on: the top K of level 1, the chosen combination of level 2; <see cref="Note"/> says why, or marks
+/// e.g. groups too small to judge.
 /// </summary>
 public sealed record ResultRecord(string Study, string Level, string Grouping, string Group, string Side, string Comparison, string Metric,
-    double Value, double? Low, double? High, int Count, string Note = "");
+    double Value, double? Low, double? High, int Count, string Note = "", bool Selected = false);
+
+/// <summary>The <see cref="ResultRecord.Level"/> values a study writes.</summary>
+public static class ResultLevels
+{
+    public const string Ranking = "1", Selection = "2", Final = "3", FinalHeatmaps = "3-heatmaps", Subgroups = "4", Flow = "flow", Timing = "timing";
+}
 
 /// <summary>A file a trial or the study produced (checkpoint, predictions, heatmaps).</summary>
 public sealed record ArtefactRecord(string Study, string Owner, string Kind, string Path);

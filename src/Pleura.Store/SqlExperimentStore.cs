@@ -18,6 +18,34 @@ public sealed class SqlExperimentStore : IExperimentStore
         _connection = connection;
         if (_connection.State != System.Data.ConnectionState.Open) _connection.Open();
         CreateSchema();
+        Migrate();
+    }
+
+    /// <summary>The store's schema version; <see cref="Migrate"/> brings older files up to it, so every study.db still opens.</summary>
+    public const int SchemaVersion = 2;
+
+    public int Version => Query("SELECT version FROM schema_version", r => r.GetInt32(0)).FirstOrDefault();
+
+    /// <summary>
+    /// Version 1 (no version table) marked the combinations that go on only in the note ("top-k: ...", "chosen; ...");
+    /// version 2 has a <c>selected</c> column, filled from those notes for stores written before it.
+    /// </summary>
+    void Migrate()
+    {
+        lock (_gate)
+        {
+            int version = Version;
+            if (version >= SchemaVersion) return;
+            using var tx = _connection.BeginTransaction();
+            if (version < 2)
+            {
+                if (!Columns("results", tx).Contains("selected")) Execute("ALTER TABLE results ADD COLUMN selected INTEGER NOT NULL DEFAULT 0", tx);
+                Execute("UPDATE results SET selected = 1 WHERE (level = '1' AND note LIKE 'top-k%') OR (level = '2' AND note LIKE 'chosen%')", tx);
+            }
+            Execute("DELETE FROM schema_version", tx);
+            Execute("INSERT INTO schema_version (version) VALUES (@p0)", tx, SchemaVersion);
+            tx.Commit();
+        }
     }
 
     public static SqlExperimentStore OpenSqlite(string path)
@@ -50,10 +78,11 @@ public sealed class SqlExperimentStore : IExperimentStore
             PRIMARY KEY (trial_hash, stage, epoch));
         CREATE TABLE IF NOT EXISTS results (study VARCHAR(200) NOT NULL, level VARCHAR(20) NOT NULL, grouping VARCHAR(60) NOT NULL, grp VARCHAR(100) NOT NULL,
             side VARCHAR(10) NOT NULL, comparison VARCHAR(60) NOT NULL, metric VARCHAR(60) NOT NULL, value DOUBLE PRECISION NOT NULL,
-            low DOUBLE PRECISION, high DOUBLE PRECISION, n INTEGER NOT NULL, note TEXT NOT NULL);
+            low DOUBLE PRECISION, high DOUBLE PRECISION, n INTEGER NOT NULL, note TEXT NOT NULL, selected INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS artefacts (study VARCHAR(200) NOT NULL, owner VARCHAR(200) NOT NULL, kind VARCHAR(60) NOT NULL, path TEXT NOT NULL,
             PRIMARY KEY (study, owner, kind));
         CREATE INDEX IF NOT EXISTS trials_study ON trials (study);
+        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
         """);
 
     public void SaveStudy(string name, string specJson)
@@ -142,17 +171,17 @@ public sealed class SqlExperimentStore : IExperimentStore
             using var tx = _connection.BeginTransaction();
             Execute("DELETE FROM results WHERE study = @p0 AND level = @p1", tx, study, level);
             foreach (var r in results)
-                Execute("INSERT INTO results (study, level, grouping, grp, side, comparison, metric, value, low, high, n, note) " +
-                        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11)", tx,
-                    study, level, r.Grouping, r.Group, r.Side, r.Comparison, r.Metric, r.Value, r.Low, r.High, r.Count, r.Note);
+                Execute("INSERT INTO results (study, level, grouping, grp, side, comparison, metric, value, low, high, n, note, selected) " +
+                        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12)", tx,
+                    study, level, r.Grouping, r.Group, r.Side, r.Comparison, r.Metric, r.Value, r.Low, r.High, r.Count, r.Note, r.Selected ? 1 : 0);
             tx.Commit();
         }
     }
 
     public IReadOnlyList<ResultRecord> Results(string study) => Query(
-        "SELECT study, level, grouping, grp, side, comparison, metric, value, low, high, n, note FROM results WHERE study = @p0",
+        "SELECT study, level, grouping, grp, side, comparison, metric, value, low, high, n, note, selected FROM results WHERE study = @p0",
         r => new ResultRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetDouble(7),
-            r.IsDBNull(8) ? null : r.GetDouble(8), r.IsDBNull(9) ? null : r.GetDouble(9), r.GetInt32(10), r.GetString(11)), study);
+            r.IsDBNull(8) ? null : r.GetDouble(8), r.IsDBNull(9) ? null : r.GetDouble(9), r.GetInt32(10), r.GetString(11), r.GetInt32(12) != 0), study);
 
     public void AddArtefact(ArtefactRecord a)
     {
@@ -206,6 +235,14 @@ public sealed class SqlExperimentStore : IExperimentStore
     }
 
     void Execute(string sql) { lock (_gate) Execute(sql, null); }
+
+    List<string> Columns(string table, DbTransaction tx)
+    {
+        using var command = Command($"SELECT * FROM {table} LIMIT 0", Array.Empty<object?>());
+        command.Transaction = tx;
+        using var reader = command.ExecuteReader();
+        return Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+    }
 
     List<T> Query<T>(string sql, Func<DbDataReader, T> read, params object?[] values)
     {

@@ -50,9 +50,10 @@ public static class Levels
         var trials = Trials(context, combinations, new[] { 1 }, 1);
         TrialQueue.RunAll(context, "1", trials, cancel);
         var ranked = Score(context, combinations, trials).OrderBy(s => s.Complete ? 0 : 1).ThenBy(s => s.Mean.GetValueOrDefault("macro_mae", double.MaxValue)).ToList();
-        context.Store.ReplaceResults(context.Spec.Name, "1", ranked.SelectMany((s, rank) => s.Mean.Select(m =>
-            new ResultRecord(context.Spec.Name, "1", "combination", s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
-                s.Complete ? (rank < context.Spec.TopK ? "top-k: goes on to level 2" : "") : "incomplete: a trial failed"))));
+        context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Ranking, ranked.SelectMany((s, rank) => s.Mean.Select(m =>
+            new ResultRecord(context.Spec.Name, ResultLevels.Ranking, "combination", s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
+                s.Complete ? (rank < context.Spec.TopK ? "top-k: goes on to level 2" : "") : "incomplete: a trial failed",
+                Selected: s.Complete && rank < context.Spec.TopK))));
         return ranked;
     }
 
@@ -84,15 +85,18 @@ public static class Levels
         var rows = new List<ResultRecord>();
         foreach (var s in ordered)
         {
-            string note = s.Combination == chosen ? "chosen; " + rule : "";
+            bool selected = s.Combination == chosen;
+            string note = selected ? "chosen; " + rule : "";
+            ResultRecord Row(string metric, double value) =>
+                new(context.Spec.Name, ResultLevels.Selection, "combination", s.Combination.Key, "mean", Reader1, metric, value, null, null, s.Folds, note, selected);
             foreach (var (metric, mean) in s.Mean)
             {
-                rows.Add(new ResultRecord(context.Spec.Name, "2", "combination", s.Combination.Key, "mean", Reader1, metric, mean, null, null, s.Folds, note));
-                rows.Add(new ResultRecord(context.Spec.Name, "2", "combination", s.Combination.Key, "mean", Reader1, metric + "_sd", s.Sd[metric], null, null, s.Folds, note));
+                rows.Add(Row(metric, mean));
+                rows.Add(Row(metric + "_sd", s.Sd[metric]));
             }
-            rows.Add(new ResultRecord(context.Spec.Name, "2", "combination", s.Combination.Key, "mean", Reader1, "selection_rank", Selection(s), null, null, s.Folds, note));
+            rows.Add(Row("selection_rank", Selection(s)));
         }
-        context.Store.ReplaceResults(context.Spec.Name, "2", rows);
+        context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Selection, rows);
         context.Log($"level 2: {chosen.Key} ({rule})");
         return chosen;
     }
@@ -269,11 +273,11 @@ public static class Levels
             .ToList();
         var summary = Explanation.Summarise(explained, folder);
         context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", "heatmap_matrix", Path.Combine(folder, "matrix.png")));
-        context.Store.ReplaceResults(context.Spec.Name, "3-heatmaps", new[]
+        context.Store.ReplaceResults(context.Spec.Name, ResultLevels.FinalHeatmaps, new[]
         {
-            new ResultRecord(context.Spec.Name, "3-heatmaps", "oob", "all", "whole image", "", "hcs", summary.MeanHcs, null, null, summary.Images),
-            new ResultRecord(context.Spec.Name, "3-heatmaps", "oob", "all", "whole image", "", "ma_hcs", summary.MaHcs, null, null, summary.Images),
-            new ResultRecord(context.Spec.Name, "3-heatmaps", "oob", "all", "whole image", "", "opacity_concordance", summary.MeanOpacityConcordance, null, null, summary.Images),
+            new ResultRecord(context.Spec.Name, ResultLevels.FinalHeatmaps, "oob", "all", "whole image", "", "hcs", summary.MeanHcs, null, null, summary.Images),
+            new ResultRecord(context.Spec.Name, ResultLevels.FinalHeatmaps, "oob", "all", "whole image", "", "ma_hcs", summary.MaHcs, null, null, summary.Images),
+            new ResultRecord(context.Spec.Name, ResultLevels.FinalHeatmaps, "oob", "all", "whole image", "", "opacity_concordance", summary.MeanOpacityConcordance, null, null, summary.Images),
         }.Where(r => !double.IsNaN(r.Value)));
     }
 }

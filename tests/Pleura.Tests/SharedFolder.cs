@@ -30,18 +30,6 @@ public static class SharedFolder
     }
 }
 
-/// <summary>A temporary folder deleted when the test ends.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Directory.CreateDirectory(Path);
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pleura-test-" + Guid.NewGuid().ToString("N")[..12]);
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, true); } catch (IOException) { }
-    }
-}
-
 
 /// <summary>Network copies for tests that compare two runs from the same starting weights.</summary>
 public static class Twins

@@ -160,7 +160,7 @@ internal static class StudyCommand
         if (trials.Any(Stopped)) Cli.Warn("stopped trials were interrupted; run the study again to resume them");
         AnsiConsole.Write(table);
         var results = store.Results(study);
-        var chosen = results.FirstOrDefault(r => r.Level == "2" && r.Note.StartsWith("chosen", StringComparison.Ordinal));
+        var chosen = results.FirstOrDefault(r => r.Level == ResultLevels.Selection && r.Selected);
         if (chosen is not null) AnsiConsole.MarkupLineInterpolated($"chosen: [bold]{chosen.Group}[/]");
         var final = results.Where(r => r.Level == "3" && r.Side == "mean" && r.Metric == "macro_mae").ToList();
         foreach (var r in final) AnsiConsole.MarkupLineInterpolated($"OOB {r.Comparison}: macro MAE {r.Value:0.000}");
