@@ -91,7 +91,7 @@ public static class DicomIngest
         "1.2.840.10008.5.1.4.1.1.9.", "1.2.840.10008.5.1.4.1.1.481.",
     ];
 
-    static readonly DicomTag InstanceNumber = new(0x0020, 0x0013);
+    static readonly DicomTag InstanceNumberTag = new(0x0020, 0x0013);
 
     /// <summary>The files an ingest of <paramref name="folder"/> looks at: every file of the tree but DICOMDIR, sorted.</summary>
     public static List<string> Files(string folder)
@@ -102,12 +102,25 @@ public static class DicomIngest
             .OrderBy(f => Path.GetRelativePath(folder, f), StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>What one file's header says, as far as the rules need it.</summary>
-    sealed record Candidate(string Path, string Source, string Sha256, DicomDataset Header)
+    /// <summary>
+    /// The header values the accession rules and the manifest need, copied out of the dataset so that the file's bytes
+    /// (which the dataset's values point into) are not held for the whole run.
+    /// </summary>
+    sealed record Header(string? PatientId, string? Accession, DateOnly? StudyDate, TimeOnly? ContentTime, TimeOnly? AcquisitionTime,
+        string? View, double? Age, string? Sex, string? Modality, string? BodyPart, string? SopClassUid, string? StudyUid, string? SeriesUid,
+        string? SopUid, string ImageType, string? Photometric, int? InstanceNumber)
+    {
+        public static Header Of(DicomDataset d) => new(d.PatientID, d.AccessionNumber, d.StudyDate, d.ContentTime, d.AcquisitionTime,
+            d.ViewPosition, DicomIngest.Age(d), d.PatientSex, d.Modality, d.BodyPartExamined, d.SOPClassUID, d.StudyInstanceUID, d.SeriesInstanceUID,
+            d.SOPInstanceUID, string.Join('\\', d.ImageType), d.PhotometricInterpretation, d.GetInt(InstanceNumberTag));
+    }
+
+    /// <summary>A file that passed the rules that look at one file at a time.</summary>
+    sealed record Candidate(string Path, string Source, string Sha256, Header Header)
     {
         public string? Excluded { get; set; }
-        public string GroupKey => Header.AccessionNumber is { } a ? "accession:" + a
-            : Header.StudyInstanceUID is { } s ? "study:" + s : "file:" + Source;
+        public string GroupKey => Header.Accession is { } a ? "accession:" + a
+            : Header.StudyUid is { } s ? "study:" + s : "file:" + Source;
         public TimeOnly? Time => Header.ContentTime ?? Header.AcquisitionTime;
     }
 
@@ -135,18 +148,11 @@ public static class DicomIngest
             cancel.ThrowIfCancellationRequested();
             var path = files[i];
             var source = Path.GetRelativePath(folder, path).Replace('\\', '/');
-            var (header, sha, why) = ReadHeader(path);
-            if (header is null)
-            {
-                if (why is null) counts[NotDicom]++;
-                else { counts[Unreadable]++; unreadable.Add(new UnreadableFile(source, why)); }
-            }
-            else
-            {
-                var rule = FileRule(header);
-                if (rule is null) candidates.Add(new Candidate(path, source, sha!, header));
-                else counts[rule]++;
-            }
+            var (header, sha, rule, why) = ReadHeader(path);
+            if (header is not null) candidates.Add(new Candidate(path, source, sha!, header));
+            else if (rule is not null) counts[rule]++;
+            else if (why is null) counts[NotDicom]++;
+            else { counts[Unreadable]++; unreadable.Add(new UnreadableFile(source, why)); }
             progress?.Invoke(i + 1, total);
         }
         if (strict && unreadable.Count > 0) throw Strict(unreadable);
@@ -156,7 +162,7 @@ public static class DicomIngest
         var seenHashes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in candidates)
         {
-            bool newUid = c.Header.SOPInstanceUID is not { } uid || seenUids.Add(uid);
+            bool newUid = c.Header.SopUid is not { } uid || seenUids.Add(uid);
             bool newBytes = seenHashes.Add(c.Sha256);
             if (!newUid || !newBytes) Exclude(c, Duplicate, counts);
         }
@@ -171,7 +177,7 @@ public static class DicomIngest
         foreach (var group in groups)
         {
             var acquisitionTimes = group.Select(c => c.Header.AcquisitionTime).OfType<TimeOnly>().Distinct().Count();
-            var ordered = group.OrderBy(c => c.Time).ThenBy(c => c.Header.GetInt(InstanceNumber) ?? int.MaxValue).ThenBy(c => c.Source, StringComparer.Ordinal).ToList();
+            var ordered = group.OrderBy(c => c.Time).ThenBy(c => c.Header.InstanceNumber ?? int.MaxValue).ThenBy(c => c.Source, StringComparer.Ordinal).ToList();
             bool kept = false;
             foreach (var c in ordered)
             {
@@ -234,25 +240,30 @@ public static class DicomIngest
         return relative == "." || !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
     }
 
-    /// <summary>The dataset (pixel data parsed, not decoded) and the file's SHA-256; null header and null reason when the file is not DICOM.</summary>
-    static (DicomDataset? Header, string? Sha256, string? Reason) ReadHeader(string path)
+    /// <summary>
+    /// Reads a file's dataset (pixel data parsed, not decoded) and applies the rules that look at one file: the header
+    /// and the file's SHA-256 when it passes them, else the rule it fails, else (unreadable) the reason; all null when
+    /// the file is not DICOM.
+    /// </summary>
+    static (Header? Header, string? Sha256, string? Rule, string? Reason) ReadHeader(string path)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, null, $"cannot be opened ({e.Message})"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, null, null, $"cannot be opened ({e.Message})"); }
         try
         {
             var file = DicomFileReader.Read(bytes, path);
             var d = file.Dataset;
             // The values the rules and the manifest read: one that cannot be parsed makes the file unreadable here,
             // with its reason, rather than failing later.
-            _ = (d.StudyDate, d.ContentTime, d.AcquisitionTime, d.PatientBirthDate, d.Rows, d.Columns, d.GetInt(InstanceNumber));
-            return (d, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), null);
+            var header = Header.Of(d);
+            _ = (d.Rows, d.Columns);
+            return FileRule(d) is { } rule ? (null, null, rule, null) : (header, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), null, null);
         }
         catch (DicomReadException e)
         {
             bool notDicom = e.Reason.StartsWith("not a DICOM file", StringComparison.Ordinal);
-            return (null, null, notDicom ? null : e.Reason);
+            return (null, null, null, notDicom ? null : e.Reason);
         }
     }
 
@@ -300,10 +311,10 @@ public static class DicomIngest
     static (ManifestRow Row, bool Fresh) Ingest(Candidate c, string imagesFolder, string imagesSubfolder, IReadOnlyDictionary<string, ManifestRow> previous, string outputFolder)
     {
         var d = c.Header;
-        var name = d.SOPInstanceUID is { } uid && uid.All(ch => char.IsAsciiDigit(ch) || ch == '.') ? uid : "sha256-" + c.Sha256[..32];
+        var name = d.SopUid is { } uid && uid.All(ch => char.IsAsciiDigit(ch) || ch == '.') ? uid : "sha256-" + c.Sha256[..32];
         var png = Path.Combine(imagesFolder, name + ".png");
         var relative = Path.Combine(imagesSubfolder, name + ".png").Replace('\\', '/');
-        if (previous.TryGetValue(Key(d.SOPInstanceUID, c.Sha256), out var earlier) && earlier.Path == relative && earlier.GetExtra("source") == c.Source && File.Exists(png))
+        if (previous.TryGetValue(Key(d.SopUid, c.Sha256), out var earlier) && earlier.Path == relative && earlier.GetExtra("source") == c.Source && File.Exists(png))
             return (earlier, false);
 
         var image = RadiographReader.RenderDicom(c.Path);
@@ -315,24 +326,24 @@ public static class DicomIngest
         {
             ImageId = name,
             Path = relative,
-            PatientId = d.PatientID ?? "",
-            Accession = d.AccessionNumber ?? "",
+            PatientId = d.PatientId ?? "",
+            Accession = d.Accession ?? "",
             StudyDate = d.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
-            View = d.ViewPosition ?? "",
-            Age = Age(d),
-            Sex = d.PatientSex ?? "",
+            View = d.View ?? "",
+            Age = d.Age,
+            Sex = d.Sex ?? "",
             Extra = new Dictionary<string, string>
             {
                 ["content_time"] = Time(d.ContentTime),
                 ["acquisition_time"] = Time(d.AcquisitionTime),
                 ["modality"] = d.Modality ?? "",
-                ["body_part"] = d.BodyPartExamined ?? "",
-                ["sop_class_uid"] = d.SOPClassUID ?? "",
-                ["study_uid"] = d.StudyInstanceUID ?? "",
-                ["series_uid"] = d.SeriesInstanceUID ?? "",
-                ["sop_uid"] = d.SOPInstanceUID ?? "",
-                ["image_type"] = string.Join('\\', d.ImageType),
-                ["photometric"] = d.PhotometricInterpretation ?? "",
+                ["body_part"] = d.BodyPart ?? "",
+                ["sop_class_uid"] = d.SopClassUid ?? "",
+                ["study_uid"] = d.StudyUid ?? "",
+                ["series_uid"] = d.SeriesUid ?? "",
+                ["sop_uid"] = d.SopUid ?? "",
+                ["image_type"] = d.ImageType,
+                ["photometric"] = d.Photometric ?? "",
                 ["window_center"] = Number(record.WindowCenter),
                 ["window_width"] = Number(record.WindowWidth),
                 ["render"] = record.ToString(),

@@ -29,6 +29,8 @@ internal static class IngestCommand
             AnsiConsole.Write(table);
             foreach (var u in result.Unreadable.Take(20)) Cli.Warn($"unreadable: {u.Path}: {u.Reason}");
             if (result.Unreadable.Count > 20) Cli.Warn($"... and {result.Unreadable.Count - 20} more in {Path.Combine(outFolder, DicomIngest.UnreadableFile)}");
+            if (result.Manifest.Rows.Count == 0)
+                Cli.Warn(files == 0 ? $"{source} holds no files" : $"no image of the {files} file(s) passed the rules (see the table)");
             Cli.Done($"{result.Manifest.Rows.Count} images ({result.Rendered} rendered, {result.Reused} already there) in {result.ManifestPath}; " +
                      $"flow: {Path.Combine(outFolder, DicomIngest.FlowFile)}");
             return Cli.ExitOk;

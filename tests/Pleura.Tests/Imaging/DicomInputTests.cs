@@ -126,6 +126,10 @@ public class DicomInputTests
         File.WriteAllText(dir.File("text.dcm"), "hello, this is not DICOM at all");
         Assert.Contains("not a DICOM file", Assert.Throws<ImageReadException>(() => RadiographReader.ReadResized(dir.File("text.dcm"), 32, 32)).Reason);
 
+        File.WriteAllText(dir.File("README"), "hello, this is not an image either");
+        Assert.Equal("not a recognised image format (expected PNG, JPEG, TIFF or DICOM)",
+            Assert.Throws<ImageReadException>(() => RadiographReader.Read(dir.File("README"))).Reason);
+
         DicomPhantoms.RequireDcmtk();
         PngWriter.WriteGrey8(dir.File("tiny.png"), new byte[16 * 24], 16, 24);
         var tiny = DicomPhantoms.FromPng(dir.File("tiny.png"), dir.File("tiny.dcm"), "Modality=CR");
