@@ -112,6 +112,29 @@ public class IngestTests
             "step,rule,count,description\n" + string.Join("", result.Flow.Select((s, i) => $"{i},{s.Key},{s.Count},{Pleura.Data.CsvText.Field(s.Description)}\n")));
     }
 
+    /// <summary>Age in years from Patient's Age in each unit (and a bare number), else from the birth date to the study date.</summary>
+    [Theory]
+    [InlineData("045Y", null, null, 45.0)]
+    [InlineData("006M", null, null, 0.5)]
+    [InlineData("026W", null, null, 0.5)]
+    [InlineData("073D", null, null, 0.2)]
+    [InlineData("68", null, null, 68.0)]
+    [InlineData(null, "19800302", "20200301", 39.0)]
+    [InlineData(null, "19800301", "20200301", 40.0)]
+    [InlineData("abc", "20000101", "20100101", 10.0)]
+    [InlineData(null, "20200101", "20100101", null)]
+    [InlineData(null, null, "20100101", null)]
+    public void AgeComesFromPatientsAgeElseTheBirthDate(string? patientAge, string? birth, string? study, double? expected)
+    {
+        static Pleura.Dicom.DicomElement Text(Pleura.Dicom.DicomTag tag, string vr, string value) =>
+            new(tag, new Pleura.Dicom.DicomVR(vr), System.Text.Encoding.ASCII.GetBytes(value.Length % 2 == 1 ? value + " " : value));
+        var elements = new List<Pleura.Dicom.DicomElement>();
+        if (patientAge is not null) elements.Add(Text(Pleura.Dicom.DicomTag.PatientAge, "AS", patientAge));
+        if (birth is not null) elements.Add(Text(Pleura.Dicom.DicomTag.PatientBirthDate, "DA", birth));
+        if (study is not null) elements.Add(Text(Pleura.Dicom.DicomTag.StudyDate, "DA", study));
+        Assert.Equal(expected, DicomIngest.Age(new Pleura.Dicom.DicomDataset(elements, "test", System.Text.Encoding.Latin1)));
+    }
+
     [SkippableFact]
     public void DicomDumpNamesTheTagsAndRefusesABadFile()
     {
