@@ -73,6 +73,21 @@ public static class DicomFileReader
         return new DicomFile(source, preamble, meta, dataset, syntax);
     }
 
+    /// <summary>
+    /// Whether a file without the "DICM" marker starts like a dataset (a plausible first group, as
+    /// <see cref="Read(string, bool)"/> guesses it); reads 8 bytes. False for files that cannot be opened.
+    /// </summary>
+    public static bool LooksLikeBareDataset(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var head = new byte[8];
+            return stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && GuessBareSyntax(head) is not null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     static bool HasMagic(byte[] b, int at) => b.Length >= at + 4 && b[at] == 'D' && b[at + 1] == 'I' && b[at + 2] == 'C' && b[at + 3] == 'M';
 
     /// <summary>

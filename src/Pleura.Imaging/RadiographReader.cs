@@ -1,10 +1,14 @@
 using NetVips;
+using Pleura.Dicom;
+using Pleura.Dicom.Rendering;
 
 namespace Pleura.Imaging;
 
 /// <summary>
-/// Reads radiographs (PNG 8/16-bit, JPEG, TIFF and the other rasters libvips knows) as grey images.
-/// Colour is converted to grey with libvips' luminance transform; alpha is flattened onto black.
+/// Reads radiographs (PNG 8/16-bit, JPEG, TIFF and the other rasters libvips knows, and DICOM) as grey images.
+/// Colour is converted to grey with libvips' luminance transform; alpha is flattened onto black. DICOM files (Part 10,
+/// or bare datasets) are rendered by <see cref="DicomRenderer"/> with its default VOI choice (the file's first window,
+/// else its VOI LUT, else min-max) into a 16-bit image, then resized by libvips as a 16-bit PNG would be.
 /// Every failure becomes an <see cref="ImageReadException"/> naming the file and the reason.
 /// </summary>
 public static class RadiographReader
@@ -31,11 +35,28 @@ public static class RadiographReader
     }
 
     static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".tif", ".tiff" };
+    static readonly string[] DicomExtensions = { ".dcm", ".dicom" };
 
-    /// <summary>The image files (PNG, JPEG, TIFF) in a folder, sorted by path; with <paramref name="recursive"/>, in its subfolders too.</summary>
+    /// <summary>
+    /// The image files in a folder, sorted by path; with <paramref name="recursive"/>, in its subfolders too: PNG, JPEG,
+    /// TIFF and DICOM (.dcm / .dicom, and files without an extension that carry the "DICM" marker, as PACS exports
+    /// name them; DICOMDIR index files are left out).
+    /// </summary>
     public static List<string> ImageFiles(string folder, bool recursive = false) =>
         Directory.EnumerateFiles(folder, "*", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
-            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).OrderBy(f => f, StringComparer.Ordinal).ToList();
+            .Where(IsListedImage).OrderBy(f => f, StringComparer.Ordinal).ToList();
+
+    static bool IsListedImage(string file)
+    {
+        var extension = Path.GetExtension(file).ToLowerInvariant();
+        if (ImageExtensions.Contains(extension)) return true;
+        if (IsDicomDir(file)) return false;
+        if (DicomExtensions.Contains(extension)) return true;
+        return extension.Length == 0 && HasDicomMarker(file);
+    }
+
+    /// <summary>A DICOMDIR (the index of a DICOM medium, not an image), by its name.</summary>
+    public static bool IsDicomDir(string path) => string.Equals(Path.GetFileName(path), "DICOMDIR", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Reads the whole image at its own size.</summary>
     public static GreyImage Read(string path) => Load(path, null);
@@ -53,7 +74,7 @@ public static class RadiographReader
 
     static GreyImage Load(string path, (int Width, int Height)? target)
     {
-        CheckFile(path);
+        if (CheckFile(path)) return LoadDicom(path, target);
         try
         {
             using var decoded = target is { } t
@@ -68,17 +89,22 @@ public static class RadiographReader
         }
     }
 
-    static void CheckFile(string path)
+    /// <summary>Checks that the file can be read as an image; true when it is to be read as DICOM.</summary>
+    static bool CheckFile(string path)
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new ImageReadException(path, Directory.Exists(path) ? "is a folder, not an image file" : "file not found");
         if (info.Length == 0) throw new ImageReadException(path, "file is empty (0 bytes)");
-        if (IsDicom(path))
-            throw new ImageReadException(path, "a DICOM file: Pleura does not read DICOM yet; convert it to a 16-bit PNG first (e.g. dcmj2pnm --write-16-bit-png)");
+        if (IsDicom(path) || DicomExtensions.Contains(Path.GetExtension(path).ToLowerInvariant())) return true;
         string? loader;
         try { loader = Image.FindLoad(path); }
         catch (Exception e) { throw new ImageReadException(path, "cannot be opened: " + e.Message, e); }
-        if (loader is null) throw new ImageReadException(path, "not a recognised image format (expected PNG, JPEG or TIFF)");
+        if (loader is null)
+        {
+            // A bare DICOM dataset (no preamble, no "DICM") is known by its first element.
+            if (DicomFileReader.LooksLikeBareDataset(path)) return true;
+            throw new ImageReadException(path, "not a recognised image format (expected PNG, JPEG, TIFF or DICOM)");
+        }
         int width, height;
         try
         {
@@ -87,18 +113,68 @@ public static class RadiographReader
         }
         catch (VipsException e) { throw new ImageReadException(path, "corrupt or truncated image: " + Reason(e.Message), e); }
         if (width < MinimumSide || height < MinimumSide)
+            TooSmall(path, width, height);
+        return false;
+    }
+
+    static void TooSmall(string path, int width, int height)
+    {
+        if (width < MinimumSide || height < MinimumSide)
             throw new ImageReadException(path, $"too small to be a radiograph: {width}x{height} pixels (at least {MinimumSide}x{MinimumSide})");
     }
 
-    /// <summary>Part 10 DICOM files carry "DICM" after a 128-byte preamble.</summary>
-    public static bool IsDicom(string path)
+    /// <summary>
+    /// A DICOM file rendered to 16 bits (Modality LUT, the default VOI choice, MONOCHROME1 inverted), then resized as
+    /// the same pixels saved as a 16-bit PNG would be.
+    /// </summary>
+    static GreyImage LoadDicom(string path, (int Width, int Height)? target)
     {
-        using var stream = File.OpenRead(path);
-        if (stream.Length < 132) return false;
-        Span<byte> magic = stackalloc byte[4];
-        stream.Position = 128;
-        stream.ReadExactly(magic);
-        return magic.SequenceEqual("DICM"u8);
+        var rendered = RenderDicom(path);
+        if (target is null)
+        {
+            var pixels = new float[rendered.Pixels.Length];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = rendered.Pixels[i] / 65535f;
+            return new GreyImage(rendered.Width, rendered.Height, pixels, 16);
+        }
+        try
+        {
+            using var raw = Image.NewFromMemory(rendered.Pixels, rendered.Width, rendered.Height, 1, Enums.BandFormat.Ushort);
+            using var grey16 = raw.Copy(interpretation: Enums.Interpretation.Grey16);
+            using var resized = grey16.ThumbnailImage(target.Value.Width, target.Value.Height, size: Enums.Size.Force, noRotate: true);
+            return ToGreyImage(resized);
+        }
+        catch (VipsException e)
+        {
+            throw new ImageReadException(path, "cannot be resized: " + Reason(e.Message), e);
+        }
+    }
+
+    /// <summary>
+    /// Renders a DICOM file as <see cref="Read"/> does (the default VOI choice, recorded in the result), refusing
+    /// images below <see cref="MinimumSide"/>; reader errors become <see cref="ImageReadException"/> with the reason.
+    /// </summary>
+    public static GreyImage16 RenderDicom(string path, RenderOptions? options = null)
+    {
+        GreyImage16 rendered;
+        try { rendered = DicomRenderer.Render(path, options); }
+        catch (DicomReadException e) { throw new ImageReadException(path, e.Reason, e); }
+        TooSmall(path, rendered.Width, rendered.Height);
+        return rendered;
+    }
+
+    /// <summary>Part 10 DICOM files carry "DICM" after a 128-byte preamble (or, without the preamble, at the start).</summary>
+    public static bool IsDicom(string path) => HasDicomMarker(path);
+
+    static bool HasDicomMarker(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            Span<byte> head = stackalloc byte[132];
+            int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            return n >= 132 && head[128..132].SequenceEqual("DICM"u8) || n >= 4 && head[..4].SequenceEqual("DICM"u8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     static Image ToGrey(Image image)

@@ -7,7 +7,8 @@ namespace Pleura.Pipeline;
 public static class ImagePrediction
 {
     /// <summary>
-    /// Expands folders into their image files (sorted); plain files are kept as given. A file named twice (itself and
+    /// Expands folders into their image files (sorted; DICOM included, see <see cref="RadiographReader.ImageFiles"/>);
+    /// plain files are kept as given. A file named twice (itself and
     /// through its folder) is graded once.
     /// </summary>
     public static List<string> ExpandInputs(IEnumerable<string> inputs)
@@ -18,8 +19,6 @@ public static class ImagePrediction
         {
             if (!Directory.Exists(input)) { if (seen.Add(Path.GetFullPath(input))) files.Add(input); continue; }
             var found = RadiographReader.ImageFiles(input, recursive: true);
-            if (found.Count == 0 && Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Any(RadiographReader.IsDicom))
-                throw new InvalidDataException($"{input}: holds DICOM files, which Pleura does not read yet; convert them to 16-bit PNG first (e.g. dcmj2pnm --write-16-bit-png)");
             files.AddRange(found.Where(f => seen.Add(Path.GetFullPath(f))));
         }
         return files;

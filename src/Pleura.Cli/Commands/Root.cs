@@ -10,6 +10,8 @@ internal static class Commands
         DemoCommand.Create(),
         PhantomsCommand.Create(),
         ManifestCommand.Create(),
+        IngestCommand.Create(),
+        DicomCommand.Create(),
         SplitCommand.Create(),
         TrainCommand.Create(),
         PretrainCommand.Create(),

@@ -83,8 +83,8 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         // 6 and 7. Messages that say what is wrong.
         ["predict a truncated PNG"] = C(Invalid, "corrupt or truncated image", "predict", "{w}/run", "{w}/bad/truncated.png", "-o", "{out}"),
         ["predict a 1x1 image"] = C(Invalid, "too small to be a radiograph: 1x1 pixels", "predict", "{w}/run", "{w}/bad/tiny.png", "-o", "{out}"),
-        ["predict a DICOM file"] = C(Invalid, "a DICOM file: Pleura does not read DICOM yet", "predict", "{w}/run", "{w}/bad/scan.dcm", "-o", "{out}"),
-        ["predict a folder of DICOM files"] = C(Invalid, "holds DICOM files, which Pleura does not read yet", "predict", "{w}/run", "{w}/dicom", "-o", "{out}"),
+        ["predict a broken DICOM file"] = C(Invalid, "scan.dcm: the 'DICM' marker is not followed by file meta information", "predict", "{w}/run", "{w}/bad/scan.dcm", "-o", "{out}"),
+        ["predict a folder of broken DICOM files"] = C(Invalid, "IM0001: the 'DICM' marker is not followed by file meta information", "predict", "{w}/run", "{w}/dicom", "-o", "{out}"),
         ["predict with a folder that is not a run"] = C(Invalid, "no left/model.safetensors or right/model.safetensors",
             "predict", "{w}/bad", "{w}/ph/images/ph00001.png", "-o", "{out}"),
         ["inspect truncated weights"] = C(Invalid, "truncated: tensor 'layer4.0.conv2.weight' ends at byte", "weights", "inspect", "{w}/bad/truncated.safetensors"),
@@ -101,6 +101,30 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
 
     [Fact]
     public void TheCatalogueHasAtLeastFortyCases() => Assert.True(Cases.Count >= 40, $"{Cases.Count} cases");
+
+    /// <summary>
+    /// `predict` on a DICOM file (img2dcm of a phantom, no extension, in a folder) grades it exactly as the same
+    /// rendered pixels saved as a 16-bit PNG: the file goes through the one reader.
+    /// </summary>
+    [SkippableFact]
+    public void PredictGradesADicomFileAsItsRenderedPng()
+    {
+        Pleura.Tests.Dicom.DicomPhantoms.RequireDcmtk();
+        using var scratch = new TempFolder();
+        var dcm = Pleura.Tests.Dicom.DicomPhantoms.FromPng(_world.File("ph/images/ph00003.png"), scratch.File("export/IM0001"), "Modality=CR");
+        var rendered = Pleura.Imaging.RadiographReader.RenderDicom(dcm);
+        Pleura.Imaging.PngWriter.WriteGrey16(scratch.File("png/IM0001.png"), rendered.Pixels, rendered.Width, rendered.Height);
+
+        var (code, printed) = CliRunner.RunCaptured("predict", _world.File("run"), scratch.File("export"), "-o", scratch.File("dicom.csv"));
+        Assert.True(code == 0, printed);
+        Assert.Contains("1 images graded; 0 unreadable", printed);
+        (code, printed) = CliRunner.RunCaptured("predict", _world.File("run"), scratch.File("png/IM0001.png"), "-o", scratch.File("png.csv"));
+        Assert.True(code == 0, printed);
+        static string[] Graded(string csv) => File.ReadAllLines(csv).Select(l => l.Replace(".png", "")).ToArray();
+        var dicom = Graded(scratch.File("dicom.csv"));
+        Assert.Equal(3, dicom.Length); // header, left, right
+        Assert.Equal(Graded(scratch.File("png.csv")).Select(l => l.Replace(scratch.File("png"), "")), dicom.Select(l => l.Replace(scratch.File("export"), "")));
+    }
 
     [Theory]
     [MemberData(nameof(Names))]
