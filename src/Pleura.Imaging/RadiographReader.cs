@@ -77,11 +77,17 @@ public static class RadiographReader
         if (CheckFile(path)) return LoadDicom(path, target);
         try
         {
-            using var decoded = target is { } t
-                ? Image.Thumbnail(path, t.Width, t.Height, size: Enums.Size.Force, noRotate: true, failOn: Enums.FailOn.Error)
-                : Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+            if (target is { } t && !IsSixteenBit(path))
+            {
+                using var thumbnail = Image.Thumbnail(path, t.Width, t.Height, size: Enums.Size.Force, noRotate: true, failOn: Enums.FailOn.Error);
+                using var small = ToGrey(thumbnail);
+                return ToGreyImage(small);
+            }
+            using var decoded = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
             using var grey = ToGrey(decoded);
-            return ToGreyImage(grey);
+            if (target is not { } size) return ToGreyImage(grey);
+            using var resized = ResizeKeepingDepth(grey, size.Width, size.Height);
+            return ToGreyImage(resized);
         }
         catch (VipsException e)
         {
@@ -140,13 +146,32 @@ public static class RadiographReader
         {
             using var raw = Image.NewFromMemory(rendered.Pixels, rendered.Width, rendered.Height, 1, Enums.BandFormat.Ushort);
             using var grey16 = raw.Copy(interpretation: Enums.Interpretation.Grey16);
-            using var resized = grey16.ThumbnailImage(target.Value.Width, target.Value.Height, size: Enums.Size.Force, noRotate: true);
+            using var resized = ResizeKeepingDepth(grey16, target.Value.Width, target.Value.Height);
             return ToGreyImage(resized);
         }
         catch (VipsException e)
         {
             throw new ImageReadException(path, "cannot be resized: " + Reason(e.Message), e);
         }
+    }
+
+    /// <summary>Whether the file holds 16-bit samples (16-bit PNG or TIFF), read from its header only.</summary>
+    static bool IsSixteenBit(string path)
+    {
+        using var header = Image.NewFromFile(path, access: Enums.Access.Sequential);
+        return header.Format is Enums.BandFormat.Ushort or Enums.BandFormat.Short;
+    }
+
+    /// <summary>
+    /// Resizes to exactly width x height keeping 16-bit samples 16-bit: libvips' thumbnail returns 8 bits, which would
+    /// throw away the precision of a 12-16-bit radiograph (or DICOM) before the model sees it. Same Lanczos-3 reduction.
+    /// </summary>
+    static Image ResizeKeepingDepth(Image image, int width, int height)
+    {
+        var resized = image.Resize(width / (double)image.Width, vscale: height / (double)image.Height, kernel: Enums.Kernel.Lanczos3);
+        if (resized.Width == width && resized.Height == height) return resized;
+        // Rounding of the scale can leave a pixel more or less at an edge.
+        using (resized) return resized.Embed(0, 0, width, height, extend: Enums.Extend.Copy);
     }
 
     /// <summary>

@@ -31,6 +31,24 @@ public class RadiographReaderTests
     }
 
     [Fact]
+    public void ResizedSixteenBitImagesKeepSixteenBits()
+    {
+        using var dir = new TempFolder();
+        // A smooth 16-bit ramp: after a 4x reduction it still has far more than 256 levels, unless it went through 8 bits.
+        int w = 256, h = 128;
+        var values = Enumerable.Range(0, w * h).Select(i => (ushort)(i % w * 256 + i / w)).ToArray();
+        PngWriter.WriteGrey16(dir.File("ramp.png"), values, w, h);
+        var small = RadiographReader.ReadResized(dir.File("ramp.png"), 64, 32);
+        Assert.Equal((64, 32, 16), (small.Width, small.Height, small.SourceBitDepth));
+        Assert.True(small.ToUInt16().Distinct().Count() > 1000, $"{small.ToUInt16().Distinct().Count()} levels");
+        // The content is the ramp: left dark, right bright, monotone along a row.
+        var row = Enumerable.Range(0, 64).Select(x => small.Pixels[10 * 64 + x]).ToArray();
+        Assert.True(row.Zip(row.Skip(1)).All(p => p.Second >= p.First));
+        Assert.InRange(row[0], 0f, 0.05f);
+        Assert.InRange(row[^1], 0.95f, 1f);
+    }
+
+    [Fact]
     public void JpegTiffAndColourAreReadAsGrey()
     {
         using var dir = new TempFolder();
