@@ -2,10 +2,7 @@ using System.Text.Json.Nodes;
 using Pleura.Data;
 using Pleura.Imaging.Roi;
 using Pleura.Evaluation;
-using Pleura.Networks;
-using Pleura.Networks.Weights;
 using Pleura.Training;
-using static TorchSharp.torch;
 
 namespace Pleura.Pipeline;
 
@@ -61,37 +58,27 @@ public static class GradingRun
             using var train = Tensors(trainRows);
             using var validation = Tensors(valRows);
             var config = (job.Training with { Seed = job.Training.Seed + 1000 * index }).StartingFrom(job.Pretrained);
-            var architecture = Architectures.Get(config.Architecture);
-            var model = SeededInit.Create(config.Seed, () => architecture.Create(ClassNames.Count, config.InputChannels));
-            if (job.Pretrained is not null)
-            {
-                var report = PretrainedStart.Load(model, architecture.HeadPrefix, job.Pretrained);
-                log($"{side.Name}: started from {job.Pretrained}: {report}");
-            }
             log($"{side.Name}: {trainRows.Count} training, {valRows.Count} validation, {testRows.Count} test images; {config.Architecture}, balancing {config.Balancing}");
-            var trainer = new Trainer(model, architecture.HeadPrefix, config, Path.Combine(job.RunFolder, side.Name, "work"), ClassNames.Count, architecture.Stage2Prefix);
-            var result = trainer.Train(train, validation, p => progress?.Invoke(side, p), cancel);
+            var trainingPlan = new TrainingPlan(config, ClassNames.Count, new ModelStart(config.Seed, job.Pretrained), Path.Combine(job.RunFolder, side.Name, "work"));
+            using var trained = ModelTraining.Train(trainingPlan, train, validation, p => progress?.Invoke(side, p), m => log($"{side.Name}: {m}"), cancel);
+            var result = trained.Result;
             log($"{side.Name}: {result.StopReason}");
             foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
 
-            var (_, valPredicted) = trainer.Evaluate(validation);
+            var (_, valPredicted) = trained.Evaluate(validation);
             var metrics = new JsonObject { ["validation"] = Summary(GradeMetrics.Compute(validation.Labels, valPredicted)) };
             GradeMetrics? test = null;
             if (testRows.Count > 0)
             {
                 using var testSet = Tensors(testRows);
-                test = GradeMetrics.Compute(testSet.Labels, trainer.Evaluate(testSet).Predictions);
+                test = GradeMetrics.Compute(testSet.Labels, trained.Evaluate(testSet).Predictions);
                 metrics["test"] = Summary(test);
             }
             var path = CheckpointPath(job.RunFolder, side);
-            Checkpoint.Save(path, model, config.RecordedIn(new CheckpointInfo
+            trained.Save(path, trained.Describe(ClassNames) with
             {
-                Architecture = config.Architecture,
-                Classes = ClassNames,
                 Side = side.Name,
                 LabelColumn = side.Reader1Column,
-                InputSize = config.ImageSize,
-                InputChannels = config.InputChannels,
                 Roi = job.Roi.Name(),
                 Metrics = metrics,
                 SplitFile = Path.GetFullPath(job.SplitPath),
@@ -99,9 +86,7 @@ public static class GradingRun
                 SplitFingerprint = splitFingerprint,
                 DataFingerprint = manifest.Fingerprint(),
                 SeenImages = trainRows.Concat(valRows).Select(r => r.Row.ImageId).Order(StringComparer.Ordinal).ToList(),
-                PretrainedFrom = job.Pretrained,
-                StopReason = result.StopReason,
-            }));
+            });
             outcomes.Add(new SideOutcome(side, path, result, test, trainRows.Count, valRows.Count, testRows.Count));
         }
         return outcomes;

@@ -1,9 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Pleura.Imaging;
-using Pleura.Networks;
-using Pleura.Networks.Weights;
 using Pleura.Training;
 
 namespace Pleura.Pipeline;
@@ -48,25 +45,16 @@ public static class Pretraining
         using var val = data.Select(Enumerable.Range(0, data.Items.Count).Where(i => parts[i] == 1));
 
         var config = job.Training.StartingFrom(job.StartFrom);
-        var architecture = Architectures.Get(config.Architecture);
-        var model = SeededInit.Create(config.Seed, () => architecture.Create(classes.Count, config.InputChannels));
-        if (job.StartFrom is not null)
-            log($"started from {job.StartFrom}: {PretrainedStart.Load(model, architecture.HeadPrefix, job.StartFrom)}");
         var work = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(job.Output))!, Path.GetFileNameWithoutExtension(job.Output) + ".work");
-        var trainer = new Trainer(model, architecture.HeadPrefix, config, work, classes.Count, architecture.Stage2Prefix);
-        var result = trainer.Train(train, val, progress, cancel);
-        var (_, predicted) = trainer.Evaluate(val);
+        using var trained = ModelTraining.Train(new TrainingPlan(config, classes.Count, new ModelStart(config.Seed, job.StartFrom), work), train, val, progress, log, cancel);
+        var result = trained.Result;
+        var (_, predicted) = trained.Evaluate(val);
         double accuracy = predicted.Zip(val.Labels).Count(p => p.First == p.Second) / (double)val.Count;
-        Checkpoint.Save(job.Output, model, config.RecordedIn(new CheckpointInfo
+        trained.Save(job.Output, trained.Describe(classes) with
         {
-            Architecture = config.Architecture,
-            Classes = classes,
             InputSize = size,
-            InputChannels = config.InputChannels,
             Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = val.Count, ["source"] = Path.GetFullPath(job.Source) },
-            PretrainedFrom = job.StartFrom,
-            StopReason = result.StopReason,
-        }));
+        });
         log($"validation accuracy {accuracy.ToString("P1", CultureInfo.InvariantCulture)} on {val.Count} images");
         return new PretrainOutcome(job.Output, classes, train.Count, val.Count, accuracy, result, data.Failures);
     }

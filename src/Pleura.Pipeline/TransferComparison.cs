@@ -76,7 +76,6 @@ public static class TransferComparison
         // Both starts use the pretrained network's architecture and input channels, so they differ only in their weights.
         // The recipe too: both are fed as the pretrained weights expect.
         var config = job.Training with { Architecture = source.Architecture, InputChannels = source.InputChannels, Input = source.Input };
-        var architecture = Architectures.Get(config.Architecture);
 
         Directory.CreateDirectory(job.Output);
         var data = LabelledSource.Decode(job.Source, job.Classes, job.Format, config.ImageSize, job.OnUnreadableImage,
@@ -106,18 +105,16 @@ public static class TransferComparison
                     cancel.ThrowIfCancellationRequested();
                     var runConfig = config with { Seed = seed };
                     // The same seeded initialisation for both starts: the head (and, for scratch, everything) starts equal.
-                    var model = SeededInit.Create(seed, () => architecture.Create(classes.Count, config.InputChannels));
-                    if (start == PretrainedStartName) PretrainedStart.Load(model, architecture.HeadPrefix, pretrainedWeights, job.Pretrained, source.Recipe);
+                    var modelStart = start == PretrainedStartName ? new ModelStart(seed, job.Pretrained) { PretrainedWeights = pretrainedWeights } : new ModelStart(seed);
                     var folder = Path.Combine(job.Output, "runs", $"repeat{repeat}-n{(perClass == 0 ? "all" : perClass.ToString(CultureInfo.InvariantCulture))}-{start}");
-                    var trainer = new Trainer(model, architecture.HeadPrefix, runConfig, folder, classes.Count, architecture.Stage2Prefix);
-                    var result = trainer.Train(train, validation, cancel: cancel);
-                    var probabilities = Inference.Probabilities(model, test.Images, config.InputChannels, config.Recipe, config.BatchSize);
+                    using var trained = ModelTraining.Train(new TrainingPlan(runConfig, classes.Count, modelStart, folder), train, validation, cancel: cancel);
+                    var result = trained.Result;
+                    var probabilities = Inference.Probabilities(trained.Model, test.Images, config.InputChannels, config.Recipe, config.BatchSize);
                     var run = Score(repeat, perClass, start, train.Count, test.Labels, probabilities, classes.Count) with
                     {
                         Epochs = result.History.Count,
                         Seconds = result.History.Sum(e => e.Seconds), // training time, also for a run finished earlier
                     };
-                    model.Dispose();
                     runs.Add(run);
                     log($"repeat {repeat}, {(perClass == 0 ? "all" : perClass.ToString(CultureInfo.InvariantCulture))} per class ({train.Count} images), {start}: " +
                         $"AUC {run.MacroAuc:0.000}, balanced accuracy {run.BalancedAccuracy:0.000} on {run.TestImages} test images ({run.Epochs} epochs, {run.Seconds:0.0} s of training)");

@@ -30,7 +30,7 @@ public static class Baselines
         result[Intensity] = (oob.Set.Labels.ToArray(), oob.Pixels.Select(p => intensity.Predict(GlobalIntensityBaseline.Features(p))).ToArray(),
             "nearest class centroid of image mean and spread");
 
-        var (model, _) = TrialRunner.CreateModel(context, trial.Combination.Backbone, trial.Config);
+        var (model, _) = TrialRunner.Start(context, trial.Combination.Backbone).Create(trial.Config, TrialRunner.Classes);
         using (model)
         {
             if (model is not IStagedNetwork staged) return result;

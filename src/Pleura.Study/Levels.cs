@@ -40,7 +40,7 @@ public static class Levels
 
     static TrainingConfig Config(StudyContext context, Combination c) => (context.Spec.Training with
     {
-        Architecture = c.Backbone, Balancing = Enum.Parse<Balancing>(c.Balancing, true), Seed = context.Spec.Seed,
+        Architecture = c.Backbone, Balancing = c.Balancing, Seed = context.Spec.Seed,
     }).StartingFrom(context.Spec.Pretrained.GetValueOrDefault(c.Backbone));
 
     /// <summary>Level 1: every combination on fold 1, ranked by test macro MAE averaged over the sides.</summary>
@@ -130,7 +130,7 @@ public static class Levels
     {
         var trials = Trials(context, new[] { chosen }, new[] { context.FinalFold }, 3);
         TrialQueue.RunAll(context, "3", trials, cancel);
-        var roi = RoiSchemes.Parse(chosen.Roi);
+        var roi = chosen.Roi;
         var oob = new Dictionary<string, IReadOnlyList<SidePrediction>>();
         var heatmaps = new Dictionary<(string Id, string Side), float[]>();
         var rows = new List<ResultRecord>();

@@ -59,10 +59,6 @@ public static class StudyRunner
         log($"{manifest.Rows.Count} images of {manifest.Rows.Select(r => r.PatientId).Distinct().Count()} patients; reading them at {spec.Training.ImageSize}x{spec.Training.ImageSize}");
         var images = RoiImages.Load(manifest, manifest.Rows, spec.Training.ImageSize, ErrorPolicy.Continue, done => loading?.Invoke(done, manifest.Rows.Count));
         if (images.Unreadable.Count > 0) log($"{images.Unreadable.Count} unreadable image(s) left out (listed in the report)");
-        var needsMasks = spec.Grid.Roi.Where(r => Pleura.Imaging.Roi.RoiSchemes.Parse(r) != Pleura.Imaging.Roi.RoiScheme.None).ToList();
-        if (needsMasks.Count > 0 && !images.HasMasks)
-            throw new InvalidDataException($"the grid's ROI {string.Join(" and ", needsMasks)} needs lung masks, and {spec.Manifest} has no left_lung_mask / right_lung_mask " +
-                                           "or lung_mask column: add them (`pleura segment predict LUNGS --manifest`) or use roi: [none]");
 
         store.SaveStudy(spec.Name, spec.ToJson());
         int requeued = store.Requeue(spec.Name, w => WorkerIsGone(w));

@@ -15,8 +15,8 @@ public static class TrialQueue
         foreach (var t in trials)
             context.Store.Enqueue(new TrialRecord
             {
-                Hash = t.Hash, Study = context.Spec.Name, Level = t.Level, Combination = t.Combination.Key, Roi = t.Combination.Roi,
-                Balancing = t.Combination.Balancing, Backbone = t.Combination.Backbone, Side = t.Side, Fold = t.Fold,
+                Hash = t.Hash, Study = context.Spec.Name, Level = t.Level, Combination = t.Combination.Key, Roi = t.Combination.RoiName,
+                Balancing = t.Combination.BalancingName, Backbone = t.Combination.Backbone, Side = t.Side, Fold = t.Fold,
                 ConfigJson = System.Text.Json.JsonSerializer.Serialize(t.Config, StudySpec.CompactJson),
             });
         var pending = trials.Where(t => context.Store.Trial(t.Hash)?.Status != TrialStatus.Done).ToList();

@@ -1,14 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Pleura.Data;
 using Pleura.Evaluation;
 using Pleura.Explainability;
 using Pleura.Imaging.Roi;
 using Pleura.Networks;
-using Pleura.Networks.Weights;
 using Pleura.Pipeline;
 using Pleura.Store;
 using Pleura.Training;
@@ -31,7 +29,7 @@ public static class TrialRunner
         string folder = context.TrialFolder(trial.Hash);
         Directory.CreateDirectory(folder);
         var columns = context.Columns(trial.Side);
-        var roi = RoiSchemes.Parse(trial.Combination.Roi);
+        var roi = trial.Combination.Roi;
         var side = Enum.Parse<PatientSide>(trial.Side, true);
 
         using var train = context.Spec.TrainOnBothReaders && columns.Reader2 is { } second
@@ -41,43 +39,37 @@ public static class TrialRunner
         if (train.Set.Count == 0 || validation.Set.Count == 0)
             throw new InvalidDataException($"no graded images in the training or validation part of fold {trial.Fold} (column {columns.Reader1})");
 
-        var (model, architecture) = CreateModel(context, trial.Combination.Backbone, trial.Config);
-        var trainer = new Trainer(model, architecture.HeadPrefix, trial.Config, Path.Combine(folder, "work"), Classes, architecture.Stage2Prefix, context.Cache);
-        var result = trainer.Train(train.Set, validation.Set, cancel: cancel);
+        var plan = new TrainingPlan(trial.Config, Classes, Start(context, trial.Combination.Backbone), Path.Combine(folder, "work")) { Cache = context.Cache };
+        using var trained = ModelTraining.Train(plan, train.Set, validation.Set, cancel: cancel);
+        var result = trained.Result;
 
-        var test = Predict(context, model, trial.Config, SplitPart.Test, trial.Fold, columns.Reader1, roi, side);
+        var test = Predict(context, trained.Model, trial.Config, SplitPart.Test, trial.Fold, columns.Reader1, roi, side);
         WritePredictions(Path.Combine(folder, "test_predictions.csv"), test);
         string checkpoint = Path.Combine(folder, "model.safetensors");
-        Checkpoint.Save(checkpoint, model, trial.Config.RecordedIn(new CheckpointInfo
+        trained.Save(checkpoint, trained.Describe(OpacityGrade.Names) with
         {
-            Architecture = trial.Config.Architecture, Classes = OpacityGrade.Names, Side = trial.Side, LabelColumn = columns.Reader1,
-            InputSize = trial.Config.ImageSize, InputChannels = trial.Config.InputChannels, Roi = roi.Name(), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
-            DataFingerprint = context.DataFingerprint, PretrainedFrom = context.Spec.Pretrained.GetValueOrDefault(trial.Combination.Backbone),
-            StopReason = result.StopReason,
+            Side = trial.Side, LabelColumn = columns.Reader1, Roi = roi.Name(), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
+            DataFingerprint = context.DataFingerprint, SeenImages = train.Ids.Concat(validation.Ids).Distinct().Order(StringComparer.Ordinal).ToList(),
             Metrics = new JsonObject { ["test_macro_mae"] = test.Count > 0 ? GradeMetrics.Compute(test.Select(p => p.Truth).ToList(), test.Select(p => p.Predicted).ToList()).MacroMae : null },
-        }));
+        });
 
         var metrics = new List<MetricRecord>();
-        var (_, valPredicted) = trainer.Evaluate(validation.Set);
+        var (_, valPredicted) = trained.Evaluate(validation.Set);
         metrics.AddRange(Summary(trial.Hash, "validation", GradeMetrics.Compute(validation.Set.Labels, valPredicted), null));
         if (test.Count > 0)
             metrics.AddRange(Summary(trial.Hash, "test", GradeMetrics.Compute(test.Select(p => p.Truth).ToList(), test.Select(p => p.Predicted).ToList()), test));
         var epochs = result.History.Select(h => new EpochLog(trial.Hash, h.Stage, h.Epoch, h.LearningRate, h.TrainLoss, h.ValidationLoss,
             h.ValidationMacroMae, h.ValidationAccuracy, h.Seconds, h.ResidentMegabytes));
         context.Store.Finish(trial.Hash, clock.Elapsed.TotalSeconds, checkpoint, metrics, epochs);
-        model.Dispose();
     }
 
-    /// <summary>The trial's model: pretrained weights for the backbone when the study names them, else one seeded initialisation per backbone.</summary>
-    public static (nn.Module<Tensor, Tensor> Model, ArchitectureInfo Architecture) CreateModel(StudyContext context, string backbone, TrainingConfig config)
-    {
-        var architecture = Architectures.Get(backbone);
-        // Same starting weights for every trial of a backbone: comparisons differ only in what the grid varies, and
-        // trials share cached frozen-prefix activations.
-        var model = SeededInit.Create(context.Spec.Seed * 7919 + backbone.Sum(c => c), () => architecture.Create(Classes, config.InputChannels));
-        if (context.Spec.Pretrained.TryGetValue(backbone, out var path)) PretrainedStart.Load(model, architecture.HeadPrefix, path);
-        return (model, architecture);
-    }
+    /// <summary>
+    /// A trial's start: pretrained weights for the backbone when the study names them, over one seeded initialisation
+    /// per backbone. Every trial of a backbone starts from the same weights: comparisons differ only in what the grid
+    /// varies, and trials share cached frozen-prefix activations.
+    /// </summary>
+    public static ModelStart Start(StudyContext context, string backbone) =>
+        new(context.Spec.Seed * 7919 + backbone.Sum(c => c), context.Spec.Pretrained.GetValueOrDefault(backbone));
 
     internal sealed record Part(LabelledImages Set, IReadOnlyList<string> Ids, IReadOnlyList<float[]> Pixels, IReadOnlyList<RoiCut> Cuts) : IDisposable
     {

@@ -1,16 +1,23 @@
 using System.Text.Json;
 using Pleura.Data;
+using Pleura.Imaging.Roi;
 using Pleura.Training;
 
 namespace Pleura.Study;
 
 /// <summary>One point of the grid: an ROI scheme, a balancing and a backbone (both sides share it).</summary>
-public sealed record Combination(string Roi, string Balancing, string Backbone)
+public sealed record Combination(RoiScheme Roi, Balancing Balancing, string Backbone)
 {
-    public string Key => $"{Backbone} / roi {Roi} / {Balancing}";
+    public string RoiName => Roi.Name();
+    public string BalancingName => Balancing.ToString().ToLowerInvariant();
+    public string Key => $"{Backbone} / roi {RoiName} / {BalancingName}";
 
+    /// <summary>The grid of a study file, parsed once here (the file was checked when it was loaded).</summary>
     public static IReadOnlyList<Combination> Grid(GridSpec grid) =>
-        (from b in grid.Backbones from r in grid.Roi from bal in grid.Balancing select new Combination(r, bal, b)).ToList();
+        (from b in grid.Backbones
+         from r in grid.Roi
+         from bal in grid.Balancing
+         select new Combination(RoiSchemes.Parse(r), Enum.Parse<Balancing>(bal, ignoreCase: true), b)).ToList();
 }
 
 /// <summary>One side model of a combination on one fold, and the hash that identifies it across runs and levels.</summary>
@@ -28,7 +35,7 @@ public sealed record TrialPlan(Combination Combination, string Side, int Fold, i
     {
         var identity = JsonSerializer.Serialize(new
         {
-            format = "pleura-trial/1", combination.Roi, combination.Balancing, combination.Backbone, side, labelColumn, fold,
+            format = "pleura-trial/1", Roi = combination.RoiName, Balancing = combination.BalancingName, combination.Backbone, side, labelColumn, fold,
             config = JsonSerializer.Serialize(config, StudySpec.CompactJson), dataFingerprint, splitFingerprint, pretrainedFingerprint,
         });
         return new TrialPlan(combination, side, fold, level, config, Fingerprints.OfText(identity));
