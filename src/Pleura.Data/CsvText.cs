@@ -11,7 +11,9 @@ public static class CsvText
 
     /// <summary>A text field, quoted when it holds a comma, quote or line break.</summary>
     public static string Field(string text) =>
-        text.IndexOfAny(new[] { ',', '"', '\n', '\r' }) >= 0 ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
+        text.AsSpan().IndexOfAny(NeedsQuotes) >= 0 ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
+
+    static readonly System.Buffers.SearchValues<char> NeedsQuotes = System.Buffers.SearchValues.Create(",\"\n\r");
 
     /// <summary>A number for JSON: null where undefined.</summary>
     public static double? OrNull(double value) => double.IsNaN(value) ? null : value;

@@ -9,6 +9,11 @@ public readonly record struct DicomTag(ushort Group, ushort Element) : IComparab
 
     public int CompareTo(DicomTag other) => Value.CompareTo(other.Value);
 
+    public static bool operator <(DicomTag left, DicomTag right) => left.CompareTo(right) < 0;
+    public static bool operator <=(DicomTag left, DicomTag right) => left.CompareTo(right) <= 0;
+    public static bool operator >(DicomTag left, DicomTag right) => left.CompareTo(right) > 0;
+    public static bool operator >=(DicomTag left, DicomTag right) => left.CompareTo(right) >= 0;
+
     public override string ToString() => $"({Group:X4},{Element:X4})";
 
     // Attributes this library reads by name; their VRs and keywords are in DicomDictionary.

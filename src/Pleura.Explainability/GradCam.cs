@@ -37,14 +37,8 @@ public sealed record GradCamMaps(float[] Logits, int Classes, int Batch, int Hei
 /// </summary>
 public static class GradCam
 {
-    /// <summary>The METHOD's default target layer of each architecture family.</summary>
-    public static string DefaultLayer(string architecture) => architecture switch
-    {
-        var a when a.StartsWith("resnet", StringComparison.Ordinal) => "layer4",
-        "vgg16" => "features.29", // the ReLU after the last convolution, before the last max-pool
-        "densenet121" => "features.norm5",
-        _ => throw new ArgumentException($"no default Grad-CAM layer for '{architecture}'; name one"),
-    };
+    /// <summary>The METHOD's default target layer of an architecture, as its registry entry names it.</summary>
+    public static string DefaultLayer(string architecture) => Architectures.Get(architecture).GradCamLayer;
 
     /// <param name="classes">Classes to explain (default: all).</param>
     public static GradCamMaps Compute(nn.Module<Tensor, Tensor> model, string layer, Tensor input, IReadOnlyList<int>? classes = null)

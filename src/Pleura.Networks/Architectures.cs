@@ -10,8 +10,13 @@ namespace Pleura.Networks;
 /// two 4096-wide layers as well as the new head).</param>
 /// <param name="InputMultiple">Input sizes must be a multiple of this (the CNTK export pads strided layers at the start
 /// only, which equals torchvision's symmetric padding only while every strided layer sees an even size).</param>
+/// <summary>
+/// What Pleura knows about one network: how to build it, its head (replaced when transferring), the default stage-2
+/// depth, the METHOD's Grad-CAM layer, the input sizes its weights allow, and whether torchvision has the same network
+/// (Pleura-only variants have no PyTorch twin to compare against).
+/// </summary>
 public sealed record ArchitectureInfo(string Name, string Description, string HeadPrefix, int DefaultUnfreeze, Func<int, int, nn.Module<Tensor, Tensor>> Create,
-    string? ClassifierPrefix = null, int InputMultiple = 1)
+    string? ClassifierPrefix = null, int InputMultiple = 1, string GradCamLayer = "layer4", bool InTorchvision = false)
 {
     /// <summary>Refuses an input size the weights' padding would treat differently.</summary>
     public void CheckInputSize(int size)
@@ -30,15 +35,17 @@ public static class Architectures
 {
     static readonly ArchitectureInfo[] All =
     {
-        new("resnet18", "ResNet-18 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet18(k, c)),
-        new("resnet34", "ResNet-34 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet34(k, c)),
+        new("resnet18", "ResNet-18 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet18(k, c), InTorchvision: true),
+        new("resnet34", "ResNet-34 (torchvision)", "fc.", 5, (k, c) => ResNet.ResNet34(k, c), InTorchvision: true),
         // The ImageNet ResNet-18 that ML.NET ships as ONNX (exported from CNTK): torchvision's layout, but layer4 has three
         // blocks (`pleura weights imagenet` imports it).
         new("resnet18-cntk", "ResNet-18 as exported from CNTK (layer4 of three blocks): the ImageNet weights Pleura has offline", "fc.", 5,
             (k, c) => new ResNet("resnet18-cntk", false, new[] { 2, 2, 2, 3 }, k, 64, c), InputMultiple: 32),
-        new("resnet50", "ResNet-50 (torchvision), the paper's chosen backbone", "fc.", 5, (k, c) => ResNet.ResNet50(k, c)),
-        new("vgg16", "VGG-16 (torchvision)", "classifier.6.", 5, (k, c) => Vgg.Vgg16(k, c), "classifier."),
-        new("densenet121", "DenseNet-121 (torchvision), CheXNet's architecture", "classifier.", 15, (k, c) => DenseNet.DenseNet121(k, c)),
+        new("resnet50", "ResNet-50 (torchvision), the paper's chosen backbone", "fc.", 5, (k, c) => ResNet.ResNet50(k, c), InTorchvision: true),
+        // The ReLU after the last convolution, before the last max-pool.
+        new("vgg16", "VGG-16 (torchvision)", "classifier.6.", 5, (k, c) => Vgg.Vgg16(k, c), "classifier.", GradCamLayer: "features.29", InTorchvision: true),
+        new("densenet121", "DenseNet-121 (torchvision), CheXNet's architecture", "classifier.", 15, (k, c) => DenseNet.DenseNet121(k, c),
+            GradCamLayer: "features.norm5", InTorchvision: true),
         // Small ResNets for CPU demos and tests: torchvision's layout with one block per stage and narrow stages.
         new("resnet10-w32", "ResNet-10, 32 channels in the first stage (small, for CPU runs)", "fc.", 5,
             (k, c) => new ResNet("resnet10-w32", false, new[] { 1, 1, 1, 1 }, k, 32, c)),

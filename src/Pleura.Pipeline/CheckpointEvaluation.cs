@@ -138,7 +138,7 @@ public static class CheckpointEvaluation
             metrics = r.Metrics.ToDictionary(m => m.Name, m => new { value = CsvText.OrNull(m.Value), ci_low = CsvText.OrNull(m.Low), ci_high = CsvText.OrNull(m.High) }),
             confusion_matrix = r.Confusion?.ToRows(),
         });
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, JsonText.Indented));
         WritePredictions(Path.Combine(folder, "predictions.csv"), predictions);
     }
 

@@ -82,7 +82,7 @@ public static class DemoRun
         var models = GradingRun.Train(new GradingJob
         {
             ManifestPath = manifestPath, SplitPath = splitPath, RunFolder = runFolder, Training = options.Training with { Seed = options.Seed },
-        }, log, training, cancel);
+        }, log, training, cancel: cancel);
 
         var predictions = new List<GradePrediction>();
         PrecisionAgreement? agreement = null;
@@ -122,7 +122,7 @@ public static class DemoRun
     static void Claim(string runFolder, DemoOptions options)
     {
         var record = Path.Combine(runFolder, RecordFile);
-        var settings = System.Text.Json.JsonSerializer.Serialize(options, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        var settings = System.Text.Json.JsonSerializer.Serialize(options, JsonText.Indented);
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
         {
             // Demo folders written before the record existed are recognised by their generated data.

@@ -20,7 +20,7 @@ public static class GradingRun
     public static string CheckpointPath(string runFolder, Side side) => Path.Combine(runFolder, side.Name, "model.safetensors");
 
     public static IReadOnlyList<SideOutcome> Train(GradingJob job, Action<string>? log = null, Action<Side, TrainingProgress>? progress = null,
-        CancellationToken cancel = default, Action<int, int>? loading = null)
+        Action<int, int>? loading = null, CancellationToken cancel = default)
     {
         log ??= _ => { };
         job.Training.Check();
@@ -95,10 +95,10 @@ public static class GradingRun
     internal static JsonObject Summary(GradeMetrics m) => new()
     {
         ["n"] = m.Count,
-        ["macro_mae"] = m.MacroMae,
+        [MetricTable.MacroMae] = m.MacroMae,
         ["mae"] = m.Mae,
         ["accuracy"] = m.Accuracy,
-        ["f1_weighted"] = m.Report.F1Weighted,
-        ["quadratic_weighted_kappa"] = double.IsNaN(m.QuadraticKappa) ? null : m.QuadraticKappa,
+        [MetricTable.F1Weighted] = m.Report.F1Weighted,
+        [MetricTable.QuadraticKappa] = double.IsNaN(m.QuadraticKappa) ? null : m.QuadraticKappa,
     };
 }

@@ -52,7 +52,7 @@ public sealed class RoiImages
     public static bool ManifestHasMasks(Manifest manifest) =>
         (manifest.ExtraColumns.Contains(LeftMaskColumn) && manifest.ExtraColumns.Contains(RightMaskColumn)) || manifest.ExtraColumns.Contains(BothMaskColumn);
 
-    bool HasMasksFor(ManifestRow row) => HasLungMasks(row);
+    static bool HasMasksFor(ManifestRow row) => HasLungMasks(row);
 
     public static bool HasLungMasks(ManifestRow row) => (row.GetExtra(LeftMaskColumn) != "" && row.GetExtra(RightMaskColumn) != "") || row.GetExtra(BothMaskColumn) != "";
 

@@ -113,7 +113,7 @@ public static class SegmentationJob
     /// </summary>
     public static (IReadOnlyList<StructureScores> Test, IReadOnlyList<double> Losses) Train(IReadOnlyList<SegmentationExample> examples, IReadOnlyList<string> structures, string output,
         string architecture, int size, int epochs, int batchSize, double learningRate, double testFraction, int seed, Action<string>? log = null,
-        int patience = 10, CancellationToken cancel = default, string? pretrained = null)
+        int patience = 10, string? pretrained = null, CancellationToken cancel = default)
     {
         int multiple = SegmentationArchitectures.SizeMultiple(architecture);
         if (size % multiple != 0) throw new ArgumentException($"{architecture} needs an input size that is a multiple of {multiple}, not {size}");

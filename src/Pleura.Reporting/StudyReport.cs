@@ -11,7 +11,7 @@ namespace Pleura.Reporting;
 /// </summary>
 public static class StudyReport
 {
-    static readonly string[] Level1Metrics = { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "ma_hcs" };
+    static readonly string[] Level1Metrics = { MetricTable.MacroMae, "mae", "accuracy", MetricTable.F1Weighted, MetricTable.QuadraticKappa, "ma_hcs" };
     // The names MetricTable writes (the binary views were once asked for under names it never wrote, and silently left out).
     static readonly string[] AgreementMetrics = new[]
     {
@@ -90,9 +90,9 @@ public static class StudyReport
             rows.Select(g => (IReadOnlyList<string>)new[] { g.First().Count.ToString(), g.Key }
                 .Concat(Level1Metrics.Select(m => Html.Number(g.FirstOrDefault(r => r.Metric == m)?.Value))).Append(g.First().Note).ToArray()),
             i => rows[i].First().Selected ? "chosen" : "");
-        var withMae = rows.Where(g => g.Any(r => r.Metric == "macro_mae")).ToList();
+        var withMae = rows.Where(g => g.Any(r => r.Metric == MetricTable.MacroMae)).ToList();
         html.Figure(figures.Bars("level1", "Level 1: test macro MAE (mean of sides) per combination, best first; highlighted: the best.", "macro MAE",
-            withMae.Select(g => g.Key).ToList(), withMae.Select(g => g.First(r => r.Metric == "macro_mae").Value).ToList(), highlight: 0));
+            withMae.Select(g => g.Key).ToList(), withMae.Select(g => g.First(r => r.Metric == MetricTable.MacroMae).Value).ToList(), highlight: 0));
         var failed = trials.Where(t => t.Status == TrialStatus.Failed).ToList();
         if (failed.Count > 0)
             html.Table(new[] { "failed trial", "side", "fold", "reason" }, failed.Select(t => (IReadOnlyList<string>)new[] { t.Combination, t.Side, t.Fold.ToString(), t.Error }));
@@ -112,7 +112,7 @@ public static class StudyReport
         var chosen = rows.FirstOrDefault(g => g.First().Selected);
         if (chosen is not null) html.Note($"Chosen: {chosen.Key}. Rule: {chosen.First().Note["chosen; ".Length..]}.");
         html.Figure(figures.Bars("level2", "Level 2: macro MAE mean ± SD over folds; highlighted: the chosen combination.", "macro MAE",
-            rows.Select(g => g.Key).ToList(), rows.Select(g => g.FirstOrDefault(r => r.Metric == "macro_mae")?.Value ?? double.NaN).ToList(),
+            rows.Select(g => g.Key).ToList(), rows.Select(g => g.FirstOrDefault(r => r.Metric == MetricTable.MacroMae)?.Value ?? double.NaN).ToList(),
             rows.Select(g => g.FirstOrDefault(r => r.Metric == "macro_mae_sd")?.Value ?? 0).ToList(), rows.FindIndex(g => g == chosen)));
     }
 
@@ -170,7 +170,7 @@ public static class StudyReport
         var rows = results.Where(r => r.Level == "4").ToList();
         if (rows.Count == 0) { html.Paragraph("Not run yet."); return; }
         html.Paragraph($"Groups with fewer than {spec["min_group_size"]} OOB images are shown greyed and marked: their figures are too uncertain to judge.");
-        var metrics = new[] { "macro_mae", "mae", "accuracy", "f1_weighted" };
+        var metrics = new[] { MetricTable.MacroMae, "mae", "accuracy", MetricTable.F1Weighted };
         foreach (var grouping in rows.Select(r => r.Grouping).Distinct())
         {
             var mine = rows.Where(r => r.Grouping == grouping && r.Side == "mean").GroupBy(r => r.Group).ToList();
@@ -180,9 +180,9 @@ public static class StudyReport
             html.Heading(grouping, 3);
             html.Table(new[] { "group", "lungs (n)" }.Concat(metrics.Select(m => m + " (mean of sides)")).Append("macro_mae per side [95% CI]").Append("note").ToList(),
                 mine.Select(g => (IReadOnlyList<string>)new[] { g.Key, g.First().Count.ToString() }.Concat(metrics.Select(m => Html.Number(g.FirstOrDefault(r => r.Metric == m)?.Value)))
-                    .Append(Interval(g.Key, "macro_mae")).Append(g.First().Note).ToArray()),
+                    .Append(Interval(g.Key, MetricTable.MacroMae)).Append(g.First().Note).ToArray()),
                 i => mine[i].First().Note != "" ? "small" : "");
-            var forest = sides.Where(r => r.Metric == "macro_mae").OrderBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Side).ToList();
+            var forest = sides.Where(r => r.Metric == MetricTable.MacroMae).OrderBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Side).ToList();
             if (forest.Count > 0)
                 html.Figure(figures.Forest($"subgroups_{Safe(grouping)}", $"Macro MAE per {grouping} subgroup and side with 95% bootstrap intervals (n in brackets).", "macro MAE",
                     forest.Select(r => $"{r.Group} {r.Side} (n={r.Count}){(r.Note != "" ? " *" : "")}").ToList(), forest.Select(r => r.Value).ToList(),

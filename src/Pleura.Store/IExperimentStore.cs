@@ -19,7 +19,7 @@ public interface IExperimentStore : IDisposable
     /// <summary>Puts trials left running by workers that are gone back in the queue (a killed run).</summary>
     int Requeue(string study, Func<string, bool> workerIsGone);
     void Finish(string hash, double seconds, string checkpoint, IEnumerable<MetricRecord> metrics, IEnumerable<EpochLog> epochs);
-    void Fail(string hash, string error);
+    void Fail(string hash, string reason);
 
     IReadOnlyList<MetricRecord> Metrics(string study);
     IReadOnlyList<EpochLog> Epochs(string trialHash);

@@ -104,13 +104,13 @@ public sealed class SqlExperimentStore : IExperimentStore
 
     public IReadOnlyList<TrialRecord> Trials(string study) => Query($"SELECT {TrialColumns} FROM trials WHERE study = @p0 ORDER BY level, combination, fold, side", ReadTrial, study);
 
-    public void Enqueue(TrialRecord t)
+    public void Enqueue(TrialRecord trial)
     {
         lock (_gate)
         {
-            if (Trial(t.Hash) is not null) return;
+            if (Trial(trial.Hash) is not null) return;
             Execute($"INSERT INTO trials ({TrialColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16)", null,
-                t.Hash, t.Study, t.Level, t.Combination, t.Roi, t.Balancing, t.Backbone, t.Side, t.Fold, t.ConfigJson, TrialStatus.Queued, "",
+                trial.Hash, trial.Study, trial.Level, trial.Combination, trial.Roi, trial.Balancing, trial.Backbone, trial.Side, trial.Fold, trial.ConfigJson, TrialStatus.Queued, "",
                 null, null, 0.0, "", "");
         }
     }
@@ -150,9 +150,9 @@ public sealed class SqlExperimentStore : IExperimentStore
         }
     }
 
-    public void Fail(string hash, string error)
+    public void Fail(string hash, string reason)
     {
-        lock (_gate) Execute("UPDATE trials SET status = @p0, finished_utc = @p1, error = @p2 WHERE hash = @p3", null, TrialStatus.Failed, Stamp(DateTime.UtcNow), error, hash);
+        lock (_gate) Execute("UPDATE trials SET status = @p0, finished_utc = @p1, error = @p2 WHERE hash = @p3", null, TrialStatus.Failed, Stamp(DateTime.UtcNow), reason, hash);
     }
 
     public IReadOnlyList<MetricRecord> Metrics(string study) => Query(
@@ -183,13 +183,13 @@ public sealed class SqlExperimentStore : IExperimentStore
         r => new ResultRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetDouble(7),
             r.IsDBNull(8) ? null : r.GetDouble(8), r.IsDBNull(9) ? null : r.GetDouble(9), r.GetInt32(10), r.GetString(11), r.GetInt32(12) != 0), study);
 
-    public void AddArtefact(ArtefactRecord a)
+    public void AddArtefact(ArtefactRecord artefact)
     {
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();
-            Execute("DELETE FROM artefacts WHERE study = @p0 AND owner = @p1 AND kind = @p2", tx, a.Study, a.Owner, a.Kind);
-            Execute("INSERT INTO artefacts (study, owner, kind, path) VALUES (@p0, @p1, @p2, @p3)", tx, a.Study, a.Owner, a.Kind, a.Path);
+            Execute("DELETE FROM artefacts WHERE study = @p0 AND owner = @p1 AND kind = @p2", tx, artefact.Study, artefact.Owner, artefact.Kind);
+            Execute("INSERT INTO artefacts (study, owner, kind, path) VALUES (@p0, @p1, @p2, @p3)", tx, artefact.Study, artefact.Owner, artefact.Kind, artefact.Path);
             tx.Commit();
         }
     }

@@ -36,9 +36,11 @@ public static class StoreExport
         _ => value.ToString() ?? "",
     };
 
+    static readonly System.Buffers.SearchValues<char> NeedsQuotes = System.Buffers.SearchValues.Create(",\"\n\r");
+
     static void WriteCsv(string path, IReadOnlyList<string> columns, IReadOnlyList<object?[]> rows)
     {
-        static string Quote(string s) => s.IndexOfAny(new[] { ',', '"', '\n', '\r' }) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+        static string Quote(string s) => s.AsSpan().IndexOfAny(NeedsQuotes) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
         var text = new StringBuilder(string.Join(',', columns)).Append('\n');
         foreach (var row in rows) text.Append(string.Join(',', row.Select(v => Quote(Cell(v))))).Append('\n');
         File.WriteAllText(path, text.ToString());

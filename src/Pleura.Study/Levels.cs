@@ -19,7 +19,7 @@ public sealed record FinalModel(Combination Combination, IReadOnlyDictionary<str
 /// <summary>METHOD section 9's four levels.</summary>
 public static class Levels
 {
-    public static readonly IReadOnlyList<string> Headline = new[] { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "ma_hcs" };
+    public static readonly IReadOnlyList<string> Headline = new[] { MetricTable.MacroMae, "mae", "accuracy", MetricTable.F1Weighted, MetricTable.QuadraticKappa, "ma_hcs" };
 
     public const string Reader1 = "model_vs_reader1", Reader2 = "model_vs_reader2", ReaderVsReader = "reader2_vs_reader1";
     /// <summary>With an ensemble answer, the final model alone against reader 1.</summary>
@@ -49,7 +49,7 @@ public static class Levels
         var combinations = Combination.Grid(context.Spec.Grid);
         var trials = Trials(context, combinations, new[] { 1 }, 1);
         TrialQueue.RunAll(context, "1", trials, cancel);
-        var ranked = Score(context, combinations, trials).OrderBy(s => s.Complete ? 0 : 1).ThenBy(s => s.Mean.GetValueOrDefault("macro_mae", double.MaxValue)).ToList();
+        var ranked = Score(context, combinations, trials).OrderBy(s => s.Complete ? 0 : 1).ThenBy(s => s.Mean.GetValueOrDefault(MetricTable.MacroMae, double.MaxValue)).ToList();
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Ranking, ranked.SelectMany((s, rank) => s.Mean.Select(m =>
             new ResultRecord(context.Spec.Name, ResultLevels.Ranking, "combination", s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
                 s.Complete ? (rank < context.Spec.TopK ? "top-k: goes on to level 2" : "") : "incomplete: a trial failed",
@@ -72,12 +72,12 @@ public static class Levels
         if (scores.Count == 0) return null;
 
         bool hcs = scores.All(s => s.Mean.ContainsKey("ma_hcs"));
-        var byMae = scores.OrderBy(s => s.Mean["macro_mae"]).Select((s, i) => (s.Combination, Rank: i + 1)).ToDictionary(x => x.Combination, x => x.Rank);
+        var byMae = scores.OrderBy(s => s.Mean[MetricTable.MacroMae]).Select((s, i) => (s.Combination, Rank: i + 1)).ToDictionary(x => x.Combination, x => x.Rank);
         var byHcs = hcs ? scores.OrderByDescending(s => s.Mean["ma_hcs"]).Select((s, i) => (s.Combination, Rank: i + 1)).ToDictionary(x => x.Combination, x => x.Rank) : null;
         double Selection(CombinationScore s) => hcs
             ? (context.Spec.Selection.MaeWeight * byMae[s.Combination] + context.Spec.Selection.HcsWeight * byHcs![s.Combination]) / (context.Spec.Selection.MaeWeight + context.Spec.Selection.HcsWeight)
             : byMae[s.Combination];
-        var ordered = scores.OrderBy(Selection).ThenBy(s => s.Mean["macro_mae"]).ToList();
+        var ordered = scores.OrderBy(Selection).ThenBy(s => s.Mean[MetricTable.MacroMae]).ToList();
         var chosen = ordered[0].Combination;
         string rule = hcs
             ? $"chosen by rank: {context.Spec.Selection.MaeWeight:0.##} x rank by macro MAE + {context.Spec.Selection.HcsWeight:0.##} x rank by MA-HCS (weights normalised), ties to the lower MAE"
@@ -237,7 +237,7 @@ public static class Levels
     {
         var rows = context.Manifest.Rows.ToDictionary(r => r.ImageId);
         var results = new List<ResultRecord>();
-        var metrics = new[] { "macro_mae", "mae", "accuracy", "f1_weighted" };
+        var metrics = new[] { MetricTable.MacroMae, "mae", "accuracy", MetricTable.F1Weighted };
         foreach (var grouping in context.Spec.Groups)
         {
             Func<ManifestRow, string> key = Subgroups.Key(grouping, context.Manifest);

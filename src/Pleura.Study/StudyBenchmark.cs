@@ -41,7 +41,7 @@ public static class StudyBenchmark
             Levels.One(context, CancellationToken.None);
             seconds[cache] = clock.Elapsed.TotalSeconds;
             if (cache) note = $"{context.Cache!.Hits} rows reused, {context.Cache.Misses} computed, {context.Cache.Bytes / 1e6:0} MB";
-            var metrics = store.Metrics(spec.Name).Where(m => m.Set == "test" && m.Metric == "macro_mae").ToList();
+            var metrics = store.Metrics(spec.Name).Where(m => m.Set == "test" && m.Metric == Pleura.Evaluation.MetricTable.MacroMae).ToList();
             var trials = store.Trials(spec.Name).ToDictionary(t => t.Hash, t => $"{t.Combination}/{t.Side}");
             maes[cache] = metrics.ToDictionary(m => trials[m.TrialHash], m => m.Value);
             log($"{(cache ? "with" : "without")} the cache: {seconds[cache]:0.0} s");

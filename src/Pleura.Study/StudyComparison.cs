@@ -24,7 +24,7 @@ public static class StudyComparison
 
     static readonly (string Metric, bool HigherIsBetter)[] Metrics =
     {
-        ("macro_mae", false), ("mae", false), ("accuracy", true), ("f1_weighted", true), ("quadratic_weighted_kappa", true),
+        (MetricTable.MacroMae, false), ("mae", false), ("accuracy", true), (MetricTable.F1Weighted, true), (MetricTable.QuadraticKappa, true),
     };
 
     /// <param name="allowNone">No pairs is an answer, not an error (the caller has the final models to compare).</param>
@@ -80,8 +80,8 @@ public static class OobComparison
 {
     static readonly (string Metric, bool HigherIsBetter, Func<GradeMetrics, double> Value)[] Metrics =
     {
-        ("macro_mae", false, m => m.MacroMae), ("mae", false, m => m.Mae), ("accuracy", true, m => m.Accuracy),
-        ("f1_weighted", true, m => m.Report.F1Weighted), ("quadratic_weighted_kappa", true, m => m.QuadraticKappa),
+        (MetricTable.MacroMae, false, m => m.MacroMae), ("mae", false, m => m.Mae), ("accuracy", true, m => m.Accuracy),
+        (MetricTable.F1Weighted, true, m => m.Report.F1Weighted), (MetricTable.QuadraticKappa, true, m => m.QuadraticKappa),
     };
 
     /// <summary>Whether the study finished level 3: its final models' OOB predictions are in the store.</summary>

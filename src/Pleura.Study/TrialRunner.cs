@@ -139,11 +139,11 @@ public static class TrialRunner
 
     static IEnumerable<MetricRecord> Summary(string hash, string set, GradeMetrics m, IReadOnlyList<SidePrediction>? predictions)
     {
-        yield return new(hash, set, "macro_mae", m.MacroMae, m.Count);
+        yield return new(hash, set, MetricTable.MacroMae, m.MacroMae, m.Count);
         yield return new(hash, set, "mae", m.Mae, m.Count);
         yield return new(hash, set, "accuracy", m.Accuracy, m.Count);
-        yield return new(hash, set, "f1_weighted", m.Report.F1Weighted, m.Count);
-        if (!double.IsNaN(m.QuadraticKappa)) yield return new(hash, set, "quadratic_weighted_kappa", m.QuadraticKappa, m.Count);
+        yield return new(hash, set, MetricTable.F1Weighted, m.Report.F1Weighted, m.Count);
+        if (!double.IsNaN(m.QuadraticKappa)) yield return new(hash, set, MetricTable.QuadraticKappa, m.QuadraticKappa, m.Count);
         if (!double.IsNaN(m.R2)) yield return new(hash, set, "r2", m.R2, m.Count);
         var scored = predictions?.Where(p => p.Hcs.HasValue).ToList();
         if (scored is { Count: > 0 })

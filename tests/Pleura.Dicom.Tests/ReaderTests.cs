@@ -263,7 +263,7 @@ public class ReaderTests(ITestOutputHelper output)
             var rest = line[15..];
             if (rest.StartsWith("(no value available)")) { yield return (tag, ""); continue; }
             if (!rest.StartsWith('[')) continue;
-            int close = rest.LastIndexOf("]", rest.LastIndexOf('#'), StringComparison.Ordinal);
+            int close = rest.LastIndexOf(']', rest.LastIndexOf('#'));
             yield return (tag, rest[1..close].TrimEnd(' ', '\0'));
         }
     }

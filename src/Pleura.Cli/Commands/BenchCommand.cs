@@ -218,7 +218,7 @@ internal static class BenchCommand
     {
         var result = new Dictionary<string, (double, double, string)>();
         var script = Path.Combine(AppContext.BaseDirectory, "bench", "pytorch_models.py");
-        var torchvisionNames = archs.Where(a => !a.Contains('-')).ToList(); // Pleura-only variants have no torchvision twin
+        var torchvisionNames = archs.Where(a => Pleura.Networks.Architectures.Get(a).InTorchvision).ToList();
         if (!File.Exists(script) || torchvisionNames.Count == 0) return result;
         try
         {

@@ -41,9 +41,9 @@ internal static class DemoCommand
             foreach (var set in new[] { "test", "oob" })
                 foreach (var comparison in new[] { DemoRun.ModelVsReader1, DemoRun.ModelVsReader2, DemoRun.Reader2VsReader1, DemoRun.BaselineVsReader1 })
                     table.AddRow(DemoRun.SetLabel(set), DemoRun.ComparisonLabel(comparison),
-                        DemoRun.SideAverage(result.Metrics, set, comparison, "macro_mae").ToString("0.000"),
-                        DemoRun.SideAverage(result.Metrics, set, comparison, "f1_weighted").ToString("0.000"),
-                        DemoRun.SideAverage(result.Metrics, set, comparison, "quadratic_weighted_kappa").ToString("0.000"));
+                        DemoRun.SideAverage(result.Metrics, set, comparison, Pleura.Evaluation.MetricTable.MacroMae).ToString("0.000"),
+                        DemoRun.SideAverage(result.Metrics, set, comparison, Pleura.Evaluation.MetricTable.F1Weighted).ToString("0.000"),
+                        DemoRun.SideAverage(result.Metrics, set, comparison, Pleura.Evaluation.MetricTable.QuadraticKappa).ToString("0.000"));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"bfloat16 vs float32 on the OOB set: same grade for {result.Bf16.SameGrade:P1} of {result.Bf16.Lungs} lungs, max probability difference {result.Bf16.MaxProbabilityDifference:0.0000}");
             AnsiConsole.MarkupLineInterpolated($"heatmaps on the OOB set: HCS {result.Heatmaps.MeanHcs:0.000}, MA-HCS {result.Heatmaps.MaHcs:0.000} (overlays in explain/)");

@@ -55,7 +55,7 @@ internal static class EvaluateCommand
 
     internal static void Show(IReadOnlyList<SideEvaluation> results, string title)
     {
-        string[] headline = { "macro_mae", "mae", "accuracy", "f1_weighted", "quadratic_weighted_kappa", "r2", "clear_vs_any_f1_weighted", "roc_auc_ovr_macro", "hcs_mean", "ma_hcs" };
+        string[] headline = { Pleura.Evaluation.MetricTable.MacroMae, "mae", "accuracy", Pleura.Evaluation.MetricTable.F1Weighted, Pleura.Evaluation.MetricTable.QuadraticKappa, "r2", "clear_vs_any_f1_weighted", "roc_auc_ovr_macro", "hcs_mean", "ma_hcs" };
         var table = new Table().Title(title).AddColumn("metric");
         foreach (var r in results) table.AddColumn(Markup.Escape($"{r.Side} (n={r.Count})"));
         foreach (var name in headline)

@@ -131,7 +131,7 @@ internal static class MetricsCommand
             confusion_matrix = r.Metrics.Confusion.ToRows(),
             support = r.Metrics.Report.Support,
         });
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, Pleura.Data.JsonText.Indented));
     }
 
 }

@@ -33,7 +33,7 @@ internal static class PredictCommand
             AtomicFile.WriteAllText(Path.ChangeExtension(path, ".json"), System.Text.Json.JsonSerializer.Serialize(
                 new { predictions = predictions.Select(p => new { image = p.ImageId, side = p.Side, grade = p.Predicted, probabilities = p.Probabilities, expected_grade = p.ExpectedGrade }),
                       unreadable = failures.Select(f => new { path = f.Path, reason = f.Reason }) },
-                new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                JsonText.Indented));
             var table = new Table().AddColumns("image", "side", "grade", "expected");
             foreach (var p in predictions.Take(20)) table.AddRow(Markup.Escape(Path.GetFileName(p.ImageId)), p.Side, p.Predicted.ToString(), p.ExpectedGrade.ToString("0.00"));
             AnsiConsole.Write(table);

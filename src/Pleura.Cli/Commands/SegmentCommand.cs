@@ -96,7 +96,7 @@ internal static class SegmentCommand
             var (examples, structures) = source.Read(parse);
             var (scores, losses) = SegmentationJob.Train(examples, structures, parse.GetValue(output)!.FullName,
                 parse.GetValue(arch)!, parse.GetValue(size), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(test), parse.GetValue(seed),
-                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(patience), cancel, parse.GetValue(pretrained)?.FullName);
+                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(patience), parse.GetValue(pretrained)?.FullName, cancel);
             AnsiConsole.MarkupLineInterpolated($"[grey]training loss {losses[0]:0.000} -> {losses[^1]:0.000} over {losses.Count} epochs[/]");
             Show(scores, "held-out images");
             Cli.Done($"model written to {parse.GetValue(output)!.FullName}");
@@ -194,7 +194,7 @@ internal static class SegmentCommand
             foreach (var (side, metrics) in result.GradeAgreement)
             {
                 string M(string name) { var m = metrics.First(x => x.Name == name); return double.IsNaN(m.Low) ? $"{m.Value:0.000}" : $"{m.Value:0.000} [{m.Low:0.000}, {m.High:0.000}]"; }
-                table.AddRow(new[] { side, result.Images.Count.ToString(), M("macro_mae"), M("mae"), M("f1_weighted"), M("quadratic_weighted_kappa") }.Select(Markup.Escape).ToArray());
+                table.AddRow(new[] { side, result.Images.Count.ToString(), M(Pleura.Evaluation.MetricTable.MacroMae), M("mae"), M(Pleura.Evaluation.MetricTable.F1Weighted), M(Pleura.Evaluation.MetricTable.QuadraticKappa) }.Select(Markup.Escape).ToArray());
             }
             AnsiConsole.Write(table);
             if (result.Dice is { } dice) AnsiConsole.MarkupLineInterpolated($"Dice against the true opacity masks: {dice.Estimate:0.000} [[{dice.Low:0.000}, {dice.High:0.000}]]");

@@ -162,7 +162,7 @@ internal static class StudyCommand
         var results = store.Results(study);
         var chosen = results.FirstOrDefault(r => r.Level == ResultLevels.Selection && r.Selected);
         if (chosen is not null) AnsiConsole.MarkupLineInterpolated($"chosen: [bold]{chosen.Group}[/]");
-        var final = results.Where(r => r.Level == "3" && r.Side == "mean" && r.Metric == "macro_mae").ToList();
+        var final = results.Where(r => r.Level == "3" && r.Side == "mean" && r.Metric == Pleura.Evaluation.MetricTable.MacroMae).ToList();
         foreach (var r in final) AnsiConsole.MarkupLineInterpolated($"OOB {r.Comparison}: macro MAE {r.Value:0.000}");
         foreach (var t in trials.Where(t => t.Status == TrialStatus.Failed)) Cli.Warn($"{t.Combination} {t.Side} fold {t.Fold}: {t.Error}");
     }

@@ -102,7 +102,7 @@ internal static class TrainCommand
         if (Console.IsOutputRedirected)
         {
             var lines = job.Sides.ToDictionary(s => s.Name, s => Cli.EpochLines(s.Name + ": "));
-            return GradingRun.Train(job, Log, (side, p) => lines[side.Name](p), cancel);
+            return GradingRun.Train(job, Log, (side, p) => lines[side.Name](p), cancel: cancel);
         }
         IReadOnlyList<SideOutcome> outcomes = Array.Empty<SideOutcome>();
         AnsiConsole.Progress()
@@ -120,7 +120,7 @@ internal static class TrainCommand
                     int before = p.Stage == 1 ? 0 : job.Training.Stage1Epochs;
                     task.Value = (before + p.Epoch - 1 + (double)p.Batch / p.Batches) / totalEpochs;
                     task.Description = $"{side.Name}: stage {p.Stage} epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.Batches} loss {p.RunningLoss:0.000}";
-                }, cancel, (done, total) => loading.Value = (double)done / total);
+                }, (done, total) => loading.Value = (double)done / total, cancel);
                 loading.Value = 1;
                 foreach (var t in tasks.Values) t.Value = 1;
             });

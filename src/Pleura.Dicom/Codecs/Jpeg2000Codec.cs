@@ -71,7 +71,7 @@ static unsafe partial class Jpeg2000Codec
         var errorsHandle = GCHandle.Alloc(errors);
         try
         {
-            opj_set_error_handler(codec, &OnError, (void*)GCHandle.ToIntPtr(errorsHandle));
+            _ = opj_set_error_handler(codec, &OnError, (void*)GCHandle.ToIntPtr(errorsHandle)); // false only for a null codec
             var parameters = new byte[ParametersBytes];
             fixed (byte* p = parameters)
             {

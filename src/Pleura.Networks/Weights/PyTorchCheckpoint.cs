@@ -86,14 +86,19 @@ public static class PyTorchCheckpoint
         {
             s.CopyTo(buffered);
             buffered.Position = 0;
-            root = new RestrictedUnpickler(buffered, (m, n, a) => Build(m, n, a, unsupported), PersistentLoad).Load();
+            using var unpickler = new RestrictedUnpickler(buffered, (m, n, a) => Build(m, n, a, unsupported), PersistentLoad);
+            root = unpickler.Load();
         }
         return Extract(path, "zip (torch.save >= 1.6)", root, unsupported, Storage);
     }
 
     static PyTorchFile ReadLegacy(string path, Stream file, List<string> unsupported)
     {
-        object? Next() => new RestrictedUnpickler(file, (m, n, a) => Build(m, n, a, unsupported), PersistentLoad).Load();
+        object? Next()
+        {
+            using var unpickler = new RestrictedUnpickler(file, (m, n, a) => Build(m, n, a, unsupported), PersistentLoad);
+            return unpickler.Load();
+        }
         object? magic;
         try { magic = Next(); }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException) { throw new InvalidDataException($"{path}: neither a zip nor a legacy PyTorch checkpoint", e); }

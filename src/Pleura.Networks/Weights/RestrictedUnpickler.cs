@@ -20,7 +20,7 @@ public sealed record PickledCall(string Module, string Name, object?[] Arguments
 /// that torch.save writes; a GLOBAL is looked up in a caller-given allow list and otherwise becomes an
 /// <see cref="UnsupportedGlobal"/> value, so a hostile file can at worst fail to load.
 /// </summary>
-public sealed class RestrictedUnpickler
+public sealed class RestrictedUnpickler : IDisposable
 {
     readonly BinaryReader _in;
     readonly Func<string, string, object?[], object?> _call;
@@ -28,6 +28,9 @@ public sealed class RestrictedUnpickler
     readonly Dictionary<int, object?> _memo = new();
     readonly List<object?> _stack = new();
     readonly Stack<int> _marks = new();
+
+    /// <summary>Releases the reader; the stream stays open for the caller, who owns it.</summary>
+    public void Dispose() => _in.Dispose();
 
     /// <param name="call">Builds an allowed global's call (module, name, args); return an <see cref="UnsupportedObject"/> to refuse.</param>
     /// <param name="persistentLoad">Resolves a persistent id (PyTorch: a storage reference).</param>

@@ -59,7 +59,7 @@ public class OnnxImportTests
         using var session = new InferenceSession(proto.ToByteArray());
         var tensor = new DenseTensor<float>(input, new[] { batch, 3, size, size });
         using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(proto.Graph.Input[0].Name, tensor) });
-        var maps = results.First().AsTensor<float>();
+        var maps = results[0].AsTensor<float>();
         int channels = maps.Dimensions[1], cells = maps.Dimensions[2] * maps.Dimensions[3];
         var values = maps.ToArray();
         var pooled = new float[batch * channels];
