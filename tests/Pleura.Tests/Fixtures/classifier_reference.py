@@ -3,7 +3,9 @@
 import json, numpy as np
 from sklearn.metrics import roc_curve, roc_auc_score
 from scipy.stats import beta, norm, binomtest
-d = json.load(open('../../shared/fixtures/metrics/metrics.json'))
+import os
+shared = os.environ.get('PLEURA_SHARED', '../../../shared')
+d = json.load(open(os.path.join(shared, 'fixtures/metrics/metrics.json')))
 case = {c['name']: c for c in d['cases']}
 val_t = np.array(case['random_40']['y_true']); val_p = np.array(case['random_40']['proba'])
 tst_t = np.array(case['random_200']['y_true']); tst_p = np.array(case['random_200']['proba'])
