@@ -34,13 +34,6 @@ public sealed record ClassificationSplit(int Seed, double TestFraction, int Fold
 
     public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 
-    public static ClassificationSplit Load(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: split file not found", path);
-        ClassificationSplit? split;
-        try { split = JsonSerializer.Deserialize<ClassificationSplit>(File.ReadAllText(path), Json); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not a Pleura classification split ({e.Message})", e); }
-        if (split is null || split.Format != FormatName) throw new InvalidDataException($"{path}: not a Pleura classification split (format '{split?.Format}')");
-        return split;
-    }
+    public static ClassificationSplit Load(string path) =>
+        FormattedJson.Load<ClassificationSplit>(path, Json, "split file", "a Pleura classification split", FormatName, s => s.Format);
 }

@@ -41,18 +41,8 @@ public sealed class SoftmaxRegression
             if (features[i].Any(v => !double.IsFinite(v))) throw new ArgumentException($"row {i} has a feature that is not a finite number");
             Guard.InRange(labels[i], k, "label", i);
         }
-        var mean = new double[d];
-        var scale = new double[d];
-        for (int j = 0; j < d; j++)
-        {
-            double m = 0, s = 0;
-            for (int i = 0; i < n; i++) m += features[i][j];
-            m /= n;
-            for (int i = 0; i < n; i++) s += (features[i][j] - m) * (features[i][j] - m);
-            mean[j] = m;
-            // Population spread, as scikit-learn's StandardScaler; a constant feature stays at zero.
-            scale[j] = Math.Sqrt(s / n) is var sd && sd > 1e-12 ? sd : 1;
-        }
+        // Population spread, as scikit-learn's StandardScaler; a constant feature stays at zero.
+        var (mean, scale) = Standardisation.Of(n, d, (i, j) => features[i][j]);
         var x = new double[n, d];
         for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i, j] = (features[i][j] - mean[j]) / scale[j];
 
