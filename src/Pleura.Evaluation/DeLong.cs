@@ -22,7 +22,7 @@ public static class DeLong
         var (v10, v01) = Placements(truth, scores);
         double auc = v10.Average();
         double variance = Covariance(v10, v10) / v10.Length + Covariance(v01, v01) / v01.Length;
-        double se = Math.Sqrt(Math.Max(0, variance));
+        double se = double.IsNaN(variance) ? double.NaN : Math.Sqrt(Math.Max(0, variance));
         double z = Normal.InvCDF(0, 1, 1 - (1 - confidence) / 2);
         return new AucEstimate(auc, se, new Interval(Math.Max(0, auc - z * se), Math.Min(1, auc + z * se)), v10.Length, v01.Length);
     }
@@ -36,11 +36,12 @@ public static class DeLong
         double aucA = a10.Average(), aucB = b10.Average(), d = aucB - aucA;
         double variance = (Covariance(a10, a10) + Covariance(b10, b10) - 2 * Covariance(a10, b10)) / a10.Length
                           + (Covariance(a01, a01) + Covariance(b01, b01) - 2 * Covariance(a01, b01)) / a01.Length;
-        double se = Math.Sqrt(Math.Max(0, variance));
+        double se = double.IsNaN(variance) ? double.NaN : Math.Sqrt(Math.Max(0, variance));
         double q = Normal.InvCDF(0, 1, 1 - (1 - confidence) / 2);
-        // Identical scores (or a zero variance) leave nothing to test: z = 0, p = 1 rather than 0/0.
-        double zValue = se > 0 ? d / se : 0;
-        double p = se > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(zValue)) : 1;
+        // Identical scores (or a zero variance) leave nothing to test: z = 0, p = 1 rather than 0/0; an undefined
+        // variance (one case on a side) leaves z and p undefined.
+        double zValue = double.IsNaN(se) ? double.NaN : se > 0 ? d / se : 0;
+        double p = double.IsNaN(se) ? double.NaN : se > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(zValue)) : 1;
         return new AucDifference(aucA, aucB, d, se, new Interval(d - q * se, d + q * se), zValue, p);
     }
 
@@ -58,8 +59,9 @@ public static class DeLong
             else throw new ArgumentException($"truth at position {i} is {truth[i]}, expected 0 or 1");
         }
         int m = positives.Count, n = negatives.Count;
-        // Fewer than two cases on a side leave the variance undefined (a sample variance needs two values).
-        if (m < 2 || n < 2) throw new ArgumentException($"DeLong's variance needs at least two positive and two negative cases (got {m} and {n})");
+        if (m == 0 || n == 0) throw new ArgumentException($"an AUC needs positive and negative cases (got {m} and {n})");
+        // One case on a side leaves the variance undefined (a sample variance needs two values): it comes out NaN, and so
+        // do the interval and the test, rather than failing a whole evaluation over one rare class.
         var all = positives.Concat(negatives).ToArray();
         var rankAll = MidRanks(all);
         var rankPositives = MidRanks(positives.ToArray());

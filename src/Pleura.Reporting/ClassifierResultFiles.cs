@@ -65,7 +65,9 @@ public static class ClassifierResultFiles
             perClass = e.PerClass.Select(c => new
             {
                 @class = c.Class,
-                auc = new { value = c.Auc.Auc, standardError = c.Auc.StandardError, low = c.Auc.Interval.Low, high = c.Auc.Interval.High, method = "DeLong" },
+                // NaN (one test image of a class leaves DeLong's variance undefined) has no JSON number; null says so.
+                auc = new { value = CsvText.OrNull(c.Auc.Auc), standardError = CsvText.OrNull(c.Auc.StandardError), low = CsvText.OrNull(c.Auc.Interval.Low),
+                    high = CsvText.OrNull(c.Auc.Interval.High), method = "DeLong" },
                 // +inf (nothing called positive) has no JSON number; null says the same.
                 cutoff = double.IsInfinity(c.ValidationCutoff.Threshold) ? (double?)null : c.ValidationCutoff.Threshold,
                 youdenJValidation = c.ValidationCutoff.J,

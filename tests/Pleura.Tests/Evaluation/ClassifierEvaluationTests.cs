@@ -193,6 +193,20 @@ public class ClassifierEvaluationTests
         Assert.Contains("test part has no images of lateral", error.Message);
     }
 
+    [Fact]
+    public void OneTestImageOfAClassGivesItsAucWithoutAnInterval()
+    {
+        var validation = Binary(new[] { 0, 0, 1, 1 }, new[] { 0.1, 0.2, 0.7, 0.8 });
+        var test = Binary(new[] { 0, 0, 0, 1 }, new[] { 0.1, 0.5, 0.7, 0.6 });
+        var yes = ClassifierEvaluation.Compute(new[] { "no", "yes" }, validation, test).PerClass[1];
+        Assert.Equal(2.0 / 3, yes.Auc.Auc, 12);
+        Assert.True(double.IsNaN(yes.Auc.StandardError) && double.IsNaN(yes.Auc.Interval.Low) && double.IsNaN(yes.Auc.Interval.High));
+        var paired = DeLong.Compare(test.IsClass(1), test.Scores(1), new[] { 0.1, 0.2, 0.3, 0.9 });
+        Assert.Equal(1.0 / 3, paired.Difference, 12);
+        Assert.True(double.IsNaN(paired.P) && double.IsNaN(paired.Z));
+        Assert.Throws<ArgumentException>(() => DeLong.Estimate(new[] { 0, 0 }, new[] { 0.1, 0.2 }));
+    }
+
     static ScoredImages Binary(int[] truth, double[] p1) =>
         new(truth, p1.Select(p => (IReadOnlyList<double>)new[] { 1 - p, p }).ToArray(), 2);
 }

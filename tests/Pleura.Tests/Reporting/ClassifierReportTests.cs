@@ -72,6 +72,21 @@ public class ClassifierReportTests
     }
 
     [Fact]
+    public void AnUndefinedIntervalIsWrittenAsBlankAndNull()
+    {
+        // One lateral test image: DeLong's variance is undefined, the AUC is not.
+        ScoredImages Part(int[] truth, double[] p) => new(truth, p.Select(v => (IReadOnlyList<double>)new[] { 1 - v, v }).ToArray(), 2);
+        var e = ClassifierEvaluation.Compute(new[] { "frontal", "lateral" }, Part(new[] { 0, 0, 1, 1 }, new[] { 0.1, 0.2, 0.7, 0.8 }),
+            Part(new[] { 0, 0, 0, 1 }, new[] { 0.1, 0.5, 0.7, 0.6 }));
+        using var folder = new TempFolder();
+        ClassifierResultFiles.WriteMetrics(folder.File("metrics.csv"), folder.File("metrics.json"), e);
+        var auc = JsonDocument.Parse(File.ReadAllText(folder.File("metrics.json"))).RootElement.GetProperty("perClass")[1].GetProperty("auc");
+        Assert.Equal(JsonValueKind.Null, auc.GetProperty("low").ValueKind);
+        Assert.Equal(2.0 / 3, auc.GetProperty("value").GetDouble(), 12);
+        Assert.Contains(File.ReadAllLines(folder.File("metrics.csv")), l => l.StartsWith("lateral,auc,0.6666666666666666,,,", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ClassNamesBecomeSafeFileNames()
     {
         Assert.Equal("AP_Supine", ClassifierResultFiles.FileSafe("AP Supine"));
