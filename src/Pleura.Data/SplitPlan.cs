@@ -63,13 +63,5 @@ public sealed class SplitPlan
         File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
     }
 
-    public static SplitPlan Load(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: split file not found", path);
-        SplitPlan? plan;
-        try { plan = JsonSerializer.Deserialize<SplitPlan>(File.ReadAllText(path), Json); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not a Pleura split file ({e.Message})", e); }
-        if (plan is null || plan.Format != FormatName) throw new InvalidDataException($"{path}: not a Pleura split file (format '{plan?.Format}')");
-        return plan;
-    }
+    public static SplitPlan Load(string path) => FormattedJson.Load<SplitPlan>(path, Json, "split file", "a Pleura split file", FormatName, p => p.Format);
 }

@@ -35,17 +35,7 @@ public sealed class RidgeProbe
     {
         if (features.Count == 0 || features.Count != grades.Count) throw new ArgumentException("one grade per feature row, at least one row");
         int n = features.Count, d = features[0].Length;
-        var mean = new double[d];
-        var scale = new double[d];
-        for (int j = 0; j < d; j++)
-        {
-            double m = 0, s = 0;
-            for (int i = 0; i < n; i++) m += features[i][j];
-            m /= n;
-            for (int i = 0; i < n; i++) s += Math.Pow(features[i][j] - m, 2);
-            mean[j] = m;
-            scale[j] = Math.Sqrt(s / n) is var sd && sd > 1e-12 ? sd : 1;
-        }
+        var (mean, scale) = Standardisation.Of(n, d, (i, j) => features[i][j]);
         var x = Matrix<double>.Build.Dense(n, d, (i, j) => (features[i][j] - mean[j]) / scale[j]);
         double intercept = grades.Average();
         var y = Vector<double>.Build.Dense(n, i => grades[i] - intercept);

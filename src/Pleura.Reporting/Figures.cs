@@ -6,7 +6,7 @@ namespace Pleura.Reporting;
 public sealed record Figure(string Name, string PngPath, string SvgPath, byte[] Png, string Caption);
 
 /// <summary>The report's charts, drawn with ScottPlot and saved as PNG and SVG.</summary>
-public sealed class Figures(string folder)
+public sealed partial class Figures(string folder)
 {
     readonly List<Figure> _all = new();
     public IReadOnlyList<Figure> All => _all;
@@ -44,8 +44,9 @@ public sealed class Figures(string folder)
         return Save(plot, name, caption, 900, Math.Max(220, 60 + 26 * n));
     }
 
-    /// <summary>A 4 x 4 confusion matrix with counts in the cells (rows: truth, columns: prediction).</summary>
-    public Figure Confusion(string name, string caption, int[,] counts, string truthLabel, string predictedLabel)
+    /// <summary>A k x k confusion matrix with counts in the cells (rows: truth, columns: prediction); classes are
+    /// labelled by number (grades) unless <paramref name="labels"/> names them.</summary>
+    public Figure Confusion(string name, string caption, int[,] counts, string truthLabel, string predictedLabel, IReadOnlyList<string>? labels = null)
     {
         var plot = new Plot();
         int k = counts.GetLength(0);
@@ -66,13 +67,14 @@ public sealed class Figures(string folder)
                 text.LabelFontColor = share > 0.55 ? Colors.White : Colors.Black;
             }
         var ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
-        plot.Axes.Bottom.SetTicks(ticks, ticks.Select(t => $"{t}").ToArray());
-        plot.Axes.Left.SetTicks(ticks.Select(t => k - 1 - t).ToArray(), ticks.Select(t => $"{t}").ToArray());
+        var names = labels?.ToArray() ?? ticks.Select(t => $"{t}").ToArray();
+        plot.Axes.Bottom.SetTicks(ticks, names);
+        plot.Axes.Left.SetTicks(ticks.Select(t => k - 1 - t).ToArray(), names);
         plot.XLabel(predictedLabel);
         plot.YLabel(truthLabel);
         plot.Axes.SetLimits(-0.5, k - 0.5, -0.5, k - 0.5);
         plot.HideGrid();
-        return Save(plot, name, caption, 420, 400);
+        return labels is null ? Save(plot, name, caption, 420, 400) : Save(plot, name, caption, 140 + 110 * k, 120 + 100 * k);
     }
 
     /// <summary>Lines with markers and error bars, one series per label (e.g. a learning curve per starting point).</summary>

@@ -1,0 +1,39 @@
+using System.Text.Json;
+
+namespace Pleura.Data;
+
+/// <summary>One image of a classification set: its id (e.g. path), the patient it belongs to and its class.</summary>
+public sealed record ClassifiedImage(string ImageId, string Patient, string Class);
+
+/// <summary>An image's place in a classification split: 0 = the held-out test part, 1..F = the cross-validation group it
+/// validates in (it trains in the other folds).</summary>
+public sealed record ClassificationAssignment(string ImageId, string Patient, string Class, int Group);
+
+/// <summary>
+/// The method's split for image-level classifiers (METHOD section 1): a patient-level, class-stratified 25% test part set
+/// aside first, and the other 75% dealt into F cross-validation groups; fold f validates on group f and trains on the
+/// rest, so every development image is validated exactly once (its out-of-fold prediction). The grading split
+/// (<see cref="PatientSplitter"/>, OOB plus 80/10/10 folds) is a different scheme and is left as it is.
+/// </summary>
+public sealed record ClassificationSplit(int Seed, double TestFraction, int Folds, IReadOnlyList<ClassificationAssignment> Images)
+{
+    public const string FormatName = "pleura-classification-split/1";
+    public string Format { get; init; } = FormatName;
+
+    public IReadOnlyList<ClassificationAssignment> Test => Images.Where(i => i.Group == 0).ToList();
+    public IReadOnlyList<ClassificationAssignment> Development => Images.Where(i => i.Group > 0).ToList();
+
+    /// <summary>Fold <paramref name="fold"/> (1-based): training images (the other groups) and validation images (its group).</summary>
+    public (IReadOnlyList<ClassificationAssignment> Train, IReadOnlyList<ClassificationAssignment> Validation) Fold(int fold)
+    {
+        if (fold < 1 || fold > Folds) throw new ArgumentOutOfRangeException(nameof(fold), fold, $"folds are 1..{Folds}");
+        return (Images.Where(i => i.Group > 0 && i.Group != fold).ToList(), Images.Where(i => i.Group == fold).ToList());
+    }
+
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+
+    public static ClassificationSplit Load(string path) =>
+        FormattedJson.Load<ClassificationSplit>(path, Json, "split file", "a Pleura classification split", FormatName, s => s.Format);
+}
