@@ -77,7 +77,7 @@ public static class ClassifierResultFiles
                 accuracyAtCutoff = Json(c.Accuracy),
             }),
         };
-        AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(json, JsonText.Indented));
     }
 
     static object Json(Proportion p) => new { value = CsvText.OrNull(p.Value), low = CsvText.OrNull(p.Interval.Low), high = CsvText.OrNull(p.Interval.High), k = p.Successes, n = p.Trials };
