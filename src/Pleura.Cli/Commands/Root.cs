@@ -23,6 +23,7 @@ internal static class Commands
         MetricsCommand.Create(),
         WeightsCommand.Create(),
         BenchCommand.Create(),
+        ClassifyCommand.Create(),
         InfoCommand.Create(),
     };
 }

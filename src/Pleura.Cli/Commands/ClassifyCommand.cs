@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Pleura.Imaging;
+using Pleura.Pipeline;
+using Pleura.Reporting;
+using Spectre.Console;
+
+namespace Pleura.Cli.Commands;
+
+/// <summary>`pleura classify`: image-level classifiers (view, pneumonia type) with the method's splits and evaluation.</summary>
+internal static class ClassifyCommand
+{
+    public static Command Create() => new("classify", "Image-level classification (e.g. frontal vs lateral view, pneumonia type): train with a patient-level 75/25 split " +
+                                                      "and five-fold cross-validation, evaluate with ROC, AUC, Youden cut-offs and Clopper-Pearson intervals.")
+    {
+        TrainCommandFor(),
+    };
+
+    static Command TrainCommandFor()
+    {
+        var source = new Argument<string>("source") { Description = "A folder with one subfolder per class, or a label table (CSV): path, class and optionally patient columns." };
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Run folder: split, one model per fold, evaluation and report (run again to resume).", "-o");
+        var test = Cli.Option("--test", "Share of patients held out as the test part.", 0.25).Fraction();
+        var folds = Cli.Option("--folds", "Cross-validation folds on the rest (one model each).", 5).AtLeast(2);
+        var pretrained = new Option<FileInfo?>("--pretrained") { Description = "safetensors weights to start from (head replaced), e.g. from `pleura weights imagenet`." };
+        var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
+        var labels = new PretrainCommand.LabelOptions();
+        var training = new TrainCommand.TrainingOptions();
+        var command = new Command("train", "Train one classifier per fold and evaluate them on the held-out test part: per class ROC and AUC with a DeLong interval, " +
+                                           "the Youden cut-off chosen on the out-of-fold probabilities and its sensitivity and specificity on test (Clopper-Pearson), " +
+                                           "the confusion matrix; writes evaluation/ and report/report.html.")
+        {
+            source, output, test, folds, pretrained, strict,
+        };
+        foreach (var o in training.All.Concat(labels.All)) command.Options.Add(o);
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        {
+            var job = new ClassifierJob
+            {
+                Source = parse.GetValue(source)!,
+                RunFolder = parse.GetValue(output)!.FullName,
+                Classes = parse.GetValue(labels.Classes),
+                Format = labels.Format(parse),
+                TestFraction = parse.GetValue(test),
+                Folds = parse.GetValue(folds),
+                Training = training.Read(parse),
+                Pretrained = parse.GetValue(pretrained)?.FullName,
+                OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
+            };
+            var lines = new Dictionary<int, Action<Pleura.Training.TrainingProgress>>();
+            var outcome = ClassifierRun.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"),
+                (fold, p) => (lines.TryGetValue(fold, out var line) ? line : lines[fold] = Cli.EpochLines($"fold {fold}: "))(p), cancel);
+            foreach (var f in outcome.Failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
+            Show(outcome);
+            var report = ClassifierReport.Write(Path.Combine(job.RunFolder, "report"), $"Classifier: {string.Join(" / ", outcome.Classes)}", outcome.Evaluation, outcome.Test);
+            Cli.Done($"{outcome.Checkpoints.Count} fold models in {job.RunFolder}; report: {report}");
+            return Cli.ExitOk;
+        })));
+        return command;
+    }
+
+    static void Show(ClassifierOutcome outcome)
+    {
+        static string P(Pleura.Evaluation.Proportion p) => Markup.Escape($"{p.Value:0.000} [{p.Interval.Low:0.000}, {p.Interval.High:0.000}]");
+        var e = outcome.Evaluation;
+        var table = new Table().Title($"test part: {e.Count} images (cut-offs chosen on {outcome.Validation.Count} out-of-fold images)")
+            .AddColumns("class", "AUC [[95% CI]]", "cut-off", "sensitivity [[95% CI]]", "specificity [[95% CI]]");
+        foreach (var c in e.PerClass)
+            table.AddRow(Markup.Escape(c.Class), Markup.Escape($"{c.Auc.Auc:0.000} [{c.Auc.Interval.Low:0.000}, {c.Auc.Interval.High:0.000}]"),
+                c.ValidationCutoff.Threshold.ToString("0.000"), P(c.Sensitivity), P(c.Specificity));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"accuracy {P(e.Accuracy)}, macro AUC {e.MacroAuc:0.000}");
+    }
+}

@@ -1,0 +1,126 @@
+using System.Text.Json.Nodes;
+using Pleura.Data;
+using Pleura.Evaluation;
+using Pleura.Imaging;
+using Pleura.Networks;
+using Pleura.Training;
+
+namespace Pleura.Pipeline;
+
+/// <summary>What `pleura classify train` does: an image-level classifier on a labelled set, with the method's splits.</summary>
+public sealed record ClassifierJob
+{
+    /// <summary>A folder with one subfolder per class, or a label table (path, class, optionally patient).</summary>
+    public required string Source { get; init; }
+    public required string RunFolder { get; init; }
+    public IReadOnlyList<string>? Classes { get; init; }
+    public LabelledSourceFormat? Format { get; init; }
+    public double TestFraction { get; init; } = 0.25;
+    public int Folds { get; init; } = 5;
+    public TrainingConfig Training { get; init; } = new();
+    public string? Pretrained { get; init; }
+    public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;
+}
+
+/// <summary>
+/// A classifier run's scores: out-of-fold probabilities on the development part (where cut-offs are chosen) and the
+/// fold models' mean probabilities on the held-out test part (where they are applied), with the evaluation of both.
+/// </summary>
+public sealed record ClassifierOutcome(IReadOnlyList<string> Classes, ClassifierEvaluation Evaluation, ScoredImages Validation, ScoredImages Test,
+    IReadOnlyList<string> Checkpoints, IReadOnlyList<ImageFailure> Failures);
+
+/// <summary>
+/// METHOD sections 1 and 7 for whole-image tasks (view, pneumonia type): a patient-level 75/25 split, five-fold
+/// cross-validation on the 75 (one model per fold, trained through <see cref="ModelTraining"/>), the Youden cut-off
+/// chosen on the out-of-fold probabilities and applied to the test part, which the fold models score together.
+/// Resumable: each fold trains in its own folder, and the split is saved once.
+/// </summary>
+public static class ClassifierRun
+{
+    public const string SplitFile = "split.json";
+
+    public static string CheckpointPath(string runFolder, int fold) => Path.Combine(runFolder, $"fold{fold}", "model.safetensors");
+
+    public static ClassifierOutcome Run(ClassifierJob job, Action<string>? log = null, Action<int, TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        log ??= _ => { };
+        job.Training.Check();
+        var config = job.Training.StartingFrom(job.Pretrained);
+        Directory.CreateDirectory(job.RunFolder);
+        var data = LabelledSource.Decode(job.Source, job.Classes, job.Format, config.ImageSize, job.OnUnreadableImage,
+            Path.Combine(job.RunFolder, "left-out.txt"), log, cancel);
+        var ids = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();
+        var split = OpenSplit(job, data, ids);
+        var index = ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
+        int[] Indexes(IEnumerable<ClassificationAssignment> part) => part.Select(a => index[a.ImageId]).ToArray();
+
+        var development = Indexes(split.Development);
+        var test = Indexes(split.Test);
+        var outOfFold = new Dictionary<int, double[]>();
+        var testSums = new double[test.Length][];
+        var checkpoints = new List<string>();
+        using var testSet = data.Select(test);
+        for (int fold = 1; fold <= split.Folds; fold++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var (trainPart, validationPart) = split.Fold(fold);
+            var (train, validation) = (Indexes(trainPart), Indexes(validationPart));
+            using var trainSet = data.Select(train);
+            using var validationSet = data.Select(validation);
+            var foldConfig = config with { Seed = config.Seed + 1000 * fold };
+            var plan = new TrainingPlan(foldConfig, data.Classes.Count, new ModelStart(foldConfig.Seed, job.Pretrained), Path.Combine(job.RunFolder, $"fold{fold}", "work"));
+            int current = fold;
+            log($"fold {fold}: {train.Length} training, {validation.Length} validation images");
+            using var trained = ModelTraining.Train(plan, trainSet, validationSet, p => progress?.Invoke(current, p), m => log($"fold {current}: {m}"), cancel);
+            var validationProbabilities = Probabilities(trained, validationSet, foldConfig);
+            for (int k = 0; k < validation.Length; k++) outOfFold[validation[k]] = validationProbabilities[k];
+            var testProbabilities = Probabilities(trained, testSet, foldConfig);
+            for (int k = 0; k < test.Length; k++)
+            {
+                testSums[k] ??= new double[data.Classes.Count];
+                for (int c = 0; c < data.Classes.Count; c++) testSums[k][c] += testProbabilities[k][c] / split.Folds;
+            }
+            var path = CheckpointPath(job.RunFolder, fold);
+            double accuracy = validationProbabilities.Select(ArgMax).Zip(validationSet.Labels).Count(x => x.First == x.Second) / (double)validation.Length;
+            trained.Save(path, trained.Describe(data.Classes) with
+            {
+                Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = validation.Length, ["source"] = Path.GetFullPath(job.Source) },
+                SplitFile = Path.Combine(job.RunFolder, SplitFile),
+                Fold = fold,
+                SplitFingerprint = Fingerprints.OfFile(Path.Combine(job.RunFolder, SplitFile)),
+                SeenImages = train.Concat(validation).Select(i => ids[i]).Order(StringComparer.Ordinal).ToList(),
+            });
+            checkpoints.Add(path);
+            log($"fold {fold}: {trained.Result.StopReason}; validation accuracy {accuracy:P1}");
+        }
+
+        var validationScores = new ScoredImages(development.Select(i => data.Labels[i]).ToList(),
+            development.Select(i => (IReadOnlyList<double>)outOfFold[i]).ToList(), data.Classes.Count);
+        var testScores = new ScoredImages(test.Select(i => data.Labels[i]).ToList(), testSums.Select(p => (IReadOnlyList<double>)p).ToList(), data.Classes.Count);
+        var evaluation = ClassifierEvaluation.Compute(data.Classes, validationScores, testScores);
+        return new ClassifierOutcome(data.Classes, evaluation, validationScores, testScores, checkpoints, data.Failures);
+    }
+
+    /// <summary>The split of an earlier run of this folder (it must cover the same images), or a new one saved there.</summary>
+    static ClassificationSplit OpenSplit(ClassifierJob job, DecodedSet data, IReadOnlyList<string> ids)
+    {
+        var path = Path.Combine(job.RunFolder, SplitFile);
+        if (File.Exists(path))
+        {
+            var saved = ClassificationSplit.Load(path);
+            if (!saved.Images.Select(i => i.ImageId).Order(StringComparer.Ordinal).SequenceEqual(ids.Order(StringComparer.Ordinal)))
+                throw new InvalidDataException($"{job.RunFolder} holds a run on other images ({path}); a run folder only resumes the run that made it: choose a new -o");
+            return saved;
+        }
+        var images = data.Items.Select((item, i) => new ClassifiedImage(ids[i], item.Patient, item.Class)).ToList();
+        var split = ClassificationSplitter.Split(images, job.TestFraction, job.Folds, job.Training.Seed);
+        split.Save(path);
+        return split;
+    }
+
+    static double[][] Probabilities(TrainedModel trained, LabelledImages set, TrainingConfig config) =>
+        Inference.Probabilities(trained.Model, set.Images, config.InputChannels, config.Recipe, config.BatchSize)
+            .Select(p => p.Select(v => (double)v).ToArray()).ToArray();
+
+    static int ArgMax(double[] p) => Array.IndexOf(p, p.Max());
+}

@@ -1,0 +1,59 @@
+using Pleura.Imaging;
+using Pleura.Phantoms;
+using Pleura.Tests.Cli;
+
+namespace Pleura.Tests.Classification;
+
+/// <summary>`pleura classify train` end to end on phantoms whose class is known: upright radiographs against radiographs
+/// turned by 90 degrees (an orientation check, like the view task's frontal against lateral).</summary>
+[Collection("console")]
+public class ClassifyCliTests
+{
+    [Fact]
+    public void AClassifierOfUprightAgainstTurnedPhantomsLearnsAndIsEvaluatedOnItsHeldOutPatients()
+    {
+        using var dir = new TempFolder();
+        var manifest = PhantomDataset.Generate(new PhantomOptions { Count = 120, Size = 64, Seed = 4 }, dir.File("ph"));
+        var rows = new List<string> { "path,class,patient" };
+        Directory.CreateDirectory(dir.File("turned"));
+        foreach (var row in manifest.Rows)
+        {
+            // One class per patient, so that a patient never has images on both sides of the split.
+            bool turned = row.PatientId.GetHashCode(StringComparison.Ordinal) % 2 == 0;
+            var path = manifest.ResolvePath(row);
+            if (turned)
+            {
+                path = dir.File($"turned/{row.ImageId}.png");
+                PngWriter.Write(RobustnessTransforms.Rotate90(RadiographReader.Read(manifest.ResolvePath(row))), path);
+            }
+            rows.Add($"{path},{(turned ? "turned" : "upright")},{row.PatientId}");
+        }
+        File.WriteAllLines(dir.File("labels.csv"), rows);
+
+        var run = dir.File("run");
+        string[] args = { "classify", "train", dir.File("labels.csv"), "-o", run, "--folds", "2", "--arch", "resnet10-w16", "--size", "64",
+                          "--epochs1", "2", "--epochs2", "10", "--batch", "8", "--lr1", "0.003", "--lr2", "0.001", "--unfreeze", "-1" };
+        var (code, output) = CliRunner.RunCaptured(args);
+        Assert.True(code == 0, output);
+
+        // One checkpoint per fold, each recording what it learnt from; the split keeps patients whole.
+        var split = Pleura.Data.ClassificationSplit.Load(Path.Combine(run, "split.json"));
+        Assert.All(split.Images.GroupBy(i => i.Patient), g => Assert.Single(g.Select(i => i.Group).Distinct()));
+        foreach (var fold in new[] { 1, 2 })
+        {
+            var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Pleura.Pipeline.ClassifierRun.CheckpointPath(run, fold));
+            Assert.Equal(new[] { "turned", "upright" }, info.Classes);
+            Assert.DoesNotContain(info.SeenImages!, id => split.Test.Any(t => t.ImageId == id));
+        }
+        // It learnt: the test AUC (printed and in the metrics) is high, and the report is written.
+        var metrics = File.ReadAllLines(Path.Combine(run, "report", "metrics.csv"));
+        var auc = metrics.Select(l => l.Split(',')).First(f => f[0] == "turned" && f[1] == "auc");
+        Assert.True(double.Parse(auc[2], System.Globalization.CultureInfo.InvariantCulture) > 0.95, string.Join('\n', metrics));
+        Assert.True(File.Exists(Path.Combine(run, "report", "report.html")));
+
+        // Running again resumes: every fold is done, the same figures come back.
+        var (again, secondOutput) = CliRunner.RunCaptured(args);
+        Assert.Equal(0, again);
+        Assert.Equal(metrics, File.ReadAllLines(Path.Combine(run, "report", "metrics.csv")));
+    }
+}
