@@ -4,7 +4,10 @@ namespace Pleura.Dicom.Rendering;
 
 /// <summary>
 /// Stored values to a 16-bit grey image: Modality LUT (rescale or LUT sequence), VOI LUT (window or LUT sequence,
-/// else min-max), then MONOCHROME1 inverted so that the result always reads as MONOCHROME2.
+/// else min-max), then inverted where the attributes say the values run from white to black, so that the result always
+/// reads as MONOCHROME2: by Presentation LUT Shape (2050,0020) when given (INVERSE inverts, IDENTITY does not), else
+/// when the Photometric Interpretation is MONOCHROME1. This is dcm2pnm's rule: MONOCHROME1 with INVERSE (as the DX IOD
+/// asks) is inverted once, MONOCHROME2 with INVERSE is inverted.
 /// </summary>
 public static class DicomRenderer
 {
@@ -23,7 +26,7 @@ public static class DicomRenderer
         options ??= RenderOptions.Default;
         var (modality, modalityText) = ApplyModality(frame, dataset);
         var (output, voiText, center, width) = ApplyVoi(modality, dataset, options);
-        bool invert = frame.Format.Photometric == "MONOCHROME1";
+        var (invert, inversion) = Inversion(frame.Format.Photometric, dataset);
         var pixels = new ushort[output.Length];
         for (int i = 0; i < pixels.Length; i++)
         {
@@ -32,7 +35,19 @@ public static class DicomRenderer
             // an integer in exact arithmetic (e.g. 257 x for an 8-bit min-max window) from falling one below it.
             pixels[i] = (ushort)Math.Clamp(Math.Floor(y + 1e-6), 0, OutMax);
         }
-        return new GreyImage16(frame.Width, frame.Height, pixels, new RenderRecord(modalityText, voiText, center, width, invert));
+        return new GreyImage16(frame.Width, frame.Height, pixels, new RenderRecord(modalityText, voiText, center, width, invert, inversion));
+    }
+
+    /// <summary>Whether the rendered values are inverted to read as MONOCHROME2, and what said so.</summary>
+    public static (bool Invert, string Reason) Inversion(string photometric, DicomDataset d)
+    {
+        var shape = d.GetString(DicomTag.PresentationLUTShape)?.Trim().ToUpperInvariant();
+        return shape switch
+        {
+            "INVERSE" => (true, photometric == "MONOCHROME1" ? "MONOCHROME1 with Presentation LUT Shape INVERSE" : "Presentation LUT Shape INVERSE"),
+            "IDENTITY" => (false, photometric == "MONOCHROME1" ? "MONOCHROME1 but Presentation LUT Shape IDENTITY" : "MONOCHROME2"),
+            _ => photometric == "MONOCHROME1" ? (true, "MONOCHROME1") : (false, "MONOCHROME2"),
+        };
     }
 
     static (double[] Values, string Text) ApplyModality(StoredFrame frame, DicomDataset d)
