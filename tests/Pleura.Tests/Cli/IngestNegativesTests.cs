@@ -1,0 +1,61 @@
+using Pleura.Data;
+using Pleura.Imaging;
+using Pleura.Networks.Weights;
+using Pleura.Pipeline;
+using Pleura.Tests.Dicom;
+using Xunit.Abstractions;
+using static Pleura.Tests.Cli.CliRunner;
+
+namespace Pleura.Tests.Cli;
+
+/// <summary>The negatives model: trained on phantoms inverted at random, measured on held-out phantoms, used by ingest.</summary>
+[Collection("console")]
+public class IngestNegativesTests(ITestOutputHelper output)
+{
+    [SkippableFact]
+    public void ANegativesModelTrainedOnPhantomsFindsBurnedInInversionsAndIngestFlipsThemBack()
+    {
+        using var dir = new TempFolder();
+        var model = dir.File("negatives.safetensors");
+        var outcome = NegativeDetector.Train(new NegativeTrainJob { Output = model, Phantoms = 200, HeldOut = 120, Epochs = 4, Seed = 2 }, output.WriteLine, p => { if (p.Batch == p.Batches) output.WriteLine($"epoch {p.Epoch}: loss {p.RunningLoss:0.000}"); });
+        output.WriteLine($"held-out accuracy {outcome.Accuracy:P1} ({outcome.HeldOutCorrect}/{outcome.HeldOutImages}), 95% CI {outcome.Interval}");
+        Assert.True(outcome.Accuracy > 0.95, $"held-out accuracy {outcome.Accuracy:P1}, 95% CI {outcome.Interval}");
+        Assert.True(outcome.Interval.Low < outcome.Accuracy && outcome.Interval.High >= outcome.Accuracy);
+        var info = Checkpoint.ReadInfo(model);
+        Assert.Equal(new[] { NegativeDetector.Inverted, NegativeDetector.Upright }, info.Classes);
+        Assert.Equal(outcome.Accuracy, info.Metrics!["heldout_accuracy"]!.GetValue<double>());
+        Assert.False(Directory.Exists(dir.File("negatives.data")), "the generated training images are removed");
+
+        // An export with an upright phantom and one whose pixels are inverted though its attributes say MONOCHROME2.
+        DicomPhantoms.RequireDcmtk();
+        var upright = Pleura.Phantoms.PhantomDataset.RenderOne(21, 0, 128, 1, 0).Image;
+        var negative = Pleura.Phantoms.PhantomDataset.RenderOne(21, 1, 128, 0, 2).Image.Select(v => 1 - v).ToArray();
+        PngWriter.Write(new GreyImage(128, 128, upright), dir.File("upright.png"));
+        PngWriter.Write(new GreyImage(128, 128, negative), dir.File("negative.png"));
+        var export = dir.File("export");
+        string[] Keys(string id) => ["Modality=CR", $"PatientID={id}", $"AccessionNumber={id}", "ContentTime=101010", "PatientAge=050Y"];
+        DicomPhantoms.FromPng(dir.File("upright.png"), Path.Combine(export, "upright.dcm"), Keys("U1"));
+        DicomPhantoms.FromPng(dir.File("negative.png"), Path.Combine(export, "negative.dcm"), Keys("N1"));
+        var (code, text) = RunCaptured("ingest", export, "-o", dir.File("out"), "--keep-identifiers", "--negatives", model);
+        Assert.True(code == 0, text);
+        var flow = IngestTests.ReadFlow(dir.File("out/flow.csv"));
+        Assert.Equal((2, 1, 0), (flow[DicomIngest.Ingested], flow[DicomIngest.InvertedByModel], flow[DicomIngest.InvertedByAttributes]));
+        var rows = ManifestCsv.Read(dir.File("out/manifest.csv"), new ValidationReport()).Rows.ToDictionary(r => r.GetExtra("source"));
+        Assert.EndsWith(", inverted back", rows["negative.dcm"].GetExtra("negatives_check"));
+        Assert.EndsWith(", kept", rows["upright.dcm"].GetExtra("negatives_check"));
+        var rendered = RadiographReader.RenderDicom(Path.Combine(export, "negative.dcm")).Pixels;
+        Assert.Equal(rendered.Select(v => (ushort)(65535 - v)), DicomPhantoms.Png16(dir.File("out/" + rows["negative.dcm"].Path)));
+        Assert.Equal(RadiographReader.RenderDicom(Path.Combine(export, "upright.dcm")).Pixels, DicomPhantoms.Png16(dir.File("out/" + rows["upright.dcm"].Path)));
+
+        // A second run with the same model reuses both images and counts the same.
+        (code, text) = RunCaptured("ingest", export, "-o", dir.File("out"), "--keep-identifiers", "--negatives", model);
+        Assert.True(code == 0, text);
+        Assert.Contains("2 images (0 rendered, 2 already there)", text);
+        Assert.Equal(1, IngestTests.ReadFlow(dir.File("out/flow.csv"))[DicomIngest.InvertedByModel]);
+
+        // A model file that is not there stops the run, naming it.
+        (code, text) = RunCaptured("ingest", export, "-o", dir.File("out2"), "--keep-identifiers", "--negatives", dir.File("missing.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Contains("missing.safetensors", text);
+    }
+}
