@@ -23,6 +23,8 @@ public sealed record NegativeTrainJob
     public int HeldOut { get; init; } = 200;
     /// <summary>A folder of real radiographs (PNG, JPEG, TIFF or DICOM, as displayed: not inverted) added to the training set, each inverted at random.</summary>
     public string? Images { get; init; }
+    /// <summary>Share of <see cref="Images"/> (by file, seeded) held out and measured, each image both as displayed and inverted.</summary>
+    public double ImagesHeldOut { get; init; } = 0.25;
     public int Size { get; init; } = 64;
     public int Epochs { get; init; } = 8;
     /// <summary>Small batches: more steps per epoch let the batch-norm running statistics settle on a small set.</summary>
@@ -31,10 +33,21 @@ public sealed record NegativeTrainJob
     public string Architecture { get; init; } = "resnet10-w16";
 }
 
-/// <summary>The trained detector and its accuracy on the held-out set, with a 95% Clopper-Pearson interval.</summary>
-public sealed record NegativeTrainOutcome(string CheckpointPath, int TrainImages, int HeldOutImages, int HeldOutCorrect, Interval Interval, PretrainOutcome Training)
+/// <summary>Correct calls on a held-out set, with a 95% Clopper-Pearson interval.</summary>
+public sealed record HeldOutScore(string Set, int Correct, int Trials, Interval Interval)
 {
-    public double Accuracy => HeldOutCorrect / (double)HeldOutImages;
+    public double Accuracy => Correct / (double)Trials;
+    public override string ToString() =>
+        $"{Set}: {Accuracy.ToString("P1", CultureInfo.InvariantCulture)} ({Correct}/{Trials}), 95% CI {Interval}";
+}
+
+/// <summary>The trained detector and its accuracy on the held-out phantoms and, when real images were given, on the held-out real images.</summary>
+public sealed record NegativeTrainOutcome(string CheckpointPath, int TrainImages, HeldOutScore Phantoms, HeldOutScore? Images, PretrainOutcome Training)
+{
+    public int HeldOutImages => Phantoms.Trials;
+    public int HeldOutCorrect => Phantoms.Correct;
+    public Interval Interval => Phantoms.Interval;
+    public double Accuracy => Phantoms.Accuracy;
 }
 
 /// <summary>
@@ -109,16 +122,24 @@ public sealed class NegativeDetector : IDisposable
             int written = 0;
             foreach (var pixels in PhantomImages(job.Seed, job.Phantoms, job.Size))
                 WriteLabelled(data, $"phantom{written++:D5}", pixels, job.Size, random);
+            var heldImages = new List<float[]>();
             if (job.Images is { } folder)
             {
-                foreach (var file in RadiographReader.ImageFiles(folder, recursive: true))
+                var files = RadiographReader.ImageFiles(folder, recursive: true);
+                if (files.Count == 0) throw new InvalidDataException($"{folder}: no images (PNG, JPEG, TIFF or DICOM)");
+                var order = new Random(job.Seed + 2000);
+                var shuffled = files.OrderBy(_ => order.Next()).ToList();
+                int heldCount = (int)Math.Round(shuffled.Count * job.ImagesHeldOut);
+                for (int i = 0; i < shuffled.Count; i++)
                 {
                     cancel.ThrowIfCancellationRequested();
                     GreyImage image;
-                    try { image = RadiographReader.ReadResized(file, job.Size, job.Size); }
+                    try { image = RadiographReader.ReadResized(shuffled[i], job.Size, job.Size); }
                     catch (ImageReadException e) { log($"left out {e.Path}: {e.Reason}"); continue; }
-                    WriteLabelled(data, $"image{written++:D5}", image.Pixels, job.Size, random);
+                    if (i < heldCount) heldImages.Add(image.Pixels);
+                    else WriteLabelled(data, $"image{written++:D5}", image.Pixels, job.Size, random);
                 }
+                log($"{shuffled.Count - heldCount} real images for training, {heldCount} held out");
             }
             var training = new PretrainJob
             {
@@ -133,28 +154,42 @@ public sealed class NegativeDetector : IDisposable
             };
             var trained = Pretraining.Run(training, log, progress, cancel);
 
-            // The held-out set: other phantoms (another seed), inverted at random the same way.
+            // The held-out sets: other phantoms (another seed), inverted at random the same way; the held-out real
+            // images each as displayed and inverted (no random window: they are measured as they are).
             var heldRandom = new Random(job.Seed + 1000);
             var held = PhantomImages(job.Seed + 1000, job.HeldOut, job.Size).Select(p => Labelled(p, heldRandom)).ToList();
-            int correct;
+            var real = heldImages.SelectMany(p => new[] { (Pixels: p, Inverted: false), (Pixels: p.Select(v => 1 - v).ToArray(), Inverted: true) }).ToList();
+            HeldOutScore phantomScore;
+            HeldOutScore? imageScore = null;
             using (var detector = Load(output))
             {
-                var probabilities = detector.ProbabilitiesInverted(held.Select(h => h.Pixels).ToList());
-                correct = held.Zip(probabilities).Count(x => x.First.Inverted == x.Second > 0.5);
+                HeldOutScore Score(string set, List<(float[] Pixels, bool Inverted)> items)
+                {
+                    var probabilities = detector.ProbabilitiesInverted(items.Select(h => h.Pixels).ToList());
+                    int correct = items.Zip(probabilities).Count(x => x.First.Inverted == x.Second > 0.5);
+                    return new HeldOutScore(set, correct, items.Count, ClopperPearson.Compute(correct, items.Count));
+                }
+                phantomScore = Score($"held-out phantoms (seed {job.Seed + 1000}, inverted at random)", held);
+                if (real.Count > 0) imageScore = Score($"held-out real images ({heldImages.Count} of {job.Images}, each as displayed and inverted)", real);
             }
-            var interval = ClopperPearson.Compute(correct, held.Count);
             var sidecar = Checkpoint.SidecarOf(output);
             var node = JsonNode.Parse(File.ReadAllText(sidecar))!;
             var metrics = node["metrics"] as JsonObject ?? new JsonObject();
-            metrics["heldout_accuracy"] = correct / (double)held.Count;
-            metrics["heldout_ci_low"] = interval.Low;
-            metrics["heldout_ci_high"] = interval.High;
-            metrics["heldout_images"] = held.Count;
-            metrics["heldout_source"] = $"phantoms, seed {job.Seed + 1000}, inverted at random";
+            void Record(string prefix, HeldOutScore score)
+            {
+                metrics[prefix + "_accuracy"] = score.Accuracy;
+                metrics[prefix + "_ci_low"] = score.Interval.Low;
+                metrics[prefix + "_ci_high"] = score.Interval.High;
+                metrics[prefix + "_trials"] = score.Trials;
+                metrics[prefix + "_source"] = score.Set;
+            }
+            Record("heldout", phantomScore);
+            if (imageScore is not null) Record("heldout_images", imageScore);
             node["metrics"] = metrics;
             File.WriteAllText(sidecar, node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            log($"held-out accuracy {(correct / (double)held.Count).ToString("P1", CultureInfo.InvariantCulture)} ({correct}/{held.Count}), 95% CI {interval}");
-            return new NegativeTrainOutcome(output, trained.TrainImages + trained.ValidationImages, held.Count, correct, interval, trained);
+            log(phantomScore.ToString());
+            if (imageScore is not null) log(imageScore.ToString());
+            return new NegativeTrainOutcome(output, trained.TrainImages + trained.ValidationImages, phantomScore, imageScore, trained);
         }
         finally
         {

@@ -17,13 +17,20 @@ public class IngestNegativesTests(ITestOutputHelper output)
     {
         using var dir = new TempFolder();
         var model = dir.File("negatives.safetensors");
-        var outcome = NegativeDetector.Train(new NegativeTrainJob { Output = model, Phantoms = 200, HeldOut = 120, Epochs = 4, Seed = 2 }, output.WriteLine, p => { if (p.Batch == p.Batches) output.WriteLine($"epoch {p.Epoch}: loss {p.RunningLoss:0.000}"); });
+        // "Real" images as displayed (here other phantoms, 8-bit PNGs at another size): a quarter is held out and measured both ways.
+        for (int i = 0; i < 16; i++)
+            PngWriter.Write(new GreyImage(96, 96, Pleura.Phantoms.PhantomDataset.RenderOne(30, i, 96, i % 4, 3 - i % 4).Image), dir.File($"real/{i}.png"));
+        var outcome = NegativeDetector.Train(new NegativeTrainJob { Output = model, Phantoms = 200, HeldOut = 120, Epochs = 4, Seed = 2, Images = dir.File("real") }, output.WriteLine, p => { if (p.Batch == p.Batches) output.WriteLine($"epoch {p.Epoch}: loss {p.RunningLoss:0.000}"); });
         output.WriteLine($"held-out accuracy {outcome.Accuracy:P1} ({outcome.HeldOutCorrect}/{outcome.HeldOutImages}), 95% CI {outcome.Interval}");
         Assert.True(outcome.Accuracy > 0.95, $"held-out accuracy {outcome.Accuracy:P1}, 95% CI {outcome.Interval}");
         Assert.True(outcome.Interval.Low < outcome.Accuracy && outcome.Interval.High >= outcome.Accuracy);
+        var real = Assert.IsType<HeldOutScore>(outcome.Images);
+        Assert.Equal(8, real.Trials); // 4 held-out images, each as displayed and inverted
+        Assert.Equal(212, outcome.TrainImages); // 200 phantoms and the 12 images not held out
         var info = Checkpoint.ReadInfo(model);
         Assert.Equal(new[] { NegativeDetector.Inverted, NegativeDetector.Upright }, info.Classes);
         Assert.Equal(outcome.Accuracy, info.Metrics!["heldout_accuracy"]!.GetValue<double>());
+        Assert.Equal(real.Accuracy, info.Metrics!["heldout_images_accuracy"]!.GetValue<double>());
         Assert.False(Directory.Exists(dir.File("negatives.data")), "the generated training images are removed");
 
         // An export with an upright phantom and one whose pixels are inverted though its attributes say MONOCHROME2.
