@@ -85,17 +85,20 @@ public class IngestPseudonymTests
         Assert.Empty(otherRows.Select(r => r.PatientId).Intersect(manifest.Rows.Select(r => r.PatientId)));
         Assert.Empty(otherRows.Select(r => r.ImageId).Intersect(manifest.Rows.Select(r => r.ImageId)));
 
-        // A key inside the output folder, a missing --key and a bad key file are refused, naming the file.
-        (code, text) = RunCaptured("ingest", export, "-o", dir.File("third"), "--key-out", dir.File("third/k.key"));
-        Assert.Equal(2, code);
-        Assert.Contains("inside the output folder", text);
-        (code, text) = RunCaptured("ingest", export, "-o", dir.File("fourth"), "--key", dir.File("missing.key"));
-        Assert.NotEqual(0, code);
-        Assert.Contains("missing.key: pseudonym key file not found", text);
+        // A key inside the output folder (usage, 2), a missing --key and a bad key file (1) are refused, naming the file.
         File.WriteAllText(dir.File("bad.key"), "not hex");
-        (code, text) = RunCaptured("ingest", export, "-o", dir.File("fifth"), "--key", dir.File("bad.key"));
-        Assert.NotEqual(0, code);
-        Assert.Contains("bad.key: not a pseudonym key", text);
+        var refusals = new (string Option, string Key, int Exit, string Message)[]
+        {
+            ("--key-out", dir.File("third/k.key"), 2, "inside the output folder"),
+            ("--key", dir.File("missing.key"), 1, "missing.key: pseudonym key file not found"),
+            ("--key", dir.File("bad.key"), 1, "bad.key: not a pseudonym key"),
+        };
+        foreach (var (option, keyFile, exit, message) in refusals)
+        {
+            (code, text) = RunCaptured("ingest", export, "-o", dir.File("third"), option, keyFile);
+            Assert.True(code == exit && text.Contains(message), $"{option} {keyFile}: exit {code}, {text}");
+            Assert.False(File.Exists(dir.File("third/manifest.csv")));
+        }
     }
 
     [Fact]
