@@ -12,7 +12,7 @@ public sealed record FlowBox(string Key, string Description, int Count);
 /// </summary>
 public static class ConsortFlow
 {
-    const int SpineX = 150, BoxWidth = 260, SideX = 330, SideWidth = 520, Step = 46, BoxHeight = 34, Top = 10;
+    const int SpineX = 170, BoxWidth = 320, SideX = 350, SideWidth = 620, Step = 46, BoxHeight = 34, Top = 10;
 
     /// <param name="flow">The first box (found), the exclusions in order, the last box (kept).</param>
     public static string Svg(IReadOnlyList<FlowBox> flow)
@@ -63,7 +63,7 @@ public static class ConsortFlow
     {
         svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x}\" y=\"{y}\" width=\"{width}\" height=\"{BoxHeight}\" rx=\"4\" fill=\"{fill}\" stroke=\"{(grey ? "#bbb" : "#444")}\"/>");
         // Long descriptions are cut to the box and given whole in a tooltip and in the table below.
-        int fits = width / 6;
+        int fits = width / 7; // about 7 px a character at 12 px
         var shown = text.Length > fits ? text[..(fits - 1)] + "…" : text;
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 8}\" y=\"{y + BoxHeight / 2 + 4}\" fill=\"{(grey ? "#999" : "#1b1b1b")}\"{(bold ? " font-weight=\"600\"" : "")}><title>{Html.Escape(text)}</title>{Html.Escape(shown)}</text>");
     }
