@@ -247,9 +247,14 @@ public static class DicomIngest
                         Exclude(c, Unreadable, counts);
                         unreadable.Add(new UnreadableFile(c.Source, e.Reason));
                         if (strict) throw Strict(unreadable);
+                        progress?.Invoke(files.Count + (int)((long)++done * files.Count / Math.Max(remaining, 1)), total);
                         continue;
                     }
-                    if (thumbnails.Any(t => Correlation(t, thumbnail) >= options.NearIdenticalThreshold)) Exclude(c, NearIdentical, counts);
+                    if (thumbnails.Any(t => Correlation(t, thumbnail) >= options.NearIdenticalThreshold))
+                    {
+                        Exclude(c, NearIdentical, counts);
+                        progress?.Invoke(files.Count + (int)((long)++done * files.Count / Math.Max(remaining, 1)), total);
+                    }
                     else thumbnails.Add(thumbnail);
                 }
                 ordered = ordered.Where(c => c.Excluded is null).ToList();
@@ -305,7 +310,7 @@ public static class DicomIngest
         var listed = unreadable.Select(u => key is null ? u : new UnreadableFile(key.Source(u.Path), Scrub(u.Reason, folder, u.Path))).ToList();
         AtomicFile.Write(manifestPath, temp => ManifestCsv.Write(manifest, temp));
         AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowFile), FlowCsv(flow, corrections));
-        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowHtmlFile), FlowHtml(flow, corrections, options.NearIdenticalThreshold, negatives?.Id, key is not null));
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowHtmlFile), FlowHtml(flow, corrections, options.NearIdenticalThreshold, negatives?.Id, key?.KeyId));
         AtomicFile.WriteAllText(Path.Combine(outputFolder, UnreadableFile), UnreadableCsv(listed));
         return new IngestResult(flow, corrections, unreadable.OrderBy(u => u.Path, StringComparer.Ordinal).ToList(), manifest, rendered, reused, manifestPath, keyPath, keyCreated);
     }
@@ -513,7 +518,8 @@ public static class DicomIngest
     }
 
     /// <summary>flow.html: the flow as a CONSORT-style diagram, its counts, the corrections and how the run was set.</summary>
-    public static string FlowHtml(IReadOnlyList<IngestStep> flow, IReadOnlyList<IngestStep> corrections, double nearIdentical, string? negativesModel, bool pseudonymised)
+    /// <param name="keyId">The pseudonym key's <see cref="Pseudonyms.KeyId"/>; null when identifiers were kept.</param>
+    public static string FlowHtml(IReadOnlyList<IngestStep> flow, IReadOnlyList<IngestStep> corrections, double nearIdentical, string? negativesModel, string? keyId)
     {
         static Pleura.Reporting.FlowBox Box(IngestStep s) => new(s.Key, s.Description, s.Count);
         var notes = new[]
@@ -521,7 +527,7 @@ public static class DicomIngest
             $"Near-identical rule: Pearson correlation of {ThumbnailSide}x{ThumbnailSide} renderings at or above {nearIdentical.ToString("0.###", CultureInfo.InvariantCulture)} within an accession.",
             negativesModel is null ? "No negatives model was given (--negatives): only the attributes decided inversions."
                 : $"Negatives model {negativesModel}: images it gives p(inverted) > 0.5 were flipped back.",
-            pseudonymised ? "Patient ids, accessions, UIDs and source paths are keyed pseudonyms (HMAC-SHA256); the key is kept apart from this folder."
+            keyId is not null ? $"Patient ids, accessions, UIDs and source paths are keyed pseudonyms (HMAC-SHA256) under the key with id {keyId}; the key is kept apart from this folder."
                 : "Identifiers were kept as in the source files (--keep-identifiers).",
         };
         return Pleura.Reporting.ConsortFlow.Page("DICOM ingest: flow of files", flow.Select(Box).ToList(), corrections.Select(Box).ToList(), notes);

@@ -22,7 +22,7 @@ public sealed class Pseudonyms
         this.key = key.ToArray();
     }
 
-    /// <summary>An identifier for the key itself (the HMAC of a fixed text), safe to write beside the outputs.</summary>
+    /// <summary>An identifier for the key itself (the HMAC of a fixed text), safe to write beside the outputs: which key made a folder.</summary>
     public string KeyId => Hex("key-id", "pleura", 12);
 
     /// <summary>A patient pseudonym: "P" and 16 hex digits.</summary>

@@ -60,6 +60,14 @@ public class IngestNegativesTests(ITestOutputHelper output)
         Assert.Contains("2 images (0 rendered, 2 already there)", text);
         Assert.Equal(1, IngestTests.ReadFlow(dir.File("out/flow.csv"))[DicomIngest.InvertedByModel]);
 
+        // The command trains the same way and reports both held-out scores.
+        (code, text) = RunCaptured("ingest", "train-negatives", "-o", dir.File("cli.safetensors"), "--phantoms", "24", "--held-out", "10", "--epochs", "1",
+            "--images", dir.File("real"));
+        Assert.True(code == 0, text);
+        Assert.Matches(@"held-out phantoms \(seed 1001, inverted at random\): [\d.]+ % \(\d+/10\), 95% CI", text);
+        Assert.Contains("held-out real images (4 of", text);
+        Assert.True(File.Exists(dir.File("cli.json")));
+
         // A model file that is not there stops the run, naming it.
         (code, text) = RunCaptured("ingest", export, "-o", dir.File("out2"), "--keep-identifiers", "--negatives", dir.File("missing.safetensors"));
         Assert.Equal(1, code);

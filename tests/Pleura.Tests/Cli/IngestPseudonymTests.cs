@@ -50,6 +50,9 @@ public class IngestPseudonymTests
                 Assert.True(bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(id)) < 0, $"{Path.GetRelativePath(output, file)} holds the identifier {id}");
         }
 
+        var keyId = new Pseudonyms(Convert.FromHexString(File.ReadAllText(key).Trim())).KeyId;
+        Assert.Contains($"under the key with id {keyId}", File.ReadAllText(Path.Combine(output, "flow.html")));
+
         // Pseudonyms: patients keep their images together (two accessions of patient A), splits group by them.
         var manifest = ManifestCsv.Read(Path.Combine(output, "manifest.csv"), new ValidationReport());
         Assert.Equal(3, manifest.Rows.Count);
