@@ -115,7 +115,10 @@ public sealed class NegativeDetector : IDisposable
         if (job.Phantoms < 20 || job.HeldOut < 10) throw new ArgumentException($"train-negatives needs at least 20 phantoms and 10 held out, not {job.Phantoms} and {job.HeldOut}");
         var output = Path.GetFullPath(job.Output);
         var data = Path.Combine(Path.GetDirectoryName(output)!, Path.GetFileNameWithoutExtension(output) + ".data");
-        if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        // The trainer's work folder (resume state) of an earlier run may belong to other settings: a short job starts afresh.
+        var work = Path.Combine(Path.GetDirectoryName(output)!, Path.GetFileNameWithoutExtension(output) + ".work");
+        foreach (var folder in new[] { data, work })
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         try
         {
             var random = new Random(job.Seed);
@@ -123,10 +126,10 @@ public sealed class NegativeDetector : IDisposable
             foreach (var pixels in PhantomImages(job.Seed, job.Phantoms, job.Size))
                 WriteLabelled(data, $"phantom{written++:D5}", pixels, job.Size, random);
             var heldImages = new List<float[]>();
-            if (job.Images is { } folder)
+            if (job.Images is { } imageFolder)
             {
-                var files = RadiographReader.ImageFiles(folder, recursive: true);
-                if (files.Count == 0) throw new InvalidDataException($"{folder}: no images (PNG, JPEG, TIFF or DICOM)");
+                var files = RadiographReader.ImageFiles(imageFolder, recursive: true);
+                if (files.Count == 0) throw new InvalidDataException($"{imageFolder}: no images (PNG, JPEG, TIFF or DICOM)");
                 var order = new Random(job.Seed + 2000);
                 var shuffled = files.OrderBy(_ => order.Next()).ToList();
                 int heldCount = (int)Math.Round(shuffled.Count * job.ImagesHeldOut);
@@ -193,7 +196,8 @@ public sealed class NegativeDetector : IDisposable
         }
         finally
         {
-            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+            foreach (var folder in new[] { data, work })
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -32,6 +32,7 @@ public class IngestNegativesTests(ITestOutputHelper output)
         Assert.Equal(outcome.Accuracy, info.Metrics!["heldout_accuracy"]!.GetValue<double>());
         Assert.Equal(real.Accuracy, info.Metrics!["heldout_images_accuracy"]!.GetValue<double>());
         Assert.False(Directory.Exists(dir.File("negatives.data")), "the generated training images are removed");
+        Assert.False(Directory.Exists(dir.File("negatives.work")), "and the trainer's work folder");
 
         // An export with an upright phantom and one whose pixels are inverted though its attributes say MONOCHROME2.
         DicomPhantoms.RequireDcmtk();
