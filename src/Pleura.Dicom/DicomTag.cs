@@ -58,6 +58,7 @@ public readonly record struct DicomTag(ushort Group, ushort Element) : IComparab
     public static readonly DicomTag LUTExplanation = new(0x0028, 0x3003);
     public static readonly DicomTag LUTData = new(0x0028, 0x3006);
     public static readonly DicomTag VOILUTSequence = new(0x0028, 0x3010);
+    public static readonly DicomTag PresentationLUTShape = new(0x2050, 0x0020);
     public static readonly DicomTag PixelData = new(0x7FE0, 0x0010);
     public static readonly DicomTag Item = new(0xFFFE, 0xE000);
     public static readonly DicomTag ItemDelimitation = new(0xFFFE, 0xE00D);

@@ -142,16 +142,26 @@ public static class RadiographReader
             for (int i = 0; i < pixels.Length; i++) pixels[i] = rendered.Pixels[i] / 65535f;
             return new GreyImage(rendered.Width, rendered.Height, pixels, 16);
         }
+        return Resize16(rendered.Pixels, rendered.Width, rendered.Height, target.Value.Width, target.Value.Height, path);
+    }
+
+    /// <summary>
+    /// 16-bit grey pixels (e.g. a rendered DICOM image) resized to exactly <paramref name="targetWidth"/> x
+    /// <paramref name="targetHeight"/> as the same pixels read from a 16-bit PNG would be; <paramref name="source"/>
+    /// names the image in an error.
+    /// </summary>
+    public static GreyImage Resize16(ushort[] pixels, int width, int height, int targetWidth, int targetHeight, string source)
+    {
         try
         {
-            using var raw = Image.NewFromMemory(rendered.Pixels, rendered.Width, rendered.Height, 1, Enums.BandFormat.Ushort);
+            using var raw = Image.NewFromMemory(pixels, width, height, 1, Enums.BandFormat.Ushort);
             using var grey16 = raw.Copy(interpretation: Enums.Interpretation.Grey16);
-            using var resized = ResizeKeepingDepth(grey16, target.Value.Width, target.Value.Height);
+            using var resized = ResizeKeepingDepth(grey16, targetWidth, targetHeight);
             return ToGreyImage(resized);
         }
         catch (VipsException e)
         {
-            throw new ImageReadException(path, "cannot be resized: " + Reason(e.Message), e);
+            throw new ImageReadException(source, "cannot be resized: " + Reason(e.Message), e);
         }
     }
 

@@ -14,11 +14,34 @@ public sealed record IngestStep(string Key, string Description, int Count);
 /// <summary>A file that could not be read, and why.</summary>
 public sealed record UnreadableFile(string Path, string Reason);
 
-/// <summary>What an ingest found and did: the flow (counts per rule, in order), the unreadable files, the manifest.</summary>
-public sealed record IngestResult(IReadOnlyList<IngestStep> Flow, IReadOnlyList<UnreadableFile> Unreadable, Manifest Manifest,
-    int Rendered, int Reused, string ManifestPath)
+/// <summary>
+/// What an ingest found and did: the flow (counts per rule, in order), the corrections made to ingested images (not
+/// exclusions: inversions), the unreadable files (real paths, for the console), the manifest, and the pseudonym key
+/// used (null with <see cref="IngestOptions.KeepIdentifiers"/>).
+/// </summary>
+public sealed record IngestResult(IReadOnlyList<IngestStep> Flow, IReadOnlyList<IngestStep> Corrections, IReadOnlyList<UnreadableFile> Unreadable,
+    Manifest Manifest, int Rendered, int Reused, string ManifestPath, string? KeyPath, bool KeyCreated)
 {
-    public int Count(string key) => Flow.Single(s => s.Key == key).Count;
+    public int Count(string key) => Flow.Concat(Corrections).Single(s => s.Key == key).Count;
+}
+
+/// <summary>How `pleura ingest` writes its outputs.</summary>
+public sealed record IngestOptions
+{
+    /// <summary>Subfolder of the output folder for the 16-bit PNGs.</summary>
+    public string ImagesSubfolder { get; init; } = "images";
+    /// <summary>Stop (nothing written but the PNGs already rendered) when a file is unreadable.</summary>
+    public bool Strict { get; init; }
+    /// <summary>Write the real patient ids, accessions, UIDs and source paths instead of keyed pseudonyms.</summary>
+    public bool KeepIdentifiers { get; init; }
+    /// <summary>An existing pseudonym key file to use (it must exist).</summary>
+    public string? KeyFile { get; init; }
+    /// <summary>Where the pseudonym key is read from, or created when absent (default: beside the output folder, OUT.key).</summary>
+    public string? KeyOut { get; init; }
+    /// <summary>A negatives model (<see cref="NegativeDetector"/>): kept images it calls inverted are flipped back and counted.</summary>
+    public string? NegativesModel { get; init; }
+    /// <summary>Two images of one accession whose 64x64 renderings correlate at least this much (Pearson) are duplicates; the first is kept.</summary>
+    public double NearIdenticalThreshold { get; init; } = DicomIngest.DefaultNearIdentical;
 }
 
 /// <summary>
@@ -33,6 +56,10 @@ public static class DicomIngest
     public const string ManifestFile = "manifest.csv";
     public const string FlowFile = "flow.csv";
     public const string UnreadableFile = "unreadable.csv";
+    public const string FlowHtmlFile = "flow.html";
+    public const double DefaultNearIdentical = 0.98;
+    /// <summary>The side of the square grey thumbnails compared by the near-identical rule.</summary>
+    public const int ThumbnailSide = 64;
 
     // Flow keys, in the order the rules are applied.
     public const string Found = "files_found";
@@ -48,9 +75,12 @@ public static class DicomIngest
     public const string NoPatientId = "no_patient_id";
     public const string Minor = "under_18";
     public const string Duplicate = "duplicate";
+    public const string NearIdentical = "near_identical";
     public const string SeveralAcquisitionTimes = "several_acquisition_times";
     public const string NotFirstInAccession = "not_first_in_accession";
     public const string Ingested = "ingested";
+    public const string InvertedByAttributes = "inverted_by_attributes";
+    public const string InvertedByModel = "inverted_by_model";
 
     /// <summary>The rules with their descriptions, in the order they are applied.</summary>
     public static readonly IReadOnlyList<(string Key, string Description)> Rules =
@@ -68,16 +98,24 @@ public static class DicomIngest
         (NoPatientId, "no Patient ID (patient-level splits cannot place the image)"),
         (Minor, "patient under 18 (Patient's Age, else birth date and study date)"),
         (Duplicate, "duplicate (same SOP Instance UID or same file content as an earlier file)"),
+        (NearIdentical, $"post-processed duplicate: its {ThumbnailSide}x{ThumbnailSide} rendering correlates with an earlier image of its accession at or above the threshold"),
         (SeveralAcquisitionTimes, "accession with several acquisition times (all its images)"),
         (NotFirstInAccession, "not the first image of its accession (by content time)"),
         (Ingested, "ingested"),
+    ];
+
+    /// <summary>Changes made to ingested images (each image counted once per kind), after the exclusions.</summary>
+    public static readonly IReadOnlyList<(string Key, string Description)> CorrectionRules =
+    [
+        (InvertedByAttributes, "inverted to read as MONOCHROME2 by the attributes (MONOCHROME1, Presentation LUT Shape INVERSE)"),
+        (InvertedByModel, "negative image (attributes say nothing) flipped back by the negatives model (--negatives)"),
     ];
 
     /// <summary>The extra manifest columns an ingest writes, after the standard ones.</summary>
     public static readonly IReadOnlyList<string> ExtraColumns =
     [
         "content_time", "acquisition_time", "modality", "body_part", "sop_class_uid", "study_uid", "series_uid", "sop_uid",
-        "image_type", "photometric", "window_center", "window_width", "render", "source", "source_sha256",
+        "image_type", "photometric", "window_center", "window_width", "render", "inversion", "negatives_check", "source", "source_sha256",
     ];
 
     static readonly string[] RadiographModalities = ["CR", "DX", "DR", "RG"];
@@ -124,20 +162,38 @@ public static class DicomIngest
         public TimeOnly? Time => Header.ContentTime ?? Header.AcquisitionTime;
     }
 
+    /// <summary>An ingest with the default <see cref="IngestOptions"/> but for the images subfolder and --strict.</summary>
+    public static IngestResult Run(string folder, string outputFolder, string imagesSubfolder, bool strict = false,
+        Action<int, int>? progress = null, CancellationToken cancel = default) =>
+        Run(folder, outputFolder, new IngestOptions { ImagesSubfolder = imagesSubfolder, Strict = strict }, progress, cancel);
+
     /// <param name="progress">Called with (steps done, total steps); a run takes two steps per file (header, then rendering).</param>
-    /// <exception cref="InvalidDataException">With <paramref name="strict"/>, when a file is unreadable (nothing is written then but the PNGs already rendered).</exception>
-    public static IngestResult Run(string folder, string outputFolder, string imagesSubfolder = "images", bool strict = false,
+    /// <exception cref="InvalidDataException">With <see cref="IngestOptions.Strict"/>, when a file is unreadable (nothing is written then but the PNGs already rendered).</exception>
+    public static IngestResult Run(string folder, string outputFolder, IngestOptions? options = null,
         Action<int, int>? progress = null, CancellationToken cancel = default)
     {
+        options ??= new IngestOptions();
+        var imagesSubfolder = options.ImagesSubfolder;
+        bool strict = options.Strict;
         folder = Path.GetFullPath(folder);
         outputFolder = Path.GetFullPath(outputFolder);
         if (imagesSubfolder.Length == 0 || Path.IsPathRooted(imagesSubfolder) || imagesSubfolder.Split('/', '\\').Contains(".."))
             throw new ArgumentException($"--images-subfolder must be a relative folder inside the output folder, not '{imagesSubfolder}'");
         if (IsInside(outputFolder, folder))
             throw new ArgumentException($"the output folder {outputFolder} is inside the DICOM folder {folder}; choose one outside it");
+        if (options.NearIdenticalThreshold is not (> 0 and <= 1))
+            throw new ArgumentException($"--near-identical must be a correlation in (0, 1], not {options.NearIdenticalThreshold}");
         var files = Files(folder);
+        // The key first: a bad key file stops the run before any work.
+        Pseudonyms? key = null;
+        string? keyPath = null;
+        bool keyCreated = false;
+        if (!options.KeepIdentifiers) (key, keyPath, keyCreated) = Pseudonyms.ForIngest(outputFolder, options.KeyFile, options.KeyOut);
+        using var negatives = options.NegativesModel is { } model ? NegativeDetector.Load(model) : null;
+        var writer = new RowWriter(key, negatives);
+
         int total = 2 * Math.Max(files.Count, 1);
-        var counts = Rules.ToDictionary(r => r.Key, _ => 0);
+        var counts = Rules.Concat(CorrectionRules).ToDictionary(r => r.Key, _ => 0);
         counts[Found] = files.Count;
         var unreadable = new List<UnreadableFile>();
         var candidates = new List<Candidate>();
@@ -167,7 +223,8 @@ public static class DicomIngest
             if (!newUid || !newBytes) Exclude(c, Duplicate, counts);
         }
 
-        // 3. Accessions: several acquisition times drop the accession; otherwise its first readable image is kept.
+        // 3. Accessions: near-identical renderings are duplicates; several acquisition times (among the rest) drop the
+        // accession; otherwise its first readable image is kept.
         var previous = ReadPrevious(outputFolder);
         var imagesFolder = Path.Combine(outputFolder, imagesSubfolder);
         var rows = new List<ManifestRow>();
@@ -176,8 +233,33 @@ public static class DicomIngest
         int remaining = groups.Sum(g => g.Count());
         foreach (var group in groups)
         {
-            var acquisitionTimes = group.Select(c => c.Header.AcquisitionTime).OfType<TimeOnly>().Distinct().Count();
             var ordered = group.OrderBy(c => c.Time).ThenBy(c => c.Header.InstanceNumber ?? int.MaxValue).ThenBy(c => c.Source, StringComparer.Ordinal).ToList();
+            if (ordered.Count > 1)
+            {
+                var thumbnails = new List<float[]>();
+                foreach (var c in ordered)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    float[] thumbnail;
+                    try { thumbnail = Thumbnail(c.Path); }
+                    catch (ImageReadException e)
+                    {
+                        Exclude(c, Unreadable, counts);
+                        unreadable.Add(new UnreadableFile(c.Source, e.Reason));
+                        if (strict) throw Strict(unreadable);
+                        progress?.Invoke(files.Count + (int)((long)++done * files.Count / Math.Max(remaining, 1)), total);
+                        continue;
+                    }
+                    if (thumbnails.Any(t => Correlation(t, thumbnail) >= options.NearIdenticalThreshold))
+                    {
+                        Exclude(c, NearIdentical, counts);
+                        progress?.Invoke(files.Count + (int)((long)++done * files.Count / Math.Max(remaining, 1)), total);
+                    }
+                    else thumbnails.Add(thumbnail);
+                }
+                ordered = ordered.Where(c => c.Excluded is null).ToList();
+            }
+            var acquisitionTimes = ordered.Select(c => c.Header.AcquisitionTime).OfType<TimeOnly>().Distinct().Count();
             bool kept = false;
             foreach (var c in ordered)
             {
@@ -188,7 +270,7 @@ public static class DicomIngest
                 {
                     try
                     {
-                        var (row, fresh) = Ingest(c, imagesFolder, imagesSubfolder, previous, outputFolder);
+                        var (row, fresh) = writer.Ingest(c, imagesFolder, imagesSubfolder, previous);
                         rows.Add(row);
                         counts[Ingested]++;
                         if (fresh) rendered++; else reused++;
@@ -206,9 +288,14 @@ public static class DicomIngest
             }
         }
 
+        // Corrections, counted from the rows (a reused row keeps what the run that rendered it did).
+        counts[InvertedByAttributes] = rows.Count(r => r.GetExtra("inversion").Length > 0);
+        counts[InvertedByModel] = rows.Count(r => r.GetExtra("negatives_check").EndsWith(RowWriter.FlippedBack, StringComparison.Ordinal));
+
         rows = rows.OrderBy(r => r.GetExtra("source"), StringComparer.Ordinal).ToList();
         var manifest = new Manifest(rows, ExtraColumns.ToList(), outputFolder);
         var flow = Rules.Select(r => new IngestStep(r.Key, r.Description, counts[r.Key])).ToList();
+        var corrections = CorrectionRules.Select(r => new IngestStep(r.Key, r.Description, counts[r.Key])).ToList();
         int accounted = flow.Where(s => s.Key != Found).Sum(s => s.Count);
         if (accounted != files.Count) throw new InvalidOperationException($"ingest flow does not add up: {accounted} files accounted for, {files.Count} found");
 
@@ -219,10 +306,40 @@ public static class DicomIngest
             if (!keptPaths.Contains(old) && IsInside(old, imagesFolder) && File.Exists(old)) File.Delete(old);
 
         var manifestPath = Path.Combine(outputFolder, ManifestFile);
+        // unreadable.csv names files by their pseudonym too (folder names of an export often hold names or ids).
+        var listed = unreadable.Select(u => key is null ? u : new UnreadableFile(key.Source(u.Path), Scrub(u.Reason, folder, u.Path))).ToList();
         AtomicFile.Write(manifestPath, temp => ManifestCsv.Write(manifest, temp));
-        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowFile), FlowCsv(flow));
-        AtomicFile.WriteAllText(Path.Combine(outputFolder, UnreadableFile), UnreadableCsv(unreadable));
-        return new IngestResult(flow, unreadable.OrderBy(u => u.Path, StringComparer.Ordinal).ToList(), manifest, rendered, reused, manifestPath);
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowFile), FlowCsv(flow, corrections));
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowHtmlFile), FlowHtml(flow, corrections, options.NearIdenticalThreshold, negatives?.Id, key?.KeyId));
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, UnreadableFile), UnreadableCsv(listed));
+        return new IngestResult(flow, corrections, unreadable.OrderBy(u => u.Path, StringComparer.Ordinal).ToList(), manifest, rendered, reused, manifestPath, keyPath, keyCreated);
+    }
+
+    /// <summary>A reason with the file's path (absolute or relative to the export) taken out, for a pseudonymised listing.</summary>
+    static string Scrub(string reason, string folder, string source) =>
+        reason.Replace(Path.Combine(folder, source), "<file>", StringComparison.Ordinal).Replace(source, "<file>", StringComparison.Ordinal);
+
+    /// <summary>The rendering of a DICOM file as a <see cref="ThumbnailSide"/>-pixel square, grey in [0, 1].</summary>
+    static float[] Thumbnail(string path)
+    {
+        var image = RadiographReader.RenderDicom(path);
+        return RadiographReader.Resize16(image.Pixels, image.Width, image.Height, ThumbnailSide, ThumbnailSide, path).Pixels;
+    }
+
+    /// <summary>Pearson correlation of two equal-length images (0 when either is flat).</summary>
+    public static double Correlation(float[] a, float[] b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"images of {a.Length} and {b.Length} pixels cannot be compared");
+        double ma = 0, mb = 0;
+        for (int i = 0; i < a.Length; i++) { ma += a[i]; mb += b[i]; }
+        ma /= a.Length; mb /= b.Length;
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double da = a[i] - ma, db = b[i] - mb;
+            sab += da * db; saa += da * da; sbb += db * db;
+        }
+        return saa == 0 || sbb == 0 ? 0 : sab / Math.Sqrt(saa * sbb);
     }
 
     static InvalidDataException Strict(List<UnreadableFile> unreadable) =>
@@ -307,51 +424,78 @@ public static class DicomIngest
         return null;
     }
 
-    /// <summary>Renders one image to its PNG (or reuses an earlier run's) and makes its manifest row.</summary>
-    static (ManifestRow Row, bool Fresh) Ingest(Candidate c, string imagesFolder, string imagesSubfolder, IReadOnlyDictionary<string, ManifestRow> previous, string outputFolder)
+    /// <summary>
+    /// Renders kept images to their PNGs (or reuses an earlier run's) and makes their manifest rows: identifiers
+    /// replaced by pseudonyms under the key (none: the real values), negatives flipped back when a model is given.
+    /// </summary>
+    sealed class RowWriter(Pseudonyms? key, NegativeDetector? negatives)
     {
-        var d = c.Header;
-        var name = d.SopUid is { } uid && uid.All(ch => char.IsAsciiDigit(ch) || ch == '.') ? uid : "sha256-" + c.Sha256[..32];
-        var png = Path.Combine(imagesFolder, name + ".png");
-        var relative = Path.Combine(imagesSubfolder, name + ".png").Replace('\\', '/');
-        if (previous.TryGetValue(Key(d.SopUid, c.Sha256), out var earlier) && earlier.Path == relative && earlier.GetExtra("source") == c.Source && File.Exists(png))
-            return (earlier, false);
+        public const string FlippedBack = "inverted back";
 
-        var image = RadiographReader.RenderDicom(c.Path);
-        AtomicFile.Write(png, temp => PngWriter.WriteGrey16(temp, image.Pixels, image.Width, image.Height));
-        var record = image.Record;
-        string Number(double? v) => v?.ToString("0.######", CultureInfo.InvariantCulture) ?? "";
-        string Time(TimeOnly? t) => t?.ToString("HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.') ?? "";
-        var row = new ManifestRow
+        string? Id(string? value, Func<Pseudonyms, Func<string, string>> pseudonym) =>
+            value is null ? null : key is null ? value : pseudonym(key)(value);
+
+        public (ManifestRow Row, bool Fresh) Ingest(Candidate c, string imagesFolder, string imagesSubfolder, IReadOnlyDictionary<string, ManifestRow> previous)
         {
-            ImageId = name,
-            Path = relative,
-            PatientId = d.PatientId ?? "",
-            Accession = d.Accession ?? "",
-            StudyDate = d.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
-            View = d.View ?? "",
-            Age = d.Age,
-            Sex = d.Sex ?? "",
-            Extra = new Dictionary<string, string>
+            var d = c.Header;
+            var sopUid = Id(d.SopUid, k => k.Uid);
+            var source = key is null ? c.Source : key.Source(c.Source);
+            var name = sopUid is { } uid && uid.All(ch => char.IsAsciiDigit(ch) || ch == '.') ? uid : "sha256-" + c.Sha256[..32];
+            var png = Path.Combine(imagesFolder, name + ".png");
+            var relative = Path.Combine(imagesSubfolder, name + ".png").Replace('\\', '/');
+            // An earlier run's image is reused when it came from the same file and was checked by the same negatives model (or neither was).
+            string checkedBy = negatives is null ? "" : $"model {negatives.Id}:";
+            if (previous.TryGetValue(Key(sopUid, c.Sha256), out var earlier) && earlier.Path == relative && earlier.GetExtra("source") == source && File.Exists(png)
+                && (negatives is null ? earlier.GetExtra("negatives_check").Length == 0 : earlier.GetExtra("negatives_check").StartsWith(checkedBy, StringComparison.Ordinal)))
+                return (earlier, false);
+
+            var image = RadiographReader.RenderDicom(c.Path);
+            var check = "";
+            var pixels = image.Pixels;
+            if (negatives is not null)
             {
-                ["content_time"] = Time(d.ContentTime),
-                ["acquisition_time"] = Time(d.AcquisitionTime),
-                ["modality"] = d.Modality ?? "",
-                ["body_part"] = d.BodyPart ?? "",
-                ["sop_class_uid"] = d.SopClassUid ?? "",
-                ["study_uid"] = d.StudyUid ?? "",
-                ["series_uid"] = d.SeriesUid ?? "",
-                ["sop_uid"] = d.SopUid ?? "",
-                ["image_type"] = d.ImageType,
-                ["photometric"] = d.Photometric ?? "",
-                ["window_center"] = Number(record.WindowCenter),
-                ["window_width"] = Number(record.WindowWidth),
-                ["render"] = record.ToString(),
-                ["source"] = c.Source,
-                ["source_sha256"] = c.Sha256,
-            },
-        };
-        return (row, true);
+                double p = negatives.ProbabilityInverted(image, c.Path);
+                bool flip = p > 0.5;
+                check = $"{checkedBy} p(inverted)={p.ToString("0.000", CultureInfo.InvariantCulture)}" + (flip ? ", " + FlippedBack : ", kept");
+                if (flip) pixels = pixels.Select(v => (ushort)(65535 - v)).ToArray();
+            }
+            AtomicFile.Write(png, temp => PngWriter.WriteGrey16(temp, pixels, image.Width, image.Height));
+            var record = image.Record;
+            string Number(double? v) => v?.ToString("0.######", CultureInfo.InvariantCulture) ?? "";
+            string Time(TimeOnly? t) => t?.ToString("HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.') ?? "";
+            var row = new ManifestRow
+            {
+                ImageId = name,
+                Path = relative,
+                PatientId = Id(d.PatientId, k => k.Patient) ?? "",
+                Accession = Id(d.Accession, k => k.Accession) ?? "",
+                StudyDate = d.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+                View = d.View ?? "",
+                Age = d.Age,
+                Sex = d.Sex ?? "",
+                Extra = new Dictionary<string, string>
+                {
+                    ["content_time"] = Time(d.ContentTime),
+                    ["acquisition_time"] = Time(d.AcquisitionTime),
+                    ["modality"] = d.Modality ?? "",
+                    ["body_part"] = d.BodyPart ?? "",
+                    ["sop_class_uid"] = d.SopClassUid ?? "",
+                    ["study_uid"] = Id(d.StudyUid, k => k.Uid) ?? "",
+                    ["series_uid"] = Id(d.SeriesUid, k => k.Uid) ?? "",
+                    ["sop_uid"] = sopUid ?? "",
+                    ["image_type"] = d.ImageType,
+                    ["photometric"] = d.Photometric ?? "",
+                    ["window_center"] = Number(record.WindowCenter),
+                    ["window_width"] = Number(record.WindowWidth),
+                    ["render"] = record.ToString(),
+                    ["inversion"] = record.Inverted ? record.Inversion : "",
+                    ["negatives_check"] = check,
+                    ["source"] = source,
+                    ["source_sha256"] = c.Sha256,
+                },
+            };
+            return (row, true);
+        }
     }
 
     static string Key(string? sopUid, string sha256) => (sopUid ?? "") + "|" + sha256;
@@ -373,11 +517,35 @@ public static class DicomIngest
         catch (InvalidDataException) { return new Dictionary<string, ManifestRow>(); }
     }
 
-    static string FlowCsv(IReadOnlyList<IngestStep> flow)
+    /// <summary>flow.html: the flow as a CONSORT-style diagram, its counts, the corrections and how the run was set.</summary>
+    /// <param name="keyId">The pseudonym key's <see cref="Pseudonyms.KeyId"/>; null when identifiers were kept.</param>
+    public static string FlowHtml(IReadOnlyList<IngestStep> flow, IReadOnlyList<IngestStep> corrections, double nearIdentical, string? negativesModel, string? keyId)
     {
-        var text = new StringBuilder("step,rule,count,description\n");
-        for (int i = 0; i < flow.Count; i++)
-            text.Append(CultureInfo.InvariantCulture, $"{i},{flow[i].Key},{flow[i].Count},{CsvText.Field(flow[i].Description)}\n");
+        static Pleura.Reporting.FlowBox Box(IngestStep s) => new(s.Key, s.Description, s.Count);
+        var notes = new[]
+        {
+            $"Near-identical rule: Pearson correlation of {ThumbnailSide}x{ThumbnailSide} renderings at or above {nearIdentical.ToString("0.###", CultureInfo.InvariantCulture)} within an accession.",
+            negativesModel is null ? "No negatives model was given (--negatives): only the attributes decided inversions."
+                : $"Negatives model {negativesModel}: images it gives p(inverted) > 0.5 were flipped back.",
+            keyId is not null ? $"Patient ids, accessions, UIDs and source paths are keyed pseudonyms (HMAC-SHA256) under the key with id {keyId}; the key is kept apart from this folder."
+                : "Identifiers were kept as in the source files (--keep-identifiers).",
+        };
+        return Pleura.Reporting.ConsortFlow.Page("DICOM ingest: flow of files", flow.Select(Box).ToList(), corrections.Select(Box).ToList(), notes);
+    }
+
+    /// <summary>
+    /// flow.csv: one line per rule in order (kind "found" for the files found, "excluded" for each rule, "ingested"),
+    /// then the corrections made to ingested images (kind "corrected", not part of the sum).
+    /// </summary>
+    public static string FlowCsv(IReadOnlyList<IngestStep> flow, IReadOnlyList<IngestStep> corrections)
+    {
+        var text = new StringBuilder("step,rule,count,kind,description\n");
+        var all = flow.Concat(corrections).ToList();
+        for (int i = 0; i < all.Count; i++)
+        {
+            var kind = i >= flow.Count ? "corrected" : all[i].Key == Found ? "found" : all[i].Key == Ingested ? "ingested" : "excluded";
+            text.Append(CultureInfo.InvariantCulture, $"{i},{all[i].Key},{all[i].Count},{kind},{CsvText.Field(all[i].Description)}\n");
+        }
         return text.ToString();
     }
 

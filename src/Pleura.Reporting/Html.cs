@@ -48,6 +48,13 @@ public sealed class Html
         return this;
     }
 
+    /// <summary>An inline SVG drawing (made by Pleura's own code, inserted as is) with its caption.</summary>
+    public Html Svg(string svg, string caption)
+    {
+        _body.Append($"<figure>{svg}<figcaption>{Escape(caption)}</figcaption></figure>\n");
+        return this;
+    }
+
     public Html Figure(Figure f) => Image(f.Png, f.Caption, Path.GetFileName(f.PngPath) + ", " + Path.GetFileName(f.SvgPath));
 
     public string Page(string title) => $$"""

@@ -56,7 +56,7 @@ public class DcmtkParityTests(ITestOutputHelper output)
         var image = DicomRenderer.Render(decoded, file.Dataset);
         var reference = Reference.Rendered(native, temp, hasWindow ? ["+Wi", "1"] : ["+Wm"]);
         AssertWithinOneGreyLevel(name, image, reference);
-        Assert.Equal(file.Dataset.PhotometricInterpretation == "MONOCHROME1", image.Record.InvertedMonochrome1);
+        Assert.Equal(file.Dataset.PhotometricInterpretation == "MONOCHROME1", image.Record.Inverted);
         Assert.StartsWith(hasWindow ? "window " : "min-max window ", image.Record.VoiTransform);
         output.WriteLine($"{name}: {image.Record}");
     }

@@ -52,6 +52,31 @@ public class RenderTests
         AssertWithinOne(Reference.Rendered(copy, temp, "+Wl", "1"), image.Pixels);
     }
 
+    /// <summary>
+    /// Presentation LUT Shape decides the inversion when given, as in dcm2pnm: INVERSE inverts a MONOCHROME2 image and
+    /// leaves MONOCHROME1 inverted once (the DX IOD's pairing), IDENTITY leaves MONOCHROME1 uninverted.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("RG2_UNC.dcm", "INVERSE", true)]
+    [InlineData("RG2_UNC.dcm", "IDENTITY", false)]
+    [InlineData("RG3_UNC.dcm", "INVERSE", true)]
+    [InlineData("RG3_UNC.dcm", "IDENTITY", false)]
+    public void Presentation_LUT_Shape_inverts_as_dcm2pnm_does(string name, string shape, bool inverted)
+    {
+        var path = SharedDicom.Require(name);
+        Tools.Require("dcmodify", "dcm2pnm");
+        using var temp = new TempFolder();
+        var copy = Tools.ModifiedCopy(path, temp, "-i", $"PresentationLUTShape={shape}");
+        var plain = DicomRenderer.Render(path);
+        var image = DicomRenderer.Render(copy);
+        Assert.Equal(inverted, image.Record.Inverted);
+        Assert.Contains(shape == "INVERSE" ? "Presentation LUT Shape INVERSE" : name == "RG3_UNC.dcm" ? "Presentation LUT Shape IDENTITY" : "MONOCHROME2", image.Record.Inversion);
+        AssertWithinOne(Reference.Rendered(copy, temp, "+Wi", "1"), image.Pixels);
+        // The shape flips the output of the same file without it exactly when it disagrees with the photometric.
+        bool flips = inverted != plain.Record.Inverted;
+        Assert.Equal(flips, image.Pixels.Zip(plain.Pixels).Any(p => p.First != p.Second));
+    }
+
     static void AssertWithinOne(int[] reference, ushort[] pixels)
     {
         Assert.Equal(reference.Length, pixels.Length);

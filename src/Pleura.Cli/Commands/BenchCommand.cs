@@ -16,7 +16,44 @@ internal static class BenchCommand
         ExplainCommand(),
         StudyCommand(),
         TransferCommand(),
+        DicomCommand(),
     };
+
+    static Command DicomCommand()
+    {
+        var dir = new Option<DirectoryInfo?>("--dir") { Description = "Folder of DICOM files (default: ../shared/data/dicom)." };
+        var seconds = Cli.Option("--seconds", "Each measurement repeats passes over a syntax's files for at least this long.", 2.0);
+        var csv = new Option<FileInfo?>("--csv") { Description = "Also write the table as CSV." };
+        var noDcmtk = Cli.Option("--no-dcmtk", "Measure Pleura only.", false);
+        var command = new Command("dicom", "DICOM decode throughput per transfer syntax with 1 and 2 threads, Pleura against dcmtk's dcm2pnm on the same files (images/s).")
+        {
+            dir, seconds, csv, noDcmtk,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var folder = parse.GetValue(dir)?.FullName ?? Path.GetFullPath(Path.Combine("..", "shared", "data", "dicom"));
+            if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: folder not found (give one with --dir)");
+            if (!parse.GetValue(noDcmtk) && !Pleura.Pipeline.DicomBenchmark.HasTool()) Cli.Warn("dcm2pnm is not installed (Debian: apt-get install dcmtk): Pleura only");
+            AnsiConsole.MarkupLineInterpolated($"DICOM files of {folder}: read + decode + min-max render to 16 bits; dcm2pnm (dcmj2pnm for JPEG, dcml2pnm for JPEG-LS) +Wm +opw to /dev/null, one process per image (start-up included)");
+            var rows = Pleura.Pipeline.DicomBenchmark.Run(folder, [1, 2], parse.GetValue(seconds), !parse.GetValue(noDcmtk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+            var table = new Table().AddColumns("transfer syntax", "files", "MP/image", "threads", "Pleura images/s", "dcmtk tool", "dcmtk images/s", "Pleura / dcmtk");
+            foreach (var r in rows)
+                table.AddRow(Markup.Escape(r.TransferSyntax), r.Files.ToString(), r.MegapixelsPerImage.ToString("0.00"), r.Threads.ToString(), r.PleuraImagesPerSecond.ToString("0.0"),
+                    r.DcmtkTool ?? "", Markup.Escape(r.DcmtkImagesPerSecond?.ToString("0.0") ?? r.DcmtkNote ?? ""), r.Ratio?.ToString("0.00") + (r.Ratio is null ? "" : "x"));
+            AnsiConsole.Write(table);
+            if (parse.GetValue(csv) is { } file)
+            {
+                var text = new System.Text.StringBuilder("transfer_syntax,files,megapixels_per_image,threads,pleura_images_per_s,dcmtk_tool,dcmtk_images_per_s,note\n");
+                foreach (var r in rows)
+                    text.Append(System.Globalization.CultureInfo.InvariantCulture,
+                        $"{Pleura.Data.CsvText.Field(r.TransferSyntax)},{r.Files},{r.MegapixelsPerImage:0.000},{r.Threads},{r.PleuraImagesPerSecond:0.00},{r.DcmtkTool},{r.DcmtkImagesPerSecond:0.00},{Pleura.Data.CsvText.Field(r.DcmtkNote ?? "")}\n");
+                File.WriteAllText(file.FullName, text.ToString());
+                Cli.Done(file.FullName);
+            }
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
 
     /// <summary>Test AUC against training images, mean and standard deviation over the splits, per start.</summary>
     static Pleura.Reporting.Figure LearningCurve(string folder, IReadOnlyList<Pleura.Pipeline.TransferRun> runs)

@@ -4,7 +4,10 @@ namespace Pleura.Dicom.Rendering;
 
 /// <summary>
 /// Stored values to a 16-bit grey image: Modality LUT (rescale or LUT sequence), VOI LUT (window or LUT sequence,
-/// else min-max), then MONOCHROME1 inverted so that the result always reads as MONOCHROME2.
+/// else min-max), then inverted where the attributes say the values run from white to black, so that the result always
+/// reads as MONOCHROME2: by Presentation LUT Shape (2050,0020) when given (INVERSE inverts, IDENTITY does not), else
+/// when the Photometric Interpretation is MONOCHROME1. This is dcm2pnm's rule: MONOCHROME1 with INVERSE (as the DX IOD
+/// asks) is inverted once, MONOCHROME2 with INVERSE is inverted.
 /// </summary>
 public static class DicomRenderer
 {
@@ -21,18 +24,59 @@ public static class DicomRenderer
     public static GreyImage16 Render(StoredFrame frame, DicomDataset dataset, RenderOptions? options = null)
     {
         options ??= RenderOptions.Default;
-        var (modality, modalityText) = ApplyModality(frame, dataset);
-        var (output, voiText, center, width) = ApplyVoi(modality, dataset, options);
-        bool invert = frame.Format.Photometric == "MONOCHROME1";
-        var pixels = new ushort[output.Length];
-        for (int i = 0; i < pixels.Length; i++)
+        var (invert, inversion) = Inversion(frame.Format.Photometric, dataset);
+        var values = frame.Values;
+        int min = int.MaxValue, max = int.MinValue;
+        foreach (var v in values) { if (v < min) min = v; if (v > max) max = v; }
+        long range = values.Length == 0 ? 0 : (long)max - min + 1;
+        if (range is 0 or > MaxLevels)
         {
-            double y = invert ? OutMax - output[i] : output[i];
-            // Truncated as dcmtk does, which makes renderings equal dcm2pnm's; the hair added keeps a value that is
-            // an integer in exact arithmetic (e.g. 257 x for an 8-bit min-max window) from falling one below it.
-            pixels[i] = (ushort)Math.Clamp(Math.Floor(y + 1e-6), 0, OutMax);
+            // Pixel by pixel (an empty image, or stored values spread too widely for a table).
+            var (modality, modalityText) = ApplyModality(frame, dataset);
+            var (output, voiText, center, width) = ApplyVoi(modality, dataset, options);
+            var pixels = new ushort[output.Length];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = Output(output[i], invert);
+            return new GreyImage16(frame.Width, frame.Height, pixels, new RenderRecord(modalityText, voiText, center, width, invert, inversion));
         }
-        return new GreyImage16(frame.Width, frame.Height, pixels, new RenderRecord(modalityText, voiText, center, width, invert));
+        else
+        {
+            // The transforms are functions of the stored value: they are applied once to each value present (the
+            // min-max window sees the same extremes), and the pixels are looked up, giving the same output.
+            var present = new bool[range];
+            foreach (var v in values) present[v - min] = true;
+            var levels = new List<int>();
+            for (int k = 0; k < present.Length; k++) if (present[k]) levels.Add(min + k);
+            var (modality, modalityText) = ApplyModality(frame with { Values = levels.ToArray() }, dataset);
+            var (output, voiText, center, width) = ApplyVoi(modality, dataset, options);
+            var table = new ushort[range];
+            for (int k = 0; k < levels.Count; k++) table[levels[k] - min] = Output(output[k], invert);
+            var pixels = new ushort[values.Length];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = table[values[i] - min];
+            return new GreyImage16(frame.Width, frame.Height, pixels, new RenderRecord(modalityText, voiText, center, width, invert, inversion));
+        }
+    }
+
+    /// <summary>Stored values spread over at most this many levels are rendered through a table.</summary>
+    const long MaxLevels = 1 << 20;
+
+    static ushort Output(double value, bool invert)
+    {
+        double y = invert ? OutMax - value : value;
+        // Truncated as dcmtk does, which makes renderings equal dcm2pnm's; the hair added keeps a value that is
+        // an integer in exact arithmetic (e.g. 257 x for an 8-bit min-max window) from falling one below it.
+        return (ushort)Math.Clamp(Math.Floor(y + 1e-6), 0, OutMax);
+    }
+
+    /// <summary>Whether the rendered values are inverted to read as MONOCHROME2, and what said so.</summary>
+    public static (bool Invert, string Reason) Inversion(string photometric, DicomDataset d)
+    {
+        var shape = d.GetString(DicomTag.PresentationLUTShape)?.Trim().ToUpperInvariant();
+        return shape switch
+        {
+            "INVERSE" => (true, photometric == "MONOCHROME1" ? "MONOCHROME1 with Presentation LUT Shape INVERSE" : "Presentation LUT Shape INVERSE"),
+            "IDENTITY" => (false, photometric == "MONOCHROME1" ? "MONOCHROME1 but Presentation LUT Shape IDENTITY" : "MONOCHROME2"),
+            _ => photometric == "MONOCHROME1" ? (true, "MONOCHROME1") : (false, "MONOCHROME2"),
+        };
     }
 
     static (double[] Values, string Text) ApplyModality(StoredFrame frame, DicomDataset d)

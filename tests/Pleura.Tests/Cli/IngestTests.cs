@@ -13,7 +13,8 @@ public class IngestTests
 {
     /// <summary>
     /// An export with one file per rule (and an accession of two images, one of two acquisition times, a copy, a
-    /// text file and a DICOMDIR), whose flow is known: every rule counts its files and two images are ingested.
+    /// near-identical noisy copy, a text file and a DICOMDIR), whose flow is known: every rule counts its files and
+    /// four images are ingested, one of them inverted by its Presentation LUT Shape.
     /// </summary>
     [SkippableFact]
     public void EachExclusionRuleIsAppliedAndCounted()
@@ -22,18 +23,20 @@ public class IngestTests
         using var dir = new TempFolder();
         var export = MakeExport(dir);
         var output = dir.File("out");
-        var (code, text) = RunCaptured("ingest", export, "-o", output);
+        var (code, text) = RunCaptured("ingest", export, "-o", output, "--keep-identifiers");
         Assert.True(code == 0, text);
+        Assert.False(File.Exists(output + ".key")); // no pseudonyms, no key
 
         var flow = ReadFlow(Path.Combine(output, "flow.csv"));
         var expected = new Dictionary<string, int>
         {
-            [DicomIngest.Found] = 16, [DicomIngest.NotDicom] = 1, [DicomIngest.Unreadable] = 1, [DicomIngest.NonImage] = 1,
+            [DicomIngest.Found] = 19, [DicomIngest.NotDicom] = 1, [DicomIngest.Unreadable] = 1, [DicomIngest.NonImage] = 1,
             [DicomIngest.NotRadiograph] = 1, [DicomIngest.NotChest] = 1, [DicomIngest.Lateral] = 1, [DicomIngest.TooSmall] = 1,
             [DicomIngest.PostProcessed] = 1, [DicomIngest.NoContentTime] = 1, [DicomIngest.NoPatientId] = 0, [DicomIngest.Minor] = 1,
-            [DicomIngest.Duplicate] = 1, [DicomIngest.SeveralAcquisitionTimes] = 2, [DicomIngest.NotFirstInAccession] = 1, [DicomIngest.Ingested] = 2,
+            [DicomIngest.Duplicate] = 1, [DicomIngest.NearIdentical] = 1, [DicomIngest.SeveralAcquisitionTimes] = 2, [DicomIngest.NotFirstInAccession] = 1,
+            [DicomIngest.Ingested] = 4, [DicomIngest.InvertedByAttributes] = 1, [DicomIngest.InvertedByModel] = 0,
         };
-        Assert.Equal(DicomIngest.Rules.Select(r => r.Key), flow.Keys);
+        Assert.Equal(DicomIngest.Rules.Concat(DicomIngest.CorrectionRules).Select(r => r.Key), flow.Keys);
         Assert.Equal(expected, flow);
         Assert.Matches(@"under_18\s+1\s", text.Replace("│", " "));
 
@@ -47,8 +50,10 @@ public class IngestTests
         Assert.Equal(DicomIngest.ExtraColumns, manifest.ExtraColumns);
         Assert.True(ManifestValidator.Validate(manifest).IsValid);
         var rows = manifest.Rows.ToDictionary(r => r.GetExtra("source"));
-        Assert.Equal(new[] { "p1/IM0001", "p12/birth.dcm" }, rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "p1/IM0001", "p12/birth.dcm", "p15/first.dcm", "p16/inverse.dcm" }, rows.Keys.Order(StringComparer.Ordinal));
         var first = rows["p1/IM0001"];
+        Assert.Equal("Presentation LUT Shape INVERSE", rows["p16/inverse.dcm"].GetExtra("inversion"));
+        Assert.Equal("", first.GetExtra("inversion"));
         Assert.Equal(("P1", "A1", "2021-03-04", "PA", 45.0, "M"), (first.PatientId, first.Accession, first.StudyDate, first.View, first.Age!.Value, first.Sex));
         Assert.Equal(("10:00:00", "09:59:00", "CR", "CHEST"), (first.GetExtra("content_time"), first.GetExtra("acquisition_time"), first.GetExtra("modality"), first.GetExtra("body_part")));
         Assert.Equal(first.ImageId, first.GetExtra("sop_uid"));
@@ -61,20 +66,27 @@ public class IngestTests
         foreach (var row in manifest.Rows)
             Assert.Equal(RadiographReader.RenderDicom(Path.Combine(export, row.GetExtra("source"))).Pixels, DicomPhantoms.Png16(manifest.ResolvePath(row)));
 
+        // The flow report: a CONSORT-style SVG with a box per rule and its count.
+        var html = File.ReadAllText(Path.Combine(output, "flow.html"));
+        Assert.Contains("<svg", html);
+        Assert.Contains("1 excluded: post-processed duplicate", html);
+        Assert.Contains("4 ingested", html);
+        Assert.Contains("inverted_by_attributes", html);
+
         // A second run renders nothing and writes the same bytes; a new file is all a third run renders.
         var before = Snapshot(output);
-        (code, text) = RunCaptured("ingest", export, "-o", output);
+        (code, text) = RunCaptured("ingest", export, "-o", output, "--keep-identifiers");
         Assert.True(code == 0, text);
-        Assert.Contains("2 images (0 rendered, 2 already there)", text);
+        Assert.Contains("4 images (0 rendered, 4 already there)", text);
         Assert.Equal(before, Snapshot(output));
         DicomPhantoms.FromPng(dir.File("phantom.png"), Path.Combine(export, "p13", "new.dcm"), Keys("P13", "A13", "110000"));
-        (code, text) = RunCaptured("ingest", export, "-o", output);
+        (code, text) = RunCaptured("ingest", export, "-o", output, "--keep-identifiers");
         Assert.True(code == 0, text);
-        Assert.Contains("3 images (1 rendered, 2 already there)", text);
-        Assert.Equal(3, Directory.GetFiles(Path.Combine(output, "images")).Length);
+        Assert.Contains("5 images (1 rendered, 4 already there)", text);
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(output, "images")).Length);
 
         // --strict: an unreadable file stops the run, naming it.
-        (code, text) = RunCaptured("ingest", export, "-o", dir.File("strict"), "--strict");
+        (code, text) = RunCaptured("ingest", export, "-o", dir.File("strict"), "--strict", "--keep-identifiers");
         Assert.Equal(1, code);
         Assert.Contains("p10/truncated.dcm", text);
         Assert.False(File.Exists(dir.File("strict/manifest.csv")));
@@ -88,7 +100,7 @@ public class IngestTests
         var index = File.ReadAllLines(Path.Combine(folder, "index.csv")).Skip(1)
             .Select(l => l.Split(',')).ToDictionary(f => f[0], f => (Modality: f[1], BodyPart: f[2]));
         using var dir = new TempFolder();
-        var result = DicomIngest.Run(folder, dir.Path);
+        var result = DicomIngest.Run(folder, dir.Path, new IngestOptions { KeepIdentifiers = true });
         Assert.Equal(index.Count + 1, result.Count(DicomIngest.Found)); // and index.csv itself
         Assert.Equal(1, result.Count(DicomIngest.NotDicom));
         Assert.Equal(index.Values.Count(v => v.BodyPart.Length > 0 && v.BodyPart != "CHEST"), result.Count(DicomIngest.NotChest)); // 8 HIP + 8 EXTREMITY
@@ -108,8 +120,10 @@ public class IngestTests
         Assert.Contains("Modality LUT Sequence", row.GetExtra("render"));
         var source = Path.Combine(folder, row.GetExtra("source"));
         Assert.Equal(Pleura.Dicom.Rendering.DicomRenderer.Render(source).Pixels, DicomPhantoms.Png16(Path.Combine(dir.Path, row.Path)));
-        Assert.Equal(File.ReadAllText(Path.Combine(dir.Path, "flow.csv")),
-            "step,rule,count,description\n" + string.Join("", result.Flow.Select((s, i) => $"{i},{s.Key},{s.Count},{Pleura.Data.CsvText.Field(s.Description)}\n")));
+        Assert.Equal(1, result.Count(DicomIngest.InvertedByAttributes)); // MONOCHROME1
+        Assert.Equal("MONOCHROME1", row.GetExtra("inversion"));
+        Assert.Equal(File.ReadAllText(Path.Combine(dir.Path, "flow.csv")), DicomIngest.FlowCsv(result.Flow, result.Corrections));
+        Assert.StartsWith("step,rule,count,kind,description\n0,files_found,", File.ReadAllText(Path.Combine(dir.Path, "flow.csv")));
     }
 
     /// <summary>Age in years from Patient's Age in each unit (and a bare number), else from the birth date to the study date.</summary>
@@ -179,14 +193,24 @@ public class IngestTests
     {
         var phantom = Pleura.Phantoms.PhantomDataset.RenderOne(seed: 5, index: 1, size: 64, leftGrade: 1, rightGrade: 2);
         PngWriter.Write(new GreyImage(64, 64, phantom.Image), dir.File("phantom.png"));
+        // Other exposures (other phantoms), and one exposure written twice, the second with small noise.
+        PngWriter.Write(new GreyImage(64, 64, Pleura.Phantoms.PhantomDataset.RenderOne(seed: 6, index: 2, size: 64, leftGrade: 0, rightGrade: 3).Image), dir.File("other.png"));
+        var third = Pleura.Phantoms.PhantomDataset.RenderOne(seed: 7, index: 3, size: 64, leftGrade: 2, rightGrade: 0).Image;
+        PngWriter.Write(new GreyImage(64, 64, third), dir.File("third.png"));
+        var noise = new Random(3);
+        PngWriter.Write(new GreyImage(64, 64, third.Select(v => Math.Clamp(v + (float)(noise.NextDouble() - 0.5) * 0.02f, 0f, 1f)).ToArray()), dir.File("third-noisy.png"));
         PngWriter.WriteGrey8(dir.File("tiny.png"), new byte[20 * 20], 20, 20);
         var export = dir.File("export");
         string At(string name) => Path.Combine(export, name);
         string Make(string name, params string[] keys) => DicomPhantoms.FromPng(dir.File("phantom.png"), At(name), keys);
         Make("p1/IM0001", Keys("P1", "A1", "100000"));
-        Make("p1/IM0002.dcm", Keys("P1", "A1", "100500"));                                     // not first in A1
+        string Other(string name, params string[] keys) => DicomPhantoms.FromPng(dir.File("other.png"), At(name), keys);
+        Other("p1/IM0002.dcm", Keys("P1", "A1", "100500"));                                    // not first in A1
         Make("p2/a.dcm", Keys("P2", "A2", "090000", "AcquisitionTime=090000"));                 // A2 has two acquisition times
-        Make("p2/b.dcm", Keys("P2", "A2", "091000", "AcquisitionTime=091000"));
+        Other("p2/b.dcm", Keys("P2", "A2", "091000", "AcquisitionTime=091000"));
+        DicomPhantoms.FromPng(dir.File("third.png"), At("p15/first.dcm"), Keys("P15", "A15", "100000"));
+        DicomPhantoms.FromPng(dir.File("third-noisy.png"), At("p15/noisy.dcm"), Keys("P15", "A15", "100100")); // near-identical to first.dcm
+        Make("p16/inverse.dcm", Keys("P16", "A16", "100000", "PresentationLUTShape=INVERSE"));   // inverted by its attributes
         Make("p3/minor.dcm", Keys("P3", "A3", "100000", "PatientAge=010Y"));                    // under 18
         Make("p4/derived.dcm", Keys("P4", "A4", "100000", "ImageType=DERIVED\\SECONDARY"));     // post-processed
         Make("p5/notime.dcm", Keys("P5", "A5", "100000", "-ContentTime", "-AcquisitionTime"));  // no time
@@ -206,7 +230,7 @@ public class IngestTests
         return export;
     }
 
-    static Dictionary<string, int> ReadFlow(string path) =>
+    internal static Dictionary<string, int> ReadFlow(string path) =>
         File.ReadAllLines(path).Skip(1).Select(l => l.Split(',')).ToDictionary(f => f[1], f => int.Parse(f[2], CultureInfo.InvariantCulture));
 
     static Dictionary<string, string> Snapshot(string folder) =>
