@@ -10,6 +10,8 @@ public static class AtomicFile
 
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, temp => File.WriteAllBytes(temp, bytes));
 
+    public static void WriteAllLines(string path, IEnumerable<string> lines) => Write(path, temp => File.WriteAllLines(temp, lines));
+
     /// <summary>Runs <paramref name="write"/> on a temporary path in the destination's folder, then moves it into place.</summary>
     public static void Write(string path, Action<string> write)
     {

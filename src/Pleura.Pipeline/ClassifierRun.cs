@@ -101,6 +101,46 @@ public static class ClassifierRun
         return new ClassifierOutcome(data.Classes, evaluation, validationScores, testScores, checkpoints, data.Failures);
     }
 
+    /// <summary>
+    /// The robustness set (issue 15): the run's held-out test images as stored and under each transform (rotations,
+    /// flips, burnt-in text, half blanked, heavy crop, inverted contrast), classified by the fold models together;
+    /// accuracy per transform with McNemar's test against the untransformed images.
+    /// </summary>
+    public static IReadOnlyList<TransformAccuracy> Robustness(string runFolder, Action<string>? log = null)
+    {
+        var splitPath = Path.Combine(runFolder, SplitFile);
+        if (!File.Exists(splitPath)) throw new FileNotFoundException($"{runFolder}: no {SplitFile}; train the classifier first (`pleura classify train`)", splitPath);
+        var split = ClassificationSplit.Load(splitPath);
+        var models = Enumerable.Range(1, split.Folds).Select(f => CheckpointPath(runFolder, f)).Where(File.Exists)
+            .Select(path => Pleura.Networks.Weights.Checkpoint.Load(path)).ToList();
+        if (models.Count == 0) throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first");
+        try
+        {
+            var info = models[0].Info;
+            var classes = info.Classes.ToList();
+            var test = split.Test;
+            log?.Invoke($"{test.Count} test images, {models.Count} fold models, {RobustnessTransforms.All.Count} transforms");
+            var images = test.Select(t => RadiographReader.ReadResized(t.ImageId, info.InputSize, info.InputSize)).ToList();
+            var truth = test.Select(t => classes.IndexOf(t.Class)).ToList();
+            int Classify(GreyImage image)
+            {
+                using var one = LabelledImages.FromPixels(new[] { image.Pixels }, info.InputSize, new[] { 0 });
+                var mean = new double[classes.Count];
+                foreach (var (model, modelInfo) in models)
+                {
+                    var p = Inference.Probabilities(model, one.Images, modelInfo.InputChannels, modelInfo.Recipe)[0];
+                    for (int c = 0; c < mean.Length; c++) mean[c] += p[c];
+                }
+                return Array.IndexOf(mean, mean.Max());
+            }
+            return RobustnessEvaluation.Run(images, truth, Classify);
+        }
+        finally
+        {
+            foreach (var (model, _) in models) model.Dispose();
+        }
+    }
+
     /// <summary>The split of an earlier run of this folder (it must cover the same images), or a new one saved there.</summary>
     static ClassificationSplit OpenSplit(ClassifierJob job, DecodedSet data, IReadOnlyList<string> ids)
     {

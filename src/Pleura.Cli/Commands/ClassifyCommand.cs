@@ -13,7 +13,36 @@ internal static class ClassifyCommand
                                                       "and five-fold cross-validation, evaluate with ROC, AUC, Youden cut-offs and Clopper-Pearson intervals.")
     {
         TrainCommandFor(),
+        RobustnessCommand(),
     };
+
+    static Command RobustnessCommand()
+    {
+        var run = new Argument<DirectoryInfo>("run") { Description = "A run folder of `pleura classify train`." };
+        var command = new Command("robustness", "The held-out test images as stored and rotated, flipped, marked with text, half blanked, cropped and inverted: " +
+                                                "accuracy per transform (Clopper-Pearson) and McNemar's test against the originals; writes RUN/report/robustness.csv.")
+        {
+            run,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var folder = parse.GetValue(run)!.FullName;
+            var rows = ClassifierRun.Robustness(folder, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+            var table = new Table().AddColumns("transform", "accuracy [[95% CI]]", "changed answers (right -> wrong / wrong -> right)", "McNemar p");
+            foreach (var r in rows)
+                table.AddRow(Markup.Escape(r.Transform), Markup.Escape($"{r.Accuracy.Value:0.000} [{r.Accuracy.Interval.Low:0.000}, {r.Accuracy.Interval.High:0.000}]"),
+                    $"{r.AgainstOriginal.OnlyA} / {r.AgainstOriginal.OnlyB}", r.AgainstOriginal.P.ToString("0.0000"));
+            AnsiConsole.Write(table);
+            var csv = Path.Combine(folder, "report", "robustness.csv");
+            Pleura.Data.AtomicFile.WriteAllLines(csv, rows.Select(r => string.Join(',', r.Transform, Pleura.Data.CsvText.Number(r.Accuracy.Value),
+                    Pleura.Data.CsvText.Number(r.Accuracy.Interval.Low), Pleura.Data.CsvText.Number(r.Accuracy.Interval.High), r.Accuracy.Successes, r.Accuracy.Trials,
+                    r.AgainstOriginal.OnlyA, r.AgainstOriginal.OnlyB, Pleura.Data.CsvText.Number(r.AgainstOriginal.P)))
+                .Prepend("transform,accuracy,ci_low,ci_high,correct,images,right_to_wrong,wrong_to_right,mcnemar_p"));
+            Cli.Done(csv);
+            return Cli.ExitOk;
+        }));
+        return command;
+    }
 
     static Command TrainCommandFor()
     {

@@ -51,6 +51,16 @@ public class ClassifyCliTests
         Assert.True(double.Parse(auc[2], System.Globalization.CultureInfo.InvariantCulture) > 0.95, string.Join('\n', metrics));
         Assert.True(File.Exists(Path.Combine(run, "report", "report.html")));
 
+        // The robustness set: turning an upright image by 90 degrees makes it look like the other class, so that
+        // transform must cost accuracy while the untouched originals stay right.
+        var (robust, robustOutput) = CliRunner.RunCaptured("classify", "robustness", run);
+        Assert.True(robust == 0, robustOutput);
+        var accuracy = File.ReadAllLines(Path.Combine(run, "report", "robustness.csv")).Skip(1).Select(l => l.Split(','))
+            .ToDictionary(f => f[0], f => double.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(9, accuracy.Count);
+        Assert.True(accuracy["original"] > 0.9, robustOutput);
+        Assert.True(accuracy["rotate90"] < accuracy["original"] - 0.3, robustOutput);
+
         // Running again resumes: every fold is done, the same figures come back.
         var (again, secondOutput) = CliRunner.RunCaptured(args);
         Assert.Equal(0, again);
