@@ -101,6 +101,43 @@ public static class ClassifierRun
         return new ClassifierOutcome(data.Classes, evaluation, validationScores, testScores, checkpoints, data.Failures);
     }
 
+    /// <summary>One image's answer: the class probabilities averaged over the fold models, and the most probable class.</summary>
+    public sealed record ImageClass(string Path, string Class, IReadOnlyList<double> Probabilities);
+
+    /// <summary>
+    /// Classifies image files (PNG, JPEG, TIFF, DICOM) with a run's fold models together (mean probability), in bfloat16
+    /// if asked; unreadable files are returned with their reason. Reading, resizing and inference are all counted by
+    /// a caller that times it: this is the end-to-end path.
+    /// </summary>
+    public static (IReadOnlyList<ImageClass> Answers, IReadOnlyList<ImageFailure> Failures) Predict(string runFolder, IReadOnlyList<string> files,
+        bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
+    {
+        var models = Enumerable.Range(1, 99).Select(f => CheckpointPath(runFolder, f)).TakeWhile(File.Exists)
+            .Select(path => CheckpointEvaluation.LoadForInference(path, bfloat16)).ToList();
+        if (models.Count == 0) throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first (`pleura classify train`)");
+        try
+        {
+            var info = models[0].Info;
+            using var read = ImageTensors.Read(files, info.InputSize, policy);
+            var sums = new double[read.Readable.Count][];
+            foreach (var (model, modelInfo) in models)
+            {
+                var p = Inference.Probabilities(model, read.Images.Images, modelInfo.InputChannels, modelInfo.Recipe);
+                for (int k = 0; k < p.Length; k++)
+                {
+                    sums[k] ??= new double[info.Classes.Count];
+                    for (int c = 0; c < sums[k].Length; c++) sums[k][c] += p[k][c] / models.Count;
+                }
+            }
+            var answers = read.Readable.Select((i, k) => new ImageClass(files[i], info.Classes[ArgMax(sums[k])], sums[k])).ToList();
+            return (answers, read.Failures);
+        }
+        finally
+        {
+            foreach (var (model, _) in models) model.Dispose();
+        }
+    }
+
     /// <summary>
     /// The robustness set (issue 15): the run's held-out test images as stored and under each transform (rotations,
     /// flips, burnt-in text, half blanked, heavy crop, inverted contrast), classified by the fold models together;

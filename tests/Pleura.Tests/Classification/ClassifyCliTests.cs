@@ -51,6 +51,15 @@ public class ClassifyCliTests
         Assert.True(double.Parse(auc[2], System.Globalization.CultureInfo.InvariantCulture) > 0.95, string.Join('\n', metrics));
         Assert.True(File.Exists(Path.Combine(run, "report", "report.html")));
 
+        // Predicting test images of each class gives their class back (the fold models together).
+        var pair = new[] { split.Test.First(t => t.Class == "turned"), split.Test.First(t => t.Class == "upright") };
+        var (predicted, predictOutput) = CliRunner.RunCaptured("classify", "predict", run, pair[0].ImageId, pair[1].ImageId, "-o", dir.File("classes.csv"));
+        Assert.True(predicted == 0, predictOutput);
+        Assert.Contains("images/s end to end", predictOutput);
+        var answers = File.ReadAllLines(dir.File("classes.csv"));
+        Assert.Equal("image,class,p_turned,p_upright", answers[0]);
+        Assert.Equal(new[] { "turned", "upright" }, answers.Skip(1).Select(l => l.Split(',')[1]));
+
         // The robustness set: turning an upright image by 90 degrees makes it look like the other class, so that
         // transform must cost accuracy while the untouched originals stay right.
         var (robust, robustOutput) = CliRunner.RunCaptured("classify", "robustness", run);
