@@ -27,7 +27,17 @@ public sealed record ClassifierJob
 /// fold models' mean probabilities on the held-out test part (where they are applied), with the evaluation of both.
 /// </summary>
 public sealed record ClassifierOutcome(IReadOnlyList<string> Classes, ClassifierEvaluation Evaluation, ScoredImages Validation, ScoredImages Test,
-    IReadOnlyList<string> Checkpoints, IReadOnlyList<ImageFailure> Failures);
+    IReadOnlyList<string> Checkpoints, IReadOnlyList<ImageFailure> Failures)
+{
+    /// <summary>The test images' paths, in the order of <see cref="Test"/>.</summary>
+    public IReadOnlyList<string> TestImages { get; init; } = Array.Empty<string>();
+
+    /// <summary>Per test image: path, true class and the fold models' mean probabilities (for paired comparisons later).</summary>
+    public void WriteTestPredictions(string path) => AtomicFile.WriteAllLines(path, TestImages.Select((image, k) =>
+            string.Join(',', new[] { CsvText.Field(image), CsvText.Field(Classes[Test.Truth[k]]) }
+                .Concat(Test.Probabilities[k].Select(p => p.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture)))))
+        .Prepend("image,class," + string.Join(',', Classes.Select(c => "p_" + CsvText.Field(c)))));
+}
 
 /// <summary>
 /// METHOD sections 1 and 7 for whole-image tasks (view, pneumonia type): a patient-level 75/25 split, five-fold
@@ -98,7 +108,10 @@ public static class ClassifierRun
             development.Select(i => (IReadOnlyList<double>)outOfFold[i]).ToList(), data.Classes.Count);
         var testScores = new ScoredImages(test.Select(i => data.Labels[i]).ToList(), testSums.Select(p => (IReadOnlyList<double>)p).ToList(), data.Classes.Count);
         var evaluation = ClassifierEvaluation.Compute(data.Classes, validationScores, testScores);
-        return new ClassifierOutcome(data.Classes, evaluation, validationScores, testScores, checkpoints, data.Failures);
+        return new ClassifierOutcome(data.Classes, evaluation, validationScores, testScores, checkpoints, data.Failures)
+        {
+            TestImages = test.Select(i => ids[i]).ToList(),
+        };
     }
 
     /// <summary>One image's answer: the class probabilities averaged over the fold models, and the most probable class.</summary>

@@ -117,6 +117,7 @@ internal static class ClassifyCommand
             foreach (var f in outcome.Failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(outcome);
             var report = ClassifierReport.Write(Path.Combine(job.RunFolder, "report"), $"Classifier: {string.Join(" / ", outcome.Classes)}", outcome.Evaluation, outcome.Test);
+            outcome.WriteTestPredictions(Path.Combine(job.RunFolder, "report", "test_predictions.csv"));
             Cli.Done($"{outcome.Checkpoints.Count} fold models in {job.RunFolder}; report: {report}");
             return Cli.ExitOk;
         })));

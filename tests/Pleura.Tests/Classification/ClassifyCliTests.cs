@@ -50,6 +50,9 @@ public class ClassifyCliTests
         var auc = metrics.Select(l => l.Split(',')).First(f => f[0] == "turned" && f[1] == "auc");
         Assert.True(double.Parse(auc[2], System.Globalization.CultureInfo.InvariantCulture) > 0.95, string.Join('\n', metrics));
         Assert.True(File.Exists(Path.Combine(run, "report", "report.html")));
+        var testPredictions = File.ReadAllLines(Path.Combine(run, "report", "test_predictions.csv"));
+        Assert.Equal(split.Test.Count + 1, testPredictions.Length);
+        Assert.Equal("image,class,p_turned,p_upright", testPredictions[0]);
 
         // Predicting test images of each class gives their class back (the fold models together).
         var pair = new[] { split.Test.First(t => t.Class == "turned"), split.Test.First(t => t.Class == "upright") };
