@@ -26,9 +26,11 @@ internal static class Cli
         {
             // A usage error is a line per problem and a pointer to the help, not the whole help page.
             foreach (var e in parsed.Errors) Error(UsageMessage(e.Message));
-            var command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? Array.Empty<string>()
-                : new[] { parsed.CommandResult.Command.Name });
-            ErrorConsole.MarkupLineInterpolated($"[grey]see `pleura {command}{(command.Length > 0 ? " " : "")}--help`[/]");
+            // The command's whole path ("study run"), without the root's own name.
+            var names = new List<string>();
+            for (var result = parsed.CommandResult; result.Command is not RootCommand; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
+                names.Insert(0, result.Command.Name);
+            ErrorConsole.MarkupLineInterpolated($"[grey]see `pleura {string.Join(' ', names.Append("--help"))}`[/]");
             return ExitUsage;
         }
         // Ctrl+C cancels the command's token; training stops at the next batch, saves and says how to resume.

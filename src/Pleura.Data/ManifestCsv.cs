@@ -116,13 +116,14 @@ public static class ManifestCsv
             throw new InvalidDataException($"{csvPath}: not a CSV text file (it holds binary data)");
     }
 
-    /// <summary>Whether the table's header row names <paramref name="column"/> (case-insensitive).</summary>
-    public static bool HasColumn(string csvPath, string column)
+    /// <summary>The column names of the table's header row, trimmed (compare them case-insensitively).</summary>
+    public static IReadOnlySet<string> Columns(string csvPath)
     {
         if (!File.Exists(csvPath)) throw new FileNotFoundException($"{csvPath}: file not found", csvPath);
         using var reader = new StreamReader(csvPath);
         using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = null });
-        return csv.Read() && csv.ReadHeader() && csv.HeaderRecord!.Any(h => string.Equals(h.Trim(), column, StringComparison.OrdinalIgnoreCase));
+        var header = csv.Read() && csv.ReadHeader() ? csv.HeaderRecord! : Array.Empty<string>();
+        return header.Select(h => h.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Writes the manifest with Pleura's column names: standard columns first, then the extras.</summary>

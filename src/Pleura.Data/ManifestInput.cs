@@ -17,9 +17,10 @@ public static class ManifestInput
     {
         report ??= new ValidationReport();
         var manifest = ManifestCsv.Read(path, report);
-        if (!ManifestCsv.HasColumn(path, ManifestColumns.ImageId))
+        var columns = ManifestCsv.Columns(path);
+        if (!columns.Contains(ManifestColumns.ImageId))
             throw new InvalidDataException($"{path}: no '{ManifestColumns.ImageId}' column; a Pleura manifest names each image (make one with `pleura manifest import`)");
-        if (!ManifestCsv.HasColumn(path, ManifestColumns.PatientId))
+        if (!columns.Contains(ManifestColumns.PatientId))
             throw new InvalidDataException($"{path}: no '{ManifestColumns.PatientId}' column; splits are by patient (map yours with `pleura manifest import --map patient_id=...`)");
         if (manifest.Rows.Count == 0 && report.ErrorCount == 0)
             throw new InvalidDataException($"{path}: no image rows (only a header)");

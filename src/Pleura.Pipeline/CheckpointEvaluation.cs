@@ -35,6 +35,7 @@ public static class CheckpointEvaluation
     {
         var labelColumns = Side.Both.Select(s => GradingRun.CheckpointPath(runFolder, s)).Where(File.Exists).Select(p => Checkpoint.ReadInfo(p).LabelColumn).ToList();
         var (manifest, plan, warning) = SideData.Open(manifestPath, splitPath, labelColumns);
+        var splitFingerprint = Fingerprints.OfFile(splitPath);
         if (warning is not null) log?.Invoke(warning);
         var results = new List<SideEvaluation>();
         var predictions = new List<GradePrediction>();
@@ -49,7 +50,7 @@ public static class CheckpointEvaluation
             var (model, info) = LoadForInference(path, bfloat16);
             var rows = SideData.Rows(manifest, plan, part, fold, info.LabelColumn);
             if (rows.Count == 0) throw new InvalidDataException($"no graded images for {side.Name} ({info.LabelColumn}) in {part} of fold {fold}");
-            int seen = SeenImages(info, path, rows.Select(r => r.Row.ImageId).ToList(), part, Fingerprints.OfFile(splitPath), allowSeen, log);
+            int seen = SeenImages(info, path, rows.Select(r => r.Row.ImageId).ToList(), part, splitFingerprint, allowSeen, log);
             if (!caches.TryGetValue(info.InputSize, out var images))
             {
                 images = caches[info.InputSize] = RoiImages.Load(manifest, manifest.Rows.Where(r => ids.Contains(r.ImageId)).ToList(), info.InputSize, policy);

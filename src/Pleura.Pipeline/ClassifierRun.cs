@@ -3,7 +3,9 @@ using Pleura.Data;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Networks;
+using Pleura.Networks.Weights;
 using Pleura.Training;
+using static TorchSharp.torch;
 
 namespace Pleura.Pipeline;
 
@@ -33,10 +35,8 @@ public sealed record ClassifierOutcome(IReadOnlyList<string> Classes, Classifier
     public IReadOnlyList<string> TestImages { get; init; } = Array.Empty<string>();
 
     /// <summary>Per test image: path, true class and the fold models' mean probabilities (for paired comparisons later).</summary>
-    public void WriteTestPredictions(string path) => AtomicFile.WriteAllLines(path, TestImages.Select((image, k) =>
-            string.Join(',', new[] { CsvText.Field(image), CsvText.Field(Classes[Test.Truth[k]]) }
-                .Concat(Test.Probabilities[k].Select(p => p.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture)))))
-        .Prepend("image,class," + string.Join(',', Classes.Select(c => "p_" + CsvText.Field(c)))));
+    public void WriteTestPredictions(string path) =>
+        ClassifierRun.WriteClassTable(path, Classes, TestImages.Select((image, k) => new ClassifierRun.ImageClass(image, Classes[Test.Truth[k]], Test.Probabilities[k])));
 }
 
 /// <summary>
@@ -69,6 +69,7 @@ public static class ClassifierRun
         var outOfFold = new Dictionary<int, double[]>();
         var testSums = new double[test.Length][];
         var checkpoints = new List<string>();
+        var splitFingerprint = Fingerprints.OfFile(Path.Combine(job.RunFolder, SplitFile));
         using var testSet = data.Select(test);
         for (int fold = 1; fold <= split.Folds; fold++)
         {
@@ -97,7 +98,7 @@ public static class ClassifierRun
                 Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = validation.Length, ["source"] = Path.GetFullPath(job.Source) },
                 SplitFile = Path.Combine(job.RunFolder, SplitFile),
                 Fold = fold,
-                SplitFingerprint = Fingerprints.OfFile(Path.Combine(job.RunFolder, SplitFile)),
+                SplitFingerprint = splitFingerprint,
                 SeenImages = train.Concat(validation).Select(i => ids[i]).Order(StringComparer.Ordinal).ToList(),
             });
             checkpoints.Add(path);
@@ -114,41 +115,28 @@ public static class ClassifierRun
         };
     }
 
-    /// <summary>One image's answer: the class probabilities averaged over the fold models, and the most probable class.</summary>
+    /// <summary>One image's class (the most probable, or the truth in a test table) and its class probabilities.</summary>
     public sealed record ImageClass(string Path, string Class, IReadOnlyList<double> Probabilities);
+
+    /// <summary>image, class, then one probability column per class: the table `classify predict` and `train` write.</summary>
+    public static void WriteClassTable(string path, IReadOnlyList<string> classes, IEnumerable<ImageClass> rows) =>
+        AtomicFile.WriteAllLines(path, rows.Select(r => string.Join(',', new[] { CsvText.Field(r.Path), CsvText.Field(r.Class) }
+                .Concat(r.Probabilities.Select(p => p.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture)))))
+            .Prepend("image,class," + string.Join(',', classes.Select(c => "p_" + CsvText.Field(c)))));
 
     /// <summary>
     /// Classifies image files (PNG, JPEG, TIFF, DICOM) with a run's fold models together (mean probability), in bfloat16
     /// if asked; unreadable files are returned with their reason. Reading, resizing and inference are all counted by
     /// a caller that times it: this is the end-to-end path.
     /// </summary>
-    public static (IReadOnlyList<ImageClass> Answers, IReadOnlyList<ImageFailure> Failures) Predict(string runFolder, IReadOnlyList<string> files,
-        bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
+    public static (IReadOnlyList<string> Classes, IReadOnlyList<ImageClass> Answers, IReadOnlyList<ImageFailure> Failures) Predict(string runFolder,
+        IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
     {
-        var models = Enumerable.Range(1, 99).Select(f => CheckpointPath(runFolder, f)).TakeWhile(File.Exists)
-            .Select(path => CheckpointEvaluation.LoadForInference(path, bfloat16)).ToList();
-        if (models.Count == 0) throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first (`pleura classify train`)");
-        try
-        {
-            var info = models[0].Info;
-            using var read = ImageTensors.Read(files, info.InputSize, policy);
-            var sums = new double[read.Readable.Count][];
-            foreach (var (model, modelInfo) in models)
-            {
-                var p = Inference.Probabilities(model, read.Images.Images, modelInfo.InputChannels, modelInfo.Recipe);
-                for (int k = 0; k < p.Length; k++)
-                {
-                    sums[k] ??= new double[info.Classes.Count];
-                    for (int c = 0; c < sums[k].Length; c++) sums[k][c] += p[k][c] / models.Count;
-                }
-            }
-            var answers = read.Readable.Select((i, k) => new ImageClass(files[i], info.Classes[ArgMax(sums[k])], sums[k])).ToList();
-            return (answers, read.Failures);
-        }
-        finally
-        {
-            foreach (var (model, _) in models) model.Dispose();
-        }
+        using var models = FoldModels.Load(runFolder, bfloat16);
+        using var read = ImageTensors.Read(files, models.Info.InputSize, policy);
+        var probabilities = models.MeanProbabilities(read.Images);
+        var answers = read.Readable.Select((i, k) => new ImageClass(files[i], models.Info.Classes[ArgMax(probabilities[k])], probabilities[k])).ToList();
+        return (models.Info.Classes, answers, read.Failures);
     }
 
     /// <summary>
@@ -161,33 +149,58 @@ public static class ClassifierRun
         var splitPath = Path.Combine(runFolder, SplitFile);
         if (!File.Exists(splitPath)) throw new FileNotFoundException($"{runFolder}: no {SplitFile}; train the classifier first (`pleura classify train`)", splitPath);
         var split = ClassificationSplit.Load(splitPath);
-        var models = Enumerable.Range(1, split.Folds).Select(f => CheckpointPath(runFolder, f)).Where(File.Exists)
-            .Select(path => Pleura.Networks.Weights.Checkpoint.Load(path)).ToList();
-        if (models.Count == 0) throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first");
-        try
+        using var models = FoldModels.Load(runFolder, bfloat16: false);
+        var info = models.Info;
+        var test = split.Test;
+        log?.Invoke($"{test.Count} test images, {models.Count} fold models, {RobustnessTransforms.All.Count} transforms");
+        var images = test.Select(t => RadiographReader.ReadResized(t.ImageId, info.InputSize, info.InputSize)).ToList();
+        var truth = test.Select(t => info.Classes.ToList().IndexOf(t.Class)).ToList();
+        int Classify(GreyImage image)
         {
-            var info = models[0].Info;
-            var classes = info.Classes.ToList();
-            var test = split.Test;
-            log?.Invoke($"{test.Count} test images, {models.Count} fold models, {RobustnessTransforms.All.Count} transforms");
-            var images = test.Select(t => RadiographReader.ReadResized(t.ImageId, info.InputSize, info.InputSize)).ToList();
-            var truth = test.Select(t => classes.IndexOf(t.Class)).ToList();
-            int Classify(GreyImage image)
-            {
-                using var one = LabelledImages.FromPixels(new[] { image.Pixels }, info.InputSize, new[] { 0 });
-                var mean = new double[classes.Count];
-                foreach (var (model, modelInfo) in models)
-                {
-                    var p = Inference.Probabilities(model, one.Images, modelInfo.InputChannels, modelInfo.Recipe)[0];
-                    for (int c = 0; c < mean.Length; c++) mean[c] += p[c];
-                }
-                return Array.IndexOf(mean, mean.Max());
-            }
-            return RobustnessEvaluation.Run(images, truth, Classify);
+            using var one = LabelledImages.FromPixels(new[] { image.Pixels }, info.InputSize, new[] { 0 });
+            return ArgMax(models.MeanProbabilities(one)[0]);
         }
-        finally
+        return RobustnessEvaluation.Run(images, truth, Classify);
+    }
+
+    /// <summary>A run's fold models, loaded once; together they answer with their mean class probabilities.</summary>
+    sealed class FoldModels : IDisposable
+    {
+        readonly List<(nn.Module<Tensor, Tensor> Model, CheckpointInfo Info)> _models;
+
+        FoldModels(List<(nn.Module<Tensor, Tensor>, CheckpointInfo)> models) => _models = models;
+
+        public CheckpointInfo Info => _models[0].Info;
+        public int Count => _models.Count;
+
+        /// <summary>fold1/, fold2/, ... in order, as many as the run has.</summary>
+        public static FoldModels Load(string runFolder, bool bfloat16)
         {
-            foreach (var (model, _) in models) model.Dispose();
+            var models = Enumerable.Range(1, 99).Select(f => CheckpointPath(runFolder, f)).TakeWhile(File.Exists)
+                .Select(path => CheckpointEvaluation.LoadForInference(path, bfloat16)).ToList();
+            if (models.Count == 0)
+                throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first (`pleura classify train`)");
+            return new FoldModels(models);
+        }
+
+        public double[][] MeanProbabilities(LabelledImages set)
+        {
+            var mean = new double[set.Count][];
+            foreach (var (model, info) in _models)
+            {
+                var p = Inference.Probabilities(model, set.Images, info.InputChannels, info.Recipe);
+                for (int k = 0; k < p.Length; k++)
+                {
+                    mean[k] ??= new double[info.Classes.Count];
+                    for (int c = 0; c < mean[k].Length; c++) mean[k][c] += p[k][c] / _models.Count;
+                }
+            }
+            return mean;
+        }
+
+        public void Dispose()
+        {
+            foreach (var (model, _) in _models) model.Dispose();
         }
     }
 

@@ -165,8 +165,9 @@ public static class DemoRun
             pairs.Max(x => x.A.Probabilities.Zip(x.B.Probabilities).Max(v => Math.Abs(v.First - v.Second))));
     }
 
-    static readonly string[] Sets = { "test", "oob" };
-    static readonly string[] Comparisons = { ModelVsReader1, ModelVsReader2, Reader2VsReader1, BaselineVsReader1 };
+    /// <summary>The sets and comparisons the demo scores, in the order its tables show them.</summary>
+    public static readonly IReadOnlyList<string> Sets = new[] { "test", "oob" };
+    public static readonly IReadOnlyList<string> Comparisons = new[] { ModelVsReader1, ModelVsReader2, Reader2VsReader1, BaselineVsReader1 };
 
     public static string SetLabel(string set) => set == "oob" ? "OOB" : "fold-1 test";
 

@@ -28,8 +28,8 @@ public static class GradingRun
         if (warning is not null) log("warning: " + warning);
         if (job.Roi != RoiScheme.None && !RoiImages.ManifestHasMasks(manifest))
             throw new InvalidDataException($"ROI {job.Roi.Name()} needs lung masks: {job.ManifestPath} has no left_lung_mask / right_lung_mask or lung_mask column (run `pleura segment predict --manifest` with a lung model)");
-        var splitFingerprint = Fingerprints.OfFile(job.SplitPath);
-        RunRecord.Claim(job, manifest, splitFingerprint);
+        var (dataFingerprint, splitFingerprint) = (manifest.Fingerprint(), Fingerprints.OfFile(job.SplitPath));
+        RunRecord.Claim(job, dataFingerprint, splitFingerprint);
 
         var parts = new[] { SplitPart.Train, SplitPart.Validation, SplitPart.Test };
         var needed = parts.SelectMany(p => plan.Images(p, job.Fold)).ToHashSet();
@@ -84,7 +84,7 @@ public static class GradingRun
                 SplitFile = Path.GetFullPath(job.SplitPath),
                 Fold = job.Fold,
                 SplitFingerprint = splitFingerprint,
-                DataFingerprint = manifest.Fingerprint(),
+                DataFingerprint = dataFingerprint,
                 SeenImages = trainRows.Concat(valRows).Select(r => r.Row.ImageId).Order(StringComparer.Ordinal).ToList(),
             });
             outcomes.Add(new SideOutcome(side, path, result, test, trainRows.Count, valRows.Count, testRows.Count));

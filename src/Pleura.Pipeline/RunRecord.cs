@@ -18,12 +18,12 @@ public static class RunRecord
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>Checks that <paramref name="job"/> may use its run folder, then records it there.</summary>
-    public static void Claim(GradingJob job, Manifest manifest, string splitFingerprint)
+    public static void Claim(GradingJob job, string dataFingerprint, string splitFingerprint)
     {
         var record = JsonSerializer.SerializeToNode(job, Json)!.AsObject();
         record["Fingerprints"] = new JsonObject
         {
-            ["Data"] = manifest.Fingerprint(),
+            ["Data"] = dataFingerprint,
             ["Split"] = splitFingerprint,
             ["Pretrained"] = job.Pretrained is null ? null : Fingerprints.OfFile(job.Pretrained),
         };

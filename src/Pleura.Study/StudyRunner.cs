@@ -77,10 +77,11 @@ public static class StudyRunner
     /// </summary>
     public static Manifest OpenManifest(StudySpec spec, ValidationReport? validation = null)
     {
-        foreach (var column in spec.Readers.Values.SelectMany(r => new[] { r.Reader1, r.Reader2 }).OfType<string>())
-            if (!ManifestCsv.HasColumn(spec.Manifest, column))
-                throw new InvalidDataException($"{spec.Manifest} has no column '{column}' (named under 'readers' in the study file)");
-        var manifest = ManifestInput.Open(spec.Manifest, spec.Readers.Values.SelectMany(r => new[] { r.Reader1, r.Reader2 }).OfType<string>().ToList(), validation);
+        var readers = spec.Readers.Values.SelectMany(r => new[] { r.Reader1, r.Reader2 }).OfType<string>().ToList();
+        var columns = ManifestCsv.Columns(spec.Manifest);
+        foreach (var column in readers.Where(c => !columns.Contains(c)))
+            throw new InvalidDataException($"{spec.Manifest} has no column '{column}' (named under 'readers' in the study file)");
+        var manifest = ManifestInput.Open(spec.Manifest, readers, validation);
         foreach (var group in spec.Groups)
         {
             try { Subgroups.Key(group, manifest); }

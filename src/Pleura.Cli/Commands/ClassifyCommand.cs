@@ -34,23 +34,18 @@ internal static class ClassifyCommand
             if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
             bool bf16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var (answers, failures) = ClassifierRun.Predict(parse.GetValue(run)!.FullName, files, bf16, parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue);
+            var (classes, answers, failures) = ClassifierRun.Predict(parse.GetValue(run)!.FullName, files, bf16, parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue);
             clock.Stop();
             foreach (var f in failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             var path = parse.GetValue(output)!.FullName;
             if (answers.Count == 0) throw new InvalidDataException($"none of the {files.Count} image(s) could be read; {path} not written");
-            Pleura.Data.AtomicFile.WriteAllLines(path, answers.Select(a => string.Join(',', new[] { Pleura.Data.CsvText.Field(a.Path), Pleura.Data.CsvText.Field(a.Class) }
-                    .Concat(a.Probabilities.Select(p => p.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture)))))
-                .Prepend("image,class," + string.Join(',', ClassNames(parse.GetValue(run)!.FullName).Select(n => "p_" + Pleura.Data.CsvText.Field(n)))));
+            ClassifierRun.WriteClassTable(path, classes, answers);
             Cli.Done($"{answers.Count} images classified in {clock.Elapsed.TotalSeconds:0.0} s ({answers.Count / clock.Elapsed.TotalSeconds:0.0} images/s end to end, " +
                      $"{(bf16 ? "bfloat16" : "float32")}); {failures.Count} unreadable; written to {path}");
             return failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
         }));
         return command;
     }
-
-    static IReadOnlyList<string> ClassNames(string runFolder) =>
-        Pleura.Networks.Weights.Checkpoint.ReadInfo(ClassifierRun.CheckpointPath(runFolder, 1)).Classes;
 
     static Command RobustnessCommand()
     {

@@ -38,8 +38,8 @@ internal static class DemoCommand
             var result = DemoRun.Run(options, folder, Log, training: (side, p) => lines[side.Name](p), cancel: cancel);
 
             var table = new Table().Title("mean of left and right lungs").AddColumns("set", "comparison", "macro MAE", "weighted F1", "quadratic kappa");
-            foreach (var set in new[] { "test", "oob" })
-                foreach (var comparison in new[] { DemoRun.ModelVsReader1, DemoRun.ModelVsReader2, DemoRun.Reader2VsReader1, DemoRun.BaselineVsReader1 })
+            foreach (var set in DemoRun.Sets)
+                foreach (var comparison in DemoRun.Comparisons)
                     table.AddRow(DemoRun.SetLabel(set), DemoRun.ComparisonLabel(comparison),
                         DemoRun.SideAverage(result.Metrics, set, comparison, Pleura.Evaluation.MetricTable.MacroMae).ToString("0.000"),
                         DemoRun.SideAverage(result.Metrics, set, comparison, Pleura.Evaluation.MetricTable.F1Weighted).ToString("0.000"),
