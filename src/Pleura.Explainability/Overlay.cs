@@ -25,6 +25,21 @@ public static class Overlay
     /// <param name="scale">Upscaling of the picture so the outline and colours can be read.</param>
     public static void Write(string path, float[] grey, float[] heat, bool[]? lungs, int size, IReadOnlyList<string> caption, int scale = 4)
     {
+        using var picture = Render(grey, heat, lungs, size, caption, scale);
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        picture.Pngsave(path);
+    }
+
+    /// <summary>The same picture as <see cref="Write"/>, as PNG bytes (for a server's answer).</summary>
+    public static byte[] Png(float[] grey, float[] heat, bool[]? lungs, int size, IReadOnlyList<string> caption, int scale = 4)
+    {
+        using var picture = Render(grey, heat, lungs, size, caption, scale);
+        return picture.PngsaveBuffer();
+    }
+
+    static Image Render(float[] grey, float[] heat, bool[]? lungs, int size, IReadOnlyList<string> caption, int scale)
+    {
         var rgb = new byte[size * size * 3];
         for (int i = 0; i < size * size; i++)
         {
@@ -57,10 +72,7 @@ public static class Overlay
         using var scaleBar = ColourScale(w);
         using var withScale = outlined.Join(scaleBar, Enums.Direction.Horizontal, background: new double[] { 20, 20, 20 });
         using var band = Caption(caption, withScale.Width);
-        using var joined = withScale.Join(band, Enums.Direction.Vertical, background: new double[] { 20, 20, 20 });
-        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        joined.Pngsave(path);
+        return withScale.Join(band, Enums.Direction.Vertical, background: new double[] { 20, 20, 20 });
     }
 
     /// <summary>The colour map from heat 1 (top) to 0 (bottom), labelled, as tall as the picture.</summary>

@@ -95,6 +95,29 @@ public static class RadiographReader
         }
     }
 
+    /// <summary>
+    /// The image's width and height from its header alone, nothing decoded: lets a server refuse a decompression bomb
+    /// (a small file that claims 50000 x 50000 pixels) before any pixel memory is taken. Errors as <see cref="Read"/>'s.
+    /// </summary>
+    public static (int Width, int Height) Dimensions(string path)
+    {
+        if (CheckFile(path))
+        {
+            DicomFile file;
+            try { file = DicomFileReader.Read(path, readPixelData: false); }
+            catch (DicomReadException e) { throw new ImageReadException(path, e.Reason, e); }
+            int? columns = file.Dataset.GetInt(DicomTag.Columns), rows = file.Dataset.GetInt(DicomTag.Rows);
+            if (columns is null || rows is null) throw new ImageReadException(path, "DICOM file has no image (no Rows/Columns)");
+            return (columns.Value, rows.Value);
+        }
+        try
+        {
+            using var header = Image.NewFromFile(path, access: Enums.Access.Sequential);
+            return (header.Width, header.Height);
+        }
+        catch (VipsException e) { throw new ImageReadException(path, "corrupt or truncated image: " + Reason(e.Message), e); }
+    }
+
     /// <summary>Checks that the file can be read as an image; true when it is to be read as DICOM.</summary>
     static bool CheckFile(string path)
     {

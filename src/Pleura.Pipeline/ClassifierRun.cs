@@ -132,7 +132,7 @@ public static class ClassifierRun
     public static (IReadOnlyList<string> Classes, IReadOnlyList<ImageClass> Answers, IReadOnlyList<ImageFailure> Failures) Predict(string runFolder,
         IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
     {
-        using var models = FoldModels.Load(runFolder, bfloat16);
+        using var models = ClassifierModels.Load(runFolder, bfloat16);
         using var read = ImageTensors.Read(files, models.Info.InputSize, policy);
         var probabilities = models.MeanProbabilities(read.Images);
         var answers = read.Readable.Select((i, k) => new ImageClass(files[i], models.Info.Classes[ArgMax(probabilities[k])], probabilities[k])).ToList();
@@ -149,7 +149,7 @@ public static class ClassifierRun
         var splitPath = Path.Combine(runFolder, SplitFile);
         if (!File.Exists(splitPath)) throw new FileNotFoundException($"{runFolder}: no {SplitFile}; train the classifier first (`pleura classify train`)", splitPath);
         var split = ClassificationSplit.Load(splitPath);
-        using var models = FoldModels.Load(runFolder, bfloat16: false);
+        using var models = ClassifierModels.Load(runFolder, bfloat16: false);
         var info = models.Info;
         var test = split.Test;
         log?.Invoke($"{test.Count} test images, {models.Count} fold models, {RobustnessTransforms.All.Count} transforms");
@@ -161,47 +161,6 @@ public static class ClassifierRun
             return ArgMax(models.MeanProbabilities(one)[0]);
         }
         return RobustnessEvaluation.Run(images, truth, Classify);
-    }
-
-    /// <summary>A run's fold models, loaded once; together they answer with their mean class probabilities.</summary>
-    sealed class FoldModels : IDisposable
-    {
-        readonly List<(nn.Module<Tensor, Tensor> Model, CheckpointInfo Info)> _models;
-
-        FoldModels(List<(nn.Module<Tensor, Tensor>, CheckpointInfo)> models) => _models = models;
-
-        public CheckpointInfo Info => _models[0].Info;
-        public int Count => _models.Count;
-
-        /// <summary>fold1/, fold2/, ... in order, as many as the run has.</summary>
-        public static FoldModels Load(string runFolder, bool bfloat16)
-        {
-            var models = Enumerable.Range(1, 99).Select(f => CheckpointPath(runFolder, f)).TakeWhile(File.Exists)
-                .Select(path => CheckpointEvaluation.LoadForInference(path, bfloat16)).ToList();
-            if (models.Count == 0)
-                throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first (`pleura classify train`)");
-            return new FoldModels(models);
-        }
-
-        public double[][] MeanProbabilities(LabelledImages set)
-        {
-            var mean = new double[set.Count][];
-            foreach (var (model, info) in _models)
-            {
-                var p = Inference.Probabilities(model, set.Images, info.InputChannels, info.Recipe);
-                for (int k = 0; k < p.Length; k++)
-                {
-                    mean[k] ??= new double[info.Classes.Count];
-                    for (int c = 0; c < mean[k].Length; c++) mean[k][c] += p[k][c] / _models.Count;
-                }
-            }
-            return mean;
-        }
-
-        public void Dispose()
-        {
-            foreach (var (model, _) in _models) model.Dispose();
-        }
     }
 
     /// <summary>The split of an earlier run of this folder (it must cover the same images), or a new one saved there.</summary>

@@ -27,35 +27,11 @@ public static class ImagePrediction
     public static (IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Predict(
         string runFolder, IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
     {
-        var predictions = new List<GradePrediction>();
-        var failures = new List<ImageFailure>();
+        using var models = GradingModels.Load(runFolder, bfloat16);
         // The files are decoded once per input size and serve both sides.
-        var reads = new Dictionary<int, ImageTensors>();
-        try
-        {
-            foreach (var side in Side.Both)
-            {
-                var path = GradingRun.CheckpointPath(runFolder, side);
-                if (!File.Exists(path)) continue;
-                var (model, info) = CheckpointEvaluation.LoadForInference(path, bfloat16);
-                if (info.Roi != "none")
-                    throw new InvalidDataException($"{path} was trained on ROI '{info.Roi}', which needs lung masks: score it with `pleura evaluate` and a manifest with lung mask columns");
-                if (!reads.TryGetValue(info.InputSize, out var read))
-                {
-                    read = reads[info.InputSize] = ImageTensors.Read(files, info.InputSize, policy);
-                    failures.AddRange(read.Failures);
-                }
-                if (read.Readable.Count == 0) continue;
-                var probabilities = Pleura.Training.TestTimeAugmentation.Probabilities(model, read.Images.Images, info.InputChannels, info.Recipe, info.TestTimeAugmentations);
-                predictions.AddRange(read.Readable.Select((i, k) => new GradePrediction(files[i], side.Name, null, info.Decision.Decide(probabilities[k]), probabilities[k])));
-            }
-        }
-        finally
-        {
-            foreach (var read in reads.Values) read.Dispose();
-        }
+        var (readable, pixels, failures) = models.Read(files, policy);
+        var predictions = models.Grade(readable.Select(i => files[i]).ToList(), pixels);
         var order = files.Select((f, i) => (f, i)).GroupBy(x => x.f).ToDictionary(g => g.Key, g => g.First().i);
-        if (predictions.Count == 0 && failures.Count == 0) throw new FileNotFoundException($"{runFolder}: no left/model.safetensors or right/model.safetensors");
-        return (predictions.OrderBy(p => order[p.ImageId]).ThenBy(p => p.Side).ToList(), failures.DistinctBy(f => f.Path).ToList());
+        return (predictions.OrderBy(p => order[p.ImageId]).ThenBy(p => p.Side).ToList(), failures);
     }
 }

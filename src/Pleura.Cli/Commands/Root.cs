@@ -24,6 +24,7 @@ internal static class Commands
         WeightsCommand.Create(),
         BenchCommand.Create(),
         ClassifyCommand.Create(),
+        ServeCommand.Create(),
         InfoCommand.Create(),
     };
 }

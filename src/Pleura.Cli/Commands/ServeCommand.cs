@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Pleura.Server;
+
+namespace Pleura.Cli.Commands;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var runs = new Argument<DirectoryInfo[]>("runs") { Description = "Grading run folders (the first is the default model).", Arity = ArgumentArity.OneOrMore };
+        var host = Cli.Option("--host", "Address to listen on (0.0.0.0 for every interface).", "127.0.0.1");
+        var port = Cli.Option("--port", "Port to listen on.", 8080).AtLeast(0);
+        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var keyFile = Cli.Option<FileInfo?>("--api-key-file", "File of API keys, one per line (or set PLEURA_API_KEYS=key1,key2). Required: there is no default key.", null);
+        var view = Cli.Option<DirectoryInfo?>("--view", "A view classifier run (`pleura classify train`, classes frontal and lateral): non-frontal images are refused.", null);
+        var maxUpload = Cli.Option("--max-upload-mb", "Largest request body in MiB (413 above).", 64).AtLeast(1);
+        var maxPixels = Cli.Option("--max-megapixels", "Largest image decoded, in megapixels (413 above).", 100).AtLeast(1);
+        var concurrent = Cli.Option("--max-concurrent", "Grading requests handled at once (429 above).", 32).AtLeast(1);
+        var batch = Cli.Option("--batch", "Images per forward pass.", 16).AtLeast(1);
+        var command = new Command("serve", "Serve grading runs over HTTP: POST /v1/grade, GET /v1/models, health, OpenAPI (/openapi/v1.json), Prometheus metrics (/metrics) and a web viewer (/).")
+        {
+            runs, host, port, precision, keyFile, view, maxUpload, maxPixels, concurrent, batch,
+        };
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        {
+            var options = new ServeOptions
+            {
+                Runs = parse.GetValue(runs)!.Select(r => r.FullName).ToList(),
+                ViewRun = parse.GetValue(view)?.FullName,
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                BFloat16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!),
+                ApiKeys = ApiKeys.Read(parse.GetValue(keyFile)?.FullName, Environment.GetEnvironmentVariable("PLEURA_API_KEYS")),
+                MaxUploadBytes = (long)parse.GetValue(maxUpload) << 20,
+                MaxPixels = parse.GetValue(maxPixels) * 1_000_000L,
+                MaxConcurrentRequests = parse.GetValue(concurrent),
+                MaxBatch = parse.GetValue(batch),
+            };
+            if (!System.Net.IPAddress.TryParse(options.Host, out _)) throw new ArgumentException($"--host: '{options.Host}' is not an IP address");
+            var server = PleuraServer.Start(options).GetAwaiter().GetResult();
+            try
+            {
+                Cli.Done($"serving {string.Join(", ", server.Models.Runs.Select(r => r.Name))} at {string.Join(", ", server.Addresses)} (viewer at /, API at /v1, Ctrl+C stops)");
+                try { server.WaitForShutdown(cancel).GetAwaiter().GetResult(); }
+                catch (OperationCanceledException) { }
+            }
+            finally
+            {
+                server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            Cli.Done("stopped");
+            return Cli.ExitOk;
+        }), CancellationToken.None));
+        return command;
+    }
+}

@@ -1,0 +1,50 @@
+using Pleura.Networks;
+using Pleura.Networks.Weights;
+using Pleura.Training;
+using static TorchSharp.torch;
+
+namespace Pleura.Pipeline;
+
+/// <summary>
+/// A classifier run's fold models (`pleura classify train`), loaded once; together they answer with their mean class
+/// probabilities. Not thread-safe: one caller at a time.
+/// </summary>
+public sealed class ClassifierModels : IDisposable
+{
+    readonly List<(nn.Module<Tensor, Tensor> Model, CheckpointInfo Info)> _models;
+
+    ClassifierModels(List<(nn.Module<Tensor, Tensor>, CheckpointInfo)> models) => _models = models;
+
+    public CheckpointInfo Info => _models[0].Info;
+    public int Count => _models.Count;
+
+    /// <summary>fold1/, fold2/, ... in order, as many as the run has.</summary>
+    public static ClassifierModels Load(string runFolder, bool bfloat16)
+    {
+        var models = Enumerable.Range(1, 99).Select(f => ClassifierRun.CheckpointPath(runFolder, f)).TakeWhile(File.Exists)
+            .Select(path => CheckpointEvaluation.LoadForInference(path, bfloat16)).ToList();
+        if (models.Count == 0)
+            throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first (`pleura classify train`)");
+        return new ClassifierModels(models);
+    }
+
+    public double[][] MeanProbabilities(LabelledImages set)
+    {
+        var mean = new double[set.Count][];
+        foreach (var (model, info) in _models)
+        {
+            var p = Inference.Probabilities(model, set.Images, info.InputChannels, info.Recipe);
+            for (int k = 0; k < p.Length; k++)
+            {
+                mean[k] ??= new double[info.Classes.Count];
+                for (int c = 0; c < mean[k].Length; c++) mean[k][c] += p[k][c] / _models.Count;
+            }
+        }
+        return mean;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (model, _) in _models) model.Dispose();
+    }
+}
