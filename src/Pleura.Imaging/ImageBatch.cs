@@ -26,7 +26,15 @@ public static class ImageBatch
     public static BatchResult Read(IReadOnlyList<string> paths, Func<string, GreyImage> read, ErrorPolicy policy,
         int threads = 0, Action<int>? onProgress = null, CancellationToken cancel = default)
     {
-        var images = new GreyImage?[paths.Count];
+        var (images, failures) = ReadAll(paths, read, policy, threads, onProgress, cancel);
+        return new BatchResult(images, failures);
+    }
+
+    /// <summary>As <see cref="Read"/>, for any reading of a file (e.g. one image at several sizes).</summary>
+    public static (IReadOnlyList<T?> Items, IReadOnlyList<ImageFailure> Failures) ReadAll<T>(IReadOnlyList<string> paths, Func<string, T> read, ErrorPolicy policy,
+        int threads = 0, Action<int>? onProgress = null, CancellationToken cancel = default) where T : class
+    {
+        var images = new T?[paths.Count];
         var failures = new ConcurrentBag<(int Index, ImageFailure Failure)>();
         int done = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -57,6 +65,6 @@ public static class ImageBatch
             var first = failures.OrderBy(f => f.Index).First().Failure;
             throw new ImageReadException(first.Path, first.Reason);
         }
-        return new BatchResult(images, failures.OrderBy(f => f.Index).Select(f => f.Failure).ToList());
+        return (images, failures.OrderBy(f => f.Index).Select(f => f.Failure).ToList());
     }
 }

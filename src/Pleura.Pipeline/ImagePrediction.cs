@@ -25,13 +25,15 @@ public static class ImagePrediction
     }
 
     public static (IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Predict(
-        string runFolder, IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
+        string runFolder, IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue, string? lungModel = null)
     {
-        using var models = GradingModels.Load(runFolder, bfloat16);
-        // The files are decoded once per input size and serve both sides.
-        var (readable, pixels, failures) = models.Read(files, policy);
-        var predictions = models.Grade(readable.Select(i => files[i]).ToList(), pixels);
+        using var models = GradingModels.Load(runFolder, bfloat16, lungModel);
+        // Each file is decoded once per size the run needs and serves both sides.
+        var (decoded, failures) = ImageBatch.ReadAll(files, f => models.Decode(f, f), policy);
+        var graded = models.Grade(decoded.OfType<DecodedImage>().ToList());
+        var noRoi = graded.Where(g => g.Failure is not null).Select(g => new ImageFailure(g.Id, g.Failure!));
         var order = files.Select((f, i) => (f, i)).GroupBy(x => x.f).ToDictionary(g => g.Key, g => g.First().i);
-        return (predictions.OrderBy(p => order[p.ImageId]).ThenBy(p => p.Side).ToList(), failures);
+        var predictions = graded.SelectMany(g => g.Sides).OrderBy(p => order[p.ImageId]).ThenBy(p => p.Side).ToList();
+        return (predictions, failures.Concat(noRoi).DistinctBy(f => f.Path).ToList());
     }
 }

@@ -17,19 +17,20 @@ public static class LungMaskJob
 {
     public static (Manifest Manifest, IReadOnlyList<LungMaskFlag> Flags, IReadOnlyList<ImageFailure> Failures) Run(string modelPath, Manifest manifest, string outputFolder)
     {
-        var (network, structures, size, recipe) = SegmentationJob.LoadModel(modelPath);
-        int left = IndexOf(structures, "left_lung"), right = IndexOf(structures, "right_lung");
+        using var segmenter = LungSegmenter.Load(modelPath);
+        int size = segmenter.Size;
         // Only images with no lung mask at all: given masks (per lung, or both lungs in lung_mask) are kept.
         var rows = manifest.Rows.Where(r => !RoiImages.HasLungMasks(r)).ToList();
-        using var read = ImageTensors.Read(rows.Select(manifest.ResolvePath).ToList(), size, ErrorPolicy.Continue);
-        var predicted = SegmentationTraining.Predict(network, read.Images.Images, recipe: recipe);
+        var batch = ImageBatch.Read(rows.Select(manifest.ResolvePath).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
+        var readable = Enumerable.Range(0, rows.Count).Where(i => batch.Images[i] is not null).ToList();
+        var predicted = segmenter.Masks(readable.Select(i => batch.Images[i]!.Pixels).ToList());
         var flags = new List<LungMaskFlag>();
         var written = new Dictionary<string, (string Left, string Right)>();
-        for (int k = 0; k < read.Readable.Count; k++)
+        for (int k = 0; k < readable.Count; k++)
         {
-            var row = rows[read.Readable[k]];
-            var masks = new LungMasks(size, size, predicted[k][left], predicted[k][right]).Cleaned();
-            if (Check(masks) is { } reason) flags.Add(new LungMaskFlag(row.ImageId, reason));
+            var row = rows[readable[k]];
+            var masks = predicted[k];
+            if (LungSegmenter.Check(masks) is { } reason) flags.Add(new LungMaskFlag(row.ImageId, reason));
             string Write(string name, bool[] mask)
             {
                 string path = Path.Combine(outputFolder, name, FileNames.Safe(row.ImageId) + ".png");
@@ -51,22 +52,6 @@ public static class LungMaskJob
             return r with { Path = manifest.ResolvePath(r), Extra = extra };
         }).ToList();
         var columns = manifest.ExtraColumns.Concat(new[] { RoiImages.LeftMaskColumn, RoiImages.RightMaskColumn }).Distinct().ToList();
-        return (new Manifest(updated, columns, manifest.BaseDirectory), flags, read.Failures);
-    }
-
-    static int IndexOf(IReadOnlyList<string> structures, string name)
-    {
-        int i = structures.ToList().FindIndex(s => s.Equals(name, StringComparison.OrdinalIgnoreCase));
-        return i >= 0 ? i : throw new ArgumentException($"the model segments {string.Join(", ", structures)}; lung masks need structures named left_lung and right_lung");
-    }
-
-    /// <summary>Anatomy: both lungs present, the patient's left lung on the image's right.</summary>
-    static string? Check(LungMasks masks)
-    {
-        double Share(bool[] m) => m.Count(v => v) / (double)m.Length;
-        double CentreX(bool[] m) => m.Select((v, i) => (v, i)).Where(x => x.v).Average(x => x.i % masks.Width);
-        if (Share(masks.Left) < RoiCut.MinLungShare || Share(masks.Right) < RoiCut.MinLungShare) return "a lung is missing or tiny (lateral view?)";
-        if (CentreX(masks.Left) < CentreX(masks.Right)) return "the left lung lies on the image's left (flipped image?)";
-        return null;
+        return (new Manifest(updated, columns, manifest.BaseDirectory), flags, batch.Failures);
     }
 }

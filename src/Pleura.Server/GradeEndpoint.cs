@@ -35,13 +35,14 @@ public sealed partial class GradeEndpoint
         var served = _models.Find(run) ?? throw new RequestRefusedException(StatusCodes.Status404NotFound,
             $"no run named '{run}'; this server has {string.Join(", ", _models.Runs.Select(r => r.Name))}");
         using var upload = await _uploads.Read(context.Request, context.RequestAborted).ConfigureAwait(false);
-        var (pixels, viewInput) = Decode(upload, served);
-        var outcome = await _queue.Grade(new GradeWork(served, upload.Name, pixels, viewInput, heatmap == true), context.RequestAborted).ConfigureAwait(false);
+        var (image, viewInput) = Decode(upload, served);
+        var outcome = await _queue.Grade(new GradeWork(served, image, viewInput, heatmap == true), context.RequestAborted).ConfigureAwait(false);
         object? view = outcome.View is { } v ? new { frontal_probability = Math.Round(v.FrontalProbability, 6), frontal = v.Frontal } : null;
         if (outcome.Grades is null)
             throw new RequestRefusedException(StatusCodes.Status422UnprocessableEntity,
                 $"the image does not look frontal (P(frontal) = {outcome.View!.FrontalProbability:0.000}); the grader was trained on frontal radiographs only") { };
         var grades = outcome.Grades;
+        if (grades.Failure is not null) throw new RequestRefusedException(StatusCodes.Status422UnprocessableEntity, $"{upload.Name}: {grades.Failure}");
         var body = new Dictionary<string, object?>
         {
             ["image"] = upload.Name,
@@ -55,14 +56,15 @@ public sealed partial class GradeEndpoint
                 probabilities = p.Probabilities.Select(x => Math.Round((double)x, 6)).ToArray(),
             }).ToList(),
             ["classes"] = served.Models.Sides[0].Info.Classes,
+            ["lung_warning"] = grades.LungWarning,
         };
         if (grades.Heatmap is { } heat)
             body["heatmap"] = new
             {
-                overlay_png = Convert.ToBase64String(OverlayPng(grades, pixels[grades.HeatmapSize][0], heat)),
-                size = grades.HeatmapSize,
-                hcs = (double?)null,
-                hcs_note = "HCS needs lung masks; this server has no lung model",
+                overlay_png = Convert.ToBase64String(OverlayPng(grades, heat)),
+                size = grades.Size,
+                hcs = grades.Hcs is { } hcs ? Math.Round(hcs, 6) : (double?)null,
+                hcs_note = grades.Hcs is null ? "HCS needs the lungs: start the server with a lung U-Net (--lungs MODEL)" : "share of the heatmap inside the predicted lungs",
             };
         body["elapsed_ms"] = Math.Round(clock.Elapsed.TotalMilliseconds, 1);
         var summary = string.Join(" ", grades.Sides.Select(s => $"{s.Side}={s.Predicted}"));
@@ -74,11 +76,11 @@ public sealed partial class GradeEndpoint
     static partial void Graded(ILogger logger, string image, string run, string grades, double milliseconds);
 
     /// <summary>The image at every size the run (and the view check) takes; an unreadable image is refused with the reader's reason.</summary>
-    (IReadOnlyDictionary<int, IReadOnlyList<float[]>> Pixels, GreyImage? ViewInput) Decode(UploadedImage upload, ServedRun run)
+    (DecodedImage Image, GreyImage? ViewInput) Decode(UploadedImage upload, ServedRun run)
     {
         try
         {
-            var pixels = run.Models.InputSizes.ToDictionary(s => s, s => (IReadOnlyList<float[]>)new[] { RadiographReader.ReadResized(upload.Path, s, s).Pixels });
+            var pixels = run.Models.Decode(upload.Path, upload.Name);
             var view = _models.View is { } check ? RadiographReader.ReadResized(upload.Path, check.Info.InputSize, check.Info.InputSize) : null;
             return (pixels, view);
         }
@@ -88,10 +90,12 @@ public sealed partial class GradeEndpoint
         }
     }
 
-    static byte[] OverlayPng(ImageGrades grades, float[] grey, float[] heat)
+    static byte[] OverlayPng(ImageGrades grades, float[] heat)
     {
         string Grade(string side) => grades.Sides.FirstOrDefault(s => s.Side == side) is { } p
             ? p.Predicted.ToString(CultureInfo.InvariantCulture) + $" (expected {p.ExpectedGrade:0.00})" : "-";
-        return Overlay.Png(grey, heat, null, grades.HeatmapSize, new[] { $"patient's right lung: {Grade("right")}", $"left lung: {Grade("left")}" });
+        var caption = new List<string> { $"patient's right lung: {Grade("right")}   left lung: {Grade("left")}" };
+        if (grades.Hcs is { } hcs) caption.Add($"HCS {hcs:0.00} (heatmap inside the predicted lungs)");
+        return Overlay.Png(grades.Picture!, heat, grades.Lungs, grades.Size, caption);
     }
 }

@@ -6,7 +6,7 @@ using Pleura.Pipeline;
 namespace Pleura.Server;
 
 /// <summary>One image to grade, already decoded at the sizes its run's models (and the view check) take.</summary>
-public sealed record GradeWork(ServedRun Run, string Id, IReadOnlyDictionary<int, IReadOnlyList<float[]>> PixelsBySize, GreyImage? ViewInput, bool Explain);
+public sealed record GradeWork(ServedRun Run, DecodedImage Image, GreyImage? ViewInput, bool Explain);
 
 /// <summary>What the models said of one image: the view check's answer (when configured) and, unless refused as not frontal, the grades.</summary>
 public sealed record GradeOutcome(ViewAnswer? View, ImageGrades? Grades);
@@ -15,8 +15,7 @@ public sealed record GradeOutcome(ViewAnswer? View, ImageGrades? Grades);
 /// Funnels every request's image into one worker that owns the models: libtorch modules are not safe to call from
 /// several threads, and on a CPU one batched forward pass of N images costs far less than N single ones. The worker
 /// takes what has arrived (up to the batch size, waiting a few milliseconds for more), runs the view check and each
-/// run's models once over the batch, and answers each request. Heatmap requests run one at a time (Grad-CAM needs
-/// the gradient of each image).
+/// run's models once over the batch (the lung U-Net first where a run needs lungs), and answers each request.
 /// </summary>
 public sealed class GradeQueue : IAsyncDisposable
 {
@@ -85,30 +84,16 @@ public sealed class GradeQueue : IAsyncDisposable
         foreach (var (work, answer) in refused) answer.TrySetResult(new GradeOutcome(ViewOf(work), null));
 
         var toGrade = batch.Except(refused).ToList();
-        foreach (var group in toGrade.Where(b => !b.Work.Explain).GroupBy(b => b.Work.Run))
+        foreach (var group in toGrade.GroupBy(b => (b.Work.Run, b.Work.Explain)))
         {
             var items = group.ToList();
             Try(items, () =>
             {
-                // Ids are made unique within the batch: two requests may upload the same file name.
-                var ids = items.Select((b, k) => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
-                var pixels = group.Key.Models.InputSizes.ToDictionary(s => s, s => (IReadOnlyList<float[]>)items.Select(b => b.Work.PixelsBySize[s][0]).ToList());
-                var predictions = group.Key.Models.Grade(ids, pixels);
-                for (int k = 0; k < items.Count; k++)
-                {
-                    var sides = predictions.Where(p => p.ImageId == ids[k]).Select(p => p with { ImageId = items[k].Work.Id }).ToList();
-                    items[k].Answer.TrySetResult(new GradeOutcome(ViewOf(items[k].Work), new ImageGrades(sides, null, 0)));
-                }
+                var grades = group.Key.Run.Models.Grade(items.Select(b => b.Work.Image).ToList(), group.Key.Explain);
+                for (int k = 0; k < items.Count; k++) items[k].Answer.TrySetResult(new GradeOutcome(ViewOf(items[k].Work), grades[k]));
                 Graded.Add(items.Count);
             });
         }
-        foreach (var item in toGrade.Where(b => b.Work.Explain))
-            Try(new[] { item }, () =>
-            {
-                var pixels = item.Work.PixelsBySize.ToDictionary(p => p.Key, p => p.Value[0]);
-                item.Answer.TrySetResult(new GradeOutcome(ViewOf(item.Work), item.Work.Run.Models.Explain(item.Work.Id, pixels)));
-                Graded.Add(1);
-            });
     }
 
     /// <summary>Runs a step for some requests; a failure answers those requests with it and leaves the worker running.</summary>

@@ -34,7 +34,7 @@ public sealed class ModelCatalogue : IDisposable
             {
                 var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
                 if (runs.Any(r => r.Name == name)) name += "-" + (runs.Count + 1);
-                runs.Add(new ServedRun(name, GradingModels.Load(folder, options.BFloat16)));
+                runs.Add(new ServedRun(name, GradingModels.Load(folder, options.BFloat16, options.LungModel)));
             }
             var view = options.ViewRun is null ? null : ViewCheck.Load(options.ViewRun, options.BFloat16);
             return new ModelCatalogue(runs, view);
@@ -88,7 +88,12 @@ public sealed class ModelCatalogue : IDisposable
                     ["created_utc"] = info.CreatedUtc,
                 });
             }
-            runs.Add(new JsonObject { ["name"] = run.Name, ["default"] = run == Default, ["precision"] = run.Models.BFloat16 ? "bf16" : "fp32", ["sides"] = sides });
+            runs.Add(new JsonObject
+            {
+                ["name"] = run.Name, ["default"] = run == Default, ["precision"] = run.Models.BFloat16 ? "bf16" : "fp32",
+                ["lung_model"] = run.Models.LungModel is { } lungs ? Path.GetFileName(Path.GetDirectoryName(lungs)) + "/" + Path.GetFileName(lungs) : null,
+                ["sides"] = sides,
+            });
         }
         return new JsonObject
         {

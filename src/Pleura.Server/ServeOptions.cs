@@ -7,6 +7,8 @@ public sealed record ServeOptions
     public required IReadOnlyList<string> Runs { get; init; }
     /// <summary>A view classifier run (`pleura classify train` on frontal vs lateral) that checks each image first.</summary>
     public string? ViewRun { get; init; }
+    /// <summary>The lung U-Net (`pleura segment train`): needed by runs trained on a lung ROI; gives HCS and lung outlines.</summary>
+    public string? LungModel { get; init; }
     public string Host { get; init; } = "127.0.0.1";
     /// <summary>0 picks a free port (tests); the bound address is then in <see cref="PleuraServer.Addresses"/>.</summary>
     public int Port { get; init; } = 8080;

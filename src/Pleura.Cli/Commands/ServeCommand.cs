@@ -13,13 +13,14 @@ internal static class ServeCommand
         var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
         var keyFile = Cli.Option<FileInfo?>("--api-key-file", "File of API keys, one per line (or set PLEURA_API_KEYS=key1,key2). Required: there is no default key.", null);
         var view = Cli.Option<DirectoryInfo?>("--view", "A view classifier run (`pleura classify train`, classes frontal and lateral): non-frontal images are refused.", null);
+        var lungs = Cli.Option<FileInfo?>("--lungs", "The lung U-Net (`pleura segment train`): needed for runs trained on a lung ROI; gives lung outlines and HCS.", null);
         var maxUpload = Cli.Option("--max-upload-mb", "Largest request body in MiB (413 above).", 64).AtLeast(1);
         var maxPixels = Cli.Option("--max-megapixels", "Largest image decoded, in megapixels (413 above).", 100).AtLeast(1);
         var concurrent = Cli.Option("--max-concurrent", "Grading requests handled at once (429 above).", 32).AtLeast(1);
         var batch = Cli.Option("--batch", "Images per forward pass.", 16).AtLeast(1);
         var command = new Command("serve", "Serve grading runs over HTTP: POST /v1/grade, GET /v1/models, health, OpenAPI (/openapi/v1.json), Prometheus metrics (/metrics) and a web viewer (/).")
         {
-            runs, host, port, precision, keyFile, view, maxUpload, maxPixels, concurrent, batch,
+            runs, host, port, precision, keyFile, view, lungs, maxUpload, maxPixels, concurrent, batch,
         };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
@@ -27,6 +28,7 @@ internal static class ServeCommand
             {
                 Runs = parse.GetValue(runs)!.Select(r => r.FullName).ToList(),
                 ViewRun = parse.GetValue(view)?.FullName,
+                LungModel = parse.GetValue(lungs)?.FullName,
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 BFloat16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!),

@@ -44,6 +44,23 @@ public sealed class LungMasks
         return new LungMasks(w, h, left, right);
     }
 
+    /// <summary>The masks at another resolution (nearest neighbour: a mask stays a mask).</summary>
+    public LungMasks Resized(int width, int height)
+    {
+        if (width == Width && height == Height) return this;
+        bool[] Resize(bool[] mask)
+        {
+            var result = new bool[width * height];
+            for (int y = 0; y < height; y++)
+            {
+                int sy = Math.Min(Height - 1, (int)((y + 0.5) * Height / height));
+                for (int x = 0; x < width; x++) result[y * width + x] = mask[sy * Width + Math.Min(Width - 1, (int)((x + 0.5) * Width / width))];
+            }
+            return result;
+        }
+        return new LungMasks(width, height, Resize(Left), Resize(Right));
+    }
+
     /// <summary>
     /// Post-processing for predicted masks: per lung, the largest connected region only, with its holes filled.
     /// </summary>

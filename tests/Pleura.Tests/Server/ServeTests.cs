@@ -232,6 +232,36 @@ public sealed class ServeTests : IClassFixture<ServerWorld>
         return ~crc;
     }
 
+    [Fact]
+    public async Task A_lung_roi_run_is_served_with_the_lung_unet_as_predict_scores_it()
+    {
+        var (lungs, roiRun) = _world.LungRoi();
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => PleuraServer.Start(_world.Options(o => o with { Runs = new[] { roiRun } })));
+        Assert.Contains("--lungs", refused.Message, StringComparison.Ordinal);
+
+        var images = new[] { _world.Image(5), _world.Image(6) };
+        var (expected, failures) = ImagePrediction.Predict(roiRun, images, lungModel: lungs);
+        Assert.Empty(failures);
+        await using var server = await PleuraServer.Start(_world.Options(o => o with { Runs = new[] { roiRun }, LungModel = lungs }));
+        using var client = ServerWorld.Client(server);
+        foreach (var image in images)
+        {
+            using var response = await client.PostAsync("/v1/grade", ServerWorld.Body(File.ReadAllBytes(image), "image/png"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            foreach (var side in json.RootElement.GetProperty("sides").EnumerateArray())
+            {
+                var reference = expected.Single(p => p.ImageId == image && p.Side == side.GetProperty("side").GetString());
+                Assert.Equal(reference.Probabilities[0], side.GetProperty("probabilities")[0].GetDouble(), 1e-5);
+            }
+        }
+        using var explained = await client.PostAsync("/v1/grade?heatmap=true", ServerWorld.Body(File.ReadAllBytes(images[0]), "image/png"));
+        using var body = JsonDocument.Parse(await explained.Content.ReadAsStringAsync());
+        double hcs = body.RootElement.GetProperty("heatmap").GetProperty("hcs").GetDouble();
+        Assert.InRange(hcs, 0, 1);
+        Assert.Equal(0, CliRunner.Run("predict", roiRun, images[0], "--lungs", lungs, "-o", _world.File("roi-pred.csv")));
+    }
+
     static HttpContent Compressed(byte[] gzip)
     {
         var content = ServerWorld.Body(gzip, "image/png");

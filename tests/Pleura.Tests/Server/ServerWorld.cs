@@ -18,6 +18,22 @@ public sealed class ServerWorld : IDisposable
             "--epochs1", "1", "--epochs2", "1", "--batch", "16", "--seed", "3"));
     }
 
+    /// <summary>A lung U-Net and a run trained on the lung ROI, made on first use (the ROI tests only).</summary>
+    public (string Lungs, string RoiRun) LungRoi()
+    {
+        lock (_root)
+        {
+            if (!System.IO.File.Exists(File("roi/left/model.safetensors")))
+            {
+                Check(CliRunner.Run("segment", "train", "--images", File("ph/images"), "-o", File("lungs.safetensors"), "--size", "64", "--epochs", "3",
+                    "--arch", "unet-w8", "--test", "0.2", "--mask", "left_lung=" + File("ph/masks/left_lung"), "--mask", "right_lung=" + File("ph/masks/right_lung")));
+                Check(CliRunner.Run("train", "-m", File("ph/manifest.csv"), "-s", File("split.json"), "-o", File("roi"), "--roi", "lung", "--arch", "resnet10-w16",
+                    "--size", "64", "--epochs1", "1", "--epochs2", "1", "--batch", "16", "--seed", "3"));
+            }
+            return (File("lungs.safetensors"), File("roi"));
+        }
+    }
+
     public string Run => File("run");
     public string File(string name) => Path.Combine(_root.Path, name);
     public string Image(int k) => File($"ph/images/ph{k:00000}.png");
