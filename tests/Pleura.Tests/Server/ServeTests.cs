@@ -262,6 +262,25 @@ public sealed class ServeTests : IClassFixture<ServerWorld>
         Assert.Equal(0, CliRunner.Run("predict", roiRun, images[0], "--lungs", lungs, "-o", _world.File("roi-pred.csv")));
     }
 
+    [Fact]
+    public async Task With_a_view_classifier_a_frontal_image_is_graded_and_a_lateral_like_one_refused_with_its_probability()
+    {
+        var (viewRun, turned) = _world.View();
+        await using var server = await PleuraServer.Start(_world.Options(o => o with { ViewRun = viewRun }));
+        using var client = ServerWorld.Client(server);
+        using var frontal = await client.PostAsync("/v1/grade", ServerWorld.Body(File.ReadAllBytes(_world.Image(1)), "image/png"));
+        var text = await frontal.Content.ReadAsStringAsync();
+        Assert.True(frontal.StatusCode == HttpStatusCode.OK, text);
+        using (var json = JsonDocument.Parse(text))
+            Assert.True(json.RootElement.GetProperty("view").GetProperty("frontal_probability").GetDouble() >= 0.5, text);
+        using var lateral = await client.PostAsync("/v1/grade", ServerWorld.Body(File.ReadAllBytes(turned), "image/png"));
+        var refusal = await lateral.Content.ReadAsStringAsync();
+        Assert.True(lateral.StatusCode == HttpStatusCode.UnprocessableEntity, refusal);
+        Assert.Contains("does not look frontal (P(frontal) = 0.", refusal, StringComparison.Ordinal);
+        using var models = JsonDocument.Parse(await client.GetStringAsync("/v1/models"));
+        Assert.Equal("frontal", models.RootElement.GetProperty("view_check").GetProperty("frontal_class").GetString());
+    }
+
     static HttpContent Compressed(byte[] gzip)
     {
         var content = ServerWorld.Body(gzip, "image/png");

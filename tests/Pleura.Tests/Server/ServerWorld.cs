@@ -18,6 +18,42 @@ public sealed class ServerWorld : IDisposable
             "--epochs1", "1", "--epochs2", "1", "--batch", "16", "--seed", "3"));
     }
 
+    /// <summary>
+    /// A view classifier (classes frontal and lateral) made on first use: phantoms as they are against the same turned
+    /// by 90 degrees, which stands in for a lateral view (one class per patient), and one turned image kept out.
+    /// </summary>
+    public (string ViewRun, string Turned) View()
+    {
+        lock (_root)
+        {
+            if (!System.IO.File.Exists(File("view/fold2/model.safetensors")))
+            {
+                var manifest = Pleura.Data.ManifestCsv.Read(File("ph/manifest.csv"), new Pleura.Data.ValidationReport());
+                var rows = new List<string> { "path,class,patient" };
+                Directory.CreateDirectory(File("turned"));
+                foreach (var row in manifest.Rows)
+                {
+                    bool turned = row.PatientId.GetHashCode(StringComparison.Ordinal) % 2 == 0;
+                    var path = manifest.ResolvePath(row);
+                    if (turned)
+                    {
+                        path = File($"turned/{row.ImageId}.png");
+                        Pleura.Imaging.PngWriter.Write(Pleura.Imaging.RobustnessTransforms.Rotate90(Pleura.Imaging.RadiographReader.Read(manifest.ResolvePath(row))), path);
+                    }
+                    rows.Add($"{path},{(turned ? "lateral" : "frontal")},{row.PatientId}");
+                }
+                System.IO.File.WriteAllLines(File("views.csv"), rows);
+                Check(CliRunner.Run("classify", "train", File("views.csv"), "-o", File("view"), "--folds", "2", "--arch", "resnet10-w16", "--size", "64",
+                    "--epochs1", "2", "--epochs2", "8", "--batch", "8", "--lr1", "0.003", "--lr2", "0.001", "--unfreeze", "-1"));
+                PngWriterRotated(Image(1), File("lateral-like.png"));
+            }
+            return (File("view"), File("lateral-like.png"));
+        }
+    }
+
+    static void PngWriterRotated(string from, string to) =>
+        Pleura.Imaging.PngWriter.Write(Pleura.Imaging.RobustnessTransforms.Rotate90(Pleura.Imaging.RadiographReader.Read(from)), to);
+
     /// <summary>A lung U-Net and a run trained on the lung ROI, made on first use (the ROI tests only).</summary>
     public (string Lungs, string RoiRun) LungRoi()
     {
