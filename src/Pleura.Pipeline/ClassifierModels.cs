@@ -43,6 +43,21 @@ public sealed class ClassifierModels : IDisposable
         return mean;
     }
 
+    /// <summary>
+    /// One image (grey, <see cref="CheckpointInfo.InputSize"/>², in [0, 1]) explained: the fold models' mean class
+    /// probabilities and the mean of their Grad-CAM heatmaps (each weighted by its own class probabilities, METHOD
+    /// section 8), at the input size.
+    /// </summary>
+    public (double[] Probabilities, float[] Heatmap) Explain(float[] pixels)
+    {
+        var explained = _models.Select(m => Pleura.Explainability.SideHeatmap.Explain("", m.Model, Pleura.Explainability.GradCam.DefaultLayer(m.Info.Architecture),
+            new[] { pixels }, m.Info.InputSize, m.Info.InputChannels, m.Info.Recipe)[0]).ToList();
+        var probabilities = new double[Info.Classes.Count];
+        foreach (var e in explained)
+            for (int c = 0; c < probabilities.Length; c++) probabilities[c] += e.Probabilities[c] / explained.Count;
+        return (probabilities, Pleura.Explainability.SideHeatmap.WholeImage(explained));
+    }
+
     public void Dispose()
     {
         foreach (var (model, _) in _models) model.Dispose();

@@ -15,6 +15,7 @@ internal static class ClassifyCommand
         TrainCommandFor(),
         PredictCommand(),
         RobustnessCommand(),
+        ExplainCommand(),
     };
 
     static Command PredictCommand()
@@ -43,6 +44,31 @@ internal static class ClassifyCommand
             Cli.Done($"{answers.Count} images classified in {clock.Elapsed.TotalSeconds:0.0} s ({answers.Count / clock.Elapsed.TotalSeconds:0.0} images/s end to end, " +
                      $"{(bf16 ? "bfloat16" : "float32")}); {failures.Count} unreadable; written to {path}");
             return failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
+        }));
+        return command;
+    }
+
+    static Command ExplainCommand()
+    {
+        var run = new Argument<DirectoryInfo>("run") { Description = "A run folder of `pleura classify train`." };
+        var inputs = new Argument<string[]>("images") { Description = "Images or folders to explain (default: the run's held-out test images).", Arity = ArgumentArity.ZeroOrMore };
+        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for the overlays and explain.csv (default: RUN/explain)." };
+        var limit = Cli.Option("--limit", "At most this many images (classes taken in turn).", 40).AtLeast(1);
+        var command = new Command("explain", "Grad-CAM overlays of a classifier (the fold models' mean heatmap) with the predicted and true class: where the model looks.")
+        {
+            run, inputs, output, limit,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var folder = parse.GetValue(run)!.FullName;
+            var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs) ?? Array.Empty<string>());
+            var outputFolder = parse.GetValue(output)?.FullName ?? Path.Combine(folder, "explain");
+            var results = Cli.WithProgress("explaining", parse.GetValue(limit), step =>
+                ClassifierExplanation.Run(folder, files, outputFolder, parse.GetValue(limit), (done, _) => step(done)));
+            int known = results.Count(r => r.Truth is not null);
+            Cli.Done($"{results.Count} overlays in {Path.Combine(outputFolder, "images")}" +
+                     (known > 0 ? $"; {results.Count(r => r.Truth == r.Predicted)} of {known} with a known class right" : "") + $"; table {Path.Combine(outputFolder, "explain.csv")}");
+            return Cli.ExitOk;
         }));
         return command;
     }

@@ -73,6 +73,19 @@ public class ClassifyCliTests
         Assert.True(accuracy["original"] > 0.9, robustOutput);
         Assert.True(accuracy["rotate90"] < accuracy["original"] - 0.3, robustOutput);
 
+        // Explanations: overlays of the held-out images, classes in turn, with the fold models' answers.
+        var (explained, explainOutput) = CliRunner.RunCaptured("classify", "explain", run, "--limit", "4");
+        Assert.True(explained == 0, explainOutput);
+        var explainTable = File.ReadAllLines(Path.Combine(run, "explain", "explain.csv"));
+        Assert.Equal("image,truth,predicted,p_turned,p_upright,overlay", explainTable[0]);
+        Assert.Equal(4, explainTable.Length - 1);
+        Assert.Equal(new[] { "turned", "upright" }, explainTable.Skip(1).Select(l => l.Split(',')[1]).Distinct().Order());
+        Assert.All(explainTable.Skip(1), l => Assert.True(File.Exists(l.Split(',')[^1]), l));
+        Assert.True(explainTable.Skip(1).Count(l => l.Split(',')[1] == l.Split(',')[2]) >= 3, string.Join('\n', explainTable));
+        var (missing, missingOutput) = CliRunner.RunCaptured("classify", "explain", dir.File("ph"));
+        Assert.Equal(1, missing);
+        Assert.Contains("no fold models", missingOutput);
+
         // Running again resumes: every fold is done, the same figures come back.
         var (again, secondOutput) = CliRunner.RunCaptured(args);
         Assert.Equal(0, again);

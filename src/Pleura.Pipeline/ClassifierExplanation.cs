@@ -1,0 +1,59 @@
+using System.Globalization;
+using Pleura.Data;
+using Pleura.Explainability;
+using Pleura.Imaging;
+
+namespace Pleura.Pipeline;
+
+/// <summary>One classifier image explained: its true class when known, the answer, and the overlay written.</summary>
+public sealed record ExplainedClassification(string Image, string? Truth, string Predicted, IReadOnlyList<double> Probabilities, string Overlay);
+
+/// <summary>
+/// `pleura classify explain`: Grad-CAM overlays for an image-level classifier (the fold models' mean heatmap, METHOD
+/// section 8), by default on the run's held-out test images, so a reader can see whether a view or pneumonia-type
+/// model looks at the lungs or at labels, borders and burnt-in text (the confound the pneumonia study warns of).
+/// </summary>
+public static class ClassifierExplanation
+{
+    public static IReadOnlyList<ExplainedClassification> Run(string runFolder, IReadOnlyList<string>? images, string outputFolder, int limit,
+        Action<int, int>? progress = null)
+    {
+        using var models = ClassifierModels.Load(runFolder, bfloat16: false);
+        var info = models.Info;
+        IReadOnlyList<(string Path, string? Truth)> chosen;
+        if (images is { Count: > 0 }) chosen = images.Select(i => (i, (string?)null)).ToList();
+        else
+        {
+            var splitPath = Path.Combine(runFolder, ClassifierRun.SplitFile);
+            if (!File.Exists(splitPath)) throw new FileNotFoundException($"{runFolder}: no {ClassifierRun.SplitFile}; give images to explain", splitPath);
+            // The test part, classes interleaved so that a small limit still shows every class.
+            chosen = ClassificationSplit.Load(splitPath).Test.GroupBy(t => t.Class).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .SelectMany(g => g.Select((t, k) => (t, k))).OrderBy(x => x.k).ThenBy(x => x.t.Class, StringComparer.Ordinal)
+                .Select(x => (x.t.ImageId, (string?)x.t.Class)).ToList();
+        }
+        chosen = chosen.Take(limit).ToList();
+        Directory.CreateDirectory(outputFolder);
+        var results = new List<ExplainedClassification>();
+        foreach (var (path, truth) in chosen)
+        {
+            var image = RadiographReader.ReadResized(path, info.InputSize, info.InputSize);
+            var (probabilities, heat) = models.Explain(image.Pixels);
+            int best = Array.IndexOf(probabilities, probabilities.Max());
+            // Numbered: images of different class folders may share a file name.
+            var overlay = Path.Combine(outputFolder, "images", $"{results.Count + 1:000}-{FileNames.Safe(Path.GetFileNameWithoutExtension(path))}.png");
+            var caption = new[]
+            {
+                Path.GetFileName(path),
+                $"predicted {info.Classes[best]} (P {probabilities[best].ToString("0.000", CultureInfo.InvariantCulture)})" + (truth is null ? "" : $"   true {truth}"),
+            };
+            Overlay.Write(overlay, image.Pixels, heat, null, info.InputSize, caption);
+            results.Add(new ExplainedClassification(path, truth, info.Classes[best], probabilities, overlay));
+            progress?.Invoke(results.Count, chosen.Count);
+        }
+        var table = results.Select(r => string.Join(',', new[] { CsvText.Field(r.Image), CsvText.Field(r.Truth ?? ""), CsvText.Field(r.Predicted) }
+            .Concat(r.Probabilities.Select(p => p.ToString("0.000000", CultureInfo.InvariantCulture))).Append(CsvText.Field(r.Overlay))))
+            .Prepend("image,truth,predicted," + string.Join(',', info.Classes.Select(c => "p_" + CsvText.Field(c))) + ",overlay");
+        AtomicFile.WriteAllLines(Path.Combine(outputFolder, "explain.csv"), table);
+        return results;
+    }
+}
