@@ -12,16 +12,12 @@ namespace Pleura.Pipeline;
 /// <summary>What `pleura classify train` does: an image-level classifier on a labelled set, with the method's splits.</summary>
 public sealed record ClassifierJob
 {
-    /// <summary>A folder with one subfolder per class, or a label table (path, class, optionally patient).</summary>
-    public required string Source { get; init; }
+    public required LabelledInput Input { get; init; }
     public required string RunFolder { get; init; }
-    public IReadOnlyList<string>? Classes { get; init; }
-    public LabelledSourceFormat? Format { get; init; }
     public double TestFraction { get; init; } = 0.25;
     public int Folds { get; init; } = 5;
     public TrainingConfig Training { get; init; } = new();
     public string? Pretrained { get; init; }
-    public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;
 }
 
 /// <summary>
@@ -57,8 +53,7 @@ public static class ClassifierRun
         job.Training.Check();
         var config = job.Training.StartingFrom(job.Pretrained);
         Directory.CreateDirectory(job.RunFolder);
-        var data = LabelledSource.Decode(job.Source, job.Classes, job.Format, config.ImageSize, job.OnUnreadableImage,
-            Path.Combine(job.RunFolder, "left-out.txt"), log, cancel);
+        var data = job.Input.Decode(config.ImageSize, Path.Combine(job.RunFolder, "left-out.txt"), log, cancel);
         var ids = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();
         var split = OpenSplit(job, data, ids);
         var index = ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
@@ -95,7 +90,7 @@ public static class ClassifierRun
             double accuracy = validationProbabilities.Select(ArgMax).Zip(validationSet.Labels).Count(x => x.First == x.Second) / (double)validation.Length;
             trained.Save(path, trained.Describe(data.Classes) with
             {
-                Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = validation.Length, ["source"] = Path.GetFullPath(job.Source) },
+                Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = validation.Length, ["source"] = Path.GetFullPath(job.Input.Source) },
                 SplitFile = Path.Combine(job.RunFolder, SplitFile),
                 Fold = fold,
                 SplitFingerprint = splitFingerprint,

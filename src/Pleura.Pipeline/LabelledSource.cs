@@ -72,6 +72,23 @@ public sealed record LabelledSet(IReadOnlyList<LabelledItem> Items, IReadOnlyLis
 /// subfolder per class, or a label table (CSV) with a path, a class and optionally a patient column, so that
 /// hold-outs are made by patient as everywhere else in Pleura.
 /// </summary>
+/// <summary>
+/// A labelled image set as the image-level jobs (classify, pretrain, transfer comparisons) take it: where it is (a
+/// folder of class subfolders or a label table), which classes, how the table names its fields, and what to do with
+/// an image that cannot be read.
+/// </summary>
+public sealed record LabelledInput(string Source)
+{
+    /// <summary>Classes to use, in label order (default: all found, sorted).</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+    public LabelledSourceFormat? Format { get; init; }
+    public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;
+
+    /// <summary>Reads and decodes the set at size²; left-out rows are written to <paramref name="leftOutPath"/> and logged.</summary>
+    public DecodedSet Decode(int size, string leftOutPath, Action<string> log, CancellationToken cancel = default) =>
+        LabelledSource.Decode(Source, Classes, Format, size, OnUnreadableImage, leftOutPath, log, cancel);
+}
+
 public static class LabelledSource
 {
     const string DefaultPatientColumn = "patient";

@@ -146,9 +146,8 @@ public sealed class NegativeDetector : IDisposable
             }
             var training = new PretrainJob
             {
-                Source = data,
+                Input = new LabelledInput(data) { Classes = [Inverted, Upright] },
                 Output = output,
-                Classes = [Inverted, Upright],
                 Training = new TrainingConfig
                 {
                     Architecture = job.Architecture, ImageSize = job.Size, InputChannels = 1, BatchSize = job.BatchSize, Stage1Epochs = 0,

@@ -8,16 +8,11 @@ namespace Pleura.Pipeline;
 /// <summary>What `pleura pretrain` trains on and how.</summary>
 public sealed record PretrainJob
 {
-    /// <summary>A folder with one subfolder per class, or a CSV with <c>path</c>, <c>class</c> and optionally <c>patient</c> columns.</summary>
-    public required string Source { get; init; }
+    public required LabelledInput Input { get; init; }
     public required string Output { get; init; }
-    /// <summary>Classes to use (default: all found).</summary>
-    public IReadOnlyList<string>? Classes { get; init; }
-    public LabelledSourceFormat? Format { get; init; }
     public double ValidationFraction { get; init; } = 0.15;
     public TrainingConfig Training { get; init; } = new() { Stage1Epochs = 0, Stage2Epochs = 30, UnfreezeConvLayers = -1, Stage2LearningRate = 1e-3 };
     public string? StartFrom { get; init; }
-    public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;
 }
 
 /// <summary>The pretrained backbone and how well it learned its source task.</summary>
@@ -34,8 +29,7 @@ public static class Pretraining
     public static PretrainOutcome Run(PretrainJob job, Action<string>? log = null, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         log ??= _ => { };
-        var data = LabelledSource.Decode(job.Source, job.Classes, job.Format, job.Training.ImageSize, job.OnUnreadableImage,
-            Path.ChangeExtension(job.Output, ".left-out.txt"), log, cancel);
+        var data = job.Input.Decode(job.Training.ImageSize, Path.ChangeExtension(job.Output, ".left-out.txt"), log, cancel);
         var classes = data.Classes;
         int size = data.Size;
 
@@ -53,7 +47,7 @@ public static class Pretraining
         trained.Save(job.Output, trained.Describe(classes) with
         {
             InputSize = size,
-            Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = val.Count, ["source"] = Path.GetFullPath(job.Source) },
+            Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = val.Count, ["source"] = Path.GetFullPath(job.Input.Source) },
         });
         log($"validation accuracy {accuracy.ToString("P1", CultureInfo.InvariantCulture)} on {val.Count} images");
         return new PretrainOutcome(job.Output, classes, train.Count, val.Count, accuracy, result, data.Failures);

@@ -15,14 +15,12 @@ namespace Pleura.Pipeline;
 /// </summary>
 public sealed record TransferComparisonJob
 {
-    /// <summary>The target task: a folder with one subfolder per class, or a CSV with path, class and optionally patient.</summary>
-    public required string Source { get; init; }
+    /// <summary>The target task.</summary>
+    public required LabelledInput Input { get; init; }
     /// <summary>The pretrained backbone (a Pleura safetensors checkpoint, e.g. from `pleura pretrain`).</summary>
     public required string Pretrained { get; init; }
     /// <summary>Folder for the training runs (each resumable) and the result tables.</summary>
     public required string Output { get; init; }
-    public IReadOnlyList<string>? Classes { get; init; }
-    public LabelledSourceFormat? Format { get; init; }
     /// <summary>Training images per class for each point of the learning curve; 0 = every training image.</summary>
     public IReadOnlyList<int> TrainSizes { get; init; } = new[] { 0 };
     /// <summary>Splits (each with its own seed) per point.</summary>
@@ -31,7 +29,6 @@ public sealed record TransferComparisonJob
     public double TestFraction { get; init; } = 0.25;
     /// <summary>The recipe both starts follow (architecture and input channels are the pretrained checkpoint's).</summary>
     public TrainingConfig Training { get; init; } = new() { Stage1Epochs = 5, Stage2Epochs = 20, UnfreezeConvLayers = -1, Stage2LearningRate = 3e-4 };
-    public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;
 
     public void Check()
     {
@@ -78,8 +75,7 @@ public static class TransferComparison
         var config = job.Training with { Architecture = source.Architecture, InputChannels = source.InputChannels, Input = source.Input };
 
         Directory.CreateDirectory(job.Output);
-        var data = LabelledSource.Decode(job.Source, job.Classes, job.Format, config.ImageSize, job.OnUnreadableImage,
-            Path.Combine(job.Output, "left-out.txt"), log, cancel);
+        var data = job.Input.Decode(config.ImageSize, Path.Combine(job.Output, "left-out.txt"), log, cancel);
         var classes = data.Classes;
         var labels = data.Labels;
         int count = data.Items.Count;

@@ -137,11 +137,9 @@ internal static class BenchCommand
             int inputSize = parse.GetValue(size) > 0 ? parse.GetValue(size) : Pleura.Networks.Weights.Checkpoint.ReadInfo(checkpoint).InputSize;
             var job = new Pleura.Pipeline.TransferComparisonJob
             {
-                Source = parse.GetValue(source)!,
+                Input = labels.Input(parse, parse.GetValue(source)!, strict: false),
                 Pretrained = checkpoint,
                 Output = parse.GetValue(output)!.FullName,
-                Classes = parse.GetValue(labels.Classes),
-                Format = labels.Format(parse),
                 TrainSizes = parse.GetValue(sizes)!,
                 Repeats = parse.GetValue(repeats),
                 ValidationFraction = parse.GetValue(validation),

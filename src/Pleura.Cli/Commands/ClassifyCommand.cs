@@ -122,15 +122,12 @@ internal static class ClassifyCommand
         {
             var job = new ClassifierJob
             {
-                Source = parse.GetValue(source)!,
+                Input = labels.Input(parse, parse.GetValue(source)!, parse.GetValue(strict)),
                 RunFolder = parse.GetValue(output)!.FullName,
-                Classes = parse.GetValue(labels.Classes),
-                Format = labels.Format(parse),
                 TestFraction = parse.GetValue(test),
                 Folds = parse.GetValue(folds),
                 Training = training.Read(parse),
                 Pretrained = parse.GetValue(pretrained)?.FullName,
-                OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
             };
             var lines = new Dictionary<int, Action<Pleura.Training.TrainingProgress>>();
             var outcome = ClassifierRun.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"),

@@ -19,7 +19,15 @@ internal static class PretrainCommand
 
         public IEnumerable<Option> All => new Option[] { Classes, PathColumn, ClassColumn, PatientColumn, Images, Merge };
 
-        public LabelledSourceFormat Format(ParseResult parse) => new()
+        /// <summary>The labelled set the options describe.</summary>
+        public LabelledInput Input(ParseResult parse, string source, bool strict) => new(source)
+        {
+            Classes = parse.GetValue(Classes),
+            Format = Format(parse),
+            OnUnreadableImage = strict ? ErrorPolicy.Strict : ErrorPolicy.Continue,
+        };
+
+        LabelledSourceFormat Format(ParseResult parse) => new()
         {
             PathColumn = parse.GetValue(PathColumn)!,
             ClassColumn = parse.GetValue(ClassColumn)!,
@@ -49,14 +57,11 @@ internal static class PretrainCommand
             var config = training.Read(parse) with { Stage1Epochs = 0, UnfreezeConvLayers = -1 };
             var job = new PretrainJob
             {
-                Source = parse.GetValue(source)!,
+                Input = labels.Input(parse, parse.GetValue(source)!, parse.GetValue(strict)),
                 Output = parse.GetValue(output)!.FullName,
-                Classes = parse.GetValue(labels.Classes),
-                Format = labels.Format(parse),
                 ValidationFraction = parse.GetValue(validation),
                 Training = config,
                 StartFrom = parse.GetValue(from)?.FullName,
-                OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
             };
             var outcome = Pretraining.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), Cli.EpochLines(), cancel);
             foreach (var f in outcome.Failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");

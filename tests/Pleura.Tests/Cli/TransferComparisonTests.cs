@@ -121,7 +121,7 @@ public class TransferComparisonTests
 
         var job = new TransferComparisonJob
         {
-            Source = dir.File("target"),
+            Input = new LabelledInput(dir.File("target")),
             Pretrained = dir.File("pre.safetensors"),
             Output = dir.File("cmp"),
             TrainSizes = new[] { 4 },
