@@ -51,7 +51,6 @@ public static class PhantomDicom
             .Text(DicomTag.BodyPartExamined, "CS", "CHEST")
             .Text(DicomTag.ViewPosition, "CS", viewPosition ?? row.View)
             .Text(ResultTags.PatientOrientation, "CS", null)
-            .Text(ResultTags.Laterality, "CS", null)
             .UShort(DicomTag.SamplesPerPixel, 1)
             .Text(DicomTag.PhotometricInterpretation, "CS", "MONOCHROME2")
             .UShort(DicomTag.Rows, (ushort)size)

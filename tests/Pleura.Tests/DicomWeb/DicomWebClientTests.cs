@@ -111,4 +111,53 @@ public class DicomWebClientTests(OrthancServer orthanc) : IClassFixture<OrthancS
             listener.Stop();
         }
     }
+
+    /// <summary>A server that answers every request the same way.</summary>
+    sealed class FixedAnswer(HttpStatusCode status, string contentType, string body) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = new HttpResponseMessage(status) { Content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(body)) };
+            response.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            return Task.FromResult(response);
+        }
+    }
+
+    static DicomWebClient Answering(HttpStatusCode status, string contentType, string body) =>
+        new(new HttpClient(new FixedAnswer(status, contentType, body)), new Uri("http://pacs.test/dicom-web"));
+
+    [Fact]
+    public async Task A_login_page_instead_of_instances_or_json_is_a_bad_response()
+    {
+        using var client = Answering(HttpStatusCode.OK, "text/html", "<html>please log in</html>");
+        var retrieve = await Assert.ThrowsAsync<DicomWebException>(() => client.RetrieveStudyAsync("1.2"));
+        Assert.Equal(DicomWebFailure.BadResponse, retrieve.Failure);
+        Assert.Contains("GET http://pacs.test/dicom-web/studies/1.2: the answer is not a multipart/related body", retrieve.Message, StringComparison.Ordinal);
+        var search = await Assert.ThrowsAsync<DicomWebException>(() => client.SearchStudiesAsync());
+        Assert.Contains("the answer is not DICOM JSON", search.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_server_error_carries_the_status_and_the_servers_text()
+    {
+        using var client = Answering(HttpStatusCode.ServiceUnavailable, "text/plain", "database is being upgraded");
+        var e = await Assert.ThrowsAsync<DicomWebException>(() => client.SearchInstancesAsync("1.2"));
+        Assert.Equal(503, e.StatusCode);
+        Assert.Contains("answered 503 Service Unavailable to GET http://pacs.test/dicom-web/studies/1.2/instances: database is being upgraded", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_store_the_server_refuses_in_part_lists_the_failed_instances_and_reasons()
+    {
+        const string body = """
+            {"00081198": {"vr": "SQ", "Value": [{"00081155": {"vr": "UI", "Value": ["1.2.3"]}, "00081197": {"vr": "US", "Value": [42752]}}]},
+             "00081199": {"vr": "SQ", "Value": [{"00081155": {"vr": "UI", "Value": ["1.2.4"]}}]}}
+            """;
+        using var client = Answering(HttpStatusCode.Accepted, "application/dicom+json", body);
+        var result = await client.StoreAsync([[1, 2], [3, 4]]);
+        Assert.Equal(["1.2.4"], result.Stored);
+        Assert.Equal(("1.2.3", (int?)42752), Assert.Single(result.Failed));
+        using var conflict = Answering(HttpStatusCode.Conflict, "application/dicom+json", body);
+        Assert.Single((await conflict.StoreAsync([[1, 2]])).Failed);
+    }
 }

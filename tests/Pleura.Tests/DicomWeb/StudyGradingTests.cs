@@ -152,6 +152,24 @@ public class StudyGradingTests(OrthancServer orthanc, StudyGradingWorld world) :
     }
 
     [Fact]
+    public void A_pacs_that_does_not_answer_in_time_is_a_clear_error()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/dicom-web/";
+            var (code, printed) = CliRunner.RunCaptured("grade-study", "--pacs", url, "--study", "1.2.3", "--run", world.Run, "--timeout", "1");
+            Assert.Equal(1, code);
+            Assert.Contains($"the PACS at {url} did not answer GET {url}studies/1.2.3/instances within 1 s", printed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
     public void A_url_that_is_not_http_is_a_usage_error()
     {
         var (code, printed) = CliRunner.RunCaptured("grade-study", "--pacs", "pacs.example:8042", "--study", "1.2.3", "--run", world.Run);
