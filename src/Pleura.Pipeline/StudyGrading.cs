@@ -59,13 +59,27 @@ public static class StudyGrading
         if (string.IsNullOrWhiteSpace(studyUid)) throw new ArgumentException("the study UID is empty");
         var listed = await pacs.SearchInstancesAsync(studyUid, cancel: cancel).ConfigureAwait(false);
         if (listed.Count == 0) throw new StudyNotFoundException($"study {studyUid} is not on the PACS at {pacs.Root} (QIDO-RS found no instances)");
-        var retrieved = await pacs.RetrieveStudyAsync(studyUid, cancel).ConfigureAwait(false);
+        // Series that are not radiographs by their modality (earlier reports and overlays, CT, ...) are not retrieved.
+        var skipped = new List<SkippedStudyInstance>();
+        var retrieved = new List<byte[]>();
+        foreach (var series in await pacs.SearchSeriesAsync(studyUid, cancel).ConfigureAwait(false))
+        {
+            var seriesUid = series.SeriesInstanceUID;
+            if (seriesUid is null) continue;
+            var modality = series.Modality?.ToUpperInvariant();
+            if (modality is not null && !RadiographCheck.RadiographModalities.Contains(modality))
+            {
+                skipped.AddRange(listed.Where(i => i.SeriesInstanceUID == seriesUid)
+                    .Select(i => new SkippedStudyInstance(i.SOPInstanceUID ?? "(unknown)", RadiographCheck.NotARadiograph(modality))));
+                continue;
+            }
+            retrieved.AddRange(await pacs.RetrieveSeriesAsync(studyUid, seriesUid, cancel).ConfigureAwait(false));
+        }
 
         var work = Path.Combine(Path.GetTempPath(), "pleura-study-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(work);
         try
         {
-            var skipped = new List<SkippedStudyInstance>();
             var candidates = new List<(string File, DicomDataset Header)>();
             foreach (var (bytes, index) in retrieved.Select((b, i) => (b, i)))
             {
@@ -211,9 +225,12 @@ public static class StudyGrading
 /// </summary>
 public static class RadiographCheck
 {
-    static readonly string[] RadiographModalities = ["CR", "DX", "DR", "RG"];
+    /// <summary>Modalities of projection radiographs (DR and RG are retired or vendor forms still seen).</summary>
+    public static readonly IReadOnlyList<string> RadiographModalities = ["CR", "DX", "DR", "RG"];
     static readonly string[] ChestParts = ["CHEST", "THORAX", "LUNG", "PORT CHEST"];
     static readonly string[] LateralViews = ["LL", "RL", "LAT", "LATERAL", "LLD", "RLD"];
+
+    public static string NotARadiograph(string modality) => $"not a radiograph (modality {modality}; the grader takes CR or DX)";
 
     /// <summary>Null when the instance can be graded, else the reason it cannot.</summary>
     public static string? WhyNot(DicomDataset header)
@@ -221,8 +238,7 @@ public static class RadiographCheck
         if (!header.Contains(DicomTag.PixelData) && header.Rows is null)
             return $"not an image (SOP class {header.SOPClassUID ?? "unknown"}, modality {header.Modality ?? "none"})";
         var modality = header.Modality?.ToUpperInvariant();
-        if (modality is not null && !RadiographModalities.Contains(modality))
-            return $"not a radiograph (modality {modality}; the grader takes CR or DX)";
+        if (modality is not null && !RadiographModalities.Contains(modality)) return NotARadiograph(modality);
         var part = header.BodyPartExamined?.ToUpperInvariant();
         if (part is not null && !ChestParts.Contains(part))
             return $"not a chest radiograph (body part {part})";

@@ -81,7 +81,7 @@ public class StudyGradingTests(OrthancServer orthanc, StudyGradingWorld world) :
             "--run", world.Run, "--overlay", "-o", output, "--user", OrthancServer.User));
         Assert.True(code == 0, printed);
         Assert.Contains($"not graded: {lateral.SOPInstanceUID}: lateral view (LL)", printed, StringComparison.Ordinal);
-        Assert.Contains($"not graded: {report.SOPInstanceUID}: not an image", printed, StringComparison.Ordinal);
+        Assert.Contains($"not graded: {report.SOPInstanceUID}: not a radiograph (modality SR", printed, StringComparison.Ordinal);
         Assert.Contains("3 image(s) graded, 2 skipped; 6 object(s) stored", printed, StringComparison.Ordinal);
         Assert.Equal(3, Regex.Count(printed, "stored SR "));
         Assert.Equal(3, Regex.Count(printed, "stored SC "));
@@ -130,6 +130,12 @@ public class StudyGradingTests(OrthancServer orthanc, StudyGradingWorld world) :
             Assert.Contains(frontal, f => f.SOPInstanceUID == sc.GetSequence(ResultTags.SourceImageSequence)[0].GetString(ResultTags.ReferencedSOPInstanceUID));
             Assert.True(sc.Rows >= 256);
         }
+
+        // Graded again: Pleura's own reports and overlays are passed over (not radiographs), the images graded alike.
+        var (again, printedAgain) = WithPassword(() => CliRunner.RunCaptured("grade-study", "--pacs", orthanc.DicomWebRoot.ToString(), "--study", studyUid,
+            "--run", world.Run, "--user", OrthancServer.User));
+        Assert.True(again == 0, printedAgain);
+        Assert.Contains("3 image(s) graded, 8 skipped; 3 object(s) stored", printedAgain, StringComparison.Ordinal);
     }
 
     [SkippableFact]
