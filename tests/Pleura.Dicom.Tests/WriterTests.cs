@@ -245,3 +245,44 @@ public class WriterTests
         return (p.ExitCode, stdout + stderr.Result);
     }
 }
+
+/// <summary>Real files of ../shared/data/dicom moved to another study by the writer: same pixels, dcmtk content.</summary>
+public class RewriteTests
+{
+    [SkippableTheory]
+    [InlineData("c64d5667-a776-4f95-9e21-bfabafb07740.dcm")] // JPEG baseline: fragments kept
+    [InlineData("RG3_JLSL.dcm")]                             // JPEG-LS lossless
+    [InlineData("CR-MONO1-10-chest")]                        // a bare implicit VR dataset, native pixels
+    public void A_file_rewritten_into_another_study_keeps_its_pixels(string name)
+    {
+        var path = SharedDicom.Require(name);
+        var original = DicomFileReader.Read(path);
+        var builder = new DicomDatasetBuilder();
+        foreach (var e in original.Dataset.Elements) builder.Add(e);
+        var study = DicomUid.New();
+        builder.Uid(DicomTag.StudyInstanceUID, study);
+        if (original.Dataset.SOPClassUID is null) builder.Uid(DicomTag.SOPClassUID, "1.2.840.10008.5.1.4.1.1.1");
+        if (original.Dataset.SOPInstanceUID is null) builder.Uid(DicomTag.SOPInstanceUID, DicomUid.New());
+        var syntax = original.TransferSyntax.Pixels == PixelEncoding.Native ? TransferSyntax.ExplicitVRLittleEndian : original.TransferSyntax;
+        using var temp = new TempFolder();
+        var copy = temp.File("copy.dcm");
+        DicomFileWriter.Write(copy, builder.Build(), syntax: syntax);
+
+        var read = DicomFileReader.Read(copy);
+        Assert.Equal(study, read.Dataset.StudyInstanceUID);
+        Assert.Equal(syntax, read.TransferSyntax);
+        Assert.Equal(PixelDataDecoder.DecodeFrame(original).Values, PixelDataDecoder.DecodeFrame(read).Values);
+        if (Tools.Available("dcmdump")) WriterTests.Dcmtk("dcmdump", "-dc", "+E", copy);
+    }
+
+    [Fact]
+    public void Compressed_pixels_under_a_native_syntax_are_refused()
+    {
+        var dataset = new DicomDatasetBuilder().Uid(DicomTag.SOPClassUID, "1.2").Uid(DicomTag.SOPInstanceUID, "1.3")
+            .Add(new DicomElement(DicomTag.PixelData, DicomVR.OB, ReadOnlyMemory<byte>.Empty) { Fragments = new EncapsulatedPixelData([], [new byte[] { 1, 2 }]) })
+            .Build();
+        var e = Assert.Throws<ArgumentException>(() => DicomFileWriter.ToBytes(dataset));
+        Assert.Contains("name its transfer syntax", e.Message, StringComparison.Ordinal);
+        Assert.NotEmpty(DicomFileWriter.ToBytes(dataset, syntax: TransferSyntax.JpegBaseline));
+    }
+}

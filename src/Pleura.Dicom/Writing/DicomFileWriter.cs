@@ -11,25 +11,37 @@ public enum SequenceLengths { Undefined, Defined }
 /// (group 0002 with its group length, explicit VR little endian), then the dataset in Explicit VR Little Endian.
 /// Values of odd length are padded to even (PS3.5 7.1.1): UI and binary VRs with a NUL, text with a space. Sequences are
 /// written with undefined length and delimiters, or with defined lengths; encapsulated pixel data keeps its fragments.
-/// Group lengths in the dataset and any group 0002 elements in it are dropped (they would be stale).
+/// Group lengths in the dataset and any group 0002 elements in it are dropped (they would be stale). Compressed pixel
+/// data is written as it is, under the transfer syntax it was compressed in (the dataset itself stays explicit VR
+/// little endian, as every compressed syntax requires).
 /// </summary>
 public static class DicomFileWriter
 {
     public const string ImplementationClassUid = "2.25.247926839446062446519146424716390217218";
     public const string ImplementationVersionName = "PLEURA_1";
 
-    public static byte[] ToBytes(DicomDataset dataset, SequenceLengths sequences = SequenceLengths.Undefined)
+    public static byte[] ToBytes(DicomDataset dataset, SequenceLengths sequences = SequenceLengths.Undefined, TransferSyntax? syntax = null)
     {
         using var stream = new MemoryStream();
-        Write(stream, dataset, sequences);
+        Write(stream, dataset, sequences, syntax);
         return stream.ToArray();
     }
 
-    public static void Write(string path, DicomDataset dataset, SequenceLengths sequences = SequenceLengths.Undefined) =>
-        File.WriteAllBytes(path, ToBytes(dataset, sequences));
+    public static void Write(string path, DicomDataset dataset, SequenceLengths sequences = SequenceLengths.Undefined, TransferSyntax? syntax = null) =>
+        File.WriteAllBytes(path, ToBytes(dataset, sequences, syntax));
 
-    public static void Write(Stream stream, DicomDataset dataset, SequenceLengths sequences = SequenceLengths.Undefined)
+    /// <param name="syntax">Explicit VR Little Endian (the default) for native pixel data, or the compressed syntax of
+    /// encapsulated pixel data.</param>
+    public static void Write(Stream stream, DicomDataset dataset, SequenceLengths sequences = SequenceLengths.Undefined, TransferSyntax? syntax = null)
     {
+        syntax ??= TransferSyntax.ExplicitVRLittleEndian;
+        bool encapsulated = dataset.Get(DicomTag.PixelData)?.Fragments is not null;
+        if (!syntax.ExplicitVR || syntax.BigEndian || syntax.Deflated)
+            throw new ArgumentException($"the writer writes explicit VR little endian datasets, not {syntax}", nameof(syntax));
+        if (encapsulated != (syntax.Pixels != PixelEncoding.Native))
+            throw new ArgumentException(encapsulated
+                ? $"the pixel data is compressed (encapsulated): name its transfer syntax, not {syntax}"
+                : $"the pixel data is native: {syntax} needs it compressed", nameof(syntax));
         var sopClass = dataset.SOPClassUID ?? throw new ArgumentException("the dataset has no SOP Class UID", nameof(dataset));
         var sopInstance = dataset.SOPInstanceUID ?? throw new ArgumentException("the dataset has no SOP Instance UID", nameof(dataset));
         using var w = new BinaryWriter(stream, Encoding.ASCII, leaveOpen: true);
@@ -40,7 +52,7 @@ public static class DicomFileWriter
             .Bytes(new DicomTag(0x0002, 0x0001), "OB", [0, 1])
             .Uid(new DicomTag(0x0002, 0x0002), sopClass)
             .Uid(new DicomTag(0x0002, 0x0003), sopInstance)
-            .Uid(DicomTag.TransferSyntaxUID, TransferSyntax.ExplicitVRLittleEndian.Uid)
+            .Uid(DicomTag.TransferSyntaxUID, syntax.Uid)
             .Uid(new DicomTag(0x0002, 0x0012), ImplementationClassUid)
             .Text(new DicomTag(0x0002, 0x0013), "SH", ImplementationVersionName)
             .Build();
