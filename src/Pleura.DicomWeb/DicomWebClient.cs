@@ -144,8 +144,7 @@ public sealed class DicomWebClient : IDisposable
             if (!response.IsSuccessStatusCode && !(acceptConflict && response.StatusCode == HttpStatusCode.Conflict))
             {
                 int code = (int)response.StatusCode;
-                var failure = DicomWebFailure.Refused;
-                throw new DicomWebException(failure, $"the PACS at {Root} answered {code} {response.ReasonPhrase} to {Describe(request)}: {Message(body)}", code);
+                throw new DicomWebException(DicomWebFailure.Refused, $"the PACS at {Root} answered {code} {response.ReasonPhrase} to {Describe(request)}: {Message(body)}", code);
             }
             return (response.StatusCode, response.Content.Headers.ContentType?.ToString(), body);
         }
