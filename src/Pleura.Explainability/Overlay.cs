@@ -38,6 +38,13 @@ public static class Overlay
         return picture.PngsaveBuffer();
     }
 
+    /// <summary>The overlay as interleaved 8-bit RGB (for a DICOM Secondary Capture), with its width and height.</summary>
+    public static (byte[] Rgb, int Width, int Height) RenderRgb(float[] grey, float[] heat, bool[]? lungs, int size, IReadOnlyList<string> caption, int scale = 4)
+    {
+        using var picture = Render(grey, heat, lungs, size, caption, scale);
+        return (picture.WriteToMemory<byte>(), picture.Width, picture.Height);
+    }
+
     static Image Render(float[] grey, float[] heat, bool[]? lungs, int size, IReadOnlyList<string> caption, int scale)
     {
         var rgb = new byte[size * size * 3];
@@ -72,7 +79,9 @@ public static class Overlay
         using var scaleBar = ColourScale(w);
         using var withScale = outlined.Join(scaleBar, Enums.Direction.Horizontal, background: new double[] { 20, 20, 20 });
         using var band = Caption(caption, withScale.Width);
-        return withScale.Join(band, Enums.Direction.Vertical, background: new double[] { 20, 20, 20 });
+        // Materialised so the caller's WriteToMemory / Pngsave does not reach back into the disposed inputs.
+        using var joined = withScale.Join(band, Enums.Direction.Vertical, background: new double[] { 20, 20, 20 });
+        return joined.Copy().CopyMemory();
     }
 
     /// <summary>The colour map from heat 1 (top) to 0 (bottom), labelled, as tall as the picture.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Pleura.Data;
+using Pleura.Dicom.Writing;
 using Pleura.Imaging;
 
 namespace Pleura.Phantoms;
@@ -99,7 +100,8 @@ public static class PhantomDataset
     {
         string id = $"ph{plan.Index:D5}";
         string imagePath = Path.Combine("images", id + ".png");
-        PngWriter.WriteGrey8(Path.Combine(folder, imagePath), new GreyImage(phantom.Size, phantom.Size, phantom.Image).ToBytes(), phantom.Size, phantom.Size);
+        var pixels = new GreyImage(phantom.Size, phantom.Size, phantom.Image).ToBytes();
+        PngWriter.WriteGrey8(Path.Combine(folder, imagePath), pixels, phantom.Size, phantom.Size);
         var maskPaths = new Dictionary<string, string>();
         foreach (var (name, mask) in MaskNames.Zip(new[] { phantom.LeftLung, phantom.RightLung, phantom.Spine, phantom.Opacity }))
         {
@@ -129,7 +131,7 @@ public static class PhantomDataset
         };
         foreach (var (k, p) in maskPaths) extra[k] = p;
 
-        return new ManifestRow
+        var row = new ManifestRow
         {
             ImageId = id,
             Path = imagePath,
@@ -145,6 +147,13 @@ public static class PhantomDataset
             Extra = extra,
             SourceLine = plan.Index + 2,
         };
+        if (options.Dicom)
+        {
+            var ids = PhantomDicomIds.For(options.Seed, row.PatientId, $"visit{plan.Visit}", id);
+            Directory.CreateDirectory(Path.Combine(folder, "dicom"));
+            DicomFileWriter.Write(Path.Combine(folder, "dicom", id + ".dcm"), PhantomDicom.Build(pixels, phantom.Size, row, ids));
+        }
+        return row;
     }
 
     /// <summary>A second reader: usually agrees, and is likelier to go one grade up or down near a grade boundary.</summary>

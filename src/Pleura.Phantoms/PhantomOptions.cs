@@ -10,6 +10,9 @@ public sealed record PhantomOptions
     /// <summary>Chance that reader 2 grades a lung one step away from the truth (higher near grade boundaries).</summary>
     public double ReaderDisagreement { get; init; } = 0.15;
 
+    /// <summary>Also write each image as DICOM (dicom/ID.dcm, one study per patient visit), e.g. to load a PACS.</summary>
+    public bool Dicom { get; init; }
+
     public void Check()
     {
         if (Count < 1) throw new ArgumentOutOfRangeException(nameof(Count), Count, "generate at least one image");

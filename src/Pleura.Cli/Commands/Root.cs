@@ -17,6 +17,7 @@ internal static class Commands
         PretrainCommand.Create(),
         EvaluateCommand.Create(),
         PredictCommand.Create(),
+        GradeStudyCommand.Create(),
         ExplainCommand.Create(),
         SegmentCommand.Create(),
         StudyCommand.Create(),

@@ -93,6 +93,13 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
             "segment", "predict", "{w}/run/left/model.safetensors", "{w}/ph/images/ph00001.png", "-o", "{out}"),
         ["segment with weights that lost their description"] = C(Invalid, "bare.json: the model's description is missing",
             "segment", "predict", "{w}/bad/bare.safetensors", "{w}/ph/images/ph00001.png", "-o", "{out}"),
+        // 5. A PACS (port 9, discard, has no listener on a test machine: the connection is refused).
+        ["grade a study on a PACS that is down"] = C(Invalid, "the PACS at http://127.0.0.1:9/dicom-web/ cannot be reached (connection refused",
+            "grade-study", "--pacs", "http://127.0.0.1:9/dicom-web/", "--study", "1.2.3", "--run", "{w}/run", "-o", "{out}"),
+        ["grade a study with a PACS address that is not a URL"] = C(Usage, "--pacs: 'pacs:8042' is not an http(s) URL",
+            "grade-study", "--pacs", "pacs:8042", "--study", "1.2.3", "--run", "{w}/run", "-o", "{out}"),
+        ["grade a study with a run folder that is not there"] = C(Invalid, "run folder not found",
+            "grade-study", "--pacs", "http://127.0.0.1:9/dicom-web/", "--study", "1.2.3", "--run", "{w}/nowhere", "-o", "{out}"),
         ["train from pretrained weights that are not there"] = T(Invalid, "nowhere.safetensors", "{w}/ph/manifest.csv", "{w}/s1.json", "{out}",
             "--pretrained", "{w}/nowhere.safetensors"),
     };

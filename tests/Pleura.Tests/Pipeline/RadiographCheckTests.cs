@@ -1,0 +1,40 @@
+using Pleura.Dicom;
+using Pleura.Dicom.Writing;
+using Pleura.Pipeline;
+
+namespace Pleura.Tests.Pipeline;
+
+/// <summary>Which instances of a study grade-study takes, from the header alone, and the reason given for the others.</summary>
+public class RadiographCheckTests
+{
+    static DicomDataset Header(string? modality = "CR", string? part = "CHEST", string? view = "PA", bool image = true, int frames = 1)
+    {
+        var b = new DicomDatasetBuilder().Uid(DicomTag.SOPClassUID, "1.2.840.10008.5.1.4.1.1.1");
+        if (modality is not null) b.Text(DicomTag.Modality, "CS", modality);
+        if (part is not null) b.Text(DicomTag.BodyPartExamined, "CS", part);
+        if (view is not null) b.Text(DicomTag.ViewPosition, "CS", view);
+        if (image) b.UShort(DicomTag.Rows, 64).UShort(DicomTag.Columns, 64);
+        if (frames > 1) b.Integer(DicomTag.NumberOfFrames, frames);
+        return b.Build();
+    }
+
+    [Theory]
+    [InlineData("CR", "CHEST", "PA")]
+    [InlineData("DX", "CHEST", "AP")]
+    [InlineData("dx", "Chest", null)]
+    [InlineData(null, null, null)]
+    [InlineData("CR", "THORAX", "")]
+    public void Takes_frontal_chest_radiographs_and_headers_that_do_not_say(string? modality, string? part, string? view) =>
+        Assert.Null(RadiographCheck.WhyNot(Header(modality, part, view)));
+
+    [Theory]
+    [InlineData("SR", "CHEST", "PA", false, 1, "not an image")]
+    [InlineData("CT", "CHEST", null, true, 1, "not a radiograph (modality CT")]
+    [InlineData("OT", "CHEST", null, true, 1, "not a radiograph (modality OT")]
+    [InlineData("CR", "HIP", null, true, 1, "not a chest radiograph (body part HIP)")]
+    [InlineData("DX", "CHEST", "LL", true, 1, "lateral view (LL)")]
+    [InlineData("DX", "CHEST", "rl", true, 1, "lateral view (RL)")]
+    [InlineData("DX", "CHEST", "PA", true, 3, "3 frames")]
+    public void Refuses_the_others_with_the_reason(string? modality, string? part, string? view, bool image, int frames, string reason) =>
+        Assert.StartsWith(reason, RadiographCheck.WhyNot(Header(modality, part, view, image, frames)), StringComparison.Ordinal);
+}
