@@ -21,6 +21,9 @@ public sealed record StudyGradingOptions
 
     public bool BFloat16 { get; init; }
 
+    /// <summary>The lung U-Net, for runs trained on a lung ROI (as `predict --lungs`).</summary>
+    public string? LungModel { get; init; }
+
     /// <summary>The series numbers of the new SR and SC series (high, so viewers list them after the acquisitions).</summary>
     public int ReportSeriesNumber { get; init; } = 9901;
     public int OverlaySeriesNumber { get; init; } = 9902;
@@ -41,6 +44,13 @@ public sealed record StoredStudyObject(string Kind, string SeriesUid, string Sop
 public sealed record StudyGradingResult(string StudyUid, IReadOnlyList<GradedStudyImage> Graded, IReadOnlyList<SkippedStudyInstance> Skipped,
     IReadOnlyList<StoredStudyObject> Stored);
 
+/// <summary>
+/// Grades image files with a run's models: the answers (with Grad-CAM heatmaps when <c>explain</c>) and the files that
+/// could not be read. `grade-study` loads the models for one call; the server passes its loaded models and batch queue.
+/// </summary>
+public delegate Task<(IReadOnlyList<ImageGrades> Graded, IReadOnlyList<ImageFailure> Failures)> StudyImageGrader(
+    IReadOnlyList<string> files, bool explain, CancellationToken cancel);
+
 /// <summary>The study UID is not known to the PACS.</summary>
 public sealed class StudyNotFoundException(string message) : Exception(message);
 
@@ -55,6 +65,21 @@ public static class StudyGrading
 {
     public static async Task<StudyGradingResult> GradeAsync(DicomWebClient pacs, string runFolder, string studyUid, StudyGradingOptions options,
         CancellationToken cancel = default)
+    {
+        using var models = GradingModels.Load(runFolder, options.BFloat16, options.LungModel);
+        return await GradeAsync(pacs, runFolder, Grader(models), studyUid, options, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>A grader over loaded models, in this thread: files decoded in parallel, then one batch.</summary>
+    public static StudyImageGrader Grader(GradingModels models) => (files, explain, cancel) =>
+    {
+        var (decoded, failures) = ImageBatch.ReadAll(files, f => models.Decode(f, f), ErrorPolicy.Continue, cancel: cancel);
+        var graded = models.Grade(decoded.OfType<DecodedImage>().ToList(), explain);
+        return Task.FromResult<(IReadOnlyList<ImageGrades>, IReadOnlyList<ImageFailure>)>((graded, failures));
+    };
+
+    public static async Task<StudyGradingResult> GradeAsync(DicomWebClient pacs, string runFolder, StudyImageGrader grade, string studyUid,
+        StudyGradingOptions options, CancellationToken cancel = default)
     {
         if (string.IsNullOrWhiteSpace(studyUid)) throw new ArgumentException("the study UID is empty");
         var listed = await pacs.SearchInstancesAsync(studyUid, cancel: cancel).ConfigureAwait(false);
@@ -97,7 +122,9 @@ public static class StudyGrading
             var stored = new List<(StoredStudyObject Object, DicomDataset Dataset)>();
             if (candidates.Count > 0)
             {
-                var (predictions, failures) = ImagePrediction.Predict(runFolder, candidates.Select(c => c.File).ToList(), options.BFloat16);
+                var (answers, failures) = await grade(candidates.Select(c => c.File).ToList(), false, cancel).ConfigureAwait(false);
+                failures = failures.Concat(answers.Where(a => a.Failure is not null).Select(a => new ImageFailure(a.Id, a.Failure!))).ToList();
+                var predictions = answers.SelectMany(a => a.Sides).ToList();
                 foreach (var f in failures)
                 {
                     var header = candidates.First(c => c.File == f.Path).Header;
@@ -109,7 +136,7 @@ public static class StudyGrading
                 var overlaySeries = SeriesPlacement.NewSeries(options.OverlaySeriesNumber, "Pleura Grad-CAM overlays", created);
                 var byImage = predictions.GroupBy(p => p.ImageId).ToDictionary(g => g.Key, g => g.ToList());
                 var gradedFiles = candidates.Where(c => byImage.ContainsKey(c.File)).ToList();
-                var overlays = options.Overlay ? Overlays(runFolder, gradedFiles.Select(c => c.File).ToList(), byImage) : null;
+                var overlays = options.Overlay ? await Overlays(grade, gradedFiles.Select(c => c.File).ToList(), byImage, cancel).ConfigureAwait(false) : null;
                 int number = 0;
                 foreach (var (file, header) in gradedFiles)
                 {
@@ -188,34 +215,24 @@ public static class StudyGrading
         return new ObserverDevice(DicomUid.FromName("pleura-model/" + digest), name, "Pleura", string.Join(", ", architectures.Distinct()), "sha256:" + digest[..16]);
     }
 
-    /// <summary>Grad-CAM overlays of graded images (both sides' heatmaps averaged), captioned with the grades, as RGB.</summary>
-    static Dictionary<string, (byte[] Rgb, int Width, int Height)> Overlays(string runFolder, IReadOnlyList<string> files, Dictionary<string, List<GradePrediction>> predictions)
+    /// <summary>
+    /// Grad-CAM overlays of graded images (both sides' heatmaps averaged, mapped back through any ROI, the predicted lungs
+    /// outlined when a lung U-Net is loaded), captioned with the grades stored in the report, as RGB.
+    /// </summary>
+    static async Task<Dictionary<string, (byte[] Rgb, int Width, int Height)>> Overlays(StudyImageGrader grade, IReadOnlyList<string> files,
+        Dictionary<string, List<GradePrediction>> predictions, CancellationToken cancel)
     {
-        var (leftModel, leftInfo) = Checkpoint.Load(GradingRun.CheckpointPath(runFolder, Side.Left));
-        var (rightModel, rightInfo) = Checkpoint.Load(GradingRun.CheckpointPath(runFolder, Side.Right));
-        try
+        var (explained, _) = await grade(files, true, cancel).ConfigureAwait(false);
+        var result = new Dictionary<string, (byte[], int, int)>();
+        foreach (var e in explained.Where(e => e.Heatmap is not null))
         {
-            if (leftInfo.InputSize != rightInfo.InputSize) throw new InvalidDataException($"{runFolder}: the left and right models take different input sizes; overlays need one");
-            int size = leftInfo.InputSize;
-            var result = new Dictionary<string, (byte[], int, int)>();
-            foreach (var file in files)
-            {
-                var grey = RadiographReader.ReadResized(file, size, size).Pixels;
-                var left = SideHeatmap.Explain("left", leftModel, GradCam.DefaultLayer(leftInfo.Architecture), [grey], size, leftInfo.InputChannels, leftInfo.Recipe)[0];
-                var right = SideHeatmap.Explain("right", rightModel, GradCam.DefaultLayer(rightInfo.Architecture), [grey], size, rightInfo.InputChannels, rightInfo.Recipe)[0];
-                var p = predictions[file];
-                int Grade(string side) => p.First(x => x.Side == side).Predicted;
-                result[file] = Overlay.RenderRgb(grey, SideHeatmap.WholeImage([left, right]), null, size,
-                    [$"patient's right lung: grade {Grade("right")}   left lung: grade {Grade("left")}", "Grad-CAM heatmap (Pleura), not for diagnosis"],
-                    scale: Math.Max(1, 512 / size));
-            }
-            return result;
+            var p = predictions[e.Id];
+            int Grade(string side) => p.First(x => x.Side == side).Predicted;
+            result[e.Id] = Overlay.RenderRgb(e.Picture!, e.Heatmap!, e.Lungs, e.Size,
+                [$"patient's right lung: grade {Grade("right")}   left lung: grade {Grade("left")}", "Grad-CAM heatmap (Pleura), not for diagnosis"],
+                scale: Math.Max(1, 512 / e.Size));
         }
-        finally
-        {
-            leftModel.Dispose();
-            rightModel.Dispose();
-        }
+        return result;
     }
 }
 

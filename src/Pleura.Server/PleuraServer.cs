@@ -97,6 +97,8 @@ public sealed class PleuraServer : IAsyncDisposable
         services.AddSingleton(new GradeQueue(models, options.MaxBatch, options.BatchWindow));
         services.AddSingleton(new Uploads(temp, options.MaxUploadBytes, options.MaxPixels, options.UploadTimeout));
         services.AddSingleton<GradeEndpoint>();
+        services.AddSingleton(options);
+        services.AddSingleton<StudyEndpoint>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName).AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         services.AddRateLimiter(o =>
@@ -128,6 +130,8 @@ public sealed class PleuraServer : IAsyncDisposable
         app.MapPost("/v1/grade", (HttpContext context, GradeEndpoint endpoint, string? run, bool? heatmap) => endpoint.Handle(context, run, heatmap))
             .RequireRateLimiting(GradingLimit).DisableAntiforgery()
             .Accepts<IFormFile>("multipart/form-data", "image/png", "image/jpeg", "image/tiff", "application/dicom", "application/octet-stream");
+        app.MapPost("/v1/studies/{uid}", (HttpContext context, StudyEndpoint endpoint, string uid, string? run, bool? overlay) => endpoint.Handle(context, uid, run, overlay))
+            .RequireRateLimiting(GradingLimit);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
         ViewerFiles.Map(app);

@@ -9,6 +9,11 @@ public sealed record ServeOptions
     public string? ViewRun { get; init; }
     /// <summary>The lung U-Net (`pleura segment train`): needed by runs trained on a lung ROI; gives HCS and lung outlines.</summary>
     public string? LungModel { get; init; }
+    /// <summary>The PACS's DICOMweb root, for <c>POST /v1/studies/{uid}</c> (null: the route answers 503).</summary>
+    public Uri? Pacs { get; init; }
+    public string? PacsUser { get; init; }
+    public string? PacsPassword { get; init; }
+    public TimeSpan PacsTimeout { get; init; } = TimeSpan.FromSeconds(120);
     public string Host { get; init; } = "127.0.0.1";
     /// <summary>0 picks a free port (tests); the bound address is then in <see cref="PleuraServer.Addresses"/>.</summary>
     public int Port { get; init; } = 8080;

@@ -14,13 +14,15 @@ internal static class ServeCommand
         var keyFile = Cli.Option<FileInfo?>("--api-key-file", "File of API keys, one per line (or set PLEURA_API_KEYS=key1,key2). Required: there is no default key.", null);
         var view = Cli.Option<DirectoryInfo?>("--view", "A view classifier run (`pleura classify train`, classes frontal and lateral): non-frontal images are refused.", null);
         var lungs = Cli.Option<FileInfo?>("--lungs", "The lung U-Net (`pleura segment train`): needed for runs trained on a lung ROI; gives lung outlines and HCS.", null);
+        var pacs = new Option<string?>("--pacs") { Description = "DICOMweb root of the PACS for POST /v1/studies/{uid} (user from --pacs-user, password from $PLEURA_PACS_PASSWORD)." };
+        var pacsUser = new Option<string?>("--pacs-user") { Description = "HTTP Basic user for the PACS." };
         var maxUpload = Cli.Option("--max-upload-mb", "Largest request body in MiB (413 above).", 64).AtLeast(1);
         var maxPixels = Cli.Option("--max-megapixels", "Largest image decoded, in megapixels (413 above).", 100).AtLeast(1);
         var concurrent = Cli.Option("--max-concurrent", "Grading requests handled at once (429 above).", 32).AtLeast(1);
         var batch = Cli.Option("--batch", "Images per forward pass.", 16).AtLeast(1);
         var command = new Command("serve", "Serve grading runs over HTTP: POST /v1/grade, GET /v1/models, health, OpenAPI (/openapi/v1.json), Prometheus metrics (/metrics) and a web viewer (/).")
         {
-            runs, host, port, precision, keyFile, view, lungs, maxUpload, maxPixels, concurrent, batch,
+            runs, host, port, precision, keyFile, view, lungs, pacs, pacsUser, maxUpload, maxPixels, concurrent, batch,
         };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
@@ -29,6 +31,10 @@ internal static class ServeCommand
                 Runs = parse.GetValue(runs)!.Select(r => r.FullName).ToList(),
                 ViewRun = parse.GetValue(view)?.FullName,
                 LungModel = parse.GetValue(lungs)?.FullName,
+                Pacs = parse.GetValue(pacs) is { } url ? (Uri.TryCreate(url, UriKind.Absolute, out var root) && root.Scheme is "http" or "https" ? root
+                    : throw new ArgumentException($"--pacs: '{url}' is not an http(s) URL")) : null,
+                PacsUser = parse.GetValue(pacsUser),
+                PacsPassword = Environment.GetEnvironmentVariable(GradeStudyCommand.PasswordVariable),
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 BFloat16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!),
