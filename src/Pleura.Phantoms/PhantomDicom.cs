@@ -53,12 +53,7 @@ public static class PhantomDicom
             .Text(ResultTags.PatientOrientation, "CS", null)
             .UShort(DicomTag.SamplesPerPixel, 1)
             .Text(DicomTag.PhotometricInterpretation, "CS", "MONOCHROME2")
-            .UShort(DicomTag.Rows, (ushort)size)
-            .UShort(DicomTag.Columns, (ushort)size)
-            .UShort(DicomTag.BitsAllocated, 8)
-            .UShort(DicomTag.BitsStored, 8)
-            .UShort(DicomTag.HighBit, 7)
-            .UShort(DicomTag.PixelRepresentation, 0)
+            .EightBitImage(size, size)
             // Centre 128, width 256: the linear VOI function of PS3.3 C.11.2.1.2 maps stored x to x / 255 exactly.
             .Decimal(DicomTag.WindowCenter, 128)
             .Decimal(DicomTag.WindowWidth, 256)

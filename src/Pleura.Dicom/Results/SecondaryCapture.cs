@@ -34,12 +34,7 @@ public static class SecondaryCapture
             .UShort(DicomTag.SamplesPerPixel, 3)
             .Text(DicomTag.PhotometricInterpretation, "CS", "RGB")
             .UShort(ResultTags.PlanarConfiguration, 0)
-            .UShort(DicomTag.Rows, (ushort)height)
-            .UShort(DicomTag.Columns, (ushort)width)
-            .UShort(DicomTag.BitsAllocated, 8)
-            .UShort(DicomTag.BitsStored, 8)
-            .UShort(DicomTag.HighBit, 7)
-            .UShort(DicomTag.PixelRepresentation, 0)
+            .EightBitImage(width, height)
             .Bytes(DicomTag.PixelData, "OB", rgb)
             .Build();
     }

@@ -41,6 +41,14 @@ public sealed class DicomDatasetBuilder
 
     public DicomDatasetBuilder Bytes(DicomTag tag, string vr, byte[] value) => Add(new DicomElement(tag, new DicomVR(vr), value));
 
+    /// <summary>
+    /// The Image Pixel module's size and 8-bit unsigned layout (bits allocated and stored 8, high bit 7); the caller
+    /// adds samples per pixel, photometric interpretation and the pixel data.
+    /// </summary>
+    public DicomDatasetBuilder EightBitImage(int width, int height) =>
+        UShort(DicomTag.Rows, (ushort)height).UShort(DicomTag.Columns, (ushort)width)
+            .UShort(DicomTag.BitsAllocated, 8).UShort(DicomTag.BitsStored, 8).UShort(DicomTag.HighBit, 7).UShort(DicomTag.PixelRepresentation, 0);
+
     /// <summary>A sequence of the given items (none: an empty type 2 sequence).</summary>
     public DicomDatasetBuilder Sequence(DicomTag tag, params DicomDataset[] items) =>
         Add(new DicomElement(tag, DicomVR.SQ, ReadOnlyMemory<byte>.Empty) { Items = items });
