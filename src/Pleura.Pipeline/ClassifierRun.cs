@@ -30,9 +30,17 @@ public sealed record ClassifierOutcome(IReadOnlyList<string> Classes, Classifier
     /// <summary>The test images' paths, in the order of <see cref="Test"/>.</summary>
     public IReadOnlyList<string> TestImages { get; init; } = Array.Empty<string>();
 
+    /// <summary>The development images' paths, in the order of <see cref="Validation"/>.</summary>
+    public IReadOnlyList<string> ValidationImages { get; init; } = Array.Empty<string>();
+
     /// <summary>Per test image: path, true class and the fold models' mean probabilities (for paired comparisons later).</summary>
-    public void WriteTestPredictions(string path) =>
-        ClassifierRun.WriteClassTable(path, Classes, TestImages.Select((image, k) => new ClassifierRun.ImageClass(image, Classes[Test.Truth[k]], Test.Probabilities[k])));
+    public void WriteTestPredictions(string path) => ClassifierRun.WriteScores(path, Classes, TestImages, Test);
+
+    /// <summary>
+    /// Per development image: path, true class and its out-of-fold probabilities, where the Youden cut-offs were chosen
+    /// (`classify evaluate` applies the same cut-offs to another set).
+    /// </summary>
+    public void WriteValidationPredictions(string path) => ClassifierRun.WriteScores(path, Classes, ValidationImages, Validation);
 }
 
 /// <summary>
@@ -107,7 +115,60 @@ public static class ClassifierRun
         return new ClassifierOutcome(data.Classes, evaluation, validationScores, testScores, checkpoints, data.Failures)
         {
             TestImages = test.Select(i => ids[i]).ToList(),
+            ValidationImages = development.Select(i => ids[i]).ToList(),
         };
+    }
+
+    public const string ValidationPredictionsFile = "validation_predictions.csv";
+
+    public static void WriteScores(string path, IReadOnlyList<string> classes, IReadOnlyList<string> images, ScoredImages scores) =>
+        WriteClassTable(path, classes, images.Select((image, k) => new ImageClass(image, classes[scores.Truth[k]], scores.Probabilities[k])));
+
+    /// <summary>A class table written by <see cref="WriteScores"/>, read back as scores over <paramref name="classes"/>.</summary>
+    public static ScoredImages ReadScores(string path, IReadOnlyList<string> classes)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found; run `pleura classify train` on the run folder again (it resumes and writes it)", path);
+        var table = CsvTable.Read(path);
+        var columns = classes.Select(c => "p_" + c).ToArray();
+        table.RequireColumns(new[] { "image", "class" }.Concat(columns).ToArray());
+        if (table.Rows.Count == 0 || table.Problems.Count > 0) throw new InvalidDataException($"{path}: no rows, or malformed rows ({table.Problems.Count})");
+        var truth = new List<int>();
+        var probabilities = new List<IReadOnlyList<double>>();
+        foreach (var row in table.Rows)
+        {
+            int label = classes.ToList().IndexOf(row["class"]);
+            if (label < 0) throw new InvalidDataException($"{path}, line {row.Line}: class '{row["class"]}' is not one of {string.Join(", ", classes)}");
+            truth.Add(label);
+            probabilities.Add(columns.Select(c => double.Parse(row[c], System.Globalization.CultureInfo.InvariantCulture)).ToList());
+        }
+        return new ScoredImages(truth, probabilities, classes.Count);
+    }
+
+    /// <summary>
+    /// External validation (`pleura classify evaluate`): the fold models together on another labelled set, with the
+    /// Youden cut-offs the run chose on its out-of-fold probabilities (not re-chosen on the new set). Images the
+    /// models learnt from or were chosen on are refused, as `evaluate` refuses them for graders.
+    /// </summary>
+    public static (ClassifierEvaluation Evaluation, ScoredImages Scores, IReadOnlyList<string> Images, IReadOnlyList<ImageFailure> Failures) Evaluate(
+        string runFolder, LabelledInput input, string outputFolder, Action<string>? log = null, CancellationToken cancel = default)
+    {
+        log ??= _ => { };
+        using var models = ClassifierModels.Load(runFolder, bfloat16: false);
+        var info = models.Info;
+        var validation = ReadScores(Path.Combine(runFolder, "report", ValidationPredictionsFile), info.Classes);
+        Directory.CreateDirectory(outputFolder);
+        var data = (input with { Classes = input.Classes ?? info.Classes }).Decode(info.InputSize, Path.Combine(outputFolder, "left-out.txt"), log, cancel);
+        if (!data.Classes.SequenceEqual(info.Classes))
+            throw new InvalidDataException($"{input.Source} has the classes {string.Join(", ", data.Classes)}; the run was trained on {string.Join(", ", info.Classes)}");
+        var images = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();
+        var seen = (info.SeenImages ?? Array.Empty<string>()).ToHashSet(StringComparer.Ordinal);
+        int overlap = images.Count(seen.Contains);
+        if (overlap > 0)
+            throw new InvalidDataException($"{overlap} of the {images.Count} images were used to train or validate the run's models; evaluate it on images it has not seen");
+        using var set = data.Select(Enumerable.Range(0, data.Items.Count).ToArray());
+        var probabilities = models.MeanProbabilities(set);
+        var scores = new ScoredImages(data.Labels.ToList(), probabilities.Select(p => (IReadOnlyList<double>)p).ToList(), data.Classes.Count);
+        return (ClassifierEvaluation.Compute(data.Classes, validation, scores), scores, images, data.Failures);
     }
 
     /// <summary>One image's class (the most probable, or the truth in a test table) and its class probabilities.</summary>

@@ -16,6 +16,7 @@ internal static class ClassifyCommand
         PredictCommand(),
         RobustnessCommand(),
         ExplainCommand(),
+        EvaluateCommandFor(),
     };
 
     static Command PredictCommand()
@@ -136,17 +137,50 @@ internal static class ClassifyCommand
             Show(outcome);
             var report = ClassifierReport.Write(Path.Combine(job.RunFolder, "report"), $"Classifier: {string.Join(" / ", outcome.Classes)}", outcome.Evaluation, outcome.Test);
             outcome.WriteTestPredictions(Path.Combine(job.RunFolder, "report", "test_predictions.csv"));
+            outcome.WriteValidationPredictions(Path.Combine(job.RunFolder, "report", ClassifierRun.ValidationPredictionsFile));
             Cli.Done($"{outcome.Checkpoints.Count} fold models in {job.RunFolder}; report: {report}");
             return Cli.ExitOk;
         })));
         return command;
     }
 
-    static void Show(ClassifierOutcome outcome)
+    static Command EvaluateCommandFor()
+    {
+        var run = new Argument<DirectoryInfo>("run") { Description = "A run folder of `pleura classify train`." };
+        var source = new Argument<string>("source") { Description = "Another labelled set: a folder with one subfolder per class, or a label table (CSV)." };
+        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for the evaluation and its report (default: RUN/external/NAME)." };
+        var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
+        var labels = new PretrainCommand.LabelOptions();
+        var command = new Command("evaluate", "External validation: the fold models on another labelled set, with the Youden cut-offs the run chose on its own " +
+                                              "out-of-fold probabilities: per class ROC and AUC (DeLong), sensitivity and specificity (Clopper-Pearson), confusion, report.")
+        {
+            run, source, output, strict,
+        };
+        foreach (var o in labels.All) command.Options.Add(o);
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        {
+            var folder = parse.GetValue(run)!.FullName;
+            var input = labels.Input(parse, parse.GetValue(source)!, parse.GetValue(strict));
+            var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(input.Source));
+            var outputFolder = parse.GetValue(output)?.FullName ?? Path.Combine(folder, "external", Pleura.Reporting.ClassifierResultFiles.FileSafe(name));
+            var (evaluation, scores, images, failures) = ClassifierRun.Evaluate(folder, input, outputFolder, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
+            foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
+            Show(evaluation, $"{input.Source}: {evaluation.Count} images (cut-offs from the run's out-of-fold probabilities)");
+            var report = ClassifierReport.Write(outputFolder, $"External validation on {name}: {string.Join(" / ", evaluation.Classes)}", evaluation, scores);
+            ClassifierRun.WriteScores(Path.Combine(outputFolder, "predictions.csv"), evaluation.Classes.ToList(), images, scores);
+            Cli.Done($"report: {report}");
+            return failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
+        })));
+        return command;
+    }
+
+    static void Show(ClassifierOutcome outcome) =>
+        Show(outcome.Evaluation, $"test part: {outcome.Evaluation.Count} images (cut-offs chosen on {outcome.Validation.Count} out-of-fold images)");
+
+    static void Show(Pleura.Evaluation.ClassifierEvaluation e, string title)
     {
         static string P(Pleura.Evaluation.Proportion p) => Markup.Escape($"{p.Value:0.000} [{p.Interval.Low:0.000}, {p.Interval.High:0.000}]");
-        var e = outcome.Evaluation;
-        var table = new Table().Title($"test part: {e.Count} images (cut-offs chosen on {outcome.Validation.Count} out-of-fold images)")
+        var table = new Table().Title(Markup.Escape(title))
             .AddColumns("class", "AUC [[95% CI]]", "cut-off", "sensitivity [[95% CI]]", "specificity [[95% CI]]");
         foreach (var c in e.PerClass)
             table.AddRow(Markup.Escape(c.Class), Markup.Escape($"{c.Auc.Auc:0.000} [{c.Auc.Interval.Low:0.000}, {c.Auc.Interval.High:0.000}]"),

@@ -86,6 +86,32 @@ public class ClassifyCliTests
         Assert.Equal(1, missing);
         Assert.Contains("no fold models", missingOutput);
 
+        // External validation on other patients (another phantom seed), with the run's own cut-offs; the run's
+        // training images are refused.
+        var other = PhantomDataset.Generate(new PhantomOptions { Count = 40, Size = 64, Seed = 11 }, dir.File("other"));
+        Directory.CreateDirectory(dir.File("other-turned"));
+        var otherRows = new List<string> { "path,class,patient" };
+        foreach (var (row, k) in other.Rows.Select((r, k) => (r, k)))
+        {
+            var path = other.ResolvePath(row);
+            if (k % 2 == 0)
+            {
+                path = dir.File($"other-turned/{row.ImageId}.png");
+                PngWriter.Write(RobustnessTransforms.Rotate90(RadiographReader.Read(other.ResolvePath(row))), path);
+            }
+            otherRows.Add($"{path},{(k % 2 == 0 ? "turned" : "upright")},x{row.PatientId}");
+        }
+        File.WriteAllLines(dir.File("other.csv"), otherRows);
+        var (external, externalOutput) = CliRunner.RunCaptured("classify", "evaluate", run, dir.File("other.csv"), "-o", dir.File("external"));
+        Assert.True(external == 0, externalOutput);
+        var externalAuc = File.ReadAllLines(dir.File("external/metrics.csv")).Select(l => l.Split(',')).First(f => f[0] == "turned" && f[1] == "auc");
+        Assert.True(double.Parse(externalAuc[2], System.Globalization.CultureInfo.InvariantCulture) > 0.9, externalOutput);
+        Assert.Equal(41, File.ReadAllLines(dir.File("external/predictions.csv")).Length);
+        Assert.True(File.Exists(dir.File("external/report.html")));
+        var (seen, seenOutput) = CliRunner.RunCaptured("classify", "evaluate", run, dir.File("labels.csv"), "-o", dir.File("seen"));
+        Assert.Equal(1, seen);
+        Assert.Contains("were used to train or validate", seenOutput);
+
         // Running again resumes: every fold is done, the same figures come back.
         var (again, secondOutput) = CliRunner.RunCaptured(args);
         Assert.Equal(0, again);
