@@ -127,11 +127,8 @@ public static class CheckpointEvaluation
     public static void Write(string folder, IReadOnlyList<SideEvaluation> results, IReadOnlyList<GradePrediction> predictions)
     {
         Directory.CreateDirectory(folder);
-        var csv = new StringBuilder("side,n,metric,value,ci_low,ci_high\n");
-        foreach (var r in results)
-            foreach (var m in r.Metrics)
-                csv.AppendLine(string.Join(',', r.Side, r.Count, m.Name, CsvText.Number(m.Value), CsvText.Number(m.Low), CsvText.Number(m.High)));
-        File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+        CsvOutput.Write(Path.Combine(folder, "metrics.csv"), ["side", "n", "metric", "value", "ci_low", "ci_high"],
+            results.SelectMany(r => r.Metrics.Select(m => new[] { r.Side, CsvOutput.Integer(r.Count), m.Name, CsvText.Number(m.Value), CsvText.Number(m.Low), CsvText.Number(m.High) })));
         var json = results.Select(r => new
         {
             side = r.Side,
@@ -145,12 +142,10 @@ public static class CheckpointEvaluation
 
     public static void WritePredictions(string path, IEnumerable<GradePrediction> predictions)
     {
-        var text = new StringBuilder("image,side,truth,grade,p_clear,p_mild,p_moderate,p_severe,expected_grade\n");
-        foreach (var p in predictions)
-            text.AppendLine(string.Join(',', CsvText.Field(p.ImageId), p.Side, p.Truth?.ToString() ?? "", p.Predicted,
-                string.Join(',', p.Probabilities.Select(v => v.ToString("0.000000", CultureInfo.InvariantCulture))),
-                p.ExpectedGrade.ToString("0.0000", CultureInfo.InvariantCulture)));
-        File.WriteAllText(path, text.ToString());
+        CsvOutput.Write(path, ["image", "side", "truth", "grade", "p_clear", "p_mild", "p_moderate", "p_severe", "expected_grade"],
+            predictions.Select(p => new[] { p.ImageId, p.Side, CsvOutput.Integer(p.Truth), CsvOutput.Integer(p.Predicted) }
+                .Concat(p.Probabilities.Select(v => v.ToString("0.000000", CultureInfo.InvariantCulture)))
+                .Append(p.ExpectedGrade.ToString("0.0000", CultureInfo.InvariantCulture))));
     }
 
 }

@@ -50,10 +50,9 @@ public static class ClassifierExplanation
             results.Add(new ExplainedClassification(path, truth, info.Classes[best], probabilities, overlay));
             progress?.Invoke(results.Count, chosen.Count);
         }
-        var table = results.Select(r => string.Join(',', new[] { CsvText.Field(r.Image), CsvText.Field(r.Truth ?? ""), CsvText.Field(r.Predicted) }
-            .Concat(r.Probabilities.Select(p => p.ToString("0.000000", CultureInfo.InvariantCulture))).Append(CsvText.Field(r.Overlay))))
-            .Prepend("image,truth,predicted," + string.Join(',', info.Classes.Select(c => "p_" + CsvText.Field(c))) + ",overlay");
-        AtomicFile.WriteAllLines(Path.Combine(outputFolder, "explain.csv"), table);
+        CsvOutput.Write(Path.Combine(outputFolder, "explain.csv"), new[] { "image", "truth", "predicted" }.Concat(info.Classes.Select(c => "p_" + c)).Append("overlay"),
+            results.Select(r => new[] { r.Image, r.Truth ?? "", r.Predicted }
+                .Concat(r.Probabilities.Select(p => p.ToString("0.000000", CultureInfo.InvariantCulture))).Append(r.Overlay)));
         return results;
     }
 }

@@ -176,9 +176,8 @@ public static class ClassifierRun
 
     /// <summary>image, class, then one probability column per class: the table `classify predict` and `train` write.</summary>
     public static void WriteClassTable(string path, IReadOnlyList<string> classes, IEnumerable<ImageClass> rows) =>
-        AtomicFile.WriteAllLines(path, rows.Select(r => string.Join(',', new[] { CsvText.Field(r.Path), CsvText.Field(r.Class) }
-                .Concat(r.Probabilities.Select(p => p.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture)))))
-            .Prepend("image,class," + string.Join(',', classes.Select(c => "p_" + CsvText.Field(c)))));
+        CsvOutput.Write(path, new[] { "image", "class" }.Concat(classes.Select(c => "p_" + c)),
+            rows.Select(r => new[] { r.Path, r.Class }.Concat(r.Probabilities.Select(p => p.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture)))));
 
     /// <summary>
     /// Classifies image files (PNG, JPEG, TIFF, DICOM) with a run's fold models together (mean probability), in bfloat16

@@ -190,10 +190,8 @@ public static class DemoRun
 
     static void WriteMetrics(IEnumerable<RunMetric> metrics, string path)
     {
-        var text = new StringBuilder("set,side,comparison,metric,value,ci_low,ci_high\n");
-        foreach (var m in metrics)
-            text.AppendLine(string.Join(',', m.Set, m.Side, m.Comparison, m.Metric.Name, CsvText.Number(m.Metric.Value), CsvText.Number(m.Metric.Low), CsvText.Number(m.Metric.High)));
-        File.WriteAllText(path, text.ToString());
+        CsvOutput.Write(path, ["set", "side", "comparison", "metric", "value", "ci_low", "ci_high"],
+            metrics.Select(m => new[] { m.Set, m.Side, m.Comparison, m.Metric.Name, CsvText.Number(m.Metric.Value), CsvText.Number(m.Metric.Low), CsvText.Number(m.Metric.High) }));
     }
 
     static void WriteReport(DemoResult result, DemoOptions options, string path)

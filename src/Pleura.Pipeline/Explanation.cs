@@ -141,11 +141,13 @@ public static class Explanation
 
     static void WriteTable(string path, IEnumerable<ExplainedImage> results)
     {
-        var text = new StringBuilder("image,left_true,left_pred,right_true,right_pred,disagreement,hcs,hcs_count,opacity_concordance,overlay\n");
-        foreach (var r in results)
-            text.AppendLine(string.Join(',', CsvText.Field(r.ImageId), r.LeftTruth, r.Left.Grade, r.RightTruth, r.Right.Grade, r.Disagreement,
-                CsvText.Number(r.Hcs, "0.0000"), CsvText.Number(r.HcsCount, "0.0000"), CsvText.Number(r.OpacityConcordance, "0.0000"), CsvText.Field(r.OverlayPath ?? "")));
-        File.WriteAllText(path, text.ToString());
+        CsvOutput.Write(path, ["image", "left_true", "left_pred", "right_true", "right_pred", "disagreement", "hcs", "hcs_count", "opacity_concordance", "overlay"],
+            results.Select(r => new[]
+            {
+                r.ImageId, CsvOutput.Integer(r.LeftTruth), CsvOutput.Integer(r.Left.Grade), CsvOutput.Integer(r.RightTruth), CsvOutput.Integer(r.Right.Grade),
+                CsvOutput.Integer(r.Disagreement), CsvText.Number(r.Hcs, "0.0000"), CsvText.Number(r.HcsCount, "0.0000"), CsvText.Number(r.OpacityConcordance, "0.0000"),
+                r.OverlayPath ?? "",
+            }));
     }
 
     /// <summary>Rows: exact on both lungs, one grade off, two or more off (METHOD section 9, item 5); up to six cases each.</summary>

@@ -35,6 +35,6 @@ public sealed class ImageCache
 
     public void WriteFailures(string path)
     {
-        File.WriteAllLines(path, Failures.Select(f => CsvText.Field(f.Path) + "," + CsvText.Field(f.Reason)).Prepend("path,reason"));
+        CsvOutput.Write(path, ["path", "reason"], Failures.Select(f => new[] { f.Path, f.Reason }));
     }
 }

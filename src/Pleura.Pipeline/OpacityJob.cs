@@ -106,23 +106,24 @@ public static class OpacityJob
     /// <summary>Every figure of an evaluation: grade agreement per side, Dice, outcome AUCs, with intervals and counts.</summary>
     public static void WriteSummary(string path, OpacityEvaluation e)
     {
-        var text = new StringBuilder("kind,name,side,value,ci_low,ci_high,n\n");
+        var rows = new List<string[]>();
         foreach (var (side, metrics) in e.GradeAgreement)
             foreach (var m in metrics)
-                text.AppendLine(string.Join(',', "grade_vs_reader1", m.Name, side, CsvText.Number(m.Value), CsvText.Number(m.Low), CsvText.Number(m.High), e.Images.Count));
-        if (e.Dice is { } d) text.AppendLine(string.Join(',', "segmentation", "dice", "", CsvText.Number(d.Estimate), CsvText.Number(d.Low), CsvText.Number(d.High), e.Images.Count(i => i.Dice.HasValue)));
+                rows.Add(["grade_vs_reader1", m.Name, side, CsvText.Number(m.Value), CsvText.Number(m.Low), CsvText.Number(m.High), CsvOutput.Integer(e.Images.Count)]);
+        if (e.Dice is { } d) rows.Add(["segmentation", "dice", "", CsvText.Number(d.Estimate), CsvText.Number(d.Low), CsvText.Number(d.High), CsvOutput.Integer(e.Images.Count(i => i.Dice.HasValue))]);
         foreach (var o in e.Outcomes)
-            text.AppendLine(string.Join(',', "outcome_auc", o.Column, "", CsvText.Number(o.Auc.Estimate), CsvText.Number(o.Auc.Low), CsvText.Number(o.Auc.High), o.Positives + o.Negatives));
-        File.WriteAllText(path, text.ToString());
+            rows.Add(["outcome_auc", o.Column, "", CsvText.Number(o.Auc.Estimate), CsvText.Number(o.Auc.Low), CsvText.Number(o.Auc.High), CsvOutput.Integer(o.Positives + o.Negatives)]);
+        CsvOutput.Write(path, ["kind", "name", "side", "value", "ci_low", "ci_high", "n"], rows);
     }
 
     public static void WriteImages(string path, IEnumerable<OpacityImage> images)
     {
-        var text = new StringBuilder("image_id,left_fraction,right_fraction,percent_of_lungs,left_grade,right_grade,dice\n");
-        foreach (var i in images)
-            text.AppendLine(string.Join(',', CsvText.Field(i.ImageId), CsvText.Number(i.Measure.LeftFraction), CsvText.Number(i.Measure.RightFraction),
-                CsvText.Number(i.Measure.PercentOfLungs), double.IsNaN(i.Measure.LeftFraction) ? "" : i.Measure.LeftGrade.ToString(CultureInfo.InvariantCulture),
-                double.IsNaN(i.Measure.RightFraction) ? "" : i.Measure.RightGrade.ToString(CultureInfo.InvariantCulture), i.Dice is { } d ? CsvText.Number(d) : ""));
-        File.WriteAllText(path, text.ToString());
+        CsvOutput.Write(path, ["image_id", "left_fraction", "right_fraction", "percent_of_lungs", "left_grade", "right_grade", "dice"],
+            images.Select(i => new[]
+            {
+                i.ImageId, CsvText.Number(i.Measure.LeftFraction), CsvText.Number(i.Measure.RightFraction), CsvText.Number(i.Measure.PercentOfLungs),
+                double.IsNaN(i.Measure.LeftFraction) ? "" : i.Measure.LeftGrade.ToString(CultureInfo.InvariantCulture),
+                double.IsNaN(i.Measure.RightFraction) ? "" : i.Measure.RightGrade.ToString(CultureInfo.InvariantCulture), i.Dice is { } d ? CsvText.Number(d) : "",
+            }));
     }
 }

@@ -1,3 +1,4 @@
+using Pleura.Data;
 using System.Globalization;
 using System.Text;
 using Pleura.Evaluation;
@@ -150,22 +151,23 @@ public static class TransferComparison
 
     static void WriteRuns(string path, IEnumerable<TransferRun> runs)
     {
-        var text = new StringBuilder("repeat,per_class,start,train_images,test_images,accuracy,balanced_accuracy,macro_auc,log_loss,epochs,train_seconds\n");
-        foreach (var r in runs)
-            text.AppendLine(string.Join(",", r.Repeat, r.PerClass, r.Start, r.TrainImages, r.TestImages, F(r.Accuracy), F(r.BalancedAccuracy), F(r.MacroAuc),
-                F(r.LogLoss), r.Epochs, r.Seconds.ToString("0.0", CultureInfo.InvariantCulture)));
-        File.WriteAllText(path, text.ToString());
+        CsvOutput.Write(path, ["repeat", "per_class", "start", "train_images", "test_images", "accuracy", "balanced_accuracy", "macro_auc", "log_loss", "epochs", "train_seconds"],
+            runs.Select(r => new[]
+            {
+                CsvOutput.Integer(r.Repeat), CsvOutput.Integer(r.PerClass), r.Start, CsvOutput.Integer(r.TrainImages), CsvOutput.Integer(r.TestImages),
+                F(r.Accuracy), F(r.BalancedAccuracy), F(r.MacroAuc), F(r.LogLoss), CsvOutput.Integer(r.Epochs), r.Seconds.ToString("0.0", CultureInfo.InvariantCulture),
+            }));
     }
 
     static void WriteSummary(string path, IEnumerable<TransferPoint> points)
     {
-        var text = new StringBuilder("per_class,metric,scratch,pretrained,difference,ci_low,ci_high,pretrained_better_in,scratch_better_in,pairs\n");
-        foreach (var p in points)
-        {
-            var d = p.Difference;
-            int better = p.HigherIsBetter ? d.Positive : d.Negative, worse = p.HigherIsBetter ? d.Negative : d.Positive;
-            text.AppendLine(string.Join(",", p.PerClass, p.Metric, F(p.Scratch), F(p.Pretrained), F(d.Mean), F(d.Interval.Low), F(d.Interval.High), better, worse, d.Pairs));
-        }
-        File.WriteAllText(path, text.ToString());
+        CsvOutput.Write(path, ["per_class", "metric", "scratch", "pretrained", "difference", "ci_low", "ci_high", "pretrained_better_in", "scratch_better_in", "pairs"],
+            points.Select(p =>
+            {
+                var d = p.Difference;
+                int better = p.HigherIsBetter ? d.Positive : d.Negative, worse = p.HigherIsBetter ? d.Negative : d.Positive;
+                return new[] { CsvOutput.Integer(p.PerClass), p.Metric, F(p.Scratch), F(p.Pretrained), F(d.Mean), F(d.Interval.Low), F(d.Interval.High),
+                               CsvOutput.Integer(better), CsvOutput.Integer(worse), CsvOutput.Integer(d.Pairs) };
+            }));
     }
 }

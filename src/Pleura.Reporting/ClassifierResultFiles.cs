@@ -19,12 +19,11 @@ public static class ClassifierResultFiles
         var paths = new List<string>();
         foreach (var c in evaluation.PerClass)
         {
-            var text = new StringBuilder("threshold,false_positive_rate,true_positive_rate\n");
-            foreach (var p in c.Curve)
-                text.Append(double.IsPositiveInfinity(p.Threshold) ? "inf" : CsvText.Number(p.Threshold)).Append(',')
-                    .Append(CsvText.Number(p.FalsePositiveRate)).Append(',').Append(CsvText.Number(p.TruePositiveRate)).Append('\n');
             var path = Path.Combine(folder, $"roc_{FileSafe(c.Class)}.csv");
-            AtomicFile.WriteAllText(path, text.ToString());
+            CsvOutput.Write(path, ["threshold", "false_positive_rate", "true_positive_rate"], c.Curve.Select(p => new[]
+            {
+                double.IsPositiveInfinity(p.Threshold) ? "inf" : CsvText.Number(p.Threshold), CsvText.Number(p.FalsePositiveRate), CsvText.Number(p.TruePositiveRate),
+            }));
             paths.Add(path);
         }
         return paths;
@@ -51,10 +50,8 @@ public static class ClassifierResultFiles
 
     public static void WriteMetrics(string csvPath, string jsonPath, ClassifierEvaluation e)
     {
-        var csv = new StringBuilder("class,metric,value,low,high,counts\n");
-        foreach (var r in Rows(e))
-            csv.Append(string.Join(",", CsvText.Field(r.Class), r.Metric, CsvText.Number(r.Value), CsvText.Number(r.Low), CsvText.Number(r.High), CsvText.Field(r.Counts))).Append('\n');
-        AtomicFile.WriteAllText(csvPath, csv.ToString());
+        CsvOutput.Write(csvPath, ["class", "metric", "value", "low", "high", "counts"],
+            Rows(e).Select(r => new[] { r.Class, r.Metric, CsvText.Number(r.Value), CsvText.Number(r.Low), CsvText.Number(r.High), r.Counts }));
         var json = new
         {
             classes = e.Classes,
@@ -85,28 +82,25 @@ public static class ClassifierResultFiles
     /// <summary>Rows: true class; columns: predicted class.</summary>
     public static void WriteConfusion(string path, ClassifierEvaluation e)
     {
-        var text = new StringBuilder("true\\predicted," + string.Join(",", e.Classes.Select(CsvText.Field)) + "\n");
         var rows = e.Confusion.ToRows();
-        for (int t = 0; t < rows.Length; t++)
-            text.Append(CsvText.Field(e.Classes[t])).Append(',').Append(string.Join(",", rows[t])).Append('\n');
-        AtomicFile.WriteAllText(path, text.ToString());
+        CsvOutput.Write(path, e.Classes.Prepend("true\\predicted"),
+            rows.Select((counts, t) => counts.Select(n => n.ToString(CultureInfo.InvariantCulture)).Prepend(e.Classes[t])));
     }
 
     /// <summary>Per class the DeLong AUC difference (B − A) and the McNemar accuracy test as one row.</summary>
     public static void WriteComparison(string path, string nameA, string nameB, PairedClassifierComparison p)
     {
-        var text = new StringBuilder("model_a,model_b,class,metric,a,b,difference,low,high,statistic,p\n");
-        string Row(params string[] fields) => string.Join(",", fields) + "\n";
+        var rows = new List<string[]>();
         for (int c = 0; c < p.Classes.Count; c++)
         {
             var d = p.AucPerClass[c];
-            text.Append(Row(CsvText.Field(nameA), CsvText.Field(nameB), CsvText.Field(p.Classes[c]), "auc_delong", CsvText.Number(d.AucA), CsvText.Number(d.AucB),
-                CsvText.Number(d.Difference), CsvText.Number(d.Interval.Low), CsvText.Number(d.Interval.High), CsvText.Number(d.Z), CsvText.Number(d.P)));
+            rows.Add([nameA, nameB, p.Classes[c], "auc_delong", CsvText.Number(d.AucA), CsvText.Number(d.AucB),
+                CsvText.Number(d.Difference), CsvText.Number(d.Interval.Low), CsvText.Number(d.Interval.High), CsvText.Number(d.Z), CsvText.Number(d.P)]);
         }
         var m = p.Accuracy;
-        text.Append(Row(CsvText.Field(nameA), CsvText.Field(nameB), "all", "accuracy_mcnemar_exact", CsvText.Number(p.AccuracyA.Value), CsvText.Number(p.AccuracyB.Value),
-            CsvText.Number(p.AccuracyB.Value - p.AccuracyA.Value), "", "", $"{m.OnlyA}:{m.OnlyB}", CsvText.Number(m.P)));
-        AtomicFile.WriteAllText(path, text.ToString());
+        rows.Add([nameA, nameB, "all", "accuracy_mcnemar_exact", CsvText.Number(p.AccuracyA.Value), CsvText.Number(p.AccuracyB.Value),
+            CsvText.Number(p.AccuracyB.Value - p.AccuracyA.Value), "", "", $"{m.OnlyA}:{m.OnlyB}", CsvText.Number(m.P)]);
+        CsvOutput.Write(path, ["model_a", "model_b", "class", "metric", "a", "b", "difference", "low", "high", "statistic", "p"], rows);
     }
 
     /// <summary>A class name as part of a file name (letters, digits, '-', '_'; anything else becomes '_').</summary>

@@ -92,10 +92,13 @@ internal static class ClassifyCommand
                     $"{r.AgainstOriginal.OnlyA} / {r.AgainstOriginal.OnlyB}", r.AgainstOriginal.P.ToString("0.0000"));
             AnsiConsole.Write(table);
             var csv = Path.Combine(folder, "report", "robustness.csv");
-            Pleura.Data.AtomicFile.WriteAllLines(csv, rows.Select(r => string.Join(',', r.Transform, Pleura.Data.CsvText.Number(r.Accuracy.Value),
-                    Pleura.Data.CsvText.Number(r.Accuracy.Interval.Low), Pleura.Data.CsvText.Number(r.Accuracy.Interval.High), r.Accuracy.Successes, r.Accuracy.Trials,
-                    r.AgainstOriginal.OnlyA, r.AgainstOriginal.OnlyB, Pleura.Data.CsvText.Number(r.AgainstOriginal.P)))
-                .Prepend("transform,accuracy,ci_low,ci_high,correct,images,right_to_wrong,wrong_to_right,mcnemar_p"));
+            Pleura.Data.CsvOutput.Write(csv, ["transform", "accuracy", "ci_low", "ci_high", "correct", "images", "right_to_wrong", "wrong_to_right", "mcnemar_p"],
+                rows.Select(r => new[]
+                {
+                    r.Transform, Pleura.Data.CsvText.Number(r.Accuracy.Value), Pleura.Data.CsvText.Number(r.Accuracy.Interval.Low), Pleura.Data.CsvText.Number(r.Accuracy.Interval.High),
+                    Pleura.Data.CsvOutput.Integer(r.Accuracy.Successes), Pleura.Data.CsvOutput.Integer(r.Accuracy.Trials),
+                    Pleura.Data.CsvOutput.Integer(r.AgainstOriginal.OnlyA), Pleura.Data.CsvOutput.Integer(r.AgainstOriginal.OnlyB), Pleura.Data.CsvText.Number(r.AgainstOriginal.P),
+                }));
             Cli.Done(csv);
             return Cli.ExitOk;
         }));
