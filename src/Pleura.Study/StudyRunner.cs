@@ -33,6 +33,12 @@ public static class StudyRunner
 
     public static IExperimentStore OpenStore(string folder) => SqlExperimentStore.OpenSqlite(Path.Combine(folder, StoreFile));
 
+    /// <summary>The study's store: <paramref name="location"/> (from --store) or the study file's, else STUDY_FOLDER/study.db.</summary>
+    public static SqlExperimentStore OpenStore(StudySpec spec, string folder, string? location = null) =>
+        ExperimentStores.Open(StoreLocation(spec, location), Path.Combine(folder, StoreFile));
+
+    public static string? StoreLocation(StudySpec spec, string? location) => string.IsNullOrWhiteSpace(location) ? spec.Store : location;
+
     public static StudyContext Open(StudySpec spec, string folder, IExperimentStore store, StudyRunOptions options, Action<string> log, Action<int, int>? loading = null)
     {
         var validation = new ValidationReport();

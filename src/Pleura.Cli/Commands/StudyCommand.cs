@@ -33,7 +33,7 @@ internal static class StudyCommand
             {
                 var path = parse.GetValue(file)!.FullName;
                 var spec = StudySpec.Load(path);
-                return (spec, OpenFinished(StudyRunner.DefaultFolder(path, spec)));
+                return (spec, OpenFinished(spec, StudyRunner.DefaultFolder(path, spec), null));
             }
             var (a, storeA) = Load(first);
             using var _ = storeA;
@@ -83,6 +83,11 @@ internal static class StudyCommand
     static Argument<FileInfo> StudyFile() => new("study") { Description = "The study file (.yaml, .yml or .json)." };
     static Option<DirectoryInfo?> FolderOption() => new("--folder") { Description = "Study folder (store, split, trials, report); default: beside the study file, named after the study." };
 
+    static Option<string?> StoreOption() => new("--store")
+    {
+        Description = "The experiment store, instead of the study file's: a postgresql://user@host:port/database URI or Host=... connection string, or a SQLite file (default: STUDY_FOLDER/study.db).",
+    };
+
     static (StudySpec Spec, string Folder) Open(ParseResult parse, Argument<FileInfo> file, Option<DirectoryInfo?> folder)
     {
         var path = parse.GetValue(file)!.FullName;
@@ -91,13 +96,19 @@ internal static class StudyCommand
     }
 
     /// <summary>The store of a study that has run; a clear error rather than a new empty store where it has not.</summary>
-    static IExperimentStore OpenFinished(string studyFolder) => SqlExperimentStore.OpenSqlite(FinishedStore(studyFolder));
-
-    /// <summary>The study's store file; a study that never ran has none, and asking must not create it.</summary>
-    static string FinishedStore(string studyFolder)
+    static SqlExperimentStore OpenFinished(StudySpec spec, string studyFolder, string? location)
     {
-        var path = Path.Combine(studyFolder, StudyRunner.StoreFile);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"no study store in {studyFolder}: run the study first");
+        location = StudyRunner.StoreLocation(spec, location);
+        var defaultPath = Path.Combine(studyFolder, StudyRunner.StoreFile);
+        if (!ExperimentStores.Exists(location, defaultPath))
+            throw new FileNotFoundException($"no study store at {ExperimentStores.Describe(location, defaultPath)}: run the study first");
+        var store = ExperimentStores.Open(location, defaultPath);
+        if (store.StudySpec(spec.Name) is null)
+        {
+            store.Dispose();
+            throw new FileNotFoundException($"the store at {ExperimentStores.Describe(location, defaultPath)} has no study '{spec.Name}': run the study first");
+        }
+        return store;
     }
 
     static Command RunCommand(string name, string description)
@@ -109,7 +120,8 @@ internal static class StudyCommand
         var report = Cli.Option("--report", "Write the HTML report when done (--report false to skip it).", true);
         var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount).AtLeast(1);
         var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1).AtLeast(1);
-        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers };
+        var storeOption = StoreOption();
+        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers, storeOption };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             int workerCount = Math.Max(1, parse.GetValue(workers));
@@ -118,14 +130,14 @@ internal static class StudyCommand
             var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount };
             // Everything the study file names in the manifest is checked before the study folder and store exist.
             StudyRunner.OpenManifest(spec);
-            using var store = StudyRunner.OpenStore(studyFolder);
+            using var store = StudyRunner.OpenStore(spec, studyFolder, parse.GetValue(storeOption));
             void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
             using var context = Cli.WithProgress("reading images", 2, _ => StudyRunner.Open(spec, studyFolder, store, options, Log));
             StudyRunner.Run(context, options, cancel);
             ShowStatus(store, spec.Name);
             if (parse.GetValue(report))
                 Cli.Done($"report: {StudyReport.Write(store, spec.Name, Path.Combine(studyFolder, "report"))}");
-            Cli.Done($"study {spec.Name}: store {Path.Combine(studyFolder, StudyRunner.StoreFile)}");
+            Cli.Done($"study {spec.Name}: store {PostgreSqlLocation.Redact(store.Location)}");
             return Cli.ExitOk;
         })));
         return command;
@@ -135,11 +147,12 @@ internal static class StudyCommand
     {
         var file = StudyFile();
         var folder = FolderOption();
-        var command = new Command("status", "Trials per level and state (done, running, queued, failed) and the level results so far.") { file, folder };
+        var storeOption = StoreOption();
+        var command = new Command("status", "Trials per level and state (done, running, queued, failed) and the level results so far.") { file, folder, storeOption };
         command.SetAction(parse => Cli.Run(() =>
         {
             var (spec, studyFolder) = Open(parse, file, folder);
-            using var store = OpenFinished(studyFolder);
+            using var store = OpenFinished(spec, studyFolder, parse.GetValue(storeOption));
             ShowStatus(store, spec.Name);
             return Cli.ExitOk;
         }));
@@ -172,11 +185,12 @@ internal static class StudyCommand
         var file = StudyFile();
         var folder = FolderOption();
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Report folder (default: STUDY_FOLDER/report)." };
-        var command = new Command("report", "Write the self-contained HTML report (and its figures as PNG and SVG) from the experiment store.") { file, folder, output };
+        var storeOption = StoreOption();
+        var command = new Command("report", "Write the self-contained HTML report (and its figures as PNG and SVG) from the experiment store.") { file, folder, output, storeOption };
         command.SetAction(parse => Cli.Run(() =>
         {
             var (spec, studyFolder) = Open(parse, file, folder);
-            using var store = OpenFinished(studyFolder);
+            using var store = OpenFinished(spec, studyFolder, parse.GetValue(storeOption));
             Cli.Done($"report: {StudyReport.Write(store, spec.Name, parse.GetValue(output)?.FullName ?? Path.Combine(studyFolder, "report"))}");
             return Cli.ExitOk;
         }));
@@ -189,13 +203,14 @@ internal static class StudyCommand
         var folder = FolderOption();
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the exported tables.", "-o");
         var format = Cli.Option("--format", "csv or parquet.", "csv");
-        var command = new Command("export", "Write every table of the experiment store (studies, trials, metrics, epochs, results, artefacts) as CSV or Parquet.") { file, folder, output, format };
+        var storeOption = StoreOption();
+        var command = new Command("export", "Write every table of the experiment store (studies, trials, metrics, epochs, results, artefacts) as CSV or Parquet.") { file, folder, output, format, storeOption };
         command.SetAction(parse => Cli.Run(() =>
         {
             var formatName = parse.GetValue(format)!.ToLowerInvariant();
             if (formatName is not ("csv" or "parquet")) throw new ArgumentException($"--format must be csv or parquet, not '{formatName}'");
-            var (_, studyFolder) = Open(parse, file, folder);
-            using var store = SqlExperimentStore.OpenSqlite(FinishedStore(studyFolder));
+            var (spec, studyFolder) = Open(parse, file, folder);
+            using var store = OpenFinished(spec, studyFolder, parse.GetValue(storeOption));
             foreach (var path in StoreExport.Write(store, parse.GetValue(output)!.FullName, formatName)) Cli.Done(path);
             return Cli.ExitOk;
         }));
