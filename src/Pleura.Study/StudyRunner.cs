@@ -17,6 +17,10 @@ public sealed record StudyRunOptions
     public bool? Cache { get; init; }
     /// <summary>Trials at once; the cores are shared out between them.</summary>
     public int Workers { get; init; } = 1;
+    /// <summary>Runs each level's trials on a cluster instead of in this process.</summary>
+    public ITrialExecutor? Executor { get; init; }
+    /// <summary>Who claims trials (default host:pid); a cluster task names its job.</summary>
+    public string? Worker { get; init; }
 }
 
 /// <summary>
@@ -74,6 +78,7 @@ public static class StudyRunner
             Spec = spec, Folder = folder, Manifest = manifest, Validation = validation, Plan = plan,
             SplitFingerprint = TrialPlan.FileFingerprint(splitPath), Images = images, Store = store,
             Cache = options.Cache ?? spec.Cache ? new ActivationCache() : null, Log = log, Workers = Math.Max(1, options.Workers),
+            Executor = options.Executor, Worker = options.Worker ?? $"{Environment.MachineName}:{Environment.ProcessId}",
         };
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pleura.Cluster;
 using Pleura.Networks;
 using Pleura.Reporting;
 using Pleura.Store;
@@ -13,6 +14,7 @@ internal static class StudyCommand
     {
         RunCommand("run", "Run a study (levels 1-4); finished trials are kept, so running it again continues where it stopped."),
         RunCommand("resume", "Continue a stopped study: the same as run."),
+        TrialCommand(),
         StatusCommand(),
         ReportCommand(),
         ExportCommand(),
@@ -121,13 +123,26 @@ internal static class StudyCommand
         var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount).AtLeast(1);
         var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1).AtLeast(1);
         var storeOption = StoreOption();
-        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers, storeOption };
+        var executor = Cli.Option("--executor", "Where trials run: local (this process) or slurm (one job array per level; needs a store every node reaches).", "local");
+        var partition = new Option<string?>("--partition") { Description = "Slurm partition (default: the study file's slurm.partition, else the cluster's default)." };
+        var maxParallel = new Option<int?>("--max-parallel") { Description = "Slurm tasks running at once (default: the study file's slurm.max_parallel)." };
+        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers, storeOption, executor, partition, maxParallel };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             int workerCount = Math.Max(1, parse.GetValue(workers));
             TorchRuntime.UseThreads(Math.Max(1, parse.GetValue(threads) / workerCount));
             var (spec, studyFolder) = Open(parse, file, folder);
-            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount };
+            var executorName = parse.GetValue(executor)!.ToLowerInvariant();
+            if (executorName is not ("local" or "slurm")) throw new ArgumentException($"--executor must be local or slurm, not '{executorName}'");
+            if (parse.GetValue(maxParallel) is < 0) throw new ArgumentException("--max-parallel must be 0 (no limit) or more");
+            var slurm = executorName == "slurm"
+                ? new SlurmExecutor(new SlurmOptions
+                {
+                    StudyFile = parse.GetValue(file)!.FullName, Folder = studyFolder, Store = parse.GetValue(storeOption),
+                    Partition = parse.GetValue(partition), MaxParallel = parse.GetValue(maxParallel),
+                })
+                : null;
+            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount, Executor = slurm };
             // Everything the study file names in the manifest is checked before the study folder and store exist.
             StudyRunner.OpenManifest(spec);
             using var store = StudyRunner.OpenStore(spec, studyFolder, parse.GetValue(storeOption));
@@ -138,6 +153,40 @@ internal static class StudyCommand
             if (parse.GetValue(report))
                 Cli.Done($"report: {StudyReport.Write(store, spec.Name, Path.Combine(studyFolder, "report"))}");
             Cli.Done($"study {spec.Name}: store {PostgreSqlLocation.Redact(store.Location)}");
+            return Cli.ExitOk;
+        })));
+        return command;
+    }
+
+    static Command TrialCommand()
+    {
+        var file = StudyFile();
+        var folder = FolderOption();
+        var storeOption = StoreOption();
+        var next = Cli.Option("--next", "Claim the next queued trial of the study (what each task of a Slurm job array runs).", false);
+        var threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount).AtLeast(1);
+        var noCache = Cli.Option("--no-cache", "Compute every frozen layer every epoch.", false);
+        var command = new Command("trial", "Train one trial of a study whose levels are run by another process (`study run --executor slurm`): " +
+                                           "claims it in the shared store, trains it, records it; exit 1 when it failed.") { file, folder, storeOption, next, threads, noCache };
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        {
+            if (!parse.GetValue(next)) throw new ArgumentException("say which trial: --next (the next queued trial of the study)");
+            TorchRuntime.UseThreads(parse.GetValue(threads));
+            var (spec, studyFolder) = Open(parse, file, folder);
+            if (!File.Exists(Path.Combine(studyFolder, "split.json")))
+                throw new FileNotFoundException($"no split.json in {studyFolder}: trials run from a study that `pleura study run` has opened");
+            using var store = StudyRunner.OpenStore(spec, studyFolder, parse.GetValue(storeOption));
+            var options = new StudyRunOptions { Cache = parse.GetValue(noCache) ? false : null, Worker = SlurmExecutor.TaskWorker() };
+            void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
+            using var context = StudyRunner.Open(spec, studyFolder, store, options, Log);
+            var trial = TrialTask.RunNext(context, cancel);
+            if (trial is null) return Cli.ExitOk;
+            if (trial.Status != TrialStatus.Done)
+            {
+                Cli.Error($"trial {trial.Hash} ({trial.Combination}, {trial.Side}, fold {trial.Fold}) {trial.Status}: {trial.Error}");
+                return Cli.ExitInvalidData;
+            }
+            Cli.Done($"trial {trial.Hash} ({trial.Combination}, {trial.Side}, fold {trial.Fold}) done in {trial.Seconds:0} s");
             return Cli.ExitOk;
         })));
         return command;
