@@ -19,7 +19,8 @@ public sealed record SlurmOptions
     public int? MaxParallel { get; init; }
     /// <summary>How a task starts pleura: the executable and its first arguments (see <see cref="PleuraCommand"/>).</summary>
     public IReadOnlyList<string> Command { get; init; } = PleuraCommand.Current();
-    public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How often squeue is asked while a job runs.</summary>
+    public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>

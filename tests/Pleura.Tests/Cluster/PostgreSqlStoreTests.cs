@@ -117,6 +117,36 @@ public class PostgreSqlStoreTests(PostgreSqlServerFixture fixture, ITestOutputHe
         Assert.Equal(1, again.Requeue("s", _ => true) + again.Retry(new[] { done.Hash }) + 1);   // done: neither requeued nor retried
     }
 
+    [SkippableFact]
+    public void AStudyRunsOnPostgreSqlAndItsStatusExportAndReportComeFromThere()
+    {
+        var connection = Database();
+        using var dir = new TempFolder();
+        var file = SlurmExecutorTests.WriteStudy(dir.Path, extra: $"\nstore: \"{connection}\"\n");
+        Assert.Equal(0, CliRunner.Run("study", "run", file, "--threads", "1", "--report", "false"));
+        // The same study on the default SQLite file, for comparison.
+        Assert.Equal(0, CliRunner.Run("study", "run", file, "--folder", dir.File("sqlite"), "--store", dir.File("sqlite/study.db"), "--threads", "1", "--report", "false"));
+        Assert.False(File.Exists(dir.File("slurm-phantoms/study.db")), "the PostgreSQL study wrote no SQLite store");
+
+        var (code, text) = CliRunner.RunCaptured("study", "status", file);
+        Assert.Equal(0, code);
+        Assert.Contains("chosen:", text, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("study", "export", file, "--out", dir.File("pg-export")));
+        Assert.Equal(0, CliRunner.Run("study", "export", file, "--store", dir.File("sqlite/study.db"), "--out", dir.File("sqlite-export")));
+        foreach (var table in new[] { "trials", "metrics", "results" })
+        {
+            var pg = File.ReadAllLines(dir.File($"pg-export/{table}.csv"));
+            var sqlite = File.ReadAllLines(dir.File($"sqlite-export/{table}.csv"));
+            Assert.Equal(sqlite[0], pg[0]);   // the same columns
+            Assert.Equal(sqlite.Length, pg.Length);
+        }
+        // The trained figures are the same wherever they were stored.
+        static IEnumerable<string> Metrics(string csv) => File.ReadAllLines(csv).Skip(1).Order(StringComparer.Ordinal);
+        Assert.Equal(Metrics(dir.File("sqlite-export/metrics.csv")), Metrics(dir.File("pg-export/metrics.csv")));
+        Assert.Equal(0, CliRunner.Run("study", "report", file, "--out", dir.File("report")));
+        Assert.Contains("resnet10-w16", File.ReadAllText(dir.File("report/report.html")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AnUnreachableDatabaseIsNamedWithTheReasonAndNoStackTrace()
     {
