@@ -142,6 +142,36 @@ public class SlurmExecutorTests(SlurmClusterFixture fixture, ITestOutputHelper o
     }
 
     [SkippableFact]
+    public void TwoSubmittersOfOneStudyTrainEachTrialOnce()
+    {
+        NeedsSlurm();
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path);
+        var spec = StudySpec.Load(file);
+        string folder = StudyRunner.DefaultFolder(file, spec);
+        var options = new StudyRunOptions { UpToLevel = 1 };
+        using (var first = StudyRunner.OpenStore(folder))
+        using (StudyRunner.Open(spec, folder, first, options, _ => { })) { }   // the split exists before both start, as after any first run
+        var submitters = Enumerable.Range(0, 2).Select(i => Task.Run(() =>
+        {
+            using var store = StudyRunner.OpenStore(folder);
+            var mine = options with { Executor = new SlurmExecutor(new SlurmOptions { StudyFile = file, Folder = folder, Poll = TimeSpan.FromSeconds(1) }) };
+            using var context = StudyRunner.Open(spec, folder, store, mine, m => output.WriteLine($"submitter {i}: {m}"));
+            StudyRunner.Run(context, mine);
+        })).ToArray();
+        Task.WaitAll(submitters);
+
+        using var check = StudyRunner.OpenStore(folder);
+        var trials = check.Trials(spec.Name);
+        Assert.Equal(4, trials.Count);
+        Assert.All(trials, t => Assert.Equal(TrialStatus.Done, t.Status));
+        // Every task logs the trial it trained; each trial appears in exactly one task's log.
+        var trained = Directory.GetFiles(Path.Combine(folder, "slurm"), "*.log").SelectMany(File.ReadAllLines)
+            .Where(l => l.Contains(" done in ", StringComparison.Ordinal)).Select(l => l.Split(' ')[2]).ToList();
+        Assert.Equal(trials.Select(t => t.Hash).Order(), trained.Order());
+    }
+
+    [SkippableFact]
     public void NoSbatchOrNoControllerIsSaidPlainly()
     {
         NeedsSlurm();
