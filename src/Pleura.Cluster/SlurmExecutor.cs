@@ -143,9 +143,22 @@ public sealed class SlurmExecutor(SlurmOptions options, SlurmClient? client = nu
     void Follow(StudyContext context, string level, string job, HashSet<string> hashes, int total, CancellationToken cancel)
     {
         string last = "";
+        int unanswered = 0;
         while (true)
         {
-            var tasks = _slurm.Tasks(job);
+            IReadOnlyList<SlurmTask> tasks;
+            try
+            {
+                tasks = _slurm.Tasks(job);
+                unanswered = 0;
+            }
+            catch (IOException e) when (++unanswered <= 20)
+            {
+                // The controller restarting or busy for a while: the tasks run on regardless; ask again.
+                context.Log($"level {level}: job {job}: {e.Message} (asking again)");
+                Sleep(cancel);
+                continue;
+            }
             var mine = Mine(context, hashes);
             string line = $"level {level}: job {job}: {mine.Count(t => t.Status == TrialStatus.Done)}/{total} done, " +
                           $"{tasks.Count(t => t.Active)} task(s) running, {tasks.Count(t => t.Pending)} pending, {mine.Count(t => t.Status == TrialStatus.Failed)} failed";

@@ -77,7 +77,7 @@ public static class StudyRunner
         {
             Spec = spec, Folder = folder, Manifest = manifest, Validation = validation, Plan = plan,
             SplitFingerprint = TrialPlan.FileFingerprint(splitPath), Images = images, Store = store,
-            Cache = options.Cache ?? spec.Cache ? new ActivationCache() : null, Log = log, Workers = Math.Max(1, options.Workers),
+            Cache = options.Cache ?? spec.Cache ? new ActivationCache { Disk = spec.CacheFolder == "" ? null : new ActivationDiskCache(spec.CacheFolder) } : null, Log = log, Workers = Math.Max(1, options.Workers),
             Executor = options.Executor, Worker = options.Worker ?? $"{Environment.MachineName}:{Environment.ProcessId}",
         };
     }
@@ -140,7 +140,8 @@ public static class StudyRunner
     {
         var existing = context.Store.Results(context.Spec.Name).Where(r => r.Level == "timing" && r.Group != level).ToList();
         existing.Add(new ResultRecord(context.Spec.Name, "timing", "level", level, "", "", "wall_seconds", clock.Elapsed.TotalSeconds, null, null, 0,
-            context.Cache is null ? "activation cache off" : $"activation cache on: {context.Cache.Hits} rows reused, {context.Cache.Misses} computed, {context.Cache.Bytes / 1e6:0} MB"));
+            context.Cache is null ? "activation cache off" : $"activation cache on: {context.Cache.Hits} rows reused, {context.Cache.Misses} computed, {context.Cache.Bytes / 1e6:0} MB" +
+                (context.Cache.Disk is { } disk ? $"; on disk: {disk.Reads} rows read, {disk.Writes} written, {disk.Rejected} rejected, {disk.Size() / 1e6:0} MB in {disk.Folder}" : "")));
         context.Store.ReplaceResults(context.Spec.Name, "timing", existing);
     }
 }

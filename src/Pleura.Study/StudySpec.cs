@@ -81,6 +81,8 @@ public sealed record StudySpec
     public int Seed { get; init; } = 1;
     /// <summary>Frozen-prefix activation cache (METHOD's stage 1 needs features, not gradients).</summary>
     public bool Cache { get; init; } = true;
+    /// <summary>A folder for the cache's rows shared by processes and cluster tasks (empty: memory only); relative to the study file.</summary>
+    public string CacheFolder { get; init; } = "";
     public int Bootstrap { get; init; } = 1000;
     /// <summary>Level-4 groups with fewer OOB images are reported but marked too small to judge.</summary>
     public int MinGroupSize { get; init; } = 20;
@@ -143,6 +145,7 @@ public sealed record StudySpec
         {
             Manifest = Resolve(spec.Manifest),
             Pretrained = spec.Pretrained.ToDictionary(p => p.Key, p => Resolve(p.Value)),
+            CacheFolder = spec.CacheFolder == "" ? "" : Resolve(spec.CacheFolder),
             Store = spec.Store == "" || Pleura.Store.PostgreSqlLocation.IsPostgreSql(spec.Store) ? spec.Store : Resolve(spec.Store),
         };
         spec.Check(problems);
