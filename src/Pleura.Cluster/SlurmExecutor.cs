@@ -49,27 +49,30 @@ public sealed class SlurmExecutor(SlurmOptions options, SlurmClient? client = nu
     {
         var spec = context.Spec.Slurm;
         var hashes = trials.Select(t => t.Hash).ToHashSet();
-        for (int round = 0; ; round++)
+        int submissions = 0;
+        while (true)
         {
             cancel.ThrowIfCancellationRequested();
+            // Failed trials get another task while submissions are left (the first also retries those of earlier runs).
+            bool more = submissions <= spec.Retries;
             int dead = RequeueDeadTasks(context);
-            int retried = context.Store.Retry(Mine(context, hashes).Where(t => t.Status == TrialStatus.Failed).Select(t => t.Hash));
+            int retried = more ? context.Store.Retry(Mine(context, hashes).Where(t => t.Status == TrialStatus.Failed).Select(t => t.Hash)) : 0;
             var mine = Mine(context, hashes);
             int done = mine.Count(t => t.Status == TrialStatus.Done), queued = mine.Count(t => t.Status == TrialStatus.Queued), running = mine.Count(t => t.Status == TrialStatus.Running);
             context.Log($"level {level}: {trials.Count} trials, {done} done, {running} running elsewhere, {queued} to submit" +
                         (dead + retried > 0 ? $" ({dead} left by a dead task and {retried} failed put back in the queue)" : ""));
             if (queued == 0 && running == 0) return;
-            if (round > spec.Retries)
+            if (queued > 0 && !more)
             {
-                context.Log($"level {level}: {queued + running} trial(s) not done after {spec.Retries + 1} round(s) of submission; see `pleura study status`");
-                // Failed trials stay failed for the level's scoring; those put back in the queue above are failed again with why.
-                foreach (var t in Mine(context, hashes).Where(t => t.Status == TrialStatus.Queued))
-                    context.Store.Fail(t.Hash, $"not finished after {spec.Retries + 1} Slurm submissions");
-                return;
+                // Trials whose task died in the last round: failed with why, so the level's scoring sees them as such.
+                foreach (var t in mine.Where(t => t.Status == TrialStatus.Queued))
+                    context.Store.Fail(t.Hash, $"its Slurm task ended without finishing it, {submissions} submission(s) in a row");
+                context.Log($"level {level}: {queued} trial(s) not done after {submissions} submission(s); see `pleura study status` and {Path.Combine(options.Folder, "slurm")}");
+                continue;
             }
             if (queued > 0)
             {
-                string job = Submit(context, level, round, queued);
+                string job = Submit(context, level, submissions++, queued);
                 Follow(context, level, job, hashes, trials.Count, cancel);
             }
             else

@@ -30,6 +30,24 @@ public static class TrialTask
             context.Log("no queued trial left: nothing to do");
             return null;
         }
+        return RunClaimed(context, record, cancel);
+    }
+
+    /// <summary>The trial with this hash (queued or failed), claimed and run; null when it is done or another worker holds it.</summary>
+    public static TrialRecord? Run(StudyContext context, string hash, CancellationToken cancel)
+    {
+        var record = context.Store.Trial(hash);
+        if (record is null || record.Study != context.Spec.Name) throw new ArgumentException($"study {context.Spec.Name} has no trial {hash} in its store (`pleura study status` lists them)");
+        if (!context.Store.TryClaim(hash, context.Worker))
+        {
+            context.Log($"trial {hash} is {record.Status}{(record.Status == TrialStatus.Running ? $" on {record.Worker}" : "")}: nothing to do");
+            return null;
+        }
+        return RunClaimed(context, context.Store.Trial(hash)!, cancel);
+    }
+
+    static TrialRecord? RunClaimed(StudyContext context, TrialRecord record, CancellationToken cancel)
+    {
         TrialPlan trial;
         try
         {

@@ -164,13 +164,15 @@ internal static class StudyCommand
         var folder = FolderOption();
         var storeOption = StoreOption();
         var next = Cli.Option("--next", "Claim the next queued trial of the study (what each task of a Slurm job array runs).", false);
+        var hash = new Option<string?>("--trial") { Description = "Run this trial (its hash, as `study export` lists them) if it is queued or failed." };
         var threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount).AtLeast(1);
         var noCache = Cli.Option("--no-cache", "Compute every frozen layer every epoch.", false);
         var command = new Command("trial", "Train one trial of a study whose levels are run by another process (`study run --executor slurm`): " +
-                                           "claims it in the shared store, trains it, records it; exit 1 when it failed.") { file, folder, storeOption, next, threads, noCache };
+                                           "claims it in the shared store, trains it, records it; exit 1 when it failed.") { file, folder, storeOption, next, hash, threads, noCache };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
-            if (!parse.GetValue(next)) throw new ArgumentException("say which trial: --next (the next queued trial of the study)");
+            if (parse.GetValue(next) == parse.GetValue(hash) is not null)
+                throw new ArgumentException("say which trial: --next (the next queued trial of the study) or --trial HASH, one of them");
             TorchRuntime.UseThreads(parse.GetValue(threads));
             var (spec, studyFolder) = Open(parse, file, folder);
             if (!File.Exists(Path.Combine(studyFolder, "split.json")))
@@ -179,7 +181,7 @@ internal static class StudyCommand
             var options = new StudyRunOptions { Cache = parse.GetValue(noCache) ? false : null, Worker = SlurmExecutor.TaskWorker() };
             void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
             using var context = StudyRunner.Open(spec, studyFolder, store, options, Log);
-            var trial = TrialTask.RunNext(context, cancel);
+            var trial = parse.GetValue(hash) is { } one ? TrialTask.Run(context, one, cancel) : TrialTask.RunNext(context, cancel);
             if (trial is null) return Cli.ExitOk;
             if (trial.Status != TrialStatus.Done)
             {

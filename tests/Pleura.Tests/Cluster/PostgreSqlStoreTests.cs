@@ -145,6 +145,14 @@ public class PostgreSqlStoreTests(PostgreSqlServerFixture fixture, ITestOutputHe
         Assert.Equal(Metrics(dir.File("sqlite-export/metrics.csv")), Metrics(dir.File("pg-export/metrics.csv")));
         Assert.Equal(0, CliRunner.Run("study", "report", file, "--out", dir.File("report")));
         Assert.Contains("resnet10-w16", File.ReadAllText(dir.File("report/report.html")), StringComparison.Ordinal);
+
+        // `study trial` on this store: a done trial is not trained again; an unknown one, or no choice of trial, is a usage error.
+        string doneHash = File.ReadAllLines(dir.File("pg-export/trials.csv"))[1].Split(',')[0];
+        (code, text) = CliRunner.RunCaptured("study", "trial", file, "--trial", doneHash);
+        Assert.Equal((0, true), (code, text.Contains("nothing to do", StringComparison.Ordinal)));
+        (code, text) = CliRunner.RunCaptured("study", "trial", file, "--trial", "nope");
+        Assert.Equal((2, true), (code, text.Contains("has no trial nope", StringComparison.Ordinal)));
+        Assert.Equal(2, CliRunner.Run("study", "trial", file));
     }
 
     [Fact]
