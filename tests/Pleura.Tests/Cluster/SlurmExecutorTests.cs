@@ -17,7 +17,8 @@ public sealed class SlurmClusterFixture : IDisposable
 }
 
 /// <summary>The Slurm executor on a real single-node Slurm: the same trials as the local executor, idempotent, a killed task resumed.</summary>
-public class SlurmExecutorTests(SlurmClusterFixture fixture, ITestOutputHelper output) : IClassFixture<SlurmClusterFixture>
+public class SlurmExecutorTests(SlurmClusterFixture fixture, PostgreSqlServerFixture postgres, ITestOutputHelper output)
+    : IClassFixture<SlurmClusterFixture>, IClassFixture<PostgreSqlServerFixture>
 {
     void NeedsSlurm() => Skip.If(fixture.Cluster.Unavailable is not null, $"no Slurm cluster for this test: {fixture.Cluster.Unavailable}");
 
@@ -139,6 +140,26 @@ public class SlurmExecutorTests(SlurmClusterFixture fixture, ITestOutputHelper o
         Assert.Equal((cancelled.Value.FirstEpoch.TrainLoss, cancelled.Value.FirstEpoch.Seconds), (first.TrainLoss, first.Seconds));
         Assert.Equal(27, store.Epochs(trial.Hash).Count);
         Assert.All(store.Trials(spec.Name), t => Assert.Equal(TrialStatus.Done, t.Status));
+    }
+
+    [SkippableFact]
+    public void TasksShareAPostgreSqlStoreNamedWithStore()
+    {
+        NeedsSlurm();
+        Skip.If(postgres.Server.Unavailable is not null, $"no PostgreSQL server for this test: {postgres.Server.Unavailable}");
+        string connection = postgres.Server.NewDatabase();
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path);
+        var spec = StudySpec.Load(file);
+        var (code, text) = CliRunner.RunCaptured("study", "run", file, "--executor", "slurm", "--store", connection, "--up-to", "1", "--report", "false");
+        output.WriteLine(text);
+        Assert.Equal(0, code);
+        Assert.False(File.Exists(Path.Combine(StudyRunner.DefaultFolder(file, spec), StudyRunner.StoreFile)), "no SQLite store was made beside the study");
+        using var store = SqlExperimentStore.OpenPostgreSql(connection);
+        var trials = store.Trials(spec.Name);
+        Assert.Equal(4, trials.Count);
+        Assert.All(trials, t => Assert.Equal((TrialStatus.Done, true), (t.Status, t.Worker.StartsWith(SlurmExecutor.WorkerPrefix, StringComparison.Ordinal))));
+        Assert.Equal(4, TestMetrics(store, spec.Name).Keys.Select(k => k.Split(' ')[0]).Distinct().Count());
     }
 
     [SkippableFact]
