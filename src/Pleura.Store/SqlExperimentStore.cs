@@ -5,48 +5,59 @@ using Microsoft.Data.Sqlite;
 namespace Pleura.Store;
 
 /// <summary>
-/// The experiment store over any ADO.NET connection; <see cref="OpenSqlite"/> gives the default, one SQLite file in
-/// WAL mode (readers never block the writer, a crash loses at most the trial in progress).
+/// The experiment store over ADO.NET: <see cref="OpenSqlite"/> gives the default, one SQLite file in WAL mode (readers
+/// never block the writer, a crash loses at most the trial in progress); <see cref="OpenPostgreSql"/> a PostgreSQL
+/// database that many processes and cluster tasks share. The SQL is the same; <see cref="SqlDialect"/> holds what differs.
 /// </summary>
 public sealed class SqlExperimentStore : IExperimentStore
 {
-    readonly DbConnection _connection;
-    readonly object _gate = new();
+    readonly StoreConnections _connections;
 
-    public SqlExperimentStore(DbConnection connection)
+    public SqlDialect Dialect { get; }
+    /// <summary>Where the store lives, for messages: the file, or host:port/database (never the password).</summary>
+    public string Location { get; }
+
+    internal SqlExperimentStore(StoreConnections connections, SqlDialect dialect, string location)
     {
-        _connection = connection;
-        if (_connection.State != System.Data.ConnectionState.Open) _connection.Open();
-        CreateSchema();
-        Migrate();
+        _connections = connections;
+        Dialect = dialect;
+        Location = location;
+        try
+        {
+            CreateAndMigrate();
+        }
+        catch
+        {
+            connections.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>The store's schema version; <see cref="Migrate"/> brings older files up to it, so every study.db still opens.</summary>
+    /// <summary>The store's schema version; <see cref="CreateAndMigrate"/> brings older stores up to it, so every study.db still opens.</summary>
     public const int SchemaVersion = 2;
 
     public int Version => Query("SELECT version FROM schema_version", r => r.GetInt32(0)).FirstOrDefault();
 
     /// <summary>
-    /// Version 1 (no version table) marked the combinations that go on only in the note ("top-k: ...", "chosen; ...");
-    /// version 2 has a <c>selected</c> column, filled from those notes for stores written before it.
+    /// Creates the tables where missing and migrates, in one transaction. Version 1 (no version table) marked the
+    /// combinations that go on only in the note ("top-k: ...", "chosen; ..."); version 2 has a <c>selected</c> column,
+    /// filled from those notes for stores written before it.
     /// </summary>
-    void Migrate()
+    void CreateAndMigrate() => InTransaction((connection, tx) =>
     {
-        lock (_gate)
+        if (Dialect.SchemaLock != "") Execute(connection, tx, Dialect.SchemaLock);
+        foreach (var statement in Schema.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            Execute(connection, tx, statement);
+        int version = Read(connection, tx, "SELECT version FROM schema_version", r => r.GetInt32(0)).FirstOrDefault();
+        if (version >= SchemaVersion) return;
+        if (version < 2)
         {
-            int version = Version;
-            if (version >= SchemaVersion) return;
-            using var tx = _connection.BeginTransaction();
-            if (version < 2)
-            {
-                if (!Columns("results", tx).Contains("selected")) Execute("ALTER TABLE results ADD COLUMN selected INTEGER NOT NULL DEFAULT 0", tx);
-                Execute("UPDATE results SET selected = 1 WHERE (level = '1' AND note LIKE 'top-k%') OR (level = '2' AND note LIKE 'chosen%')", tx);
-            }
-            Execute("DELETE FROM schema_version", tx);
-            Execute("INSERT INTO schema_version (version) VALUES (@p0)", tx, SchemaVersion);
-            tx.Commit();
+            if (!Columns(connection, tx, "results").Contains("selected")) Execute(connection, tx, "ALTER TABLE results ADD COLUMN selected INTEGER NOT NULL DEFAULT 0");
+            Execute(connection, tx, "UPDATE results SET selected = 1 WHERE (level = '1' AND note LIKE 'top-k%') OR (level = '2' AND note LIKE 'chosen%')");
         }
-    }
+        Execute(connection, tx, "DELETE FROM schema_version");
+        Execute(connection, tx, "INSERT INTO schema_version (version) VALUES (@p0)", SchemaVersion);
+    });
 
     public static SqlExperimentStore OpenSqlite(string path)
     {
@@ -55,15 +66,22 @@ public sealed class SqlExperimentStore : IExperimentStore
         connection.Open();
         using (var pragma = connection.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
             pragma.ExecuteNonQuery();
         }
-        return new SqlExperimentStore(connection);
+        return new SqlExperimentStore(new SharedConnection(connection), SqlDialect.Sqlite, Path.GetFullPath(path));
+    }
+
+    /// <summary>A PostgreSQL store (a <c>postgresql://</c> URI or an Npgsql connection string); tables are created on first use.</summary>
+    public static SqlExperimentStore OpenPostgreSql(string connectionString)
+    {
+        var (source, location) = PostgreSqlConnections.Create(connectionString);
+        return new SqlExperimentStore(source, SqlDialect.PostgreSql, location);
     }
 
     public static readonly IReadOnlyList<string> Tables = new[] { "studies", "trials", "metrics", "epochs", "results", "artefacts" };
 
-    void CreateSchema() => Execute("""
+    const string Schema = """
         CREATE TABLE IF NOT EXISTS studies (name VARCHAR(200) PRIMARY KEY, spec TEXT NOT NULL, updated_utc VARCHAR(40) NOT NULL);
         CREATE TABLE IF NOT EXISTS trials (
             hash VARCHAR(64) PRIMARY KEY, study VARCHAR(200) NOT NULL, level INTEGER NOT NULL, combination VARCHAR(200) NOT NULL,
@@ -82,19 +100,12 @@ public sealed class SqlExperimentStore : IExperimentStore
         CREATE TABLE IF NOT EXISTS artefacts (study VARCHAR(200) NOT NULL, owner VARCHAR(200) NOT NULL, kind VARCHAR(60) NOT NULL, path TEXT NOT NULL,
             PRIMARY KEY (study, owner, kind));
         CREATE INDEX IF NOT EXISTS trials_study ON trials (study);
-        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-        """);
+        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)
+        """;
 
-    public void SaveStudy(string name, string specJson)
-    {
-        lock (_gate)
-        {
-            using var tx = _connection.BeginTransaction();
-            Execute("DELETE FROM studies WHERE name = @p0", tx, name);
-            Execute("INSERT INTO studies (name, spec, updated_utc) VALUES (@p0, @p1, @p2)", tx, name, specJson, Stamp(DateTime.UtcNow));
-            tx.Commit();
-        }
-    }
+    public void SaveStudy(string name, string specJson) =>
+        Execute("INSERT INTO studies (name, spec, updated_utc) VALUES (@p0, @p1, @p2) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_utc = excluded.updated_utc",
+            name, specJson, Stamp(DateTime.UtcNow));
 
     public string? StudySpec(string name) => Query("SELECT spec FROM studies WHERE name = @p0", r => r.GetString(0), name).FirstOrDefault();
 
@@ -104,56 +115,58 @@ public sealed class SqlExperimentStore : IExperimentStore
 
     public IReadOnlyList<TrialRecord> Trials(string study) => Query($"SELECT {TrialColumns} FROM trials WHERE study = @p0 ORDER BY level, combination, fold, side", ReadTrial, study);
 
-    public void Enqueue(TrialRecord trial)
-    {
-        lock (_gate)
-        {
-            if (Trial(trial.Hash) is not null) return;
-            Execute($"INSERT INTO trials ({TrialColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16)", null,
-                trial.Hash, trial.Study, trial.Level, trial.Combination, trial.Roi, trial.Balancing, trial.Backbone, trial.Side, trial.Fold, trial.ConfigJson, TrialStatus.Queued, "",
-                null, null, 0.0, "", "");
-        }
-    }
+    public void Enqueue(TrialRecord trial) =>
+        Execute($"INSERT INTO trials ({TrialColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16) ON CONFLICT (hash) DO NOTHING",
+            trial.Hash, trial.Study, trial.Level, trial.Combination, trial.Roi, trial.Balancing, trial.Backbone, trial.Side, trial.Fold, trial.ConfigJson, TrialStatus.Queued, "",
+            null, null, 0.0, "", "");
 
-    public bool TryClaim(string hash, string worker)
+    // One conditional UPDATE: under concurrent writers the row lock makes the second claimant re-read the row, see it
+    // running, and update nothing.
+    public bool TryClaim(string hash, string worker) =>
+        Execute("UPDATE trials SET status = @p0, worker = @p1, started_utc = @p2, error = '' WHERE hash = @p3 AND status IN (@p4, @p5)",
+            TrialStatus.Running, worker, Stamp(DateTime.UtcNow), hash, TrialStatus.Queued, TrialStatus.Failed) == 1;
+
+    public TrialRecord? ClaimNext(string study, string worker)
     {
-        lock (_gate)
-            return Execute("UPDATE trials SET status = @p0, worker = @p1, started_utc = @p2, error = '' WHERE hash = @p3 AND status IN (@p4, @p5)", null,
-                TrialStatus.Running, worker, Stamp(DateTime.UtcNow), hash, TrialStatus.Queued, TrialStatus.Failed) == 1;
+        var hash = Query("UPDATE trials SET status = @p0, worker = @p1, started_utc = @p2, error = '' " +
+                         $"WHERE hash = (SELECT hash FROM trials WHERE study = @p3 AND status = @p4 ORDER BY level, hash LIMIT 1{Dialect.SkipLocked}) AND status = @p4 RETURNING hash",
+            r => r.GetString(0), TrialStatus.Running, worker, Stamp(DateTime.UtcNow), study, TrialStatus.Queued).FirstOrDefault();
+        return hash is null ? null : Trial(hash);
     }
 
     public int Requeue(string study, Func<string, bool> workerIsGone)
     {
         var stale = Trials(study).Where(t => t.Status == TrialStatus.Running && workerIsGone(t.Worker)).ToList();
-        lock (_gate)
-            foreach (var t in stale) Execute("UPDATE trials SET status = @p0, worker = '' WHERE hash = @p1 AND status = @p2", null, TrialStatus.Queued, t.Hash, TrialStatus.Running);
-        return stale.Count;
+        // The worker is part of the condition: a trial another worker claimed since it was read is left alone.
+        return stale.Sum(t => Execute("UPDATE trials SET status = @p0, worker = '' WHERE hash = @p1 AND status = @p2 AND worker = @p3",
+            TrialStatus.Queued, t.Hash, TrialStatus.Running, t.Worker));
     }
+
+    public int Retry(IEnumerable<string> hashes) =>
+        hashes.Sum(hash => Execute("UPDATE trials SET status = @p0, worker = '' WHERE hash = @p1 AND status = @p2", TrialStatus.Queued, hash, TrialStatus.Failed));
 
     public void Finish(string hash, double seconds, string checkpoint, IEnumerable<MetricRecord> metrics, IEnumerable<EpochLog> epochs)
     {
-        lock (_gate)
+        var metricList = metrics.ToList();
+        var epochList = epochs.ToList();
+        // One transaction: a trial is either done with all its figures or not done at all (and can be written again).
+        InTransaction((connection, tx) =>
         {
-            // One transaction: a trial is either done with all its figures or not done at all.
-            using var tx = _connection.BeginTransaction();
-            Execute("DELETE FROM metrics WHERE trial_hash = @p0", tx, hash);
-            Execute("DELETE FROM epochs WHERE trial_hash = @p0", tx, hash);
-            foreach (var m in metrics)
-                Execute("INSERT INTO metrics (trial_hash, set_name, metric, value, n) VALUES (@p0, @p1, @p2, @p3, @p4)", tx, hash, m.Set, m.Metric, m.Value, m.Count);
-            foreach (var e in epochs)
-                Execute("INSERT INTO epochs (trial_hash, stage, epoch, lr, train_loss, val_loss, val_macro_mae, val_accuracy, seconds, resident_mb) " +
-                        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)", tx,
+            Execute(connection, tx, "DELETE FROM metrics WHERE trial_hash = @p0", hash);
+            Execute(connection, tx, "DELETE FROM epochs WHERE trial_hash = @p0", hash);
+            foreach (var m in metricList)
+                Execute(connection, tx, "INSERT INTO metrics (trial_hash, set_name, metric, value, n) VALUES (@p0, @p1, @p2, @p3, @p4)", hash, m.Set, m.Metric, m.Value, m.Count);
+            foreach (var e in epochList)
+                Execute(connection, tx, "INSERT INTO epochs (trial_hash, stage, epoch, lr, train_loss, val_loss, val_macro_mae, val_accuracy, seconds, resident_mb) " +
+                                        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)",
                     hash, e.Stage, e.Epoch, e.LearningRate, e.TrainLoss, e.ValidationLoss, e.ValidationMacroMae, e.ValidationAccuracy, e.Seconds, e.ResidentMb);
-            Execute("UPDATE trials SET status = @p0, finished_utc = @p1, seconds = @p2, checkpoint = @p3, error = '' WHERE hash = @p4", tx,
+            Execute(connection, tx, "UPDATE trials SET status = @p0, finished_utc = @p1, seconds = @p2, checkpoint = @p3, error = '' WHERE hash = @p4",
                 TrialStatus.Done, Stamp(DateTime.UtcNow), seconds, checkpoint, hash);
-            tx.Commit();
-        }
+        });
     }
 
-    public void Fail(string hash, string reason)
-    {
-        lock (_gate) Execute("UPDATE trials SET status = @p0, finished_utc = @p1, error = @p2 WHERE hash = @p3", null, TrialStatus.Failed, Stamp(DateTime.UtcNow), reason, hash);
-    }
+    public void Fail(string hash, string reason) =>
+        Execute("UPDATE trials SET status = @p0, finished_utc = @p1, error = @p2 WHERE hash = @p3", TrialStatus.Failed, Stamp(DateTime.UtcNow), reason, hash);
 
     public IReadOnlyList<MetricRecord> Metrics(string study) => Query(
         "SELECT m.trial_hash, m.set_name, m.metric, m.value, m.n FROM metrics m JOIN trials t ON t.hash = m.trial_hash WHERE t.study = @p0",
@@ -166,16 +179,15 @@ public sealed class SqlExperimentStore : IExperimentStore
 
     public void ReplaceResults(string study, string level, IEnumerable<ResultRecord> results)
     {
-        lock (_gate)
+        var rows = results.ToList();
+        InTransaction((connection, tx) =>
         {
-            using var tx = _connection.BeginTransaction();
-            Execute("DELETE FROM results WHERE study = @p0 AND level = @p1", tx, study, level);
-            foreach (var r in results)
-                Execute("INSERT INTO results (study, level, grouping, grp, side, comparison, metric, value, low, high, n, note, selected) " +
-                        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12)", tx,
+            Execute(connection, tx, "DELETE FROM results WHERE study = @p0 AND level = @p1", study, level);
+            foreach (var r in rows)
+                Execute(connection, tx, "INSERT INTO results (study, level, grouping, grp, side, comparison, metric, value, low, high, n, note, selected) " +
+                                        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12)",
                     study, level, r.Grouping, r.Group, r.Side, r.Comparison, r.Metric, r.Value, r.Low, r.High, r.Count, r.Note, r.Selected ? 1 : 0);
-            tx.Commit();
-        }
+        });
     }
 
     public IReadOnlyList<ResultRecord> Results(string study) => Query(
@@ -183,35 +195,27 @@ public sealed class SqlExperimentStore : IExperimentStore
         r => new ResultRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetDouble(7),
             r.IsDBNull(8) ? null : r.GetDouble(8), r.IsDBNull(9) ? null : r.GetDouble(9), r.GetInt32(10), r.GetString(11), r.GetInt32(12) != 0), study);
 
-    public void AddArtefact(ArtefactRecord artefact)
-    {
-        lock (_gate)
-        {
-            using var tx = _connection.BeginTransaction();
-            Execute("DELETE FROM artefacts WHERE study = @p0 AND owner = @p1 AND kind = @p2", tx, artefact.Study, artefact.Owner, artefact.Kind);
-            Execute("INSERT INTO artefacts (study, owner, kind, path) VALUES (@p0, @p1, @p2, @p3)", tx, artefact.Study, artefact.Owner, artefact.Kind, artefact.Path);
-            tx.Commit();
-        }
-    }
+    public void AddArtefact(ArtefactRecord artefact) =>
+        Execute("INSERT INTO artefacts (study, owner, kind, path) VALUES (@p0, @p1, @p2, @p3) ON CONFLICT (study, owner, kind) DO UPDATE SET path = excluded.path",
+            artefact.Study, artefact.Owner, artefact.Kind, artefact.Path);
 
     public IReadOnlyList<ArtefactRecord> Artefacts(string study) =>
         Query("SELECT study, owner, kind, path FROM artefacts WHERE study = @p0", r => new ArtefactRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)), study);
 
-    /// <summary>Every row of a table as text cells, for export.</summary>
+    /// <summary>Every row of a table as values, for export (in a fixed order, so exports of equal stores are equal).</summary>
     public (IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows) Table(string table)
     {
         if (!Tables.Contains(table)) throw new ArgumentException($"unknown table {table}");
-        lock (_gate)
+        return _connections.Use(connection =>
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = $"SELECT * FROM {table}";
+            using var command = Command(connection, null, $"SELECT * FROM {table} ORDER BY 1, 2", Array.Empty<object?>());
             using var reader = command.ExecuteReader();
             var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
             var rows = new List<object?[]>();
             while (reader.Read())
                 rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetValue(i)).ToArray());
-            return (columns, rows);
-        }
+            return ((IReadOnlyList<string>)columns, (IReadOnlyList<object?[]>)rows);
+        });
     }
 
     static TrialRecord ReadTrial(DbDataReader r) => new()
@@ -227,39 +231,45 @@ public sealed class SqlExperimentStore : IExperimentStore
     static DateTime? ParseStamp(DbDataReader r, int i) =>
         r.IsDBNull(i) ? null : DateTime.Parse(r.GetString(i), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
-    int Execute(string sql, DbTransaction? tx = null, params object?[] values)
+    int Execute(string sql, params object?[] values) => _connections.Use(connection => Execute(connection, null, sql, values));
+
+    List<T> Query<T>(string sql, Func<DbDataReader, T> read, params object?[] values) => _connections.Use(connection => Read(connection, null, sql, read, values));
+
+    void InTransaction(Action<DbConnection, DbTransaction> work) => _connections.Use(connection =>
     {
-        using var command = Command(sql, values);
-        command.Transaction = tx;
+        using var tx = connection.BeginTransaction();
+        work(connection, tx);
+        tx.Commit();
+        return 0;
+    });
+
+    static int Execute(DbConnection connection, DbTransaction? tx, string sql, params object?[] values)
+    {
+        using var command = Command(connection, tx, sql, values);
         return command.ExecuteNonQuery();
     }
 
-    void Execute(string sql) { lock (_gate) Execute(sql, null); }
-
-    List<string> Columns(string table, DbTransaction tx)
+    static List<T> Read<T>(DbConnection connection, DbTransaction? tx, string sql, Func<DbDataReader, T> read, params object?[] values)
     {
-        using var command = Command($"SELECT * FROM {table} LIMIT 0", Array.Empty<object?>());
-        command.Transaction = tx;
+        using var command = Command(connection, tx, sql, values);
+        using var reader = command.ExecuteReader();
+        var list = new List<T>();
+        while (reader.Read()) list.Add(read(reader));
+        return list;
+    }
+
+    static List<string> Columns(DbConnection connection, DbTransaction tx, string table)
+    {
+        using var command = Command(connection, tx, $"SELECT * FROM {table} LIMIT 0", Array.Empty<object?>());
         using var reader = command.ExecuteReader();
         return Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
     }
 
-    List<T> Query<T>(string sql, Func<DbDataReader, T> read, params object?[] values)
+    static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, object?[] values)
     {
-        lock (_gate)
-        {
-            using var command = Command(sql, values);
-            using var reader = command.ExecuteReader();
-            var list = new List<T>();
-            while (reader.Read()) list.Add(read(reader));
-            return list;
-        }
-    }
-
-    DbCommand Command(string sql, object?[] values)
-    {
-        var command = _connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.CommandText = sql;
+        command.Transaction = tx;
         for (int i = 0; i < values.Length; i++)
         {
             var p = command.CreateParameter();
@@ -270,5 +280,5 @@ public sealed class SqlExperimentStore : IExperimentStore
         return command;
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose() => _connections.Dispose();
 }

@@ -35,7 +35,7 @@ public static class Levels
              context.SplitFingerprint, context.PretrainedFingerprint(c.Backbone))).ToList();
 
     /// <summary>What the side's models learn from, for the trial's identity: reader 1's column, or both readers'.</summary>
-    static string TrainingLabels(StudyContext context, string side) =>
+    internal static string TrainingLabels(StudyContext context, string side) =>
         context.Spec.TrainOnBothReaders && context.Columns(side).Reader2 is { } second ? $"{context.Columns(side).Reader1}+{second}" : context.Columns(side).Reader1;
 
     static TrainingConfig Config(StudyContext context, Combination c) => (context.Spec.Training with

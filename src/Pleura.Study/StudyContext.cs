@@ -21,7 +21,10 @@ public sealed class StudyContext : IDisposable
     public Action<string> Log { get; init; } = _ => { };
     /// <summary>Trials run at once in this process.</summary>
     public int Workers { get; init; } = 1;
-    public string Worker { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+    /// <summary>Who claims trials in the store: host:pid for a local run, slurm:JOB_TASK for a task of a job array.</summary>
+    public string Worker { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+    /// <summary>Runs a level's pending trials elsewhere (a cluster); null runs them in this process.</summary>
+    public ITrialExecutor? Executor { get; init; }
 
     public string DataFingerprint => Manifest.Fingerprint();
     public string TrialFolder(string hash) => Path.Combine(Folder, "trials", hash);

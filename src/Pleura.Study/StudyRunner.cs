@@ -17,6 +17,10 @@ public sealed record StudyRunOptions
     public bool? Cache { get; init; }
     /// <summary>Trials at once; the cores are shared out between them.</summary>
     public int Workers { get; init; } = 1;
+    /// <summary>Runs each level's trials on a cluster instead of in this process.</summary>
+    public ITrialExecutor? Executor { get; init; }
+    /// <summary>Who claims trials (default host:pid); a cluster task names its job.</summary>
+    public string? Worker { get; init; }
 }
 
 /// <summary>
@@ -32,6 +36,12 @@ public static class StudyRunner
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(studyFile))!, spec.Name);
 
     public static IExperimentStore OpenStore(string folder) => SqlExperimentStore.OpenSqlite(Path.Combine(folder, StoreFile));
+
+    /// <summary>The study's store: <paramref name="location"/> (from --store) or the study file's, else STUDY_FOLDER/study.db.</summary>
+    public static SqlExperimentStore OpenStore(StudySpec spec, string folder, string? location = null) =>
+        ExperimentStores.Open(StoreLocation(spec, location), Path.Combine(folder, StoreFile));
+
+    public static string? StoreLocation(StudySpec spec, string? location) => string.IsNullOrWhiteSpace(location) ? spec.Store : location;
 
     public static StudyContext Open(StudySpec spec, string folder, IExperimentStore store, StudyRunOptions options, Action<string> log, Action<int, int>? loading = null)
     {
@@ -67,7 +77,8 @@ public static class StudyRunner
         {
             Spec = spec, Folder = folder, Manifest = manifest, Validation = validation, Plan = plan,
             SplitFingerprint = TrialPlan.FileFingerprint(splitPath), Images = images, Store = store,
-            Cache = options.Cache ?? spec.Cache ? new ActivationCache() : null, Log = log, Workers = Math.Max(1, options.Workers),
+            Cache = options.Cache ?? spec.Cache ? new ActivationCache { Disk = spec.CacheFolder == "" ? null : new ActivationDiskCache(spec.CacheFolder) } : null, Log = log, Workers = Math.Max(1, options.Workers),
+            Executor = options.Executor, Worker = options.Worker ?? $"{Environment.MachineName}:{Environment.ProcessId}",
         };
     }
 
@@ -129,7 +140,8 @@ public static class StudyRunner
     {
         var existing = context.Store.Results(context.Spec.Name).Where(r => r.Level == "timing" && r.Group != level).ToList();
         existing.Add(new ResultRecord(context.Spec.Name, "timing", "level", level, "", "", "wall_seconds", clock.Elapsed.TotalSeconds, null, null, 0,
-            context.Cache is null ? "activation cache off" : $"activation cache on: {context.Cache.Hits} rows reused, {context.Cache.Misses} computed, {context.Cache.Bytes / 1e6:0} MB"));
+            context.Cache is null ? "activation cache off" : $"activation cache on: {context.Cache.Hits} rows reused, {context.Cache.Misses} computed, {context.Cache.Bytes / 1e6:0} MB" +
+                (context.Cache.Disk is { } disk ? $"; on disk: {disk.Reads} rows read, {disk.Writes} written, {disk.Rejected} rejected, {disk.Size() / 1e6:0} MB in {disk.Folder}" : "")));
         context.Store.ReplaceResults(context.Spec.Name, "timing", existing);
     }
 }

@@ -36,6 +36,24 @@ public sealed record StudySplitSpec
     public double OobFraction { get; init; } = 0.1;
 }
 
+/// <summary>What each task of a Slurm job array asks for (`pleura study run --executor slurm`).</summary>
+public sealed record SlurmSpec
+{
+    /// <summary>Partition to submit to; empty for the cluster's default.</summary>
+    public string Partition { get; init; } = "";
+    public int CpusPerTask { get; init; } = 4;
+    /// <summary>Memory per task as sbatch takes it (e.g. 8G).</summary>
+    public string Memory { get; init; } = "8G";
+    /// <summary>Time limit per task as sbatch takes it (e.g. 02:00:00).</summary>
+    public string Time { get; init; } = "04:00:00";
+    /// <summary>Tasks running at once (the array's %N); 0 for no limit.</summary>
+    public int MaxParallel { get; init; }
+    /// <summary>Rounds of resubmitting trials that failed or whose task was killed, after the first.</summary>
+    public int Retries { get; init; } = 2;
+    /// <summary>Further sbatch options, passed as they are (e.g. --account=radiology).</summary>
+    public IReadOnlyList<string> Options { get; init; } = Array.Empty<string>();
+}
+
 /// <summary>
 /// A study file (YAML or JSON, snake_case keys): what `pleura study run` reads. Paths are relative to the file.
 /// </summary>
@@ -63,6 +81,8 @@ public sealed record StudySpec
     public int Seed { get; init; } = 1;
     /// <summary>Frozen-prefix activation cache (METHOD's stage 1 needs features, not gradients).</summary>
     public bool Cache { get; init; } = true;
+    /// <summary>A folder for the cache's rows shared by processes and cluster tasks (empty: memory only); relative to the study file.</summary>
+    public string CacheFolder { get; init; } = "";
     public int Bootstrap { get; init; } = 1000;
     /// <summary>Level-4 groups with fewer OOB images are reported but marked too small to judge.</summary>
     public int MinGroupSize { get; init; } = 20;
@@ -74,6 +94,10 @@ public sealed record StudySpec
     /// <summary>Each training image is learned from both readers' grades (two examples, one per reader, where reader 2
     /// graded it); validation, test and OOB stay against reader 1.</summary>
     public bool TrainOnBothReaders { get; init; }
+    /// <summary>Where the experiment store lives: empty for STUDY_FOLDER/study.db, a <c>postgresql://</c> URI or <c>Host=...</c>
+    /// connection string for a shared PostgreSQL database (passwords better in PGPASSWORD or ~/.pgpass), or a SQLite file.</summary>
+    public string Store { get; init; } = "";
+    public SlurmSpec Slurm { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -89,7 +113,8 @@ public sealed record StudySpec
     /// <summary>The same conventions on one line: for hashes and table cells.</summary>
     public static readonly JsonSerializerOptions CompactJson = new(Json) { WriteIndented = false };
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>The spec as JSON (saved in the store), the store's password hidden.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this with { Store = Pleura.Store.PostgreSqlLocation.Redact(Store) }, Json);
 
     /// <summary>
     /// Reads a .yaml/.yml or .json study file. Every problem (bad syntax, an unknown key, a value of the wrong kind or
@@ -120,6 +145,8 @@ public sealed record StudySpec
         {
             Manifest = Resolve(spec.Manifest),
             Pretrained = spec.Pretrained.ToDictionary(p => p.Key, p => Resolve(p.Value)),
+            CacheFolder = spec.CacheFolder == "" ? "" : Resolve(spec.CacheFolder),
+            Store = spec.Store == "" || Pleura.Store.PostgreSqlLocation.IsPostgreSql(spec.Store) ? spec.Store : Resolve(spec.Store),
         };
         spec.Check(problems);
         return spec;
@@ -147,6 +174,9 @@ public sealed record StudySpec
             Fail("$.selection", "selection weights must be non-negative and not both zero");
         if (Split.OobFraction is < 0 or >= 1) Fail("$.split.oob_fraction", $"oob_fraction must be a fraction from 0 to below 1, got {Split.OobFraction}");
         if (Bootstrap < 0) Fail("$.bootstrap", "bootstrap must be 0 or more");
+        if (Slurm.CpusPerTask < 1) Fail("$.slurm.cpus_per_task", "cpus_per_task must be at least 1");
+        if (Slurm.MaxParallel < 0) Fail("$.slurm.max_parallel", "max_parallel must be 0 (no limit) or more");
+        if (Slurm.Retries < 0) Fail("$.slurm.retries", "retries must be 0 or more");
         foreach (var (b, p) in Pretrained)
         {
             if (!Pleura.Networks.Architectures.Names.Contains(b)) Fail($"$.pretrained.{b}", $"backbone '{b}' is not one of {string.Join(", ", Pleura.Networks.Architectures.Names)}");

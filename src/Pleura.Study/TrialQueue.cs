@@ -19,6 +19,11 @@ public static class TrialQueue
                 Balancing = t.Combination.BalancingName, Backbone = t.Combination.Backbone, Side = t.Side, Fold = t.Fold,
                 ConfigJson = System.Text.Json.JsonSerializer.Serialize(t.Config, StudySpec.CompactJson),
             });
+        if (context.Executor is { } executor)
+        {
+            executor.Run(context, level, trials, cancel);
+            return;
+        }
         var pending = trials.Where(t => context.Store.Trial(t.Hash)?.Status != TrialStatus.Done).ToList();
         int done = trials.Count - pending.Count, running = 0, ran = 0;
         context.Log($"level {level}: {trials.Count} trials, {done} already done, {pending.Count} to run" +
@@ -35,23 +40,7 @@ public static class TrialQueue
             }
             lock (gate) running++;
             context.Log($"level {level}: running {trial.Label}");
-            try
-            {
-                TrialRunner.Run(context, trial, cancel);
-            }
-            catch (OperationCanceledException)
-            {
-                context.Store.Requeue(context.Spec.Name, w => w == context.Worker);
-                throw;
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException
-                                          or System.Runtime.InteropServices.ExternalException)
-            {
-                // A trial that cannot run (bad data, or an error inside libtorch) is recorded with its reason and the rest
-                // of the grid goes on; running the study again retries failed trials.
-                context.Store.Fail(trial.Hash, e.Message);
-                context.Log($"level {level}: FAILED {trial.Label}: {e.Message}");
-            }
+            RunClaimed(context, level, trial, cancel);
             string line;
             lock (gate)
             {
@@ -70,5 +59,27 @@ public static class TrialQueue
             foreach (var trial in pending) RunOne(trial);
         else
             Parallel.ForEach(pending, new ParallelOptions { MaxDegreeOfParallelism = context.Workers, CancellationToken = cancel }, RunOne);
+    }
+
+    /// <summary>Trains a trial this worker has claimed and records how it ended: done, failed with its reason, or back in the queue when stopped.</summary>
+    public static void RunClaimed(StudyContext context, string level, TrialPlan trial, CancellationToken cancel)
+    {
+        try
+        {
+            TrialRunner.Run(context, trial, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            context.Store.Requeue(context.Spec.Name, w => w == context.Worker);
+            throw;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException
+                                      or System.Runtime.InteropServices.ExternalException)
+        {
+            // A trial that cannot run (bad data, or an error inside libtorch) is recorded with its reason and the rest
+            // of the grid goes on; running the study again retries failed trials.
+            context.Store.Fail(trial.Hash, e.Message);
+            context.Log($"level {level}: FAILED {trial.Label}: {e.Message}");
+        }
     }
 }

@@ -23,6 +23,9 @@ public sealed class ActivationCache : IDisposable
     /// <summary>Stops adding rows beyond this size (rows already held stay); the default is 8 GiB.</summary>
     public long MaxBytes { get; init; } = 8L << 30;
 
+    /// <summary>A folder shared with other processes: rows not in memory are looked up there before they are computed, and computed rows are written there.</summary>
+    public ActivationDiskCache? Disk { get; init; }
+
     /// <summary>
     /// The prefix outputs for <paramref name="images"/> (N x ...), computing only the rows not cached yet.
     /// <paramref name="compute"/> runs the prefix on a batch of images.
@@ -31,9 +34,21 @@ public sealed class ActivationCache : IDisposable
     {
         if (keys.Count != images.shape[0]) throw new ArgumentException($"{keys.Count} keys for {images.shape[0]} images");
         var missing = Enumerable.Range(0, keys.Count).Where(i => !_rows.ContainsKey(scope + "|" + keys[i])).ToList();
+        var computed = new Dictionary<int, Tensor>();
+        if (Disk is not null)
+        {
+            var stillMissing = new List<int>();
+            foreach (var i in missing)
+            {
+                if (Disk.TryRead(scope, keys[i]) is not { } row) { stillMissing.Add(i); continue; }
+                if (Bytes + row.NumberOfElements * row.ElementSize <= MaxBytes && _rows.TryAdd(scope + "|" + keys[i], row))
+                    Interlocked.Add(ref _bytes, row.NumberOfElements * row.ElementSize);
+                else computed[i] = row;
+            }
+            missing = stillMissing;
+        }
         Interlocked.Add(ref _hits, keys.Count - missing.Count);
         Interlocked.Add(ref _misses, missing.Count);
-        var computed = new Dictionary<int, Tensor>();
         for (int start = 0; start < missing.Count; start += batchSize)
         {
             using var batchScope = NewDisposeScope();
@@ -42,6 +57,7 @@ public sealed class ActivationCache : IDisposable
             for (int j = 0; j < rows.Count; j++)
             {
                 var row = output[j].contiguous().clone().DetachFromDisposeScope();
+                Disk?.Write(scope, keys[rows[j]], row);
                 if (Bytes + row.NumberOfElements * row.ElementSize <= MaxBytes && _rows.TryAdd(scope + "|" + keys[rows[j]], row))
                     Interlocked.Add(ref _bytes, row.NumberOfElements * row.ElementSize);
                 else computed[rows[j]] = row;

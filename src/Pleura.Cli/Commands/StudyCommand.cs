@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pleura.Cluster;
 using Pleura.Networks;
 using Pleura.Reporting;
 using Pleura.Store;
@@ -13,6 +14,7 @@ internal static class StudyCommand
     {
         RunCommand("run", "Run a study (levels 1-4); finished trials are kept, so running it again continues where it stopped."),
         RunCommand("resume", "Continue a stopped study: the same as run."),
+        TrialCommand(),
         StatusCommand(),
         ReportCommand(),
         ExportCommand(),
@@ -33,7 +35,7 @@ internal static class StudyCommand
             {
                 var path = parse.GetValue(file)!.FullName;
                 var spec = StudySpec.Load(path);
-                return (spec, OpenFinished(StudyRunner.DefaultFolder(path, spec)));
+                return (spec, OpenFinished(spec, StudyRunner.DefaultFolder(path, spec), null));
             }
             var (a, storeA) = Load(first);
             using var _ = storeA;
@@ -83,6 +85,11 @@ internal static class StudyCommand
     static Argument<FileInfo> StudyFile() => new("study") { Description = "The study file (.yaml, .yml or .json)." };
     static Option<DirectoryInfo?> FolderOption() => new("--folder") { Description = "Study folder (store, split, trials, report); default: beside the study file, named after the study." };
 
+    static Option<string?> StoreOption() => new("--store")
+    {
+        Description = "The experiment store, instead of the study file's: a postgresql://user@host:port/database URI or Host=... connection string, or a SQLite file (default: STUDY_FOLDER/study.db).",
+    };
+
     static (StudySpec Spec, string Folder) Open(ParseResult parse, Argument<FileInfo> file, Option<DirectoryInfo?> folder)
     {
         var path = parse.GetValue(file)!.FullName;
@@ -91,13 +98,19 @@ internal static class StudyCommand
     }
 
     /// <summary>The store of a study that has run; a clear error rather than a new empty store where it has not.</summary>
-    static IExperimentStore OpenFinished(string studyFolder) => SqlExperimentStore.OpenSqlite(FinishedStore(studyFolder));
-
-    /// <summary>The study's store file; a study that never ran has none, and asking must not create it.</summary>
-    static string FinishedStore(string studyFolder)
+    static SqlExperimentStore OpenFinished(StudySpec spec, string studyFolder, string? location)
     {
-        var path = Path.Combine(studyFolder, StudyRunner.StoreFile);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"no study store in {studyFolder}: run the study first");
+        location = StudyRunner.StoreLocation(spec, location);
+        var defaultPath = Path.Combine(studyFolder, StudyRunner.StoreFile);
+        if (!ExperimentStores.Exists(location, defaultPath))
+            throw new FileNotFoundException($"no study store at {ExperimentStores.Describe(location, defaultPath)}: run the study first");
+        var store = ExperimentStores.Open(location, defaultPath);
+        if (store.StudySpec(spec.Name) is null)
+        {
+            store.Dispose();
+            throw new FileNotFoundException($"the store at {ExperimentStores.Describe(location, defaultPath)} has no study '{spec.Name}': run the study first");
+        }
+        return store;
     }
 
     static Command RunCommand(string name, string description)
@@ -109,23 +122,73 @@ internal static class StudyCommand
         var report = Cli.Option("--report", "Write the HTML report when done (--report false to skip it).", true);
         var threads = Cli.Option("--threads", "Threads for the networks (default: all cores).", Environment.ProcessorCount).AtLeast(1);
         var workers = Cli.Option("--workers", "Trials at once; the threads are shared out between them.", 1).AtLeast(1);
-        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers };
+        var storeOption = StoreOption();
+        var executor = Cli.Option("--executor", "Where trials run: local (this process) or slurm (one job array per level; needs a store every node reaches).", "local");
+        var partition = new Option<string?>("--partition") { Description = "Slurm partition (default: the study file's slurm.partition, else the cluster's default)." };
+        var maxParallel = new Option<int?>("--max-parallel") { Description = "Slurm tasks running at once (default: the study file's slurm.max_parallel)." };
+        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers, storeOption, executor, partition, maxParallel };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             int workerCount = Math.Max(1, parse.GetValue(workers));
             TorchRuntime.UseThreads(Math.Max(1, parse.GetValue(threads) / workerCount));
             var (spec, studyFolder) = Open(parse, file, folder);
-            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount };
+            var executorName = parse.GetValue(executor)!.ToLowerInvariant();
+            if (executorName is not ("local" or "slurm")) throw new ArgumentException($"--executor must be local or slurm, not '{executorName}'");
+            if (parse.GetValue(maxParallel) is < 0) throw new ArgumentException("--max-parallel must be 0 (no limit) or more");
+            var slurm = executorName == "slurm"
+                ? new SlurmExecutor(new SlurmOptions
+                {
+                    StudyFile = parse.GetValue(file)!.FullName, Folder = studyFolder, Store = parse.GetValue(storeOption),
+                    Partition = parse.GetValue(partition), MaxParallel = parse.GetValue(maxParallel),
+                })
+                : null;
+            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount, Executor = slurm };
             // Everything the study file names in the manifest is checked before the study folder and store exist.
             StudyRunner.OpenManifest(spec);
-            using var store = StudyRunner.OpenStore(studyFolder);
+            using var store = StudyRunner.OpenStore(spec, studyFolder, parse.GetValue(storeOption));
             void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
             using var context = Cli.WithProgress("reading images", 2, _ => StudyRunner.Open(spec, studyFolder, store, options, Log));
             StudyRunner.Run(context, options, cancel);
             ShowStatus(store, spec.Name);
             if (parse.GetValue(report))
                 Cli.Done($"report: {StudyReport.Write(store, spec.Name, Path.Combine(studyFolder, "report"))}");
-            Cli.Done($"study {spec.Name}: store {Path.Combine(studyFolder, StudyRunner.StoreFile)}");
+            Cli.Done($"study {spec.Name}: store {PostgreSqlLocation.Redact(store.Location)}");
+            return Cli.ExitOk;
+        })));
+        return command;
+    }
+
+    static Command TrialCommand()
+    {
+        var file = StudyFile();
+        var folder = FolderOption();
+        var storeOption = StoreOption();
+        var next = Cli.Option("--next", "Claim the next queued trial of the study (what each task of a Slurm job array runs).", false);
+        var hash = new Option<string?>("--trial") { Description = "Run this trial (its hash, as `study export` lists them) if it is queued or failed." };
+        var threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount).AtLeast(1);
+        var noCache = Cli.Option("--no-cache", "Compute every frozen layer every epoch.", false);
+        var command = new Command("trial", "Train one trial of a study whose levels are run by another process (`study run --executor slurm`): " +
+                                           "claims it in the shared store, trains it, records it; exit 1 when it failed.") { file, folder, storeOption, next, hash, threads, noCache };
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        {
+            if (parse.GetValue(next) == parse.GetValue(hash) is not null)
+                throw new ArgumentException("say which trial: --next (the next queued trial of the study) or --trial HASH, one of them");
+            TorchRuntime.UseThreads(parse.GetValue(threads));
+            var (spec, studyFolder) = Open(parse, file, folder);
+            if (!File.Exists(Path.Combine(studyFolder, "split.json")))
+                throw new FileNotFoundException($"no split.json in {studyFolder}: trials run from a study that `pleura study run` has opened");
+            using var store = StudyRunner.OpenStore(spec, studyFolder, parse.GetValue(storeOption));
+            var options = new StudyRunOptions { Cache = parse.GetValue(noCache) ? false : null, Worker = SlurmExecutor.TaskWorker() };
+            void Log(string message) => AnsiConsole.MarkupLineInterpolated($"[grey]{message}[/]");
+            using var context = StudyRunner.Open(spec, studyFolder, store, options, Log);
+            var trial = parse.GetValue(hash) is { } one ? TrialTask.Run(context, one, cancel) : TrialTask.RunNext(context, cancel);
+            if (trial is null) return Cli.ExitOk;
+            if (trial.Status != TrialStatus.Done)
+            {
+                Cli.Error($"trial {trial.Hash} ({trial.Combination}, {trial.Side}, fold {trial.Fold}) {trial.Status}: {trial.Error}");
+                return Cli.ExitInvalidData;
+            }
+            Cli.Done($"trial {trial.Hash} ({trial.Combination}, {trial.Side}, fold {trial.Fold}) done in {trial.Seconds:0} s");
             return Cli.ExitOk;
         })));
         return command;
@@ -135,11 +198,12 @@ internal static class StudyCommand
     {
         var file = StudyFile();
         var folder = FolderOption();
-        var command = new Command("status", "Trials per level and state (done, running, queued, failed) and the level results so far.") { file, folder };
+        var storeOption = StoreOption();
+        var command = new Command("status", "Trials per level and state (done, running, queued, failed) and the level results so far.") { file, folder, storeOption };
         command.SetAction(parse => Cli.Run(() =>
         {
             var (spec, studyFolder) = Open(parse, file, folder);
-            using var store = OpenFinished(studyFolder);
+            using var store = OpenFinished(spec, studyFolder, parse.GetValue(storeOption));
             ShowStatus(store, spec.Name);
             return Cli.ExitOk;
         }));
@@ -172,11 +236,12 @@ internal static class StudyCommand
         var file = StudyFile();
         var folder = FolderOption();
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Report folder (default: STUDY_FOLDER/report)." };
-        var command = new Command("report", "Write the self-contained HTML report (and its figures as PNG and SVG) from the experiment store.") { file, folder, output };
+        var storeOption = StoreOption();
+        var command = new Command("report", "Write the self-contained HTML report (and its figures as PNG and SVG) from the experiment store.") { file, folder, output, storeOption };
         command.SetAction(parse => Cli.Run(() =>
         {
             var (spec, studyFolder) = Open(parse, file, folder);
-            using var store = OpenFinished(studyFolder);
+            using var store = OpenFinished(spec, studyFolder, parse.GetValue(storeOption));
             Cli.Done($"report: {StudyReport.Write(store, spec.Name, parse.GetValue(output)?.FullName ?? Path.Combine(studyFolder, "report"))}");
             return Cli.ExitOk;
         }));
@@ -189,13 +254,14 @@ internal static class StudyCommand
         var folder = FolderOption();
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the exported tables.", "-o");
         var format = Cli.Option("--format", "csv or parquet.", "csv");
-        var command = new Command("export", "Write every table of the experiment store (studies, trials, metrics, epochs, results, artefacts) as CSV or Parquet.") { file, folder, output, format };
+        var storeOption = StoreOption();
+        var command = new Command("export", "Write every table of the experiment store (studies, trials, metrics, epochs, results, artefacts) as CSV or Parquet.") { file, folder, output, format, storeOption };
         command.SetAction(parse => Cli.Run(() =>
         {
             var formatName = parse.GetValue(format)!.ToLowerInvariant();
             if (formatName is not ("csv" or "parquet")) throw new ArgumentException($"--format must be csv or parquet, not '{formatName}'");
-            var (_, studyFolder) = Open(parse, file, folder);
-            using var store = SqlExperimentStore.OpenSqlite(FinishedStore(studyFolder));
+            var (spec, studyFolder) = Open(parse, file, folder);
+            using var store = OpenFinished(spec, studyFolder, parse.GetValue(storeOption));
             foreach (var path in StoreExport.Write(store, parse.GetValue(output)!.FullName, formatName)) Cli.Done(path);
             return Cli.ExitOk;
         }));
