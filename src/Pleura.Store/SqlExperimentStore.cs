@@ -154,7 +154,9 @@ public sealed class SqlExperimentStore : IExperimentStore
         {
             Execute(connection, tx, "DELETE FROM metrics WHERE trial_hash = @p0", hash);
             Execute(connection, tx, "DELETE FROM epochs WHERE trial_hash = @p0", hash);
-            foreach (var m in metricList)
+            // A metric undefined on its set (NaN: e.g. an AUC with one class present) is not a figure: it is left out, as
+            // SQLite refuses NaN and PostgreSQL would store it, so both stores answer alike.
+            foreach (var m in metricList.Where(m => !double.IsNaN(m.Value)))
                 Execute(connection, tx, "INSERT INTO metrics (trial_hash, set_name, metric, value, n) VALUES (@p0, @p1, @p2, @p3, @p4)", hash, m.Set, m.Metric, m.Value, m.Count);
             foreach (var e in epochList)
                 Execute(connection, tx, "INSERT INTO epochs (trial_hash, stage, epoch, lr, train_loss, val_loss, val_macro_mae, val_accuracy, seconds, resident_mb) " +
@@ -183,7 +185,7 @@ public sealed class SqlExperimentStore : IExperimentStore
         InTransaction((connection, tx) =>
         {
             Execute(connection, tx, "DELETE FROM results WHERE study = @p0 AND level = @p1", study, level);
-            foreach (var r in rows)
+            foreach (var r in rows.Where(r => !double.IsNaN(r.Value)))
                 Execute(connection, tx, "INSERT INTO results (study, level, grouping, grp, side, comparison, metric, value, low, high, n, note, selected) " +
                                         "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12)",
                     study, level, r.Grouping, r.Group, r.Side, r.Comparison, r.Metric, r.Value, r.Low, r.High, r.Count, r.Note, r.Selected ? 1 : 0);
@@ -274,7 +276,8 @@ public sealed class SqlExperimentStore : IExperimentStore
         {
             var p = command.CreateParameter();
             p.ParameterName = "@p" + i;
-            p.Value = values[i] ?? DBNull.Value;
+            // An undefined bound (NaN) is stored as NULL.
+            p.Value = values[i] is null or double.NaN ? DBNull.Value : values[i];
             command.Parameters.Add(p);
         }
         return command;

@@ -47,4 +47,18 @@ public class StoreMigrationTests
         Assert.True(again.Results("s").Single(r => r.Level == ResultLevels.Selection).Selected);
         Assert.True(again.Results("s").Single(r => r.Level == ResultLevels.Ranking && r.Group == "a / roi none / under").Selected);
     }
+
+    [Fact]
+    public void Undefined_figures_are_left_out_or_stored_as_null_rather_than_stopping_the_level()
+    {
+        using var dir = new TempFolder();
+        using var store = SqlExperimentStore.OpenSqlite(dir.File("study.db"));
+        var defined = new ResultRecord("s", "3", "oob", "all", "left", "reader1", "macro_mae", 0.6, double.NaN, 0.8, 13, "", false);
+        var undefined = defined with { Metric = "roc_auc_ovr_macro", Value = double.NaN };
+        store.ReplaceResults("s", "3", new[] { defined, undefined });
+        var stored = Assert.Single(store.Results("s"));
+        Assert.Equal("macro_mae", stored.Metric);
+        Assert.Null(stored.Low);
+        Assert.Equal(0.8, stored.High);
+    }
 }
