@@ -22,6 +22,7 @@ internal static class Commands
         StudyCommand.Create(),
         MetricsCommand.Create(),
         WeightsCommand.Create(),
+        ExportCommand.Create(),
         BenchCommand.Create(),
         ClassifyCommand.Create(),
         InfoCommand.Create(),

@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Pleura.Data;
+using Pleura.Networks.Export;
+using Pleura.Networks.Weights;
+
+namespace Pleura.Pipeline;
+
+/// <summary>One exported model: its file, what it scores and how.</summary>
+public sealed record ExportedModel(string File, string Checkpoint, string Model, CheckpointInfo Info, long Bytes, string Sha256);
+
+/// <summary>
+/// `pleura export onnx`: every model of a grading run (left/, right/) or a classifier run (fold1/ ... foldK/) as an ONNX
+/// file, plus <c>export.json</c> and a README describing them. All models are converted before anything is written, so
+/// a run with one unreadable or unexportable checkpoint leaves the output folder as it was.
+/// </summary>
+public static class OnnxRunExport
+{
+    public const string DescriptionFile = "export.json";
+    public const string ReadmeFile = "README.md";
+
+    /// <summary>The run's checkpoints and the name each exported file gets ("left", "right", "fold1", ...).</summary>
+    public static IReadOnlyList<(string Name, string Checkpoint)> Checkpoints(string runFolder)
+    {
+        if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"{runFolder}: run folder not found");
+        var found = Side.Both.Select(s => (s.Name, Path: GradingRun.CheckpointPath(runFolder, s))).Where(c => File.Exists(c.Path)).ToList();
+        for (int fold = 1; File.Exists(ClassifierRun.CheckpointPath(runFolder, fold)); fold++)
+            found.Add(($"fold{fold}", ClassifierRun.CheckpointPath(runFolder, fold)));
+        if (found.Count == 0)
+            throw new FileNotFoundException($"{runFolder}: no left/model.safetensors, right/model.safetensors or fold1/model.safetensors; " +
+                                            "not a finished `pleura train`, `pleura demo` or `pleura classify train` run");
+        return found;
+    }
+
+    public static IReadOnlyList<ExportedModel> Export(string runFolder, string outputFolder, Action<string>? log = null)
+    {
+        var built = new List<(string Name, string Checkpoint, CheckpointInfo Info, byte[] Bytes)>();
+        foreach (var (name, checkpoint) in Checkpoints(runFolder))
+        {
+            var (model, info) = Checkpoint.Load(checkpoint);
+            using (model)
+            {
+                try { built.Add((name, checkpoint, info, OnnxExport.ToBytes(model, info))); }
+                catch (InvalidDataException e) { throw new InvalidDataException($"{checkpoint}: {e.Message}", e); }
+            }
+            if (info.Roi != "none") log?.Invoke($"warning: {name} was trained on ROI '{info.Roi}': its graph takes the ROI image Pleura makes from lung masks, not the whole radiograph");
+            if (info.TestTimeAugmentations > 0) log?.Invoke($"warning: {name}: Pleura averages {info.TestTimeAugmentations} augmented copies per image; the ONNX graph scores each image once");
+        }
+        Directory.CreateDirectory(outputFolder);
+        var exported = new List<ExportedModel>();
+        foreach (var (name, checkpoint, info, bytes) in built)
+        {
+            var file = Path.Combine(outputFolder, name + ".onnx");
+            AtomicFile.WriteAllBytes(file, bytes);
+            exported.Add(new(Path.GetFileName(file), Path.GetFullPath(checkpoint), name, info, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+            log?.Invoke($"{name}: {info.Architecture}, {info.Classes.Count} classes, {info.InputSize}x{info.InputSize} -> {file} ({bytes.Length / 1e6:0.0} MB)");
+        }
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, DescriptionFile), Description(runFolder, exported));
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, ReadmeFile), Readme(runFolder, exported));
+        return exported;
+    }
+
+    static string Description(string runFolder, IReadOnlyList<ExportedModel> models) => JsonSerializer.Serialize(new
+    {
+        format = OnnxModelCard.Format,
+        run = Path.GetFullPath(runFolder),
+        exported_utc = DateTime.UtcNow,
+        pleura_version = OnnxModelCard.PleuraVersion,
+        pleura_commit = OnnxModelCard.PleuraCommit,
+        opset = OnnxExport.Opset,
+        input = OnnxExport.InputName,
+        outputs = new[] { OnnxExport.LogitsName, OnnxExport.ProbabilitiesName },
+        models = models.Select(m => new
+        {
+            file = m.File,
+            model = m.Model,
+            checkpoint = m.Checkpoint,
+            bytes = m.Bytes,
+            sha256 = m.Sha256,
+            architecture = m.Info.Architecture,
+            side = m.Info.Side,
+            classes = m.Info.Classes,
+            input = OnnxModelCard.InputDescription(m.Info),
+            input_size = m.Info.InputSize,
+            input_recipe = m.Info.Recipe,
+            roi = m.Info.Roi,
+            decision = m.Info.Decision.ToString(),
+            decision_rule = OnnxModelCard.DecisionRule(m.Info),
+            test_time_augmentations = m.Info.TestTimeAugmentations,
+            data_fingerprint = m.Info.DataFingerprint,
+            split_fingerprint = m.Info.SplitFingerprint,
+            fold = m.Info.Fold,
+        }),
+    }, JsonText.Indented);
+
+    static string Readme(string runFolder, IReadOnlyList<ExportedModel> models)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# Pleura models as ONNX").AppendLine();
+        text.AppendLine($"Exported from `{Path.GetFullPath(runFolder)}` by Pleura {OnnxModelCard.PleuraVersion} (commit {OnnxModelCard.PleuraCommit}); ONNX opset {OnnxExport.Opset}, float32.").AppendLine();
+        text.AppendLine("| file | model | architecture | classes | input | ROI | decision |").AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var m in models)
+            text.AppendLine($"| `{m.File}` | {m.Model} | {m.Info.Architecture} | {string.Join(", ", m.Info.Classes)} | {m.Info.InputSize} x {m.Info.InputSize} | {m.Info.Roi} | {m.Info.Decision} |");
+        text.AppendLine();
+        text.AppendLine($"Input `{OnnxExport.InputName}`: float32, N x 1 x S x S (any N), the grey radiograph in [0, 1] as Pleura's readers make it (0 black, 1 white: 8-bit pixels / 255, 16-bit / 65535, DICOM rendered through its window), resized to S x S without keeping the aspect ratio (Pleura uses a Lanczos-3 reduction). " +
+                        "Each graph applies its input recipe itself (scale, channel replication, means and spreads); feed it nothing else.");
+        text.AppendLine($"Outputs: `{OnnxExport.LogitsName}` and `{OnnxExport.ProbabilitiesName}` (softmax over the classes), N x K. The grade is chosen from the probabilities by the model's decision rule (ArgMax: the most probable class; Expected: round(sum_k k p_k)).");
+        if (models.Any(m => m.Model.StartsWith("fold", StringComparison.Ordinal)))
+            text.AppendLine("A classifier run's answer is the mean of its fold models' probabilities (as `pleura classify predict` does).");
+        if (models.Any(m => m.Info.Roi != "none"))
+            text.AppendLine("Models trained on an ROI take the ROI image Pleura makes from lung masks (`pleura segment`), not the whole radiograph.");
+        text.AppendLine().AppendLine("Each file's metadata (`pleura.*` keys) holds its input recipe, classes, side, training data and split fingerprints, decision rule and the Pleura version; `export.json` lists the same with each file's SHA-256.");
+        text.AppendLine().AppendLine("```python").AppendLine("import onnxruntime, numpy as np");
+        text.AppendLine($"session = onnxruntime.InferenceSession(\"{models[0].File}\")");
+        text.AppendLine($"image = np.zeros((1, 1, {models[0].Info.InputSize}, {models[0].Info.InputSize}), np.float32)  # grey in [0, 1]");
+        text.AppendLine("logits, probabilities = session.run(None, {\"image\": image})").AppendLine("```");
+        return text.ToString();
+    }
+}
