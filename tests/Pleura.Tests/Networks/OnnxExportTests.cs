@@ -175,4 +175,54 @@ public class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(info.Recipe.Scale, recipe.Scale);
         return $"{info.Architecture} {size} px, {info.InputChannels} channel(s): max |probability difference| {worst:E2}, max |logit difference| {worstLogit:E2} (logits up to {scale:0.0})";
     }
+
+    /// <summary>
+    /// ONNX's own checker (Debian's python3-onnx, the reference implementation) accepts the exported graphs with full
+    /// shape inference: every family, a grey and an RGB-shaped input, a non-trivial recipe.
+    /// </summary>
+    [SkippableFact]
+    public void OnnxCheckerAcceptsEveryFamily()
+    {
+        const string python = "/usr/bin/python3";
+        Skip.IfNot(File.Exists(python) && RunPython(python, "import onnx").Code == 0, "Debian's python3-onnx is not installed (apt-get install python3-onnx; .ci/run installs it)");
+        using var folder = new TempFolder();
+        var models = new (string Name, Func<nn.Module<Tensor, Tensor>> Create, int Size, int Channels)[]
+        {
+            ("resnet10-w16", () => Architectures.Get("resnet10-w16").Create(4, 1), 64, 1),
+            ("resnet50", () => new ResNet("resnet50", true, new[] { 1, 1, 1, 1 }, 4, 16, 3), 64, 3),
+            ("vgg16", () => new Vgg("vgg16", new[] { 8, -1, 16, -1, 16, -1 }, 4, 3), 32, 3),
+            ("densenet121", () => DenseNet.DenseNet121(4, 1), 32, 1),
+        };
+        var files = new List<string>();
+        foreach (var (name, create, size, channels) in models)
+        {
+            using var model = SeededInit.Create(1, create);
+            model.eval();
+            var info = new CheckpointInfo { Architecture = name, Classes = new[] { "a", "b", "c", "d" }, InputSize = size, InputChannels = channels, Input = TorchvisionImageNet };
+            files.Add(folder.File(name + ".onnx"));
+            File.WriteAllBytes(files[^1], OnnxExport.ToBytes(model, info));
+        }
+        var script = "import onnx, sys\n" +
+                     "for f in sys.argv[1:]:\n" +
+                     "    m = onnx.load(f)\n" +
+                     "    onnx.checker.check_model(m, full_check=True)\n" +
+                     "    out = onnx.shape_inference.infer_shapes(m, strict_mode=True).graph.output\n" +
+                     "    print(f, [[d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in out])\n";
+        var (code, text) = RunPython(python, script, files.ToArray());
+        Assert.True(code == 0, text);
+        foreach (var file in files) Assert.Contains($"{file} [['batch', 4], ['batch', 4]]", text);
+    }
+
+    static (int Code, string Output) RunPython(string python, string script, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result + error);
+    }
 }
