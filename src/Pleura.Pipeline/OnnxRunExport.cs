@@ -1,14 +1,27 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Pleura.Data;
+using Pleura.Networks;
 using Pleura.Networks.Export;
 using Pleura.Networks.Weights;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Pleura.Pipeline;
 
-/// <summary>One exported model: its file, what it scores and how.</summary>
-public sealed record ExportedModel(string File, string Checkpoint, string Model, CheckpointInfo Info, long Bytes, string Sha256);
+/// <summary>One exported model: its file, what it scores and how, and (with --check) how closely ONNX Runtime reproduced Pleura.</summary>
+public sealed record ExportedModel(string File, string Checkpoint, string Model, CheckpointInfo Info, long Bytes, string Sha256, ExportCheck? Check);
+
+/// <summary>The exported graph in ONNX Runtime against Pleura's own probabilities on the same phantom images.</summary>
+public sealed record ExportCheck(int Images, double MaxProbabilityDifference, double MaxLogitDifference)
+{
+    /// <summary>The agreement an export must reach to be written.</summary>
+    public const double Tolerance = 1e-4;
+    public bool Passed => MaxProbabilityDifference <= Tolerance;
+}
 
 /// <summary>
 /// `pleura export onnx`: every model of a grading run (left/, right/) or a classifier run (fold1/ ... foldK/) as an ONNX
@@ -33,32 +46,62 @@ public static class OnnxRunExport
         return found;
     }
 
-    public static IReadOnlyList<ExportedModel> Export(string runFolder, string outputFolder, Action<string>? log = null)
+    /// <param name="checkImages">When above 0, each graph is run in ONNX Runtime on this many phantom images before
+    /// anything is written, and the export refused if its probabilities differ from Pleura's by more than
+    /// <see cref="ExportCheck.Tolerance"/>.</param>
+    public static IReadOnlyList<ExportedModel> Export(string runFolder, string outputFolder, Action<string>? log = null, int checkImages = 0)
     {
-        var built = new List<(string Name, string Checkpoint, CheckpointInfo Info, byte[] Bytes)>();
+        var built = new List<(string Name, string Checkpoint, CheckpointInfo Info, byte[] Bytes, ExportCheck? Check)>();
         foreach (var (name, checkpoint) in Checkpoints(runFolder))
         {
             var (model, info) = Checkpoint.Load(checkpoint);
             using (model)
             {
-                try { built.Add((name, checkpoint, info, OnnxExport.ToBytes(model, info))); }
+                byte[] bytes;
+                try { bytes = OnnxExport.ToBytes(model, info); }
                 catch (InvalidDataException e) { throw new InvalidDataException($"{checkpoint}: {e.Message}", e); }
+                var check = checkImages > 0 ? Check(model, info, bytes, checkImages) : null;
+                if (check is not null)
+                {
+                    log?.Invoke($"{name}: ONNX Runtime against Pleura on {check.Images} phantom images: max |probability difference| {check.MaxProbabilityDifference:E2}, max |logit difference| {check.MaxLogitDifference:E2}");
+                    if (!check.Passed)
+                        throw new InvalidDataException($"{checkpoint}: the exported graph's probabilities differ from Pleura's by {check.MaxProbabilityDifference:E2} (over {ExportCheck.Tolerance:E0}); nothing written");
+                }
+                built.Add((name, checkpoint, info, bytes, check));
             }
             if (info.Roi != "none") log?.Invoke($"warning: {name} was trained on ROI '{info.Roi}': its graph takes the ROI image Pleura makes from lung masks, not the whole radiograph");
             if (info.TestTimeAugmentations > 0) log?.Invoke($"warning: {name}: Pleura averages {info.TestTimeAugmentations} augmented copies per image; the ONNX graph scores each image once");
         }
         Directory.CreateDirectory(outputFolder);
         var exported = new List<ExportedModel>();
-        foreach (var (name, checkpoint, info, bytes) in built)
+        foreach (var (name, checkpoint, info, bytes, check) in built)
         {
             var file = Path.Combine(outputFolder, name + ".onnx");
             AtomicFile.WriteAllBytes(file, bytes);
-            exported.Add(new(Path.GetFileName(file), Path.GetFullPath(checkpoint), name, info, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+            exported.Add(new(Path.GetFileName(file), Path.GetFullPath(checkpoint), name, info, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)), check));
             log?.Invoke($"{name}: {info.Architecture}, {info.Classes.Count} classes, {info.InputSize}x{info.InputSize} -> {file} ({bytes.Length / 1e6:0.0} MB)");
         }
         AtomicFile.WriteAllText(Path.Combine(outputFolder, DescriptionFile), Description(runFolder, exported));
         AtomicFile.WriteAllText(Path.Combine(outputFolder, ReadmeFile), Readme(runFolder, exported));
         return exported;
+    }
+
+    /// <summary>Phantoms at the model's input size through Pleura (the `predict` path without test-time augmentation)
+    /// and through the exported graph in ONNX Runtime.</summary>
+    public static ExportCheck Check(nn.Module<Tensor, Tensor> model, CheckpointInfo info, byte[] onnx, int count)
+    {
+        using var scope = NewDisposeScope();
+        using var phantoms = PhantomTensors.Left(seed: 7, count, info.InputSize);
+        var grey = phantoms.Images.contiguous();
+        var pleura = Inference.Probabilities(model, grey, info.InputChannels, info.Recipe).SelectMany(p => p).ToArray();
+        float[] pleuraLogits;
+        using (no_grad()) pleuraLogits = model.call(info.Recipe.Feed(grey, info.InputChannels)).to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        using var session = new InferenceSession(onnx);
+        var input = new DenseTensor<float>(grey.data<float>().ToArray(), new[] { count, 1, info.InputSize, info.InputSize });
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, input) });
+        var probabilities = results.Single(r => r.Name == OnnxExport.ProbabilitiesName).AsTensor<float>().ToArray();
+        var logits = results.Single(r => r.Name == OnnxExport.LogitsName).AsTensor<float>().ToArray();
+        return new ExportCheck(count, pleura.Zip(probabilities).Max(p => Math.Abs(p.First - p.Second)), pleuraLogits.Zip(logits).Max(p => Math.Abs(p.First - p.Second)));
     }
 
     static string Description(string runFolder, IReadOnlyList<ExportedModel> models) => JsonSerializer.Serialize(new
@@ -92,6 +135,7 @@ public static class OnnxRunExport
             data_fingerprint = m.Info.DataFingerprint,
             split_fingerprint = m.Info.SplitFingerprint,
             fold = m.Info.Fold,
+            check = m.Check is null ? null : new { images = m.Check.Images, max_probability_difference = m.Check.MaxProbabilityDifference, max_logit_difference = m.Check.MaxLogitDifference },
         }),
     }, JsonText.Indented);
 

@@ -55,6 +55,14 @@ public class ExportOnnxCliTests
             Assert.Equal(info.Decision.ToString(), metadata["pleura.decision"]);
         }
 
+        // --check: each graph run in ONNX Runtime against Pleura on phantoms before it is written, the difference reported.
+        (code, output) = CliRunner.RunCaptured("export", "onnx", dir.File("run"), "-o", dir.File("checked"), "--check", "--check-images", "5");
+        Assert.True(code == 0, output);
+        Assert.Contains("left: ONNX Runtime against Pleura on 5 phantom images: max |probability difference|", output);
+        using (var checkedDescription = JsonDocument.Parse(File.ReadAllText(dir.File("checked/export.json"))))
+            foreach (var model in checkedDescription.RootElement.GetProperty("models").EnumerateArray())
+                Assert.InRange(model.GetProperty("check").GetProperty("max_probability_difference").GetDouble(), 0, 1e-4);
+
         // A run folder that is not one, and a run with a broken checkpoint description: exit 1, the path named, nothing written.
         Directory.CreateDirectory(dir.File("empty"));
         (code, output) = CliRunner.RunCaptured("export", "onnx", dir.File("empty"), "-o", dir.File("out1"));
