@@ -54,7 +54,11 @@ public static class OnnxRunExport
         var built = new List<(string Name, string Checkpoint, CheckpointInfo Info, byte[] Bytes, ExportCheck? Check)>();
         foreach (var (name, checkpoint) in Checkpoints(runFolder))
         {
-            var (model, info) = Checkpoint.Load(checkpoint);
+            nn.Module<Tensor, Tensor> model;
+            CheckpointInfo info;
+            // An unknown architecture in a sidecar is a broken run, not a usage mistake.
+            try { (model, info) = Checkpoint.Load(checkpoint); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{checkpoint}: {e.Message}", e); }
             using (model)
             {
                 byte[] bytes;

@@ -82,6 +82,12 @@ public class ExportOnnxCliTests
         Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, code);
         Assert.Contains("model.json", output);
         Assert.False(Directory.Exists(dir.File("out2")), "the left model must not be written when the right one fails");
+
+        File.WriteAllText(dir.File("broken/right/model.json"), File.ReadAllText(dir.File("run/right/model.json")).Replace("\"resnet10-w16\"", "\"alexnet\""));
+        (code, output) = CliRunner.RunCaptured("export", "onnx", dir.File("broken"), "-o", dir.File("out2"));
+        Assert.Equal(Pleura.Cli.Cli.ExitInvalidData, code);
+        Assert.Contains("unknown architecture 'alexnet'", output);
+        Assert.False(Directory.Exists(dir.File("out2")));
     }
 
     [Fact]
