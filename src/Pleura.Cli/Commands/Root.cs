@@ -23,6 +23,7 @@ internal static class Commands
         StudyCommand.Create(),
         MetricsCommand.Create(),
         WeightsCommand.Create(),
+        ExportCommand.Create(),
         BenchCommand.Create(),
         ClassifyCommand.Create(),
         ServeCommand.Create(),

@@ -102,6 +102,8 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
             "grade-study", "--pacs", "http://127.0.0.1:9/dicom-web/", "--study", "1.2.3", "--run", "{w}/nowhere", "-o", "{out}"),
         ["train from pretrained weights that are not there"] = T(Invalid, "nowhere.safetensors", "{w}/ph/manifest.csv", "{w}/s1.json", "{out}",
             "--pretrained", "{w}/nowhere.safetensors"),
+        ["export a folder that is not a run to ONNX"] = C(Invalid, "not a finished `pleura train`", "export", "onnx", "{w}/bad", "-o", "{out}"),
+        ["export to ONNX without an output folder"] = C(Usage, "--out", "export", "onnx", "{w}/run"),
     };
 
     public static IEnumerable<object[]> Names => Cases.Keys.Select(k => new object[] { k });

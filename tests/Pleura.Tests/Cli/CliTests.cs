@@ -14,7 +14,7 @@ public class CliTests
     public void HelpWorksForEveryCommand()
     {
         Assert.Equal(0, Run("--help"));
-        foreach (var command in new[] { "phantoms", "manifest", "manifest import", "manifest validate", "split", "metrics", "bench", "bench io", "info" })
+        foreach (var command in new[] { "phantoms", "manifest", "manifest import", "manifest validate", "split", "metrics", "bench", "bench io", "info", "export", "export onnx" })
             Assert.Equal(0, Run(command.Split(' ').Append("--help").ToArray()));
     }
 
