@@ -49,6 +49,8 @@ public sealed class Trainer
         _cache = cache;
         config.Check();
         _model = model;
+        // The model keeps its bfloat16 convolutions after training, so it scores sets as it was trained.
+        if (config.Precision == ArithmeticPrecision.Bf16) Precision.TrainConvolutionsInBFloat16(model);
         _headPrefix = headPrefix;
         _stage2Prefix = stage2Prefix ?? headPrefix;
         _config = config;
@@ -233,7 +235,9 @@ public sealed class Trainer
 
         SetModes(trainable); // frozen batch-norm layers in eval mode: the prefix is deterministic
         using var _ = no_grad();
-        string scope = $"{ActivationCache.PrefixFingerprint(_model, stages, cut)}/{_config.InputChannels}ch/{stageImages.shape[2]}x{stageImages.shape[3]}";
+        // bfloat16 prefixes give other activations than float32 ones from the same weights: they never share rows.
+        string scope = $"{ActivationCache.PrefixFingerprint(_model, stages, cut)}/{_config.InputChannels}ch/{stageImages.shape[2]}x{stageImages.shape[3]}" +
+            (_config.Precision == ArithmeticPrecision.Fp32 ? "" : $"/{_config.Precision}");
         string anonymous = Guid.NewGuid().ToString("N");
         string Key(LabelledImages set, int i) => set.Keys?[i] ?? $"{anonymous}/{(ReferenceEquals(set, train) ? "t" : "v")}{i}";
         var trainKeys = examples.Select(e => Key(train, e.Source) + (e.AugmentSeed is { } seed ? $"#aug{seed}" : "")).ToList();

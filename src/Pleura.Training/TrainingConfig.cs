@@ -47,6 +47,13 @@ public sealed record TrainingConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int TestTimeAugmentations { get; init; }
 
+    /// <summary>
+    /// The convolutions' arithmetic: bf16 trains them in bfloat16 on float32 master weights (batch-norm and head in
+    /// float32; checkpoints stay float32). Left out of the JSON when fp32, so earlier settings keep their hash.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public ArithmeticPrecision Precision { get; init; }
+
     /// <summary>These settings fed as the weights at <paramref name="startPath"/> expect (their sidecar's recipe).</summary>
     public TrainingConfig StartingFrom(string? startPath) =>
         startPath is null ? this : this with { Input = PretrainedStart.RecipeOf(startPath) is { IsUnitGrey: false } r ? r : null };

@@ -27,10 +27,12 @@ internal static class TrainCommand
         public readonly Option<LossKind> Loss = Cli.Option("--loss",
             "Training loss: CrossEntropy (METHOD) or Sord (soft ordinal labels: a near grade costs less than a far one).", LossKind.CrossEntropy);
         public readonly Option<int> Tta = Cli.Option("--tta", "Test-time augmentation: average the probabilities over this many augmented copies as well (0: none).", 0).AtLeast(0);
+        public readonly Option<ArithmeticPrecision> Precision = Cli.Option("--precision",
+            "Convolution arithmetic: Fp32, or Bf16 (bfloat16 convolutions on float32 master weights; batch-norm and head float32; checkpoints float32).", ArithmeticPrecision.Fp32);
         public readonly Option<int> Seed = Cli.Option("--seed", "Seed for initialisation, balancing, augmentation and shuffling.", 1);
         public readonly Option<int> Threads = Cli.Option("--threads", "Threads for the network (default: all cores).", Environment.ProcessorCount).AtLeast(1);
 
-        public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Decision, Loss, Tta, Seed, Threads };
+        public IEnumerable<Option> All => new Option[] { Arch, Size, Batch, Epochs1, Epochs2, Lr1, Lr2, Unfreeze, Balance, Grey, Decision, Loss, Tta, Precision, Seed, Threads };
 
         public TrainingConfig Read(ParseResult parse)
         {
@@ -53,6 +55,7 @@ internal static class TrainCommand
                 Decision = parse.GetValue(Decision),
                 Loss = parse.GetValue(Loss),
                 TestTimeAugmentations = parse.GetValue(Tta),
+                Precision = parse.GetValue(Precision),
                 Seed = parse.GetValue(Seed),
             };
         }
