@@ -14,12 +14,14 @@ namespace Pleura.Server;
 /// also the Grad-CAM overlay as a PNG (base64). Decoding happens on the request's thread; the models run in the
 /// <see cref="GradeQueue"/>'s worker, batched with other requests.
 /// </summary>
-public sealed partial class GradeEndpoint
+public sealed partial class GradeEndpoint : IDisposable
 {
     readonly ModelCatalogue _models;
     readonly GradeQueue _queue;
     readonly Uploads _uploads;
     readonly ILogger<GradeEndpoint> _log;
+    // At most one decode per core at a time: more only makes them fight each other and the model worker for the cores.
+    readonly SemaphoreSlim _decoders = new(Environment.ProcessorCount);
 
     public GradeEndpoint(ModelCatalogue models, GradeQueue queue, Uploads uploads, ILogger<GradeEndpoint> log)
     {
@@ -35,7 +37,11 @@ public sealed partial class GradeEndpoint
         var served = _models.Find(run) ?? throw new RequestRefusedException(StatusCodes.Status404NotFound,
             $"no run named '{run}'; this server has {string.Join(", ", _models.Runs.Select(r => r.Name))}");
         using var upload = await _uploads.Read(context.Request, context.RequestAborted).ConfigureAwait(false);
-        var (image, viewInput) = Decode(upload, served);
+        await _decoders.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        (DecodedImage Image, GreyImage? ViewInput) decoded;
+        try { decoded = Decode(upload, served); }
+        finally { _decoders.Release(); }
+        var (image, viewInput) = decoded;
         var outcome = await _queue.Grade(new GradeWork(served, image, viewInput, heatmap == true), context.RequestAborted).ConfigureAwait(false);
         object? view = outcome.View is { } v ? new { frontal_probability = Math.Round(v.FrontalProbability, 6), frontal = v.Frontal } : null;
         if (outcome.Grades is null)
@@ -98,4 +104,6 @@ public sealed partial class GradeEndpoint
         if (grades.Hcs is { } hcs) caption.Add($"HCS {hcs:0.00} (heatmap inside the predicted lungs)");
         return Overlay.Png(grades.Picture!, heat, grades.Lungs, grades.Size, caption);
     }
+
+    public void Dispose() => _decoders.Dispose();
 }

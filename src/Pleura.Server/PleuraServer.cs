@@ -55,6 +55,8 @@ public sealed class PleuraServer : IAsyncDisposable
     public static async Task<PleuraServer> Start(ServeOptions options, Action<ILoggingBuilder>? logging = null)
     {
         options.Check();
+        // Requests are decoded side by side, one image per thread, as batch reads do.
+        Pleura.Imaging.RadiographReader.VipsThreads = 1;
         var models = ModelCatalogue.Load(options);
         var temp = options.TempFolder ?? Path.Combine(Path.GetTempPath(), $"pleura-serve-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         try

@@ -9,10 +9,18 @@ namespace Pleura.Server;
 
 /// <summary>One load level: clients kept busy for a while against the server.</summary>
 public sealed record LoadLevel(int Clients, double Seconds, long Requests, long Errors, double ImagesPerSecond, double P50Milliseconds, double P99Milliseconds,
-    double MemoryStartMiB, double MemoryEndMiB, string Generator);
+    double MemoryStartMiB, double MemoryEndMiB, string Generator)
+{
+    /// <summary>Images graded per second of the server process's CPU time: the load generator's own use of the shared cores left out (wrk only).</summary>
+    public double ImagesPerCpuSecond { get; init; } = double.NaN;
+}
 
 /// <summary>`pleura bench serve`: the server's throughput and latency under load against `predict` on the same images.</summary>
-public sealed record ServeBenchmarkResult(int Images, double PredictImagesPerSecond, IReadOnlyList<LoadLevel> Levels);
+public sealed record ServeBenchmarkResult(int Images, double PredictImagesPerSecond, IReadOnlyList<LoadLevel> Levels)
+{
+    /// <summary>`predict`'s images per second of process CPU time.</summary>
+    public double PredictImagesPerCpuSecond { get; init; } = double.NaN;
+}
 
 /// <summary>
 /// Starts the server in this process on a free port, measures `predict`'s own path (models loaded, images decoded in
@@ -23,12 +31,12 @@ public sealed record ServeBenchmarkResult(int Images, double PredictImagesPerSec
 public static partial class ServeBenchmark
 {
     public static async Task<ServeBenchmarkResult> Run(string run, IReadOnlyList<string> images, IReadOnlyList<int> clients, TimeSpan duration,
-        bool bfloat16, bool useWrk, Action<string> log)
+        bool bfloat16, bool useWrk, Action<string> log, int maxBatch = 16)
     {
-        double predict = PredictThroughput(run, images, bfloat16, TimeSpan.FromSeconds(Math.Min(20, duration.TotalSeconds)));
-        log($"predict: {predict:0.0} images/s over {images.Count} images");
+        var (predict, predictPerCpu) = PredictThroughput(run, images, bfloat16, TimeSpan.FromSeconds(Math.Min(20, duration.TotalSeconds)));
+        log($"predict: {predict:0.0} images/s over {images.Count} images ({predictPerCpu:0.0} per CPU-second)");
         var key = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        var options = new ServeOptions { Runs = new[] { run }, Port = 0, ApiKeys = new[] { key }, BFloat16 = bfloat16, MaxConcurrentRequests = Math.Max(32, clients.Max() * 2) };
+        var options = new ServeOptions { Runs = new[] { run }, Port = 0, ApiKeys = new[] { key }, BFloat16 = bfloat16, MaxConcurrentRequests = Math.Max(32, clients.Max() * 2), MaxBatch = maxBatch };
         await using var server = await PleuraServer.Start(options, logging => { }).ConfigureAwait(false);
         var address = server.Addresses[0];
         bool wrk = useWrk && WrkInstalled();
@@ -39,17 +47,21 @@ public static partial class ServeBenchmark
         foreach (int n in clients)
         {
             double memoryStart = ResidentMiB();
+            var cpuStart = CpuSeconds();
             var (requests, errors, seconds, p50, p99) = wrk ? await WrkLoad(address, key, images, n, duration).ConfigureAwait(false)
                                                             : await HttpLoad(address, key, images, n, duration).ConfigureAwait(false);
-            var level = new LoadLevel(n, seconds, requests, errors, (requests - errors) / seconds, p50, p99, memoryStart, ResidentMiB(), wrk ? "wrk" : "HttpClient");
+            var level = new LoadLevel(n, seconds, requests, errors, (requests - errors) / seconds, p50, p99, memoryStart, ResidentMiB(), wrk ? "wrk" : "HttpClient")
+            {
+                ImagesPerCpuSecond = wrk ? (requests - errors) / (CpuSeconds() - cpuStart) : double.NaN,
+            };
             log($"{n} clients: {level.ImagesPerSecond:0.0} images/s, p50 {p50:0} ms, p99 {p99:0} ms, {errors} errors, memory {memoryStart:0} -> {level.MemoryEndMiB:0} MiB");
             levels.Add(level);
         }
-        return new ServeBenchmarkResult(images.Count, predict, levels);
+        return new ServeBenchmarkResult(images.Count, predict, levels) { PredictImagesPerCpuSecond = predictPerCpu };
     }
 
     /// <summary>`predict`'s path with the models loaded once: parallel decode, batched grading, repeated for a while.</summary>
-    static double PredictThroughput(string run, IReadOnlyList<string> images, bool bfloat16, TimeSpan duration)
+    static (double PerSecond, double PerCpuSecond) PredictThroughput(string run, IReadOnlyList<string> images, bool bfloat16, TimeSpan duration)
     {
         using var models = GradingModels.Load(run, bfloat16);
         void Pass()
@@ -60,9 +72,16 @@ public static partial class ServeBenchmark
         }
         Pass();
         var clock = Stopwatch.StartNew();
+        var cpu = CpuSeconds();
         long graded = 0;
         do { Pass(); graded += images.Count; } while (clock.Elapsed < duration);
-        return graded / clock.Elapsed.TotalSeconds;
+        return (graded / clock.Elapsed.TotalSeconds, graded / (CpuSeconds() - cpu));
+    }
+
+    static double CpuSeconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
     }
 
     static double ResidentMiB()

@@ -28,11 +28,12 @@ internal static class BenchCommand
         clients.AllowMultipleArgumentsPerToken = true;
         var seconds = Cli.Option("--seconds", "Length of each load level.", 60).AtLeast(1);
         var precision = Cli.Option("--precision", "fp32 or bf16.", "fp32");
+        var batch = Cli.Option("--batch", "The server's images per forward pass (serve --batch).", 16).AtLeast(1);
         var noWrk = Cli.Option("--no-wrk", "Use the built-in HttpClient load generator even when wrk is installed.", false);
         var csv = new Option<FileInfo?>("--csv") { Description = "Also write the table as CSV." };
         var command = new Command("serve", "`pleura serve` under load (wrk at 1, 4 and 16 clients): images/s, p50/p99 latency, errors and memory, against `predict` on the same images.")
         {
-            run, images, clients, seconds, precision, noWrk, csv,
+            run, images, clients, seconds, precision, batch, noWrk, csv,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -42,20 +43,27 @@ internal static class BenchCommand
             var files = RadiographReader.ImageFiles(imageFolder).Take(256).ToList();
             if (files.Count == 0) throw new FileNotFoundException($"{imageFolder}: no images");
             var result = Pleura.Server.ServeBenchmark.Run(folder, files, parse.GetValue(clients)!, TimeSpan.FromSeconds(parse.GetValue(seconds)),
-                EvaluateCommand.ParsePrecision(parse.GetValue(precision)!), !parse.GetValue(noWrk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]")).GetAwaiter().GetResult();
-            var table = new Table().AddColumns("clients", "generator", "images/s", "x predict", "p50 ms", "p99 ms", "errors", "memory MiB (start -> end)");
+                EvaluateCommand.ParsePrecision(parse.GetValue(precision)!), !parse.GetValue(noWrk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(batch)).GetAwaiter().GetResult();
+            var table = new Table().AddColumns("clients", "generator", "images/s", "x predict", "per server CPU-s", "x predict per CPU-s", "p50 ms", "p99 ms", "errors", "memory MiB (start -> end)");
             foreach (var l in result.Levels)
                 table.AddRow(l.Clients.ToString(), l.Generator, l.ImagesPerSecond.ToString("0.0"), (l.ImagesPerSecond / result.PredictImagesPerSecond).ToString("0.00"),
+                    double.IsNaN(l.ImagesPerCpuSecond) ? "" : l.ImagesPerCpuSecond.ToString("0.0"),
+                    double.IsNaN(l.ImagesPerCpuSecond) ? "" : (l.ImagesPerCpuSecond / result.PredictImagesPerCpuSecond).ToString("0.00"),
                     l.P50Milliseconds.ToString("0"), l.P99Milliseconds.ToString("0"), l.Errors.ToString(), $"{l.MemoryStartMiB:0} -> {l.MemoryEndMiB:0}");
-            AnsiConsole.MarkupLineInterpolated($"predict on the same {result.Images} images: {result.PredictImagesPerSecond:0.0} images/s");
+            AnsiConsole.MarkupLineInterpolated($"predict on the same {result.Images} images: {result.PredictImagesPerSecond:0.0} images/s, {result.PredictImagesPerCpuSecond:0.0} per CPU-second");
             AnsiConsole.Write(table);
             if (parse.GetValue(csv) is { } file)
             {
-                var text = new System.Text.StringBuilder("clients,generator,seconds,requests,errors,images_per_s,predict_images_per_s,p50_ms,p99_ms,memory_start_mib,memory_end_mib\n");
-                foreach (var l in result.Levels)
-                    text.Append(System.Globalization.CultureInfo.InvariantCulture,
-                        $"{l.Clients},{l.Generator},{l.Seconds:0.0},{l.Requests},{l.Errors},{l.ImagesPerSecond:0.00},{result.PredictImagesPerSecond:0.00},{l.P50Milliseconds:0.0},{l.P99Milliseconds:0.0},{l.MemoryStartMiB:0},{l.MemoryEndMiB:0}\n");
-                Pleura.Data.AtomicFile.WriteAllText(file.FullName, text.ToString());
+                string F(double v, string format) => Pleura.Data.CsvText.Number(v, format);
+                Pleura.Data.CsvOutput.Write(file.FullName, ["clients", "generator", "seconds", "requests", "errors", "images_per_s", "predict_images_per_s",
+                        "images_per_cpu_s", "predict_images_per_cpu_s", "p50_ms", "p99_ms", "memory_start_mib", "memory_end_mib"],
+                    result.Levels.Select(l => new[]
+                    {
+                        l.Clients.ToString(System.Globalization.CultureInfo.InvariantCulture), l.Generator, F(l.Seconds, "0.0"), l.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        l.Errors.ToString(System.Globalization.CultureInfo.InvariantCulture), F(l.ImagesPerSecond, "0.00"), F(result.PredictImagesPerSecond, "0.00"),
+                        F(l.ImagesPerCpuSecond, "0.00"), F(result.PredictImagesPerCpuSecond, "0.00"), F(l.P50Milliseconds, "0.0"), F(l.P99Milliseconds, "0.0"),
+                        F(l.MemoryStartMiB, "0"), F(l.MemoryEndMiB, "0"),
+                    }));
                 Cli.Done(file.FullName);
             }
             return result.Levels.Any(l => l.Errors > 0) ? Cli.ExitInvalidData : Cli.ExitOk;
