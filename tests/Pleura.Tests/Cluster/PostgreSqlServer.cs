@@ -58,25 +58,9 @@ public sealed class PostgreSqlServer : IDisposable
 
     public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=pleura;Database={database}";
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int FreePort() => TestProcesses.FreePort();
 
-    static (int Code, string Output) Run(params string[] command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
-    }
+    static (int Code, string Output) Run(params string[] command) => TestProcesses.Run(command[0], command[1..]);
 
     public void Dispose()
     {

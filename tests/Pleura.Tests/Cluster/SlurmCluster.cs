@@ -73,16 +73,7 @@ public sealed class SlurmCluster : IDisposable
         return File.Exists(path) ? string.Join(" | ", File.ReadLines(path).TakeLast(5)) : "";
     }
 
-    public static (int Code, string Output) Run(string command, params string[] args)
-    {
-        var info = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
-    }
+    public static (int Code, string Output) Run(string command, params string[] args) => TestProcesses.Run(command, args);
 
     public void Dispose()
     {

@@ -124,15 +124,7 @@ public sealed class OrthancServer : IDisposable
         lock (log) return string.Join('\n', log.ToString().Split('\n').TakeLast(20));
     }
 
-    /// <summary>A port nothing listens on now (the OS picks it); Orthanc binds it right after.</summary>
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int FreePort() => TestProcesses.FreePort();
 
     public void Dispose()
     {

@@ -78,10 +78,7 @@ public sealed class ServerStudyTests(OrthancServer orthanc, StudyGradingWorld wo
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Contains("--pacs", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        int port = TestProcesses.FreePort();
         await using (var server = await PleuraServer.Start(Options(new Uri($"http://127.0.0.1:{port}/dicom-web/"))))
         {
             using var client = Client(server);
