@@ -104,6 +104,15 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
             "--pretrained", "{w}/nowhere.safetensors"),
         ["export a folder that is not a run to ONNX"] = C(Invalid, "not a finished `pleura train`", "export", "onnx", "{w}/bad", "-o", "{out}"),
         ["export to ONNX without an output folder"] = C(Usage, "--out", "export", "onnx", "{w}/run"),
+        // 6. The server: every mistake stops it before it listens.
+        ["serve without an API key"] = C(Usage, "no API key configured", "serve", "{w}/run", "--port", "0"),
+        ["serve with an API key file that is not there"] = C(Invalid, "API key file not found", "serve", "{w}/run", "--api-key-file", "{w}/nowhere.txt"),
+        ["serve a folder that is not a run"] = C(Invalid, "no left/model.safetensors or right/model.safetensors", "serve", "{w}/bad", "--api-key-file", "{w}/keys.txt"),
+        ["serve on a host that is not an address"] = C(Usage, "--host: 'localhost:80' is not an IP address", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--host", "localhost:80"),
+        ["serve with a PACS address that is not a URL"] = C(Usage, "--pacs: 'pacs:8042' is not an http(s) URL", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--pacs", "pacs:8042"),
+        ["serve with a view check that is not a classifier run"] = C(Invalid, "no fold models", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--view", "{w}/run"),
+        ["explain a grading run as a classifier"] = C(Invalid, "no fold models", "classify", "explain", "{w}/run", "-o", "{out}"),
+        ["evaluate a grading run as a classifier"] = C(Invalid, "no fold models", "classify", "evaluate", "{w}/run", "{w}/ph", "-o", "{out}"),
     };
 
     public static IEnumerable<object[]> Names => Cases.Keys.Select(k => new object[] { k });
