@@ -125,7 +125,10 @@ public static class ClassifierRun
         WriteClassTable(path, classes, images.Select((image, k) => new ImageClass(image, classes[scores.Truth[k]], scores.Probabilities[k])));
 
     /// <summary>A class table written by <see cref="WriteScores"/>, read back as scores over <paramref name="classes"/>.</summary>
-    public static ScoredImages ReadScores(string path, IReadOnlyList<string> classes)
+    public static ScoredImages ReadScores(string path, IReadOnlyList<string> classes) => ReadScoredImages(path, classes).Scores;
+
+    /// <summary>As <see cref="ReadScores"/>, with each row's image path.</summary>
+    public static (IReadOnlyList<string> Images, ScoredImages Scores) ReadScoredImages(string path, IReadOnlyList<string> classes)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found; run `pleura classify train` on the run folder again (it resumes and writes it)", path);
         var table = CsvTable.Read(path);
@@ -141,7 +144,32 @@ public static class ClassifierRun
             truth.Add(label);
             probabilities.Add(columns.Select(c => double.Parse(row[c], System.Globalization.CultureInfo.InvariantCulture)).ToList());
         }
-        return new ScoredImages(truth, probabilities, classes.Count);
+        return (table.Rows.Select(r => r["image"]).ToList(), new ScoredImages(truth, probabilities, classes.Count));
+    }
+
+    /// <summary>
+    /// `pleura classify compare`: two classifier runs on the same held-out test images (e.g. whole image against
+    /// segmented lungs, or two starts), paired: per class DeLong's test of the AUC difference (B - A) and McNemar's
+    /// exact test of accuracy; B's own evaluation (its cut-offs from its out-of-fold probabilities) beside it.
+    /// Runs on different test images are refused with the counts: a paired test needs the same images.
+    /// </summary>
+    public static (PairedClassifierComparison Comparison, ClassifierEvaluation EvaluationB, ScoredImages TestB) Compare(string runA, string runB)
+    {
+        var classes = Checkpoint.ReadInfo(CheckpointPath(runA, 1)).Classes;
+        var classesB = Checkpoint.ReadInfo(CheckpointPath(runB, 1)).Classes;
+        if (!classes.SequenceEqual(classesB))
+            throw new InvalidDataException($"{runA} classifies {string.Join(", ", classes)} but {runB} {string.Join(", ", classesB)}; a paired comparison needs the same classes");
+        var (imagesA, testA) = ReadScoredImages(Path.Combine(runA, "report", "test_predictions.csv"), classes);
+        var (imagesB, testB) = ReadScoredImages(Path.Combine(runB, "report", "test_predictions.csv"), classes);
+        var rowOfB = imagesB.Select((image, k) => (image, k)).ToDictionary(x => x.image, x => x.k, StringComparer.Ordinal);
+        int shared = imagesA.Count(rowOfB.ContainsKey);
+        if (shared != imagesA.Count || shared != imagesB.Count)
+            throw new InvalidDataException($"the runs were tested on different images ({imagesA.Count} in {runA}, {imagesB.Count} in {runB}, {shared} shared): " +
+                                           "train both on the same source with the same --seed so that they share the split");
+        var orderedB = new ScoredImages(imagesA.Select(i => testB.Truth[rowOfB[i]]).ToList(), imagesA.Select(i => testB.Probabilities[rowOfB[i]]).ToList(), classes.Count);
+        if (!orderedB.Truth.SequenceEqual(testA.Truth)) throw new InvalidDataException("the runs give the same images different true classes");
+        var validationB = ReadScores(Path.Combine(runB, "report", ValidationPredictionsFile), classes);
+        return (PairedClassifierComparison.Compare(classes, testA, orderedB), ClassifierEvaluation.Compute(classes, validationB, orderedB), orderedB);
     }
 
     /// <summary>

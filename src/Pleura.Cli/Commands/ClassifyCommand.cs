@@ -17,6 +17,7 @@ internal static class ClassifyCommand
         RobustnessCommand(),
         ExplainCommand(),
         EvaluateCommandFor(),
+        CompareCommand(),
     };
 
     static Command PredictCommand()
@@ -174,6 +175,38 @@ internal static class ClassifyCommand
             Cli.Done($"report: {report}");
             return failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
         })));
+        return command;
+    }
+
+    static Command CompareCommand()
+    {
+        var first = new Argument<DirectoryInfo>("run-a") { Description = "The reference run (`pleura classify train`)." };
+        var second = new Argument<DirectoryInfo>("run-b") { Description = "The run compared with it, trained on the same source and split." };
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for comparison.csv and the HTML report (B's figures with the paired tests).", "-o");
+        var command = new Command("compare", "Two classifier runs on the same held-out test images, paired: per class DeLong's test of the AUC difference (B - A), " +
+                                             "McNemar's exact test of accuracy; an HTML report.")
+        {
+            first, second, output,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            string a = parse.GetValue(first)!.FullName, b = parse.GetValue(second)!.FullName;
+            var (comparison, evaluation, test) = ClassifierRun.Compare(a, b);
+            string nameA = Path.GetFileName(a), nameB = Path.GetFileName(b);
+            var table = new Table().Title(Markup.Escape($"{nameB} - {nameA} on {test.Count} test images")).AddColumns("class", $"AUC {Markup.Escape(nameA)}", $"AUC {Markup.Escape(nameB)}", "difference [[95% CI]]", "DeLong p");
+            for (int c = 0; c < comparison.Classes.Count; c++)
+            {
+                var d = comparison.AucPerClass[c];
+                table.AddRow(Markup.Escape(comparison.Classes[c]), d.AucA.ToString("0.000"), d.AucB.ToString("0.000"),
+                    Markup.Escape($"{d.Difference:+0.000;-0.000} [{d.Interval.Low:+0.000;-0.000}, {d.Interval.High:+0.000;-0.000}]"), d.P.ToString("0.0000"));
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"accuracy {nameA} {comparison.AccuracyA.Value:0.000}, {nameB} {comparison.AccuracyB.Value:0.000}; McNemar exact p {comparison.Accuracy.P:0.0000}");
+            var report = ClassifierReport.Write(parse.GetValue(output)!.FullName, $"{nameB} against {nameA}", evaluation, test,
+                compared: new Pleura.Reporting.ComparedModel(nameA, nameB, comparison));
+            Cli.Done($"report: {report}");
+            return Cli.ExitOk;
+        }));
         return command;
     }
 

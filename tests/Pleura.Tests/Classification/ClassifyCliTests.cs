@@ -112,6 +112,26 @@ public class ClassifyCliTests
         Assert.Equal(1, seen);
         Assert.Contains("were used to train or validate", seenOutput);
 
+        // Two runs on the same split (same seed), paired: DeLong per class and McNemar, with a report; runs tested on
+        // different images are refused.
+        var runB = dir.File("run-b");
+        var argsB = args.Select(x => x == run ? runB : x).ToArray();
+        argsB[Array.IndexOf(argsB, "--epochs2") + 1] = "3";
+        var (trainedB, outputB) = CliRunner.RunCaptured(argsB);
+        Assert.True(trainedB == 0, outputB);
+        var (compared, compareOutput) = CliRunner.RunCaptured("classify", "compare", run, runB, "-o", dir.File("compare"));
+        Assert.True(compared == 0, compareOutput);
+        var comparison = File.ReadAllLines(dir.File("compare/comparison.csv"));
+        Assert.Equal("model_a,model_b,class,metric,a,b,difference,low,high,statistic,p", comparison[0]);
+        Assert.Contains(comparison, l => l.Contains(",turned,auc_delong,", StringComparison.Ordinal));
+        Assert.Contains(comparison, l => l.Contains(",all,accuracy_mcnemar_exact,", StringComparison.Ordinal));
+        Assert.True(File.Exists(dir.File("compare/report.html")));
+        var predictionsB = Path.Combine(runB, "report", "test_predictions.csv");
+        File.WriteAllLines(predictionsB, File.ReadAllLines(predictionsB).SkipLast(1));
+        var (refused, refusedOutput) = CliRunner.RunCaptured("classify", "compare", run, runB, "-o", dir.File("compare2"));
+        Assert.Equal(1, refused);
+        Assert.Contains("tested on different images", refusedOutput);
+
         // Running again resumes: every fold is done, the same figures come back.
         var (again, secondOutput) = CliRunner.RunCaptured(args);
         Assert.Equal(0, again);
