@@ -58,7 +58,8 @@ public static class Precision
             conv.register_forward_pre_hook((_, input) =>
             {
                 _pending = input;
-                return input.narrow(0, 0, 0);
+                // Empty, and in the module's own float32: a convolution with a bias (VGG) checks the input's dtype against it.
+                return input.narrow(0, 0, 0).to_type(ScalarType.Float32);
             });
             conv.register_forward_hook((module, _, _) =>
             {

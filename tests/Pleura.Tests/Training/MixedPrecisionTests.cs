@@ -121,4 +121,28 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         output.WriteLine(e.Message);
         Assert.Contains("precision", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>DenseNet concatenates bfloat16 convolution outputs with float32 features; VGG has no batch-norm: both train in bf16.</summary>
+    [Theory]
+    [InlineData("densenet121", 64)]
+    [InlineData("vgg16", 32)]
+    public void EveryBackboneFamilyTakesABFloat16TrainingStep(string architecture, int size)
+    {
+        var model = SeededInit.Create(6, () => Architectures.Get(architecture).Create(4, 1));
+        Precision.TrainConvolutionsInBFloat16(model);
+        model.train();
+        using var x = ChannelsLast.Of(rand(2, 1, size, size, generator: new Generator(7)));
+        using var labels = tensor(new long[] { 1, 3 });
+        var loss = F.cross_entropy(model.call(x), labels);
+        Assert.Equal(ScalarType.Float32, loss.dtype);
+        Assert.True(float.IsFinite(loss.item<float>()));
+        loss.backward();
+        foreach (var (name, p) in model.named_parameters().Where(p => p.parameter.requires_grad))
+        {
+            Assert.Equal(ScalarType.Float32, p.dtype);
+            Assert.NotNull(p.grad);
+            Assert.Equal(ScalarType.Float32, p.grad!.dtype);
+            Assert.True(p.grad.isfinite().all().item<bool>(), $"{architecture} {name}: gradient not finite");
+        }
+    }
 }
