@@ -101,6 +101,17 @@ public sealed class GradingModels : IDisposable
         new(id, DecodeSizes.ToDictionary(size => size, size => RadiographReader.ReadResized(path, size, size).Pixels));
 
     /// <summary>
+    /// Reads image files in parallel (<see cref="Decode"/>, ids = paths): the readable ones in input order and the
+    /// failures, by <paramref name="policy"/>. Thread-safe: no network runs.
+    /// </summary>
+    public (IReadOnlyList<DecodedImage> Images, IReadOnlyList<ImageFailure> Failures) DecodeAll(IReadOnlyList<string> files, ErrorPolicy policy,
+        CancellationToken cancel = default)
+    {
+        var (decoded, failures) = ImageBatch.ReadAll(files, f => Decode(f, f), policy, cancel: cancel);
+        return (decoded.OfType<DecodedImage>().ToList(), failures);
+    }
+
+    /// <summary>
     /// Grades decoded images, one batch per network: the lung U-Net first (when loaded), then each side's model on its
     /// ROI of each image. With <paramref name="explain"/>, each image's Grad-CAM heatmaps too (one image at a time; the
     /// probabilities then come from the plain forward pass the heatmap explains, without test-time augmentation).

@@ -29,8 +29,8 @@ public static class ImagePrediction
     {
         using var models = GradingModels.Load(runFolder, bfloat16, lungModel);
         // Each file is decoded once per size the run needs and serves both sides.
-        var (decoded, failures) = ImageBatch.ReadAll(files, f => models.Decode(f, f), policy);
-        var graded = models.Grade(decoded.OfType<DecodedImage>().ToList());
+        var (decoded, failures) = models.DecodeAll(files, policy);
+        var graded = models.Grade(decoded);
         var noRoi = graded.Where(g => g.Failure is not null).Select(g => new ImageFailure(g.Id, g.Failure!));
         var order = files.Select((f, i) => (f, i)).GroupBy(x => x.f).ToDictionary(g => g.Key, g => g.First().i);
         var predictions = graded.SelectMany(g => g.Sides).OrderBy(p => order[p.ImageId]).ThenBy(p => p.Side).ToList();

@@ -56,8 +56,8 @@ public sealed class StudyNotFoundException(string message) : Exception(message);
 
 /// <summary>
 /// `pleura grade-study` (and the server's /v1/studies/{uid}): finds a study's instances on a PACS (QIDO-RS), retrieves
-/// them (WADO-RS), grades each frontal chest radiograph with a run's left and right models (through
-/// <see cref="ImagePrediction.Predict"/>, as `pleura predict` does), and stores back into the same study one TID 1500
+/// them (WADO-RS), grades each frontal chest radiograph with a run's left and right models (a
+/// <see cref="StudyImageGrader"/> over <see cref="GradingModels"/>, as `pleura predict` grades), and stores back into the same study one TID 1500
 /// measurement report per image and, when asked, a Secondary Capture of its Grad-CAM overlay (STOW-RS). Instances
 /// that are not gradable are listed with the reason.
 /// </summary>
@@ -67,18 +67,20 @@ public static class StudyGrading
         CancellationToken cancel = default)
     {
         using var models = GradingModels.Load(runFolder, options.BFloat16, options.LungModel);
-        return await GradeAsync(pacs, runFolder, Grader(models), studyUid, options, cancel).ConfigureAwait(false);
+        return await GradeAsync(pacs, Device(runFolder), Grader(models), studyUid, options, cancel).ConfigureAwait(false);
     }
 
     /// <summary>A grader over loaded models, in this thread: files decoded in parallel, then one batch.</summary>
     public static StudyImageGrader Grader(GradingModels models) => (files, explain, cancel) =>
     {
-        var (decoded, failures) = ImageBatch.ReadAll(files, f => models.Decode(f, f), ErrorPolicy.Continue, cancel: cancel);
-        var graded = models.Grade(decoded.OfType<DecodedImage>().ToList(), explain);
+        var (decoded, failures) = models.DecodeAll(files, ErrorPolicy.Continue, cancel);
+        var graded = models.Grade(decoded, explain);
         return Task.FromResult<(IReadOnlyList<ImageGrades>, IReadOnlyList<ImageFailure>)>((graded, failures));
     };
 
-    public static async Task<StudyGradingResult> GradeAsync(DicomWebClient pacs, string runFolder, StudyImageGrader grade, string studyUid,
+    /// <param name="device">The run as the reports' observer (<see cref="Device"/>): it hashes the checkpoints, so a
+    /// server computes it once per run, not per study.</param>
+    public static async Task<StudyGradingResult> GradeAsync(DicomWebClient pacs, ObserverDevice device, StudyImageGrader grade, string studyUid,
         StudyGradingOptions options, CancellationToken cancel = default)
     {
         if (string.IsNullOrWhiteSpace(studyUid)) throw new ArgumentException("the study UID is empty");
@@ -130,7 +132,6 @@ public static class StudyGrading
                     var header = candidates.First(c => c.File == f.Path).Header;
                     skipped.Add(new SkippedStudyInstance(header.SOPInstanceUID ?? f.Path, "unreadable: " + f.Reason));
                 }
-                var device = Device(runFolder);
                 var created = DateTime.Now;
                 var reportSeries = SeriesPlacement.NewSeries(options.ReportSeriesNumber, "Pleura lung opacity grades", created);
                 var overlaySeries = SeriesPlacement.NewSeries(options.OverlaySeriesNumber, "Pleura Grad-CAM overlays", created);

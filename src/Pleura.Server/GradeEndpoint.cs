@@ -46,7 +46,7 @@ public sealed partial class GradeEndpoint : IDisposable
         object? view = outcome.View is { } v ? new { frontal_probability = Math.Round(v.FrontalProbability, 6), frontal = v.Frontal } : null;
         if (outcome.Grades is null)
             throw new RequestRefusedException(StatusCodes.Status422UnprocessableEntity,
-                $"the image does not look frontal (P(frontal) = {outcome.View!.FrontalProbability:0.000}); the grader was trained on frontal radiographs only") { };
+                $"the image does not look frontal (P(frontal) = {outcome.View!.FrontalProbability:0.000}); the grader was trained on frontal radiographs only");
         var grades = outcome.Grades;
         if (grades.Failure is not null) throw new RequestRefusedException(StatusCodes.Status422UnprocessableEntity, $"{upload.Name}: {grades.Failure}");
         var body = new Dictionary<string, object?>

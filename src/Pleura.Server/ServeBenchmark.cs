@@ -66,8 +66,7 @@ public static partial class ServeBenchmark
         using var models = GradingModels.Load(run, bfloat16);
         void Pass()
         {
-            var (decoded, _) = ImageBatch.ReadAll(images, f => models.Decode(f, f), ErrorPolicy.Continue);
-            var readable = decoded.OfType<DecodedImage>().ToList();
+            var (readable, _) = models.DecodeAll(images, ErrorPolicy.Continue);
             for (int start = 0; start < readable.Count; start += 32) models.Grade(readable.Skip(start).Take(32).ToList());
         }
         Pass();

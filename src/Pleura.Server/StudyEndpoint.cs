@@ -16,6 +16,8 @@ public sealed class StudyEndpoint
     readonly ModelCatalogue _models;
     readonly GradeQueue _queue;
     readonly ServeOptions _options;
+    // The reports' observer device per run: it hashes the checkpoints, once per run rather than per study.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<ServedRun, Lazy<Pleura.Dicom.Results.ObserverDevice>> _devices = new();
 
     public StudyEndpoint(ModelCatalogue models, GradeQueue queue, ServeOptions options)
     {
@@ -34,7 +36,7 @@ public sealed class StudyEndpoint
         var options = new StudyGradingOptions { Overlay = overlay == true, BFloat16 = served.Models.BFloat16 };
         try
         {
-            var result = await StudyGrading.GradeAsync(pacs, served.Models.RunFolder, Grader(served), uid, options, context.RequestAborted).ConfigureAwait(false);
+            var result = await StudyGrading.GradeAsync(pacs, Device(served), Grader(served), uid, options, context.RequestAborted).ConfigureAwait(false);
             return Results.Json(new { run = served.Name, result.StudyUid, result.Graded, result.Skipped, result.Stored });
         }
         catch (StudyNotFoundException e)
@@ -47,11 +49,14 @@ public sealed class StudyEndpoint
         }
     }
 
+    Pleura.Dicom.Results.ObserverDevice Device(ServedRun run) =>
+        _devices.GetOrAdd(run, r => new Lazy<Pleura.Dicom.Results.ObserverDevice>(() => StudyGrading.Device(r.Models.RunFolder))).Value;
+
     /// <summary>The study's images decoded off the request thread, then graded by the queue's worker with everything else.</summary>
     StudyImageGrader Grader(ServedRun run) => async (files, explain, cancel) =>
     {
-        var (decoded, failures) = await Task.Run(() => ImageBatch.ReadAll(files, f => run.Models.Decode(f, f), ErrorPolicy.Continue, cancel: cancel), cancel).ConfigureAwait(false);
-        var outcomes = await Task.WhenAll(decoded.OfType<DecodedImage>().Select(image => _queue.Grade(new GradeWork(run, image, null, explain), cancel))).ConfigureAwait(false);
+        var (decoded, failures) = await Task.Run(() => run.Models.DecodeAll(files, ErrorPolicy.Continue, cancel), cancel).ConfigureAwait(false);
+        var outcomes = await Task.WhenAll(decoded.Select(image => _queue.Grade(new GradeWork(run, image, null, explain), cancel))).ConfigureAwait(false);
         return (outcomes.Select(o => o.Grades!).ToList(), failures);
     };
 }
