@@ -8,6 +8,8 @@
 #           fold models (the final model alone is reported beside it)
 #   STUDY = imagenet-sord: the same trained with soft ordinal labels (SORD) instead of cross-entropy
 #   STUDY = imagenet-both: the same trained on both readers' grades (validation, test and OOB against reader 1)
+#   STUDY = imagenet-ordinal-bf16: imagenet-ordinal trained with bfloat16 convolutions (`precision: bf16`), to be
+#           paired with the float32 study: pleura study compare OUT/study-imagenet-ordinal.yaml OUT/study-imagenet-ordinal-bf16.yaml
 #   STUDY = imagenet: the method's recipe from ImageNet: cross-entropy, arg-max grade, a single final model
 #   STUDY = cxr: the earlier study, resnet10-w32 pretrained on the paediatric pneumonia images, 128x128
 # Compare any two on the same OOB lungs: pleura study compare OUT/study-cxr.yaml OUT/study-imagenet-ordinal.yaml
@@ -30,7 +32,7 @@ pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/me
 pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o "$out/predicted-lungs" --manifest-out "$out/brixia-masks.csv"
 
 # One study file per setting; only the backbone, its start, the input and the grade decision differ.
-write_study() {  # NAME BACKBONE WEIGHTS SIZE CHANNELS STAGE2_LR DECISION ENSEMBLE STAGE1_EPOCHS LOSS BOTH_READERS
+write_study() {  # NAME BACKBONE WEIGHTS SIZE CHANNELS STAGE2_LR DECISION ENSEMBLE STAGE1_EPOCHS LOSS BOTH_READERS PRECISION
   cat > "$out/study-$1.yaml" <<YAML
 # BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
 name: brixia-$1
@@ -53,7 +55,8 @@ training:
   stage2_learning_rate: $6
   unfreeze_conv_layers: 5
   decision: $7
-  loss: ${10}
+  loss: ${10}${12:+
+  precision: ${12}}
 ensemble: $8
 train_on_both_readers: ${11}
 pretrained:
@@ -68,13 +71,14 @@ case "$study" in
     [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
       --arch resnet10-w32 --size 128 --grey sum --batch 16 --epochs2 30 --lr2 1e-3
     write_study cxr resnet10-w32 pneumo3.safetensors 128 1 0.0003 arg_max false 10 cross_entropy false ;;
-  imagenet|imagenet-ordinal|imagenet-sord|imagenet-both)
+  imagenet|imagenet-ordinal|imagenet-sord|imagenet-both|imagenet-ordinal-bf16)
     # ImageNet ResNet-18 (CNTK export), grey replicated and fed as the weights expect (their checkpoint's input recipe).
     [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
     if [ "$study" = imagenet ]; then decision=arg_max; ensemble=false; else decision=expected; ensemble=true; fi
     loss=cross_entropy; [ "$study" = imagenet-sord ] && loss=sord
     both=false; [ "$study" = imagenet-both ] && both=true
-    write_study "$study" resnet18-cntk imagenet.safetensors 224 3 0.0001 "$decision" "$ensemble" 20 "$loss" "$both" ;;
-  *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-sord or imagenet-both" >&2; exit 2 ;;
+    precision=; [ "$study" = imagenet-ordinal-bf16 ] && precision=bf16
+    write_study "$study" resnet18-cntk imagenet.safetensors 224 3 0.0001 "$decision" "$ensemble" 20 "$loss" "$both" "$precision" ;;
+  *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-sord, imagenet-both or imagenet-ordinal-bf16" >&2; exit 2 ;;
 esac
 pleura study run "$out/study-$study.yaml"

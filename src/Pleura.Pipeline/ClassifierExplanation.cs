@@ -16,9 +16,9 @@ public sealed record ExplainedClassification(string Image, string? Truth, string
 public static class ClassifierExplanation
 {
     public static IReadOnlyList<ExplainedClassification> Run(string runFolder, IReadOnlyList<string>? images, string outputFolder, int limit,
-        Action<int, int>? progress = null)
+        Action<int, int>? progress = null, string? lungModel = null)
     {
-        using var models = ClassifierModels.Load(runFolder, bfloat16: false);
+        using var models = ClassifierModels.Load(runFolder, bfloat16: false, lungModel);
         var info = models.Info;
         IReadOnlyList<(string Path, string? Truth)> chosen;
         if (images is { Count: > 0 }) chosen = images.Select(i => (i, (string?)null)).ToList();
@@ -36,8 +36,13 @@ public static class ClassifierExplanation
         var results = new List<ExplainedClassification>();
         foreach (var (path, truth) in chosen)
         {
-            var image = RadiographReader.ReadResized(path, info.InputSize, info.InputSize);
-            var (probabilities, heat) = models.Explain(image.Pixels);
+            int size = models.Inputs.ReadSize;
+            var image = RadiographReader.ReadResized(path, size, size);
+            var input = models.Inputs.Make(new[] { image.Pixels })[0];
+            var (probabilities, inputHeat) = models.Explain(input.Pixels);
+            // The heatmap is drawn over the whole image: a lung-ROI model's map goes back where its cut came from.
+            var heat = input.Cut.MapBackAtInputSize(inputHeat, info.InputSize);
+            var picture = size == info.InputSize ? image.Pixels : Pleura.Imaging.Roi.Bilinear.Resize(image.Pixels, size, size, info.InputSize, info.InputSize);
             int best = Array.IndexOf(probabilities, probabilities.Max());
             // Numbered: images of different class folders may share a file name.
             var overlay = Path.Combine(outputFolder, "images", $"{results.Count + 1:000}-{FileNames.Safe(Path.GetFileNameWithoutExtension(path))}.png");
@@ -46,7 +51,7 @@ public static class ClassifierExplanation
                 Path.GetFileName(path),
                 $"predicted {info.Classes[best]} (P {probabilities[best].ToString("0.000", CultureInfo.InvariantCulture)})" + (truth is null ? "" : $"   true {truth}"),
             };
-            Overlay.Write(overlay, image.Pixels, heat, null, info.InputSize, caption);
+            Overlay.Write(overlay, picture, heat, null, info.InputSize, caption);
             results.Add(new ExplainedClassification(path, truth, info.Classes[best], probabilities, overlay));
             progress?.Invoke(results.Count, chosen.Count);
         }

@@ -1,3 +1,4 @@
+using Pleura.Imaging.Roi;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
 using Pleura.Training;
@@ -13,19 +14,50 @@ public sealed class ClassifierModels : IDisposable
 {
     readonly List<(nn.Module<Tensor, Tensor> Model, CheckpointInfo Info)> _models;
 
-    ClassifierModels(List<(nn.Module<Tensor, Tensor>, CheckpointInfo)> models) => _models = models;
+    ClassifierModels(List<(nn.Module<Tensor, Tensor>, CheckpointInfo)> models, ClassifierInputs inputs)
+    {
+        _models = models;
+        Inputs = inputs;
+    }
 
     public CheckpointInfo Info => _models[0].Info;
     public int Count => _models.Count;
+    /// <summary>How images become the models' inputs: whole, or both lungs cut as in training.</summary>
+    public ClassifierInputs Inputs { get; }
+
+    /// <summary>The checkpoint metric that names the lung U-Net a lung-ROI classifier was trained with.</summary>
+    public const string LungModelMetric = "lung_model";
 
     /// <summary>fold1/, fold2/, ... in order, as many as the run has.</summary>
-    public static ClassifierModels Load(string runFolder, bool bfloat16)
+    /// <param name="lungModel">The lung U-Net for a run trained on a lung ROI; default: the one it was trained with.</param>
+    public static ClassifierModels Load(string runFolder, bool bfloat16, string? lungModel = null)
     {
         var models = Enumerable.Range(1, 99).Select(f => ClassifierRun.CheckpointPath(runFolder, f)).TakeWhile(File.Exists)
             .Select(path => CheckpointEvaluation.LoadForInference(path, bfloat16)).ToList();
         if (models.Count == 0)
             throw new FileNotFoundException($"{runFolder}: no fold models (fold1/model.safetensors ...); train the classifier first (`pleura classify train`)");
-        return new ClassifierModels(models);
+        var info = models[0].Info;
+        try
+        {
+            var roi = RoiSchemes.Parse(info.Roi);
+            var trainedWith = info.Metrics?[LungModelMetric]?.GetValue<string>();
+            if (roi != RoiScheme.None && lungModel is null && trainedWith is not null && !File.Exists(trainedWith))
+                throw new FileNotFoundException($"{runFolder} was trained on the lungs cut by {trainedWith}, which is gone: give the lung U-Net with --lungs");
+            return new ClassifierModels(models, ClassifierInputs.Create(roi, info.InputSize, lungModel ?? trainedWith));
+        }
+        catch
+        {
+            foreach (var (model, _) in models) model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The mean class probabilities of images read at <see cref="ClassifierInputs.ReadSize"/>², made into inputs here.</summary>
+    public double[][] MeanProbabilities(IReadOnlyList<float[]> images)
+    {
+        var inputs = Inputs.Make(images);
+        using var set = LabelledImages.FromPixels(inputs.Select(i => i.Pixels).ToList(), Info.InputSize, inputs.Select(_ => 0).ToList());
+        return MeanProbabilities(set);
     }
 
     public double[][] MeanProbabilities(LabelledImages set)
@@ -61,5 +93,6 @@ public sealed class ClassifierModels : IDisposable
     public void Dispose()
     {
         foreach (var (model, _) in _models) model.Dispose();
+        Inputs.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Pleura.Data;
 using Pleura.Evaluation;
 using Pleura.Imaging;
+using Pleura.Imaging.Roi;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
 using Pleura.Training;
@@ -18,6 +19,10 @@ public sealed record ClassifierJob
     public int Folds { get; init; } = 5;
     public TrainingConfig Training { get; init; } = new();
     public string? Pretrained { get; init; }
+    /// <summary>What the models see: the whole image, or both lungs cut (<see cref="ClassifierInputs"/>).</summary>
+    public RoiScheme Roi { get; init; } = RoiScheme.None;
+    /// <summary>The lung U-Net that finds the lungs, for <see cref="RoiScheme.Lung"/>.</summary>
+    public string? LungModel { get; init; }
 }
 
 /// <summary>
@@ -60,8 +65,11 @@ public static class ClassifierRun
         log ??= _ => { };
         job.Training.Check();
         var config = job.Training.StartingFrom(job.Pretrained);
+        CheckSameRoi(job);
+        using var inputs = ClassifierInputs.Create(job.Roi, config.ImageSize, job.LungModel);
         Directory.CreateDirectory(job.RunFolder);
-        var data = job.Input.Decode(config.ImageSize, Path.Combine(job.RunFolder, "left-out.txt"), log, cancel);
+        var data = job.Input.Decode(inputs, Path.Combine(job.RunFolder, "left-out.txt"), log, cancel);
+        if (data.RoiFailures.Count > 0) File.WriteAllLines(Path.Combine(job.RunFolder, RoiFailuresFile), data.RoiFailures.Select(f => $"{f.Path}: {f.Reason}"));
         var ids = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();
         var split = OpenSplit(job, data, ids);
         var index = ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
@@ -98,7 +106,8 @@ public static class ClassifierRun
             double accuracy = validationProbabilities.Select(ArgMax).Zip(validationSet.Labels).Count(x => x.First == x.Second) / (double)validation.Length;
             trained.Save(path, trained.Describe(data.Classes) with
             {
-                Metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = validation.Length, ["source"] = Path.GetFullPath(job.Input.Source) },
+                Metrics = FoldMetrics(job, accuracy, validation.Length),
+                Roi = job.Roi.Name(),
                 SplitFile = Path.Combine(job.RunFolder, SplitFile),
                 Fold = fold,
                 SplitFingerprint = splitFingerprint,
@@ -120,6 +129,29 @@ public static class ClassifierRun
     }
 
     public const string ValidationPredictionsFile = "validation_predictions.csv";
+    /// <summary>Images of a lung-ROI run given whole because their lungs were not found, each with the reason.</summary>
+    public const string RoiFailuresFile = "roi-failures.txt";
+
+    static JsonObject FoldMetrics(ClassifierJob job, double accuracy, int validationImages)
+    {
+        var metrics = new JsonObject { ["validation_accuracy"] = accuracy, ["validation_images"] = validationImages, ["source"] = Path.GetFullPath(job.Input.Source) };
+        if (job.Roi != RoiScheme.None && job.LungModel is not null)
+        {
+            metrics[ClassifierModels.LungModelMetric] = Path.GetFullPath(job.LungModel);
+            metrics["lung_model_fingerprint"] = Fingerprints.OfFile(job.LungModel);
+        }
+        return metrics;
+    }
+
+    /// <summary>A run folder resumes only the run that made it: a fold model of another ROI is not mixed in.</summary>
+    static void CheckSameRoi(ClassifierJob job)
+    {
+        var first = CheckpointPath(job.RunFolder, 1);
+        if (!File.Exists(first)) return;
+        var roi = Checkpoint.ReadInfo(first).Roi;
+        if (roi != job.Roi.Name())
+            throw new InvalidDataException($"{job.RunFolder} holds a classifier trained on ROI '{roi}', not '{job.Roi.Name()}'; a run folder only resumes the run that made it: choose a new -o");
+    }
 
     public static void WriteScores(string path, IReadOnlyList<string> classes, IReadOnlyList<string> images, ScoredImages scores) =>
         WriteClassTable(path, classes, images.Select((image, k) => new ImageClass(image, classes[scores.Truth[k]], scores.Probabilities[k])));
@@ -178,14 +210,15 @@ public static class ClassifierRun
     /// models learnt from or were chosen on are refused, as `evaluate` refuses them for graders.
     /// </summary>
     public static (ClassifierEvaluation Evaluation, ScoredImages Scores, IReadOnlyList<string> Images, IReadOnlyList<ImageFailure> Failures) Evaluate(
-        string runFolder, LabelledInput input, string outputFolder, Action<string>? log = null, CancellationToken cancel = default)
+        string runFolder, LabelledInput input, string outputFolder, Action<string>? log = null, string? lungModel = null, CancellationToken cancel = default)
     {
         log ??= _ => { };
-        using var models = ClassifierModels.Load(runFolder, bfloat16: false);
+        using var models = ClassifierModels.Load(runFolder, bfloat16: false, lungModel);
         var info = models.Info;
         var validation = ReadScores(Path.Combine(runFolder, "report", ValidationPredictionsFile), info.Classes);
         Directory.CreateDirectory(outputFolder);
-        var data = (input with { Classes = input.Classes ?? info.Classes }).Decode(info.InputSize, Path.Combine(outputFolder, "left-out.txt"), log, cancel);
+        var data = (input with { Classes = input.Classes ?? info.Classes }).Decode(models.Inputs, Path.Combine(outputFolder, "left-out.txt"), log, cancel);
+        if (data.RoiFailures.Count > 0) File.WriteAllLines(Path.Combine(outputFolder, RoiFailuresFile), data.RoiFailures.Select(f => $"{f.Path}: {f.Reason}"));
         if (!data.Classes.SequenceEqual(info.Classes))
             throw new InvalidDataException($"{input.Source} has the classes {string.Join(", ", data.Classes)}; the run was trained on {string.Join(", ", info.Classes)}");
         var images = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();
@@ -213,13 +246,15 @@ public static class ClassifierRun
     /// a caller that times it: this is the end-to-end path.
     /// </summary>
     public static (IReadOnlyList<string> Classes, IReadOnlyList<ImageClass> Answers, IReadOnlyList<ImageFailure> Failures) Predict(string runFolder,
-        IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue)
+        IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue, string? lungModel = null)
     {
-        using var models = ClassifierModels.Load(runFolder, bfloat16);
-        using var read = ImageTensors.Read(files, models.Info.InputSize, policy);
-        var probabilities = models.MeanProbabilities(read.Images);
-        var answers = read.Readable.Select((i, k) => new ImageClass(files[i], models.Info.Classes[ArgMax(probabilities[k])], probabilities[k])).ToList();
-        return (models.Info.Classes, answers, read.Failures);
+        using var models = ClassifierModels.Load(runFolder, bfloat16, lungModel);
+        int size = models.Inputs.ReadSize;
+        var batch = ImageBatch.Read(files, p => RadiographReader.ReadResized(p, size, size), policy);
+        var readable = Enumerable.Range(0, files.Count).Where(i => batch.Images[i] is not null).ToList();
+        var probabilities = readable.Count == 0 ? Array.Empty<double[]>() : models.MeanProbabilities(readable.Select(i => batch.Images[i]!.Pixels).ToList());
+        var answers = readable.Select((i, k) => new ImageClass(files[i], models.Info.Classes[ArgMax(probabilities[k])], probabilities[k])).ToList();
+        return (models.Info.Classes, answers, batch.Failures);
     }
 
     /// <summary>
@@ -227,22 +262,20 @@ public static class ClassifierRun
     /// flips, burnt-in text, half blanked, heavy crop, inverted contrast), classified by the fold models together;
     /// accuracy per transform with McNemar's test against the untransformed images.
     /// </summary>
-    public static IReadOnlyList<TransformAccuracy> Robustness(string runFolder, Action<string>? log = null)
+    public static IReadOnlyList<TransformAccuracy> Robustness(string runFolder, Action<string>? log = null, string? lungModel = null)
     {
         var splitPath = Path.Combine(runFolder, SplitFile);
         if (!File.Exists(splitPath)) throw new FileNotFoundException($"{runFolder}: no {SplitFile}; train the classifier first (`pleura classify train`)", splitPath);
         var split = ClassificationSplit.Load(splitPath);
-        using var models = ClassifierModels.Load(runFolder, bfloat16: false);
+        using var models = ClassifierModels.Load(runFolder, bfloat16: false, lungModel);
         var info = models.Info;
         var test = split.Test;
         log?.Invoke($"{test.Count} test images, {models.Count} fold models, {RobustnessTransforms.All.Count} transforms");
-        var images = test.Select(t => RadiographReader.ReadResized(t.ImageId, info.InputSize, info.InputSize)).ToList();
+        // Transformed as read, then made into inputs: a lung-ROI model finds the lungs of the rotated or cropped image itself.
+        int size = models.Inputs.ReadSize;
+        var images = test.Select(t => RadiographReader.ReadResized(t.ImageId, size, size)).ToList();
         var truth = test.Select(t => info.Classes.ToList().IndexOf(t.Class)).ToList();
-        int Classify(GreyImage image)
-        {
-            using var one = LabelledImages.FromPixels(new[] { image.Pixels }, info.InputSize, new[] { 0 });
-            return ArgMax(models.MeanProbabilities(one)[0]);
-        }
+        int Classify(GreyImage image) => ArgMax(models.MeanProbabilities(new[] { image.Pixels })[0]);
         return RobustnessEvaluation.Run(images, truth, Classify);
     }
 

@@ -1,5 +1,6 @@
 using Pleura.Data;
 using Pleura.Imaging;
+using Pleura.Imaging.Roi;
 using Pleura.Training;
 
 namespace Pleura.Pipeline;
@@ -42,6 +43,9 @@ public sealed record DecodedSet(IReadOnlyList<LabelledItem> Items, IReadOnlyList
     int Size, IReadOnlyList<ImageFailure> Failures)
 {
     public int Patients => Items.Select(i => i.Patient).Distinct().Count();
+
+    /// <summary>Images given whole because their lungs were not found (a lung-ROI classifier), with the reason.</summary>
+    public IReadOnlyList<ImageFailure> RoiFailures { get; init; } = Array.Empty<ImageFailure>();
 
     /// <summary>The images at <paramref name="indexes"/> as a training tensor.</summary>
     public LabelledImages Select(IEnumerable<int> indexes)
@@ -86,7 +90,11 @@ public sealed record LabelledInput(string Source)
 
     /// <summary>Reads and decodes the set at size²; left-out rows are written to <paramref name="leftOutPath"/> and logged.</summary>
     public DecodedSet Decode(int size, string leftOutPath, Action<string> log, CancellationToken cancel = default) =>
-        LabelledSource.Decode(Source, Classes, Format, size, OnUnreadableImage, leftOutPath, log, cancel);
+        LabelledSource.Decode(Source, Classes, Format, size, OnUnreadableImage, leftOutPath, log, cancel: cancel);
+
+    /// <summary>As the size-only form, with each image made into a classifier's input (whole, or its lungs cut).</summary>
+    public DecodedSet Decode(ClassifierInputs inputs, string leftOutPath, Action<string> log, CancellationToken cancel = default) =>
+        LabelledSource.Decode(Source, Classes, Format, inputs.InputSize, OnUnreadableImage, leftOutPath, log, inputs, cancel);
 }
 
 public static class LabelledSource
@@ -134,7 +142,7 @@ public static class LabelledSource
     /// reports left-out rows (every one written to <paramref name="leftOutPath"/>) to <paramref name="log"/>.
     /// </summary>
     public static DecodedSet Decode(string source, IReadOnlyList<string>? classes, LabelledSourceFormat? format, int size, ErrorPolicy onUnreadable,
-        string leftOutPath, Action<string> log, CancellationToken cancel = default)
+        string leftOutPath, Action<string> log, ClassifierInputs? inputs = null, CancellationToken cancel = default)
     {
         // Classes are checked against the whole table, so a misspelt class is reported with every class it could have been.
         var set = Read(source, null, format);
@@ -142,10 +150,21 @@ public static class LabelledSource
         var names = Classes(set.Items, classes, source);
         var items = set.Items.Where(i => names.Contains(i.Class)).ToList();
         log($"reading {items.Count} images of {names.Count} classes ({string.Join(", ", names)}) at {size}x{size}");
-        var batch = ImageBatch.Read(items.Select(i => i.Path).ToList(), p => RadiographReader.ReadResized(p, size, size), onUnreadable, cancel: cancel);
+        int readSize = inputs?.ReadSize ?? size;
+        var batch = ImageBatch.Read(items.Select(i => i.Path).ToList(), p => RadiographReader.ReadResized(p, readSize, readSize), onUnreadable, cancel: cancel);
         var usable = items.Select((item, i) => (item, image: batch.Images[i])).Where(x => x.image is not null).ToList();
-        return new DecodedSet(usable.Select(u => u.item).ToList(), names, usable.Select(u => u.image!.Pixels).ToList(),
-            usable.Select(u => names.IndexOf(u.item.Class)).ToList(), size, batch.Failures);
+        var pixels = usable.Select(u => u.image!.Pixels).ToList();
+        var roiFailures = new List<ImageFailure>();
+        if (inputs is { Roi: not RoiScheme.None })
+        {
+            log($"finding the lungs of {pixels.Count} images with {inputs.LungModel}");
+            var made = inputs.Make(pixels);
+            pixels = made.Select(m => m.Pixels).ToList();
+            roiFailures.AddRange(made.Select((m, k) => (m, k)).Where(x => x.m.RoiFailure is not null).Select(x => new ImageFailure(usable[x.k].item.Path, x.m.RoiFailure!)));
+            if (roiFailures.Count > 0) log($"{roiFailures.Count} of {pixels.Count} images given whole: their lungs were not found (each with its reason in the run's roi-failures.txt)");
+        }
+        return new DecodedSet(usable.Select(u => u.item).ToList(), names, pixels,
+            usable.Select(u => names.IndexOf(u.item.Class)).ToList(), size, batch.Failures) { RoiFailures = roiFailures };
     }
 
     /// <summary>The classes in the order their label numbers follow: as given, else sorted by name.</summary>

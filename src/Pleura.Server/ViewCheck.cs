@@ -32,6 +32,11 @@ public sealed class ViewCheck : IDisposable
     {
         var models = ClassifierModels.Load(runFolder, bfloat16);
         int frontal = models.Info.Classes.ToList().FindIndex(c => c.Equals("frontal", StringComparison.OrdinalIgnoreCase));
+        if (models.Inputs.Roi != Pleura.Imaging.Roi.RoiScheme.None)
+        {
+            models.Dispose();
+            throw new InvalidDataException($"{runFolder}: a view check reads the whole image; this classifier was trained on a lung ROI (a lateral view has no two lungs to cut)");
+        }
         if (frontal < 0)
         {
             var classes = string.Join(", ", models.Info.Classes);

@@ -27,9 +27,10 @@ internal static class ClassifyCommand
         var output = Cli.Option("--out", "CSV to write: image, class, one probability per class.", new FileInfo("classes.csv"), "-o");
         var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
         var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
+        var lungs = LungsOption();
         var command = new Command("predict", "Classify images with a run's fold models (mean probability); prints the end-to-end throughput (decode, resize, inference).")
         {
-            run, inputs, output, precision, strict,
+            run, inputs, output, precision, strict, lungs,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -37,7 +38,8 @@ internal static class ClassifyCommand
             if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
             bool bf16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var (classes, answers, failures) = ClassifierRun.Predict(parse.GetValue(run)!.FullName, files, bf16, parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue);
+            var (classes, answers, failures) = ClassifierRun.Predict(parse.GetValue(run)!.FullName, files, bf16, parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
+                parse.GetValue(lungs)?.FullName);
             clock.Stop();
             foreach (var f in failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             var path = parse.GetValue(output)!.FullName;
@@ -56,9 +58,10 @@ internal static class ClassifyCommand
         var inputs = new Argument<string[]>("images") { Description = "Images or folders to explain (default: the run's held-out test images).", Arity = ArgumentArity.ZeroOrMore };
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for the overlays and explain.csv (default: RUN/explain)." };
         var limit = Cli.Option("--limit", "At most this many images (classes taken in turn).", 40).AtLeast(1);
+        var lungs = LungsOption();
         var command = new Command("explain", "Grad-CAM overlays of a classifier (the fold models' mean heatmap) with the predicted and true class: where the model looks.")
         {
-            run, inputs, output, limit,
+            run, inputs, output, limit, lungs,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -66,7 +69,7 @@ internal static class ClassifyCommand
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs) ?? Array.Empty<string>());
             var outputFolder = parse.GetValue(output)?.FullName ?? Path.Combine(folder, "explain");
             var results = Cli.WithProgress("explaining", parse.GetValue(limit), step =>
-                ClassifierExplanation.Run(folder, files, outputFolder, parse.GetValue(limit), (done, _) => step(done)));
+                ClassifierExplanation.Run(folder, files, outputFolder, parse.GetValue(limit), (done, _) => step(done), parse.GetValue(lungs)?.FullName));
             int known = results.Count(r => r.Truth is not null);
             Cli.Done($"{results.Count} overlays in {Path.Combine(outputFolder, "images")}" +
                      (known > 0 ? $"; {results.Count(r => r.Truth == r.Predicted)} of {known} with a known class right" : "") + $"; table {Path.Combine(outputFolder, "explain.csv")}");
@@ -78,15 +81,16 @@ internal static class ClassifyCommand
     static Command RobustnessCommand()
     {
         var run = new Argument<DirectoryInfo>("run") { Description = "A run folder of `pleura classify train`." };
+        var lungs = LungsOption();
         var command = new Command("robustness", "The held-out test images as stored and rotated, flipped, marked with text, half blanked, cropped and inverted: " +
                                                 "accuracy per transform (Clopper-Pearson) and McNemar's test against the originals; writes RUN/report/robustness.csv.")
         {
-            run,
+            run, lungs,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
             var folder = parse.GetValue(run)!.FullName;
-            var rows = ClassifierRun.Robustness(folder, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+            var rows = ClassifierRun.Robustness(folder, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(lungs)?.FullName);
             var table = new Table().AddColumns("transform", "accuracy [[95% CI]]", "changed answers (right -> wrong / wrong -> right)", "McNemar p");
             foreach (var r in rows)
                 table.AddRow(Markup.Escape(r.Transform), Markup.Escape($"{r.Accuracy.Value:0.000} [{r.Accuracy.Interval.Low:0.000}, {r.Accuracy.Interval.High:0.000}]"),
@@ -114,13 +118,16 @@ internal static class ClassifyCommand
         var folds = Cli.Option("--folds", "Cross-validation folds on the rest (one model each).", 5).AtLeast(2);
         var pretrained = new Option<FileInfo?>("--pretrained") { Description = "safetensors weights to start from (head replaced), e.g. from `pleura weights imagenet`." };
         var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
+        var roi = Cli.Option("--roi", "What the classifier sees: none (the whole image) or lung (both lungs found by the --lungs U-Net, the rest zeroed, cropped to them).", "none");
+        roi.AcceptOnlyFromAmong("none", "lung");
+        var lungs = Cli.Option<FileInfo?>("--lungs", "The lung U-Net (`pleura segment train` with left_lung and right_lung) that finds each image's lungs for --roi lung.", null);
         var labels = new PretrainCommand.LabelOptions();
         var training = new TrainCommand.TrainingOptions();
         var command = new Command("train", "Train one classifier per fold and evaluate them on the held-out test part: per class ROC and AUC with a DeLong interval, " +
                                            "the Youden cut-off chosen on the out-of-fold probabilities and its sensitivity and specificity on test (Clopper-Pearson), " +
                                            "the confusion matrix; writes evaluation/ and report/report.html.")
         {
-            source, output, test, folds, pretrained, strict,
+            source, output, test, folds, pretrained, strict, roi, lungs,
         };
         foreach (var o in training.All.Concat(labels.All)) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
@@ -133,6 +140,8 @@ internal static class ClassifyCommand
                 Folds = parse.GetValue(folds),
                 Training = training.Read(parse),
                 Pretrained = parse.GetValue(pretrained)?.FullName,
+                Roi = ParseRoi(parse.GetValue(roi)!),
+                LungModel = parse.GetValue(lungs)?.FullName,
             };
             var lines = new Dictionary<int, Action<Pleura.Training.TrainingProgress>>();
             var outcome = ClassifierRun.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"),
@@ -154,11 +163,12 @@ internal static class ClassifyCommand
         var source = new Argument<string>("source") { Description = "Another labelled set: a folder with one subfolder per class, or a label table (CSV)." };
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for the evaluation and its report (default: RUN/external/NAME)." };
         var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
+        var lungs = LungsOption();
         var labels = new PretrainCommand.LabelOptions();
         var command = new Command("evaluate", "External validation: the fold models on another labelled set, with the Youden cut-offs the run chose on its own " +
                                               "out-of-fold probabilities: per class ROC and AUC (DeLong), sensitivity and specificity (Clopper-Pearson), confusion, report.")
         {
-            run, source, output, strict,
+            run, source, output, strict, lungs,
         };
         foreach (var o in labels.All) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
@@ -167,7 +177,8 @@ internal static class ClassifyCommand
             var input = labels.Input(parse, parse.GetValue(source)!, parse.GetValue(strict));
             var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(input.Source));
             var outputFolder = parse.GetValue(output)?.FullName ?? Path.Combine(folder, "external", Pleura.Reporting.ClassifierResultFiles.FileSafe(name));
-            var (evaluation, scores, images, failures) = ClassifierRun.Evaluate(folder, input, outputFolder, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
+            var (evaluation, scores, images, failures) = ClassifierRun.Evaluate(folder, input, outputFolder, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"),
+                parse.GetValue(lungs)?.FullName, cancel);
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(evaluation, $"{input.Source}: {evaluation.Count} images (cut-offs from the run's out-of-fold probabilities)");
             var report = ClassifierReport.Write(outputFolder, $"External validation on {name}: {string.Join(" / ", evaluation.Classes)}", evaluation, scores);
@@ -209,6 +220,11 @@ internal static class ClassifyCommand
         }));
         return command;
     }
+
+    static Option<FileInfo?> LungsOption() => Cli.Option<FileInfo?>("--lungs", "The lung U-Net (`pleura segment train`) for a run trained on segmented lungs (default: the one it was trained with).", null);
+
+    /// <summary>An image-level classifier sees the whole image or both lungs (the option accepts only those); the grading's one-side 'spine' cut does not apply.</summary>
+    static Pleura.Imaging.Roi.RoiScheme ParseRoi(string text) => Pleura.Imaging.Roi.RoiSchemes.Parse(text);
 
     static void Show(ClassifierOutcome outcome) =>
         Show(outcome.Evaluation, $"test part: {outcome.Evaluation.Count} images (cut-offs chosen on {outcome.Validation.Count} out-of-fold images)");

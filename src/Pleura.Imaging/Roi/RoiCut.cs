@@ -26,6 +26,8 @@ public sealed class RoiCut
 
     /// <summary>Smallest lung, as a share of the image, that counts as segmented.</summary>
     public const double MinLungShare = 0.005;
+    /// <summary>Largest share of the image both lungs may cover together.</summary>
+    public const double MaxLungsShare = 0.6;
     /// <summary>Largest share of a lung allowed on the wrong side of the midline.</summary>
     public const double MaxLungAcrossMidline = 0.10;
     /// <summary>Margin around a lung's box, as a share of the box's size on each side.</summary>
@@ -44,16 +46,33 @@ public sealed class RoiCut
         return scheme == RoiScheme.Lung ? Lung(side, masks) : Half(side, masks, spine);
     }
 
+    /// <summary>
+    /// An image-level ROI (whole-image tasks such as pneumonia type, METHOD section 1): both lungs kept, everything
+    /// else zeroed, cropped to the box around both with the same margin as one lung's cut.
+    /// </summary>
+    public static RoiCut BothLungs(LungMasks masks)
+    {
+        CheckLung(masks, PatientSide.Left);
+        CheckLung(masks, PatientSide.Right);
+        var both = masks.Left.Zip(masks.Right, (l, r) => l || r).ToArray();
+        double share = both.Count(v => v) / (double)both.Length;
+        // Lungs that fill the image are a failed segmentation, and a cut of them would hide nothing.
+        if (share > MaxLungsShare) throw new RoiException($"the lungs would cover {share:P0} of the image (a failed segmentation?)");
+        return Box(both, masks.Width, masks.Height);
+    }
+
     static void CheckLung(LungMasks masks, PatientSide side)
     {
         double share = masks.Of(side).Count(v => v) / (double)(masks.Width * masks.Height);
         if (share < MinLungShare) throw new RoiException($"{side.ToString().ToLowerInvariant()} lung empty or tiny ({share:P2} of the image)");
     }
 
-    static RoiCut Lung(PatientSide side, LungMasks masks)
+    static RoiCut Lung(PatientSide side, LungMasks masks) => Box(masks.Of(side), masks.Width, masks.Height);
+
+    /// <summary>The mask kept, cropped to its bounding box grown by <see cref="LungMargin"/>.</summary>
+    static RoiCut Box(bool[] mask, int w, int h)
     {
-        var mask = masks.Of(side);
-        int w = masks.Width, h = masks.Height, x0 = w, y0 = h, x1 = -1, y1 = -1;
+        int x0 = w, y0 = h, x1 = -1, y1 = -1;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 if (mask[y * w + x]) { x0 = Math.Min(x0, x); x1 = Math.Max(x1, x); y0 = Math.Min(y0, y); y1 = Math.Max(y1, y); }

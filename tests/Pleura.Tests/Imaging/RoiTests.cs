@@ -38,6 +38,32 @@ public class RoiTests
     }
 
     [Fact]
+    public void TheImageLevelLungCutKeepsBothLungsZeroesTheRestAndRefusesAMaskThatFillsTheImage()
+    {
+        var (_, masks) = Case(1);
+        var cut = RoiCut.BothLungs(masks);
+        for (int i = 0; i < masks.Left.Length; i++)
+        {
+            int x = i % 128, y = i / 128;
+            bool lung = masks.Left[i] || masks.Right[i];
+            if (lung) Assert.True(x >= cut.X0 && x < cut.X1 && y >= cut.Y0 && y < cut.Y1, $"lung pixel ({x},{y}) outside the box");
+            Assert.Equal(lung, cut.Keep![i]);
+        }
+        // The box is the lungs' with the margin, so it is smaller than the image but holds both lungs.
+        Assert.True(cut.X1 - cut.X0 < 128 && cut.Y1 - cut.Y0 < 128);
+        var leftCut = RoiCut.For(RoiScheme.Lung, PatientSide.Left, masks, 128, 128);
+        var rightCut = RoiCut.For(RoiScheme.Lung, PatientSide.Right, masks, 128, 128);
+        // Its margin is a share of the larger box, so it holds each lung's own cut.
+        Assert.True(cut.X0 <= Math.Min(leftCut.X0, rightCut.X0) && cut.X1 >= Math.Max(leftCut.X1, rightCut.X1));
+
+        var all = Enumerable.Repeat(true, 128 * 128).ToArray();
+        var full = new LungMasks(128, 128, all.Select((_, i) => i % 128 >= 64).ToArray(), all.Select((_, i) => i % 128 < 64).ToArray());
+        Assert.Contains("failed segmentation", Assert.Throws<RoiException>(() => RoiCut.BothLungs(full)).Message);
+        var empty = new LungMasks(128, 128, new bool[128 * 128], masks.Right);
+        Assert.Contains("left lung empty", Assert.Throws<RoiException>(() => RoiCut.BothLungs(empty)).Message);
+    }
+
+    [Fact]
     public void TheMidlineRunsBetweenTheLungsAlongTheSpine()
     {
         for (int index = 0; index < 8; index++)
