@@ -70,6 +70,7 @@ public static class ClassifierRun
         Directory.CreateDirectory(job.RunFolder);
         var data = job.Input.Decode(inputs, Path.Combine(job.RunFolder, "left-out.txt"), log, cancel);
         if (data.RoiFailures.Count > 0) File.WriteAllLines(Path.Combine(job.RunFolder, RoiFailuresFile), data.RoiFailures.Select(f => $"{f.Path}: {f.Reason}"));
+        if (job.Roi != RoiScheme.None) WriteRoiExamples(job.RunFolder, data);
         var ids = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();
         var split = OpenSplit(job, data, ids);
         var index = ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
@@ -141,6 +142,15 @@ public static class ClassifierRun
             metrics["lung_model_fingerprint"] = Fingerprints.OfFile(job.LungModel);
         }
         return metrics;
+    }
+
+    /// <summary>What the models see: the first images of each class as cut, in RUN/roi-examples/ (so a reader can check the cut).</summary>
+    static void WriteRoiExamples(string runFolder, DecodedSet data, int perClass = 4)
+    {
+        var folder = Path.Combine(runFolder, "roi-examples");
+        Directory.CreateDirectory(folder);
+        foreach (var (item, k) in data.Items.Select((item, k) => (item, k)).GroupBy(x => x.item.Class).SelectMany(g => g.Take(perClass)))
+            PngWriter.Write(new GreyImage(data.Size, data.Size, data.Pixels[k]), Path.Combine(folder, $"{FileNames.Safe(item.Class)}-{FileNames.Safe(Path.GetFileNameWithoutExtension(item.Path))}.png"));
     }
 
     /// <summary>A run folder resumes only the run that made it: a fold model of another ROI is not mixed in.</summary>

@@ -59,6 +59,10 @@ public class LungRoiClassifierTests
         // The U-Net found the lungs of nearly every image (the few it missed are listed and seen whole).
         var fallbacks = File.Exists(Path.Combine(lungRun, "roi-failures.txt")) ? File.ReadAllLines(Path.Combine(lungRun, "roi-failures.txt")).Length : 0;
         Assert.True(fallbacks <= 6, lungOutput);
+        // The cut inputs are shown: a few per class, the marker gone from the marked ones.
+        var examples = Directory.GetFiles(Path.Combine(lungRun, "roi-examples"), "marked-*.png");
+        Assert.NotEmpty(examples);
+        Assert.True(examples.Count(e => RadiographReader.Read(e).Pixels.Take(64 * 10).Max() >= 0.9f) <= fallbacks, string.Join('\n', examples));
         var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Pleura.Pipeline.ClassifierRun.CheckpointPath(lungRun, 1));
         Assert.Equal("lung", info.Roi);
         Assert.Equal(lungs, info.Metrics![Pleura.Pipeline.ClassifierModels.LungModelMetric]!.GetValue<string>());

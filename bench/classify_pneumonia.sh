@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Issue 15, seed 002: COVID-19 / normal / bacterial / viral on ../shared/data/pneumonia, whole image against segmented
+# lungs (`classify train --roi lung`), each against the confound baseline (image statistics only) on the same test images.
+#   1. label tables and the patient-level 75/25 split with 5-fold CV (seed 42)   bench/classify/tables.cs
+#   2. the ImageNet ResNet-18 (`pleura weights imagenet`) and the lung U-Net (METHOD's ResNet-18 encoder from ImageNet on
+#      JSRT/SCR, 128x128, as bench/lungs_imagenet.sh trains it)
+#   3. two classifiers, the same recipe and seed, differing only in --roi: head for 5 epochs, then the last 5 convolutions
+#      for 5 (128x128)
+#   4. `classify compare` whole vs lung (DeLong per class, McNemar), the confound baseline's table and each CNN paired with it
+# Usage: bench/classify_pneumonia.sh [OUT]   (needs ../shared/data; about 25 minutes per classifier on 2 cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p "${1:-runs/classify}"
+out=$(cd "${1:-runs/classify}" && pwd)
+data=$(cd ../shared/data && pwd)
+bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
+[ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
+pleura() { "$bin/pleura" "$@"; }
+
+[ -f "$out/tables/pneumonia.csv" ] || dotnet run bench/classify/tables.cs "$data" "$out/tables"
+[ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
+[ -f "$out/lungs.safetensors" ] || pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
+  --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --arch resnet18-cntk-unet --pretrained "$out/imagenet.safetensors" \
+  --size 128 --epochs 30 | grep -v "^epoch"
+
+recipe=(--arch resnet18-cntk --pretrained "$out/imagenet.safetensors" --size 128 --epochs1 5 --epochs2 5 --seed 42)
+pleura classify train "$out/tables/pneumonia.csv" -o "$out/pneumonia-whole" "${recipe[@]}"
+pleura classify train "$out/tables/pneumonia.csv" -o "$out/pneumonia-lung" "${recipe[@]}" --roi lung --lungs "$out/lungs.safetensors"
+pleura classify compare "$out/pneumonia-whole" "$out/pneumonia-lung" -o "$out/pneumonia-whole-vs-lung"
+
+# The confound: a model that never sees the lungs, then each CNN against it on the same 281 test images.
+dotnet run bench/classify/confound.cs "$data" "$out/confound"
+for run in pneumonia-whole pneumonia-lung; do
+  echo "== $run against the confound baseline"
+  dotnet run bench/classify/paired.cs "$out/$run" "$data"
+done
