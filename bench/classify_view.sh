@@ -40,8 +40,7 @@ for run in ${runs[@]}; do
   [ "$run" = view-whole ] || pleura classify compare "$out/view-whole" "$out/$run" -o "$out/compare-$run"
 done
 pleura classify robustness "$out/view-whole"
-# Throughput end to end (decode, resize, the five fold models, CSV): JSRT's PNGs and the chest DICOM files.
-pleura classify predict "$out/view-whole" "$data/jsrt-scr/images" -o "$out/view-predict-png.csv"
-pleura classify predict "$out/view-whole" "$data/jsrt-scr/images" -o "$out/view-predict-png-bf16.csv" --precision bf16
-dicom=(CR-MONO1-10-chest CR-ModalitySequenceLUT.dcm RG1_J2KI.dcm RG1_JLSN.dcm)   # the chest radiographs among the DICOM files
-pleura classify predict "$out/view-whole" "${dicom[@]/#/$data/dicom/}" -o "$out/view-predict-dicom.csv"
+# Throughput end to end (decode, resize, the five fold models), float32 and bfloat16: JSRT's PNGs and the chest DICOM files.
+mkdir -p "$out/dicom-chest"
+for f in CR-MONO1-10-chest CR-ModalitySequenceLUT.dcm RG1_J2KI.dcm RG1_JLSN.dcm; do ln -sf "$data/dicom/$f" "$out/dicom-chest/$f"; done
+pleura bench classify "$out/view-whole" --input png="$data/jsrt-scr/images" --input dicom="$out/dicom-chest"

@@ -18,6 +18,7 @@ internal static class BenchCommand
         TransferCommand(),
         DicomCommand(),
         ServeCommand(),
+        BenchClassifyCommand.Create(),
     };
 
     static Command ServeCommand()

@@ -63,6 +63,15 @@ public class ClassifyCliTests
         Assert.Equal("image,class,p_turned,p_upright", answers[0]);
         Assert.Equal(new[] { "turned", "upright" }, answers.Skip(1).Select(l => l.Split(',')[1]));
 
+        // Its throughput benchmark classifies a folder in float32 and bfloat16 with the models loaded once.
+        var (benched, benchOutput) = CliRunner.RunCaptured("bench", "classify", run, "--input", "png=" + dir.File("turned"), "--limit", "6", "--rounds", "1");
+        Assert.True(benched == 0, benchOutput);
+        Assert.Contains("bf16", benchOutput);
+        Assert.Contains("x seed (38/s)", benchOutput);
+        var (noInput, noInputOutput) = CliRunner.RunCaptured("bench", "classify", run);
+        Assert.Equal(2, noInput);
+        Assert.Contains("--input", noInputOutput);
+
         // The robustness set: turning an upright image by 90 degrees makes it look like the other class, so that
         // transform must cost accuracy while the untouched originals stay right.
         var (robust, robustOutput) = CliRunner.RunCaptured("classify", "robustness", run);
