@@ -71,7 +71,7 @@ public sealed class RoiImages
             }
             catch (RoiException e)
             {
-                _failures[key] = new RoiFailure(imageId, side.ToString().ToLowerInvariant(), scheme.Name(), e.Message);
+                _failures[key] = new RoiFailure(imageId, side.Name(), scheme.Name(), e.Message);
                 return (_whole[imageId], RoiCut.Whole(InputSize, InputSize));
             }
         });

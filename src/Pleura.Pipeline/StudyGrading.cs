@@ -8,6 +8,7 @@ using Pleura.DicomWeb;
 using Pleura.Explainability;
 using Pleura.Imaging;
 using Pleura.Networks.Weights;
+using Pleura.Imaging.Roi;
 
 namespace Pleura.Pipeline;
 
@@ -143,8 +144,8 @@ public static class StudyGrading
                 {
                     number++;
                     var sides = byImage[file];
-                    var left = sides.SingleOrDefault(p => p.Side == "left");
-                    var right = sides.SingleOrDefault(p => p.Side == "right");
+                    var left = sides.SingleOrDefault(p => p.Side == PatientSide.Left.Name());
+                    var right = sides.SingleOrDefault(p => p.Side == PatientSide.Right.Name());
                     if (left is null || right is null)
                     {
                         skipped.Add(new SkippedStudyInstance(header.SOPInstanceUID!, "the run has a model for one lung only"));
@@ -228,9 +229,9 @@ public static class StudyGrading
         foreach (var e in explained.Where(e => e.Heatmap is not null))
         {
             var p = predictions[e.Id];
-            int Grade(string side) => p.First(x => x.Side == side).Predicted;
+            int Grade(PatientSide side) => p.First(x => x.Side == side.Name()).Predicted;
             result[e.Id] = Overlay.RenderRgb(e.Picture!, e.Heatmap!, e.Lungs, e.Size,
-                [$"patient's right lung: grade {Grade("right")}   left lung: grade {Grade("left")}", "Grad-CAM heatmap (Pleura), not for diagnosis"],
+                [$"patient's right lung: grade {Grade(PatientSide.Right)}   left lung: grade {Grade(PatientSide.Left)}", "Grad-CAM heatmap (Pleura), not for diagnosis"],
                 scale: Math.Max(1, 512 / e.Size));
         }
         return result;

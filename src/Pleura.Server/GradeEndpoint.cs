@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Pleura.Explainability;
 using Pleura.Imaging;
 using Pleura.Pipeline;
+using Pleura.Imaging.Roi;
 
 namespace Pleura.Server;
 
@@ -98,9 +99,9 @@ public sealed partial class GradeEndpoint : IDisposable
 
     static byte[] OverlayPng(ImageGrades grades, float[] heat)
     {
-        string Grade(string side) => grades.Sides.FirstOrDefault(s => s.Side == side) is { } p
+        string Grade(PatientSide side) => grades.Sides.FirstOrDefault(s => s.Side == side.Name()) is { } p
             ? p.Predicted.ToString(CultureInfo.InvariantCulture) + $" (expected {p.ExpectedGrade:0.00})" : "-";
-        var caption = new List<string> { $"patient's right lung: {Grade("right")}   left lung: {Grade("left")}" };
+        var caption = new List<string> { $"patient's right lung: {Grade(PatientSide.Right)}   left lung: {Grade(PatientSide.Left)}" };
         if (grades.Hcs is { } hcs) caption.Add($"HCS {hcs:0.00} (heatmap inside the predicted lungs)");
         return Overlay.Png(grades.Picture!, heat, grades.Lungs, grades.Size, caption);
     }

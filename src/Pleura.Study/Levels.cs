@@ -139,7 +139,7 @@ public static class Levels
             var record = context.Store.Trial(trial.Hash);
             if (record?.Status != TrialStatus.Done) throw new InvalidOperationException($"level 3: {trial.Label} did not finish: {record?.Error}");
             // The final model also as a run folder, for `pleura evaluate|predict|explain FOLDER/final`.
-            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), new Side(trial.Side, "", ""));
+            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(trial.Side));
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
             File.Copy(record.Checkpoint, final, overwrite: true);
             File.Copy(Checkpoint.SidecarOf(record.Checkpoint), Checkpoint.SidecarOf(final), overwrite: true);
@@ -259,17 +259,18 @@ public static class Levels
 
     static void WriteHeatmapMatrix(StudyContext context, IReadOnlyDictionary<string, IReadOnlyList<SidePrediction>> oob, Dictionary<(string Id, string Side), float[]> heatmaps)
     {
-        if (!oob.ContainsKey("left") || !oob.ContainsKey("right") || heatmaps.Count == 0) return;
-        var left = oob["left"].ToDictionary(p => p.ImageId);
-        var right = oob["right"].ToDictionary(p => p.ImageId);
+        string leftName = PatientSide.Left.Name(), rightName = PatientSide.Right.Name();
+        if (!oob.ContainsKey(leftName) || !oob.ContainsKey(rightName) || heatmaps.Count == 0) return;
+        var left = oob[leftName].ToDictionary(p => p.ImageId);
+        var right = oob[rightName].ToDictionary(p => p.ImageId);
         var rows = context.Manifest.Rows.ToDictionary(r => r.ImageId);
         string folder = Path.Combine(context.Folder, "explain");
-        var explained = left.Keys.Where(right.ContainsKey).Where(id => heatmaps.ContainsKey((id, "left")) && heatmaps.ContainsKey((id, "right")))
+        var explained = left.Keys.Where(right.ContainsKey).Where(id => heatmaps.ContainsKey((id, leftName)) && heatmaps.ContainsKey((id, rightName)))
             .OrderBy(id => id, StringComparer.Ordinal)
             .Select(id => Explanation.Describe(context.Manifest, rows[id], context.Images.Whole[id], context.Images.InputSize,
-                new SideExplanation("left", left[id].Probabilities, heatmaps[(id, "left")]),
-                new SideExplanation("right", right[id].Probabilities, heatmaps[(id, "right")]),
-                context.Columns("left").Reader1, context.Columns("right").Reader1, folder))
+                new SideExplanation(leftName, left[id].Probabilities, heatmaps[(id, leftName)]),
+                new SideExplanation(rightName, right[id].Probabilities, heatmaps[(id, rightName)]),
+                context.Columns(leftName).Reader1, context.Columns(rightName).Reader1, folder))
             .ToList();
         var summary = Explanation.Summarise(explained, folder);
         context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", "heatmap_matrix", Path.Combine(folder, "matrix.png")));

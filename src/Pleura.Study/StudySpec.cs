@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Pleura.Training;
 using YamlDotNet.RepresentationModel;
+using Pleura.Imaging.Roi;
 
 namespace Pleura.Study;
 
@@ -19,7 +20,7 @@ public sealed record GridSpec
     public IReadOnlyList<string> Roi { get; init; } = new[] { "none", "lung", "spine" };
     public IReadOnlyList<string> Balancing { get; init; } = new[] { "under", "over", "double" };
     public IReadOnlyList<string> Backbones { get; init; } = new[] { "resnet50", "vgg16", "densenet121" };
-    public IReadOnlyList<string> Sides { get; init; } = new[] { "left", "right" };
+    public IReadOnlyList<string> Sides { get; init; } = PatientSides.Both.Select(s => s.Name()).ToArray();
 }
 
 /// <summary>How level 2 picks the final combination: ranks by macro MAE and by MA-HCS, combined with these weights.</summary>
@@ -64,8 +65,8 @@ public sealed record StudySpec
     /// <summary>Per side ("left", "right"): reader columns. Default: left_grade / left_grade_r2, right_grade / right_grade_r2.</summary>
     public IReadOnlyDictionary<string, SideColumns> Readers { get; init; } = new Dictionary<string, SideColumns>
     {
-        ["left"] = new() { Reader1 = "left_grade", Reader2 = "left_grade_r2" },
-        ["right"] = new() { Reader1 = "right_grade", Reader2 = "right_grade_r2" },
+        [PatientSide.Left.Name()] = new() { Reader1 = Pleura.Pipeline.Side.Left.Reader1Column, Reader2 = Pleura.Pipeline.Side.Left.Reader2Column },
+        [PatientSide.Right.Name()] = new() { Reader1 = Pleura.Pipeline.Side.Right.Reader1Column, Reader2 = Pleura.Pipeline.Side.Right.Reader2Column },
     };
     /// <summary>Manifest columns for level 4 subgroups; "age" is cut into bands.</summary>
     public IReadOnlyList<string> Groups { get; init; } = new[] { "sex" };

@@ -80,7 +80,7 @@ public static class TrialRunner
     {
         var rows = SideData.Rows(context.Manifest, context.Plan, part, fold, labelColumn, context.Images.Whole);
         var inputs = rows.Select(r => context.Images.Input(r.Row.ImageId, roi, side)).ToList();
-        string sideKey = roi == RoiScheme.None ? "" : side.ToString().ToLowerInvariant();
+        string sideKey = roi == RoiScheme.None ? "" : side.Name();
         var pixels = inputs.Select(i => i.Pixels).ToList();
         var set = LabelledImages.FromPixels(pixels, context.Images.InputSize, rows.Select(r => r.Grade).ToList(),
             rows.Select(r => $"{r.Row.ImageId}|{roi.Name()}|{sideKey}").ToList());
@@ -121,7 +121,7 @@ public static class TrialRunner
         for (int start = 0; start < data.Ids.Count; start += batch)
         {
             var ids = data.Ids.Skip(start).Take(batch).ToList();
-            var explained = SideHeatmap.Explain(side.ToString().ToLowerInvariant(), model, GradCam.DefaultLayer(config.Architecture),
+            var explained = SideHeatmap.Explain(side.Name(), model, GradCam.DefaultLayer(config.Architecture),
                 data.Pixels.Skip(start).Take(batch).ToList(), size, config.InputChannels, config.Recipe);
             for (int k = 0; k < ids.Count; k++)
             {

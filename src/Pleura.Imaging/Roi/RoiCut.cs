@@ -64,7 +64,7 @@ public sealed class RoiCut
     static void CheckLung(LungMasks masks, PatientSide side)
     {
         double share = masks.Of(side).Count(v => v) / (double)(masks.Width * masks.Height);
-        if (share < MinLungShare) throw new RoiException($"{side.ToString().ToLowerInvariant()} lung empty or tiny ({share:P2} of the image)");
+        if (share < MinLungShare) throw new RoiException($"{side.Name()} lung empty or tiny ({share:P2} of the image)");
     }
 
     static RoiCut Lung(PatientSide side, LungMasks masks) => Box(masks.Of(side), masks.Width, masks.Height);
@@ -94,7 +94,7 @@ public sealed class RoiCut
                 for (int x = 0; x < w; x++)
                     if (mask[y * w + x]) { total++; if (!OnSide(x, y, lung)) across++; }
             if (across > MaxLungAcrossMidline * total)
-                throw new RoiException($"{lung.ToString().ToLowerInvariant()} lung lies {across / (double)total:P0} across the midline (flipped, lateral or rotated image?)");
+                throw new RoiException($"{lung.Name()} lung lies {across / (double)total:P0} across the midline (flipped, lateral or rotated image?)");
         }
         var keep = new bool[w * h];
         for (int y = 0; y < h; y++)

@@ -34,3 +34,21 @@ public static class RoiSchemes
 
 /// <summary>Which lung: the patient's left lies on the image's right in a frontal view.</summary>
 public enum PatientSide { Left, Right }
+
+/// <summary>The one spelling of a side everywhere Pleura writes or reads it (files, store, study files, captions): "left", "right".</summary>
+public static class PatientSides
+{
+    public static IReadOnlyList<PatientSide> Both { get; } = new[] { PatientSide.Left, PatientSide.Right };
+
+    public static string Name(this PatientSide side) => side == PatientSide.Left ? "left" : "right";
+
+    public static PatientSide Parse(string text) =>
+        TryParse(text, out var side) ? side : throw new ArgumentException($"side '{text}' must be left or right");
+
+    public static bool TryParse(string text, out PatientSide side)
+    {
+        PatientSide? found = text.Trim().ToLowerInvariant() switch { "left" => PatientSide.Left, "right" => PatientSide.Right, _ => null };
+        side = found ?? PatientSide.Left;
+        return found is not null;
+    }
+}
