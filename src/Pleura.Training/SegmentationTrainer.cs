@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Pleura.Networks;
-using Pleura.Networks.Weights;
 using static TorchSharp.torch;
 
 namespace Pleura.Training;
@@ -25,38 +23,29 @@ public sealed record SegmentationSettings
 }
 
 /// <summary>
-/// The segmentation loop with the classification trainer's guarantees: Dice + BCE with Adam, augmentation (image and
-/// masks moved together), validation loss after
-/// every epoch, early stopping that restores the best weights, and a folder that holds weights, optimizer moments and
-/// counters after every epoch, so a stopped run continues from its last completed epoch; each epoch in its own
-/// dispose scope (flat memory), per-epoch log with resident memory.
+/// The segmentation loop with the classification trainer's guarantees, through the same <see cref="EpochLoop"/>:
+/// Dice + BCE with Adam, augmentation (image and masks moved together), validation loss after every epoch, early
+/// stopping that restores the best weights, and a folder that holds weights, optimizer moments and counters after
+/// every epoch, so a stopped run continues from its last completed epoch; each epoch in its own dispose scope (flat
+/// memory), per-epoch log with resident memory. The learning rate stays as set.
 /// </summary>
 public sealed class SegmentationTrainer(nn.Module<Tensor, Tensor> model, SegmentationSettings settings, string folder)
 {
-    const string LastWeights = "last.safetensors", BestWeights = "best.safetensors", OptimizerState = "optimizer.bin";
-
     public TrainingResult Train(Tensor images, Tensor masks, Tensor validationImages, Tensor validationMasks, Action<EpochRecord>? onEpoch = null, CancellationToken cancel = default)
     {
-        Directory.CreateDirectory(folder);
-        var state = ResumeState.Load(folder) ?? new ResumeState { ConfigHash = settings.Hash() };
-        if (state.ConfigHash != settings.Hash())
-            throw new InvalidDataException($"{folder} holds a segmentation run with other settings; choose another folder or delete it to start afresh");
-        if (state.Completed)
+        var loop = new EpochLoop(folder, settings.Hash(), "segmentation run");
+        var weights = new EpochCheckpoints(model, folder, "best.safetensors", "last.safetensors");
+        if (loop.Completed)
         {
-            Load(BestWeights);
-            return Result(state);
+            weights.LoadBest();
+            return Result(loop.State);
         }
-        using var optimizer = optim.Adam(model.parameters(), settings.LearningRate);
-        if (state.EpochsDone > 0)
-        {
-            Load(LastWeights);
-            optimizer.load_state_dict(Path.Combine(folder, OptimizerState));
-        }
+        using var optimizer = optim.Adam(model.parameters(), loop.LearningRate(settings.LearningRate));
+        loop.Resume(weights, optimizer);
         long n = images.shape[0];
-        for (int epoch = state.EpochsDone + 1; epoch <= settings.Epochs; epoch++)
+
+        EpochTraining TrainEpoch(int epoch)
         {
-            using var epochScope = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
             model.train();
             var random = new Random(settings.Seed * 7919 + epoch);
             var order = Enumerable.Range(0, (int)n).OrderBy(_ => random.Next()).ToArray();
@@ -82,34 +71,13 @@ public sealed class SegmentationTrainer(nn.Module<Tensor, Tensor> model, Segment
                 optimizer.step();
                 sum += loss.item<float>() * index.shape[0];
             }
-            double validationLoss = ValidationLoss(validationImages, validationMasks);
-            var record = new EpochRecord(1, epoch, settings.LearningRate, sum / n, validationLoss, double.NaN, double.NaN, (int)n,
-                (int)model.parameters().Sum(p => p.numel()), clock.Elapsed.TotalSeconds, ResidentMemory.AfterCollection());
-            state.History.Add(record);
-            if (validationLoss < state.BestValidationLoss)
-            {
-                state.BestValidationLoss = validationLoss;
-                state.EpochsSinceBest = 0;
-                Save(BestWeights);
-            }
-            else if (++state.EpochsSinceBest >= settings.Patience)
-            {
-                state.StopReason = $"early stop after epoch {epoch} ({settings.Patience} epochs without a better validation loss)";
-                state.EpochsDone = settings.Epochs;
-            }
-            if (state.StopReason is null) state.EpochsDone = epoch;
-            Save(LastWeights);
-            optimizer.save_state_dict(Path.Combine(folder, OptimizerState) + ".tmp");
-            File.Move(Path.Combine(folder, OptimizerState) + ".tmp", Path.Combine(folder, OptimizerState), overwrite: true);
-            state.Save(folder);
-            onEpoch?.Invoke(record);
-            if (state.StopReason is not null) break;
+            return new EpochTraining(sum / n);
         }
-        state.Completed = true;
-        state.StopReason ??= "all epochs done";
-        state.Save(folder);
-        Load(BestWeights);
-        return Result(state);
+
+        var stage = new EpochStage(1, settings.Epochs, settings.LearningRate, (int)n, (int)model.parameters().Sum(p => p.numel()), settings.Patience);
+        loop.Run(stage, optimizer, weights, TrainEpoch, () => new EpochValidation(ValidationLoss(validationImages, validationMasks)), onEpoch);
+        loop.Complete();
+        return Result(loop.State);
     }
 
     static TrainingResult Result(ResumeState state) => new(state.History, state.BestValidationLoss, state.StopReason, false);
@@ -128,15 +96,5 @@ public sealed class SegmentationTrainer(nn.Module<Tensor, Tensor> model, Segment
             sum += SegmentationLoss.DiceBce(model.call(Input(images.narrow(0, start, count))), masks.narrow(0, start, count)).item<float>() * count;
         }
         return sum / images.shape[0];
-    }
-
-    void Save(string name) => Safetensors.Write(Path.Combine(folder, name), StateDicts.Ordered(model));
-
-    void Load(string name)
-    {
-        var path = Path.Combine(folder, name);
-        var contents = Safetensors.Read(path);
-        try { WeightLoader.Load(model, contents.Tensors, origin: path); }
-        finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
     }
 }

@@ -23,10 +23,7 @@ public sealed class Trainer
     // Per stage: the whole model once at the stage's start, then after every epoch only what the stage can change
     // (its trainable parameters and the statistics of its training batch-norm layers): a frozen backbone is not
     // rewritten every epoch. The finished model is written whole.
-    const string FinalWeights = "final.safetensors", OptimizerState = "optimizer.bin";
-    static string StartWeights(int stage) => $"stage{stage}-start.safetensors";
-    static string BestWeights(int stage) => $"stage{stage}-best.safetensors";
-    static string LastWeights(int stage) => $"stage{stage}-last.safetensors";
+    const string FinalWeights = "final.safetensors";
 
     readonly nn.Module<Tensor, Tensor> _model;
     readonly string _headPrefix;
@@ -62,50 +59,32 @@ public sealed class Trainer
     public TrainingResult Train(LabelledImages train, LabelledImages validation, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         if (train.Count == 0 || validation.Count == 0) throw new ArgumentException($"need training and validation images (got {train.Count} and {validation.Count})");
-        var state = ResumeState.Load(_folder) ?? new ResumeState { ConfigHash = _config.Hash() };
-        if (state.ConfigHash != _config.Hash())
-            throw new InvalidDataException($"{_folder} holds a training run with other settings; choose another folder or delete it to start afresh");
-
-        if (state.Completed)
+        var loop = new EpochLoop(_folder, _config.Hash(), "training run");
+        if (loop.Completed)
         {
-            LoadWeights(FinalWeights);
-            return Result(state);
+            EpochCheckpoints.Load(_model, Path.Combine(_folder, FinalWeights));
+            return Result(loop.State);
         }
-        for (int stage = state.Stage; stage <= 2; stage++)
+        for (int stage = loop.State.Stage; stage <= 2; stage++)
         {
             int epochs = stage == 1 ? _config.Stage1Epochs : _config.Stage2Epochs;
-            if (epochs > 0)
-            {
-                bool diverged = RunStage(stage, epochs, state, train, validation, progress, cancel);
-                if (diverged)
-                {
-                    SaveWeights(FinalWeights);
-                    state.Completed = true;
-                    state.Save(_folder);
-                    return Result(state);
-                }
-            }
-            state.Stage = stage + 1;
-            state.EpochsDone = 0;
-            state.LearningRate = double.NaN;
-            state.BestValidationLoss = double.PositiveInfinity;
-            state.EpochsSinceBest = 0;
-            state.PlateauBest = double.PositiveInfinity;
-            state.PlateauBadEpochs = 0;
-            state.Save(_folder);
+            if (epochs > 0 && RunStage(stage, epochs, loop, train, validation, progress, cancel)) break; // diverged
+            loop.NextStage();
         }
-        SaveWeights(FinalWeights);
-        state.Completed = true;
-        state.StopReason ??= "all epochs done";
-        state.Save(_folder);
-        return Result(state);
+        EpochCheckpoints.Save(_model, Path.Combine(_folder, FinalWeights));
+        loop.Complete();
+        return Result(loop.State);
     }
 
     static TrainingResult Result(ResumeState state) =>
         new(state.History, state.History.Count == 0 ? double.NaN : state.History.Min(h => h.ValidationLoss), state.StopReason,
             state.StopReason?.StartsWith("diverged", StringComparison.Ordinal) == true);
 
-    bool RunStage(int stage, int epochs, ResumeState state, LabelledImages train, LabelledImages validation,
+    EpochCheckpoints Checkpoints(int stage, IReadOnlySet<string>? changing = null) =>
+        new(_model, _folder, $"stage{stage}-best.safetensors", $"stage{stage}-last.safetensors", $"stage{stage}-start.safetensors", changing);
+
+    /// <summary>One stage's remaining epochs; true when it diverged.</summary>
+    bool RunStage(int stage, int epochs, EpochLoop loop, LabelledImages train, LabelledImages validation,
         Action<TrainingProgress>? progress, CancellationToken cancel)
     {
         var trainable = stage == 1
@@ -120,26 +99,19 @@ public sealed class Trainer
         if (parameters.Count == 0) throw new InvalidOperationException($"stage {stage} has nothing to train (head prefix '{_headPrefix}')");
         int trainableCount = (int)parameters.Sum(p => p.numel());
 
-        double lr = double.IsNaN(state.LearningRate) ? (stage == 1 ? _config.Stage1LearningRate : _config.Stage2LearningRate) : state.LearningRate;
-        using var optimizer = optim.Adam(parameters, lr);
-        var changing = Changing(trainable);
-        if (state.EpochsDone > 0)
-        {
-            LoadWeights(StartWeights(stage));
-            LoadWeights(LastWeights(stage));
-            optimizer.load_state_dict(Path.Combine(_folder, OptimizerState));
-        }
-        else
+        double initialRate = stage == 1 ? _config.Stage1LearningRate : _config.Stage2LearningRate;
+        using var optimizer = optim.Adam(parameters, loop.LearningRate(initialRate));
+        var weights = Checkpoints(stage, Changing(trainable));
+        if (!loop.Resume(weights, optimizer))
         {
             // A resumed run entering this stage starts from the previous stage's best, as an uninterrupted one does.
             for (int previous = stage - 1; previous >= 1; previous--)
-                if (File.Exists(Path.Combine(_folder, StartWeights(previous))))
+                if (Checkpoints(previous) is { HasStart: true } earlier)
                 {
-                    LoadWeights(StartWeights(previous));
-                    if (File.Exists(Path.Combine(_folder, BestWeights(previous)))) LoadWeights(BestWeights(previous));
+                    earlier.RestoreGood();
                     break;
                 }
-            SaveWeights(StartWeights(stage));
+            weights.SaveStart();
         }
 
         var examples = Balancer.Examples(train.Labels, _config.Balancing, stage, _config.Seed * 31 + stage);
@@ -151,11 +123,8 @@ public sealed class Trainer
         using var labelTensor = tensor(stageLabels.Select(l => (long)l).ToArray());
         int batches = (stageLabels.Length + _config.BatchSize - 1) / _config.BatchSize;
 
-        for (int epoch = state.EpochsDone + 1; epoch <= epochs; epoch++)
+        EpochTraining TrainEpoch(int epoch)
         {
-            // Anything an epoch creates and does not keep (stray views, saved copies) goes with it: memory stays flat.
-            using var epochScope = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
             SetModes(trainable);
             var order = Balancer.Shuffle(Enumerable.Range(0, stageLabels.Length).ToList(), new Random(_config.Seed * 7919 + stage * 1009 + epoch));
             double lossSum = 0;
@@ -168,56 +137,29 @@ public sealed class Trainer
                 var loss = Losses.Mean(_config.Loss, logits, labelTensor.index_select(0, index));
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
-                {
-                    state.StopReason = $"diverged: stage {stage}, epoch {epoch}, batch {b + 1} gave a loss of {value}; kept the last good weights (lower the learning rate?)";
-                    LoadWeights(StartWeights(stage));
-                    if (File.Exists(Path.Combine(_folder, BestWeights(stage)))) LoadWeights(BestWeights(stage));
-                    return true;
-                }
+                    return EpochTraining.Diverged($"diverged: stage {stage}, epoch {epoch}, batch {b + 1} gave a loss of {value}; kept the last good weights (lower the learning rate?)");
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
                 lossSum += value * index.shape[0];
                 progress?.Invoke(new TrainingProgress(stage, epoch, epochs, b + 1, batches, lossSum / Math.Min(stageLabels.Length, (b + 1) * _config.BatchSize)));
             }
-
-            var (valLoss, valPredictions) = Score(validationInput, validation.Labels, forward);
-            var valMetrics = GradeMetrics.Compute(validation.Labels, valPredictions, _classes);
-            state.History.Add(new EpochRecord(stage, epoch, lr, lossSum / stageLabels.Length, valLoss, valMetrics.MacroMae, valMetrics.Accuracy,
-                stageLabels.Length, trainableCount, clock.Elapsed.TotalSeconds, ResidentMemory.AfterCollection()));
-
-            // Reduce-LR-on-plateau (PyTorch's rule: relative threshold 1e-4, reduce after more than `patience` bad epochs).
-            if (valLoss < state.PlateauBest * (1 - 1e-4)) { state.PlateauBest = valLoss; state.PlateauBadEpochs = 0; }
-            else if (++state.PlateauBadEpochs > _config.PlateauPatience)
-            {
-                lr *= _config.PlateauFactor;
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                state.PlateauBadEpochs = 0;
-            }
-            state.LearningRate = lr;
-
-            bool stop = false;
-            if (valLoss < state.BestValidationLoss)
-            {
-                state.BestValidationLoss = valLoss;
-                state.EpochsSinceBest = 0;
-                SaveWeights(BestWeights(stage), changing);
-            }
-            else if (++state.EpochsSinceBest >= _config.EarlyStoppingPatience)
-            {
-                state.StopReason = $"stage {stage}: early stop after epoch {epoch} ({_config.EarlyStoppingPatience} epochs without a better validation loss)";
-                stop = true;
-            }
-
-            state.EpochsDone = stop ? epochs : epoch; // an early-stopped stage is finished, also for a resumed run
-            SaveWeights(LastWeights(stage), changing);
-            optimizer.save_state_dict(Path.Combine(_folder, OptimizerState) + ".tmp");
-            File.Move(Path.Combine(_folder, OptimizerState) + ".tmp", Path.Combine(_folder, OptimizerState), overwrite: true);
-            state.Save(_folder);
-            if (stop) break;
+            return new EpochTraining(lossSum / stageLabels.Length);
         }
-        LoadWeights(BestWeights(stage));
-        return false;
+
+        EpochValidation Validate()
+        {
+            var (loss, predictions) = Score(validationInput, validation.Labels, forward);
+            var metrics = GradeMetrics.Compute(validation.Labels, predictions, _classes);
+            return new EpochValidation(loss, metrics.MacroMae, metrics.Accuracy);
+        }
+
+        var plan = new EpochStage(stage, epochs, initialRate, stageLabels.Length, trainableCount, _config.EarlyStoppingPatience)
+        {
+            Plateau = new PlateauSchedule(_config.PlateauPatience, _config.PlateauFactor),
+            StopPrefix = $"stage {stage}: ",
+        };
+        return loop.Run(plan, optimizer, weights, TrainEpoch, Validate);
     }
 
     /// <summary>
@@ -304,27 +246,5 @@ public sealed class Trainer
         var owners = trainable.Select(n => n[..n.LastIndexOf('.')]).ToHashSet();
         return StateDicts.Ordered(_model).Select(kv => kv.Key)
             .Where(k => trainable.Contains(k) || (k.LastIndexOf('.') is int dot and > 0 && owners.Contains(k[..dot]))).ToHashSet();
-    }
-
-    void SaveWeights(string name, HashSet<string>? only = null) =>
-        Safetensors.Write(Path.Combine(_folder, name), StateDicts.Ordered(_model).Where(kv => only is null || only.Contains(kv.Key)));
-
-    /// <summary>Loads a whole model, or overlays a stage's partial file on the weights in place.</summary>
-    void LoadWeights(string name)
-    {
-        var path = Path.Combine(_folder, name);
-        var contents = Safetensors.Read(path);
-        try
-        {
-            var model = StateDicts.Ordered(_model).ToDictionary(kv => kv.Key, kv => kv.Value);
-            if (contents.Tensors.Count == model.Count) { WeightLoader.Load(_model, contents.Tensors, origin: path); return; }
-            using var _ = no_grad();
-            foreach (var (key, value) in contents.Tensors)
-            {
-                if (!model.TryGetValue(key, out var target)) throw new InvalidDataException($"{path}: {key} is not in the model");
-                target.copy_(value);
-            }
-        }
-        finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
     }
 }
