@@ -1,11 +1,11 @@
 using System.CommandLine;
-using System.Diagnostics;
+using Pleura.Benchmarks;
 using Pleura.Imaging;
-using Pleura.Phantoms;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;
 
+/// <summary>`pleura bench`: the options and the printed tables; the measurements are in Pleura.Benchmarks.</summary>
 internal static class BenchCommand
 {
     public static Command Create() => new("bench", "Benchmarks that print figures.")
@@ -43,7 +43,7 @@ internal static class BenchCommand
             if (!Directory.Exists(imageFolder)) throw new DirectoryNotFoundException($"{imageFolder}: folder not found (give one with --images)");
             var files = RadiographReader.ImageFiles(imageFolder).Take(256).ToList();
             if (files.Count == 0) throw new FileNotFoundException($"{imageFolder}: no images");
-            var result = Pleura.Server.ServeBenchmark.Run(folder, files, parse.GetValue(clients)!, TimeSpan.FromSeconds(parse.GetValue(seconds)),
+            var result = ServeBenchmark.Run(folder, files, parse.GetValue(clients)!, TimeSpan.FromSeconds(parse.GetValue(seconds)),
                 EvaluateCommand.ParsePrecision(parse.GetValue(precision)!), !parse.GetValue(noWrk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(batch)).GetAwaiter().GetResult();
             var table = new Table().AddColumns("clients", "generator", "images/s", "x predict", "per server CPU-s", "x predict per CPU-s", "p50 ms", "p99 ms", "errors", "memory MiB (start -> end)");
             foreach (var l in result.Levels)
@@ -55,16 +55,7 @@ internal static class BenchCommand
             AnsiConsole.Write(table);
             if (parse.GetValue(csv) is { } file)
             {
-                string F(double v, string format) => Pleura.Data.CsvText.Number(v, format);
-                Pleura.Data.CsvOutput.Write(file.FullName, ["clients", "generator", "seconds", "requests", "errors", "images_per_s", "predict_images_per_s",
-                        "images_per_cpu_s", "predict_images_per_cpu_s", "p50_ms", "p99_ms", "memory_start_mib", "memory_end_mib"],
-                    result.Levels.Select(l => new[]
-                    {
-                        l.Clients.ToString(System.Globalization.CultureInfo.InvariantCulture), l.Generator, F(l.Seconds, "0.0"), l.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        l.Errors.ToString(System.Globalization.CultureInfo.InvariantCulture), F(l.ImagesPerSecond, "0.00"), F(result.PredictImagesPerSecond, "0.00"),
-                        F(l.ImagesPerCpuSecond, "0.00"), F(result.PredictImagesPerCpuSecond, "0.00"), F(l.P50Milliseconds, "0.0"), F(l.P99Milliseconds, "0.0"),
-                        F(l.MemoryStartMiB, "0"), F(l.MemoryEndMiB, "0"),
-                    }));
+                ServeBenchmark.WriteCsv(file.FullName, result);
                 Cli.Done(file.FullName);
             }
             return result.Levels.Any(l => l.Errors > 0) ? Cli.ExitInvalidData : Cli.ExitOk;
@@ -86,9 +77,9 @@ internal static class BenchCommand
         {
             var folder = parse.GetValue(dir)?.FullName ?? Path.GetFullPath(Path.Combine("..", "shared", "data", "dicom"));
             if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: folder not found (give one with --dir)");
-            if (!parse.GetValue(noDcmtk) && !Pleura.Pipeline.DicomBenchmark.HasTool()) Cli.Warn("dcm2pnm is not installed (Debian: apt-get install dcmtk): Pleura only");
+            if (!parse.GetValue(noDcmtk) && !DicomBenchmark.HasTool()) Cli.Warn("dcm2pnm is not installed (Debian: apt-get install dcmtk): Pleura only");
             AnsiConsole.MarkupLineInterpolated($"DICOM files of {folder}: read + decode + min-max render to 16 bits; dcm2pnm (dcmj2pnm for JPEG, dcml2pnm for JPEG-LS) +Wm +opw to /dev/null, one process per image (start-up included)");
-            var rows = Pleura.Pipeline.DicomBenchmark.Run(folder, [1, 2], parse.GetValue(seconds), !parse.GetValue(noDcmtk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+            var rows = DicomBenchmark.Run(folder, [1, 2], parse.GetValue(seconds), !parse.GetValue(noDcmtk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
             var table = new Table().AddColumns("transfer syntax", "files", "MP/image", "threads", "Pleura images/s", "dcmtk tool", "dcmtk images/s", "Pleura / dcmtk");
             foreach (var r in rows)
                 table.AddRow(Markup.Escape(r.TransferSyntax), r.Files.ToString(), r.MegapixelsPerImage.ToString("0.00"), r.Threads.ToString(), r.PleuraImagesPerSecond.ToString("0.0"),
@@ -96,29 +87,12 @@ internal static class BenchCommand
             AnsiConsole.Write(table);
             if (parse.GetValue(csv) is { } file)
             {
-                var text = new System.Text.StringBuilder("transfer_syntax,files,megapixels_per_image,threads,pleura_images_per_s,dcmtk_tool,dcmtk_images_per_s,note\n");
-                foreach (var r in rows)
-                    text.Append(System.Globalization.CultureInfo.InvariantCulture,
-                        $"{Pleura.Data.CsvText.Field(r.TransferSyntax)},{r.Files},{r.MegapixelsPerImage:0.000},{r.Threads},{r.PleuraImagesPerSecond:0.00},{r.DcmtkTool},{r.DcmtkImagesPerSecond:0.00},{Pleura.Data.CsvText.Field(r.DcmtkNote ?? "")}\n");
-                File.WriteAllText(file.FullName, text.ToString());
+                DicomBenchmark.WriteCsv(file.FullName, rows);
                 Cli.Done(file.FullName);
             }
             return Cli.ExitOk;
         }));
         return command;
-    }
-
-    /// <summary>Test AUC against training images, mean and standard deviation over the splits, per start.</summary>
-    static Pleura.Reporting.Figure LearningCurve(string folder, IReadOnlyList<Pleura.Pipeline.TransferRun> runs)
-    {
-        var series = runs.GroupBy(r => r.Start).Select(start =>
-        {
-            var points = start.GroupBy(r => r.PerClass).Select(g => (X: g.Average(r => r.TrainImages), Y: g.Average(r => r.MacroAuc),
-                Sd: Math.Sqrt(g.Sum(r => Math.Pow(r.MacroAuc - g.Average(q => q.MacroAuc), 2)) / Math.Max(1, g.Count() - 1)))).OrderBy(p => p.X).ToList();
-            return (start.Key, points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray(), points.Select(p => p.Sd).ToArray());
-        }).ToList();
-        return new Pleura.Reporting.Figures(folder).Curves("transfer-curve", "Test AUC by training-set size (mean and SD over the splits)",
-            "training images", "test AUC (macro, one-vs-rest)", series);
     }
 
     static Command TransferCommand()
@@ -177,7 +151,7 @@ internal static class BenchCommand
             }
             AnsiConsole.MarkupLineInterpolated($"{result.Images} images of {result.Patients} patients, classes {string.Join(", ", result.Classes)}; {job.Repeats} splits per point");
             AnsiConsole.Write(table);
-            var figure = LearningCurve(job.Output, result.Runs);
+            var figure = LearningCurve.Draw(job.Output, result.Runs);
             Cli.Done($"{Path.Combine(job.Output, "transfer-runs.csv")}, {Path.Combine(job.Output, "transfer-summary.csv")}, {figure.PngPath}");
             return Cli.ExitOk;
         })));
@@ -200,7 +174,7 @@ internal static class BenchCommand
             string folder = Path.Combine(Path.GetTempPath(), "pleura-bench-study-" + Guid.NewGuid().ToString("N")[..8]);
             try
             {
-                var result = Pleura.Study.StudyBenchmark.Run(folder, parse.GetValue(arch)!, parse.GetValue(images), parse.GetValue(size),
+                var result = StudyBenchmark.Run(folder, parse.GetValue(arch)!, parse.GetValue(images), parse.GetValue(size),
                     parse.GetValue(epochs1), parse.GetValue(epochs2), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
                 var table = new Table().AddColumns("trials", "cached (s)", "uncached (s)", "cached / uncached", "largest test macro-MAE difference", "cache");
                 table.AddRow(result.Trials.ToString(), result.CachedSeconds.ToString("0.0"), result.UncachedSeconds.ToString("0.0"), result.Ratio.ToString("0.00") + "x",
@@ -226,7 +200,7 @@ internal static class BenchCommand
             var table = new Table().AddColumns("network", "layer", "forward images/s", "explain images/s", "cost (forward passes)");
             foreach (var a in parse.GetValue(archs)!)
             {
-                var r = Pleura.Pipeline.ExplainBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds));
+                var r = ExplainBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds));
                 table.AddRow(r.Architecture, r.Layer, r.ForwardPerSecond.ToString("0.0"), r.ExplainPerSecond.ToString("0.0"), r.CostInForwardPasses.ToString("0.00"));
             }
             AnsiConsole.Write(table);
@@ -249,17 +223,14 @@ internal static class BenchCommand
         {
             Pleura.Networks.TorchRuntime.UseThreads(Environment.ProcessorCount);
             var folder = Path.Combine(Path.GetTempPath(), "pleura-bench-memory");
-            var history = Cli.WithProgress("training", 1, _ => Pleura.Pipeline.MemoryBenchmark.Run(parse.GetValue(epochs), parse.GetValue(images), parse.GetValue(size), parse.GetValue(arch)!, folder));
+            var history = Cli.WithProgress("training", 1, _ => MemoryBenchmark.Run(parse.GetValue(epochs), parse.GetValue(images), parse.GetValue(size), parse.GetValue(arch)!, folder));
             var table = new Table().AddColumns("epoch", "resident MB", "vs epoch 2", "seconds");
-            double second = history.Count >= 2 ? history[1].ResidentMegabytes : double.NaN;
+            var verdict = MemoryVerdict.Of(history);
             foreach (var h in history)
-                table.AddRow(h.Epoch.ToString(), h.ResidentMegabytes.ToString("0.0"), (h.ResidentMegabytes / second - 1).ToString("+0.0%;-0.0%"), h.Seconds.ToString("0.0"));
+                table.AddRow(h.Epoch.ToString(), h.ResidentMegabytes.ToString("0.0"), verdict.Change(h).ToString("+0.0%;-0.0%"), h.Seconds.ToString("0.0"));
             AnsiConsole.Write(table);
-            if (history.Count >= 10)
-            {
-                double change = history[9].ResidentMegabytes / second - 1;
-                AnsiConsole.MarkupLine($"epoch 10 vs epoch 2: {change:+0.0%;-0.0%} ({(Math.Abs(change) <= 0.05 ? "[green]flat[/]" : "[red]growing[/]")})");
-            }
+            if (verdict.Epoch10Change is { } change)
+                AnsiConsole.MarkupLine($"epoch 10 vs epoch 2: {change:+0.0%;-0.0%} ({(verdict.Flat == true ? "[green]flat[/]" : "[red]growing[/]")})");
             return Cli.ExitOk;
         }));
         return command;
@@ -280,19 +251,19 @@ internal static class BenchCommand
         {
             int threads = Environment.ProcessorCount;
             Pleura.Networks.TorchRuntime.UseThreads(threads);
-            var results = parse.GetValue(archs)!.Select(a => Pleura.Pipeline.ModelBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds),
+            var results = parse.GetValue(archs)!.Select(a => ModelBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds),
                 m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"))).ToList();
             var reference = parse.GetValue(pytorch)
-                ? PyTorchReference(threads, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds) * 2 / 3, results.Select(r => r.Architecture))
-                : new Dictionary<string, (double Inference, double Training, string Version)>();
+                ? PyTorchReference.Run(threads, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds) * 2 / 3, results.Select(r => r.Architecture), Cli.Warn)
+                : new Dictionary<string, PyTorchThroughput>();
             var table = new Table().Title($"batch {parse.GetValue(batch)}, {parse.GetValue(size)}x{parse.GetValue(size)}, {threads} threads, images/s")
                 .AddColumns("network", "inference", "PyTorch", "ratio", "training", "PyTorch", "ratio", "bf16 inference", "bf16 speed-up", "bf16 training",
                     "bf16 training speed-up (rounds)", "peak RSS (MB)");
             foreach (var r in results)
             {
-                bool has = reference.TryGetValue(r.Architecture, out var t);
-                table.AddRow(r.Architecture, r.InferencePerSecond.ToString("0.0"), has ? t.Inference.ToString("0.0") : "-", has ? (r.InferencePerSecond / t.Inference).ToString("0.00x") : "-",
-                    r.TrainingPerSecond.ToString("0.0"), has ? t.Training.ToString("0.0") : "-", has ? (r.TrainingPerSecond / t.Training).ToString("0.00x") : "-",
+                var t = reference.GetValueOrDefault(r.Architecture);
+                table.AddRow(r.Architecture, r.InferencePerSecond.ToString("0.0"), t?.Inference.ToString("0.0") ?? "-", t is null ? "-" : (r.InferencePerSecond / t.Inference).ToString("0.00x"),
+                    r.TrainingPerSecond.ToString("0.0"), t?.Training.ToString("0.0") ?? "-", t is null ? "-" : (r.TrainingPerSecond / t.Training).ToString("0.00x"),
                     r.Bf16InferencePerSecond.ToString("0.0"), (r.Bf16InferencePerSecond / r.InferencePerSecond).ToString("0.00x"), r.Bf16TrainingPerSecond.ToString("0.0"),
                     $"{r.Bf16TrainingSpeedUp:0.00}x ({r.Bf16TrainingRatios!.Min():0.00}-{r.Bf16TrainingRatios!.Max():0.00}, n={r.Bf16TrainingRatios!.Count}; CPU time {r.Bf16TrainingCpuSpeedUp:0.00}x)", r.PeakResidentMegabytes.ToString("0"));
             }
@@ -305,42 +276,6 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>Runs the PyTorch script if python3 with torch and torchvision is installed; empty otherwise.</summary>
-    static Dictionary<string, (double Inference, double Training, string Version)> PyTorchReference(int threads, int batch, int size, double seconds, IEnumerable<string> archs)
-    {
-        var result = new Dictionary<string, (double, double, string)>();
-        var script = Path.Combine(AppContext.BaseDirectory, "bench", "pytorch_models.py");
-        var torchvisionNames = archs.Where(a => Pleura.Networks.Architectures.Get(a).InTorchvision).ToList();
-        if (!File.Exists(script) || torchvisionNames.Count == 0) return result;
-        try
-        {
-            // Debian's python3-torch lives under /usr/bin/python3, which a pyenv or venv python3 on PATH may hide.
-            var python = Environment.GetEnvironmentVariable("PLEURA_PYTHON") ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-            var info = new System.Diagnostics.ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { script, threads.ToString(), batch.ToString(), size.ToString(), seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(torchvisionNames))
-                info.ArgumentList.Add(a);
-            using var process = System.Diagnostics.Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEnd();
-            var stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                Cli.Warn($"PyTorch reference not run (python3 with torch and torchvision is needed): {stderr.Split('\n').LastOrDefault(l => l.Length > 0)}");
-                return result;
-            }
-            foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var o = System.Text.Json.JsonDocument.Parse(line).RootElement;
-                result[o.GetProperty("architecture").GetString()!] = (o.GetProperty("inference").GetDouble(), o.GetProperty("training").GetDouble(), o.GetProperty("torch").GetString()!);
-            }
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Cli.Warn("PyTorch reference not run: python3 is not installed");
-        }
-        return result;
-    }
-
     static Command IoCommand()
     {
         var dir = new Option<DirectoryInfo?>("--dir") { Description = "Folder of images to decode (default: ../shared/data/jsrt-scr/fullres if present, else 2048x2048 phantoms made for the run)." };
@@ -349,39 +284,18 @@ internal static class BenchCommand
         var command = new Command("io", "Decode + resize throughput (images per second) with 1 and 2 threads.") { dir, size, rounds };
         command.SetAction(parse => Cli.Run(() =>
         {
-            var folder = parse.GetValue(dir)?.FullName ?? DefaultFolder();
+            var folder = parse.GetValue(dir)?.FullName ?? DecodeBenchmark.DefaultFolder();
             var files = RadiographReader.ImageFiles(folder);
             if (files.Count == 0) throw new InvalidDataException($"{folder}: no PNG, JPEG or TIFF images");
             int target = parse.GetValue(size);
             var first = RadiographReader.Read(files[0]);
             AnsiConsole.MarkupLineInterpolated($"{files.Count} images from {folder} (first is {first.Width}x{first.Height}), decode + Lanczos resize to {target}x{target}");
-            RadiographReader.VipsThreads = 1;
-            ImageBatch.Read(files.Take(2).ToList(), p => RadiographReader.ReadResized(p, target, target), ErrorPolicy.Strict, 1); // warm-up
             var table = new Table().AddColumns("threads", "images/s", "ms/image");
-            foreach (int threads in new[] { 1, 2 })
-            {
-                double best = 0;
-                for (int r = 0; r < parse.GetValue(rounds); r++)
-                {
-                    var clock = Stopwatch.StartNew();
-                    ImageBatch.Read(files, p => RadiographReader.ReadResized(p, target, target), ErrorPolicy.Strict, threads);
-                    best = Math.Max(best, files.Count / clock.Elapsed.TotalSeconds);
-                }
-                table.AddRow(threads.ToString(), best.ToString("0.0"), (1000 / best).ToString("0.0"));
-            }
+            foreach (var rate in DecodeBenchmark.Run(files, target, parse.GetValue(rounds), [1, 2]))
+                table.AddRow(rate.Threads.ToString(), rate.ImagesPerSecond.ToString("0.0"), rate.MillisecondsPerImage.ToString("0.0"));
             AnsiConsole.Write(table);
             return Cli.ExitOk;
         }));
         return command;
-    }
-
-    static string DefaultFolder()
-    {
-        var shared = Path.GetFullPath(Path.Combine("..", "shared", "data", "jsrt-scr", "fullres"));
-        if (Directory.Exists(shared)) return shared;
-        var temp = Path.Combine(Path.GetTempPath(), "pleura-bench-io");
-        if (!Directory.Exists(Path.Combine(temp, "images")))
-            PhantomDataset.Generate(new PhantomOptions { Count = 16, Size = 2048, Seed = 7 }, temp);
-        return Path.Combine(temp, "images");
     }
 }

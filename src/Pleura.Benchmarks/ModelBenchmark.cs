@@ -4,7 +4,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Benchmarks;
 
 /// <summary>Throughput of one architecture: inference (float32 and bfloat16) and training (float32 and bfloat16 mixed
 /// precision), images per second.</summary>

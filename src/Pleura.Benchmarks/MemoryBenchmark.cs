@@ -1,8 +1,32 @@
 using Pleura.Networks;
+using Pleura.Pipeline;
 using Pleura.Training;
 using static TorchSharp.torch;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Benchmarks;
+
+/// <summary>
+/// Resident memory against epoch 2's (the first after warm-up): flat when epoch 10 is within
+/// <see cref="Tolerance"/> of it.
+/// </summary>
+/// <param name="Baseline">Epoch 2's resident megabytes (NaN with fewer epochs).</param>
+/// <param name="Epoch10Change">Epoch 10's relative change (null with fewer than ten epochs).</param>
+public sealed record MemoryVerdict(double Baseline, double? Epoch10Change)
+{
+    public const double Tolerance = 0.05;
+
+    /// <summary>Null when the run had fewer than ten epochs.</summary>
+    public bool? Flat => Epoch10Change is { } change ? Math.Abs(change) <= Tolerance : null;
+
+    /// <summary>An epoch's resident memory relative to epoch 2's.</summary>
+    public double Change(EpochRecord epoch) => epoch.ResidentMegabytes / Baseline - 1;
+
+    public static MemoryVerdict Of(IReadOnlyList<EpochRecord> history)
+    {
+        double second = history.Count >= 2 ? history[1].ResidentMegabytes : double.NaN;
+        return new MemoryVerdict(second, history.Count >= 10 ? history[9].ResidentMegabytes / second - 1 : null);
+    }
+}
 
 /// <summary>
 /// `pleura bench memory`: a long single-stage training run on phantoms that records resident memory after every

@@ -1,15 +1,12 @@
-using Pleura.Server;
+using Pleura.Benchmarks;
 using Pleura.Tests.Cli;
+using Pleura.Tests.Server;
 
-namespace Pleura.Tests.Server;
+namespace Pleura.Tests.Benchmarks;
 
 [Collection("console")]
-public sealed class ServeBenchmarkTests : IClassFixture<ServerWorld>
+public sealed class ServeBenchmarkTests(ServerWorld world) : IClassFixture<ServerWorld>
 {
-    readonly ServerWorld _world;
-
-    public ServeBenchmarkTests(ServerWorld world) => _world = world;
-
     [Fact]
     public void Wrk_summary_is_read_with_its_units_and_errors()
     {
@@ -40,8 +37,8 @@ public sealed class ServeBenchmarkTests : IClassFixture<ServerWorld>
     [Fact]
     public void Bench_serve_drives_the_server_and_reports_every_level()
     {
-        var csv = _world.File("bench-serve.csv");
-        var (code, output) = CliRunner.RunCaptured("bench", "serve", _world.Run, "--images", _world.File("ph/images"), "--clients", "1", "2",
+        var csv = world.File("bench-serve.csv");
+        var (code, output) = CliRunner.RunCaptured("bench", "serve", world.Run, "--images", world.File("ph/images"), "--clients", "1", "2",
             "--seconds", "1", "--no-wrk", "--csv", csv);
         Assert.True(code == 0, output);
         var rows = File.ReadAllLines(csv);

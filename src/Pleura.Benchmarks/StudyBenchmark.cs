@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Pleura.Phantoms;
+using Pleura.Study;
+using Pleura.Training;
 
-namespace Pleura.Study;
+namespace Pleura.Benchmarks;
 
 /// <summary>Wall time of one level-1 grid with and without the frozen-prefix activation cache, on the same phantom study.</summary>
 public sealed record StudyBenchmarkResult(int Trials, double CachedSeconds, double UncachedSeconds, double MaxMacroMaeDifference, string CacheNote)
@@ -19,7 +21,7 @@ public static class StudyBenchmark
         {
             Name = "bench", Manifest = Path.Combine(folder, "data", "manifest.csv"), Folds = 1, TopK = 1, Bootstrap = 0, Heatmaps = false,
             Grid = new GridSpec { Roi = new[] { "none", "lung", "spine" }, Balancing = new[] { "under", "over", "double" }, Backbones = new[] { backbone } },
-            Training = new Training.TrainingConfig
+            Training = new TrainingConfig
             {
                 ImageSize = size, InputChannels = 1, BatchSize = 32, Stage1Epochs = epochs1, Stage2Epochs = epochs2,
                 Stage1LearningRate = 3e-3, Stage2LearningRate = 1e-3, UnfreezeConvLayers = 5, EarlyStoppingPatience = 1000,

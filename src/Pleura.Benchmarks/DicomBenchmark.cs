@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Pleura.Dicom;
 using Pleura.Dicom.Rendering;
+using Pleura.Pipeline;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Benchmarks;
 
 /// <summary>
 /// One transfer syntax at one thread count: images per second for Pleura (read, decode, min-max render to 16 bits,
@@ -100,6 +101,17 @@ public static class DicomBenchmark
     {
         try { RunDcmtk(tool, file); return null; }
         catch (InvalidOperationException e) { return $"{tool} cannot render it: " + e.Message.Split('\n')[0]; }
+    }
+
+    /// <summary>The rows as CSV (invariant numbers; a missing dcmtk figure left empty, its reason under note).</summary>
+    public static void WriteCsv(string path, IEnumerable<DicomBenchRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var text = new System.Text.StringBuilder("transfer_syntax,files,megapixels_per_image,threads,pleura_images_per_s,dcmtk_tool,dcmtk_images_per_s,note\n");
+        foreach (var r in rows)
+            text.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"{Pleura.Data.CsvText.Field(r.TransferSyntax)},{r.Files},{r.MegapixelsPerImage:0.000},{r.Threads},{r.PleuraImagesPerSecond:0.00},{r.DcmtkTool},{r.DcmtkImagesPerSecond:0.00},{Pleura.Data.CsvText.Field(r.DcmtkNote ?? "")}\n");
+        File.WriteAllText(path, text.ToString());
     }
 
     static void RunDcmtk(string tool, string file)

@@ -4,8 +4,9 @@ using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Pleura.Imaging;
 using Pleura.Pipeline;
+using Pleura.Server;
 
-namespace Pleura.Server;
+namespace Pleura.Benchmarks;
 
 /// <summary>One load level: clients kept busy for a while against the server.</summary>
 public sealed record LoadLevel(int Clients, double Seconds, long Requests, long Errors, double ImagesPerSecond, double P50Milliseconds, double P99Milliseconds,
@@ -148,6 +149,22 @@ public static partial class ServeBenchmark
         {
             File.Delete(script);
         }
+    }
+
+    /// <summary>The load levels as CSV, each beside `predict`'s figures on the same images.</summary>
+    public static void WriteCsv(string path, ServeBenchmarkResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        static string F(double v, string format) => Pleura.Data.CsvText.Number(v, format);
+        Pleura.Data.CsvOutput.Write(path, ["clients", "generator", "seconds", "requests", "errors", "images_per_s", "predict_images_per_s",
+                "images_per_cpu_s", "predict_images_per_cpu_s", "p50_ms", "p99_ms", "memory_start_mib", "memory_end_mib"],
+            result.Levels.Select(l => new[]
+            {
+                l.Clients.ToString(CultureInfo.InvariantCulture), l.Generator, F(l.Seconds, "0.0"), l.Requests.ToString(CultureInfo.InvariantCulture),
+                l.Errors.ToString(CultureInfo.InvariantCulture), F(l.ImagesPerSecond, "0.00"), F(result.PredictImagesPerSecond, "0.00"),
+                F(l.ImagesPerCpuSecond, "0.00"), F(result.PredictImagesPerCpuSecond, "0.00"), F(l.P50Milliseconds, "0.0"), F(l.P99Milliseconds, "0.0"),
+                F(l.MemoryStartMiB, "0"), F(l.MemoryEndMiB, "0"),
+            }));
     }
 
     /// <summary>wrk's summary: "N requests in Xs", the 50% and 99% latencies, non-2xx responses and socket errors.</summary>

@@ -1,9 +1,9 @@
+using Pleura.Benchmarks;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Tests.Dicom;
 using static Pleura.Tests.Cli.CliRunner;
 
-namespace Pleura.Tests.Cli;
+namespace Pleura.Tests.Benchmarks;
 
 /// <summary>`pleura bench dicom`: throughput per transfer syntax, Pleura and the dcm2pnm flavour that decodes it.</summary>
 [Collection("console")]
