@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Pleura.Pipeline;
+using Pleura.Benchmarks;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Pleura.Imaging;
+using Pleura.Pipeline;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Benchmarks;
 
 /// <summary>One input set classified end to end (decode, resize, the fold models, answers) in one precision.</summary>
 public sealed record ClassifierThroughput(string Input, string Precision, int Images, int Unreadable, double LoadSeconds, double Seconds)
