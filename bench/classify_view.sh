@@ -24,17 +24,17 @@ pleura() { "$bin/pleura" "$@"; }
 [ -f "$out/tables/view.csv" ] || dotnet run bench/classify/tables.cs "$data" "$out/tables"
 [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
 imagenet=(--arch resnet18-cntk --pretrained "$out/imagenet.safetensors")
-stages=(--size 128 --epochs1 5 --epochs2 5 --seed 42)
+stages=(--size 128 --epochs1 5 --seed 42)
 for run in ${runs[@]}; do
   case "$run" in
-    view-whole) pleura classify train "$out/tables/view.csv" -o "$out/$run" "${imagenet[@]}" "${stages[@]}" ;;
+    view-whole) pleura classify train "$out/tables/view.csv" -o "$out/$run" "${imagenet[@]}" "${stages[@]}" --epochs2 5 ;;
     view-head) pleura classify train "$out/tables/view.csv" -o "$out/$run" "${imagenet[@]}" "${stages[@]}" --epochs2 0 ;;
-    view-all) pleura classify train "$out/tables/view.csv" -o "$out/$run" "${imagenet[@]}" "${stages[@]}" --unfreeze -1 ;;
-    view-augmented) pleura classify train "$out/tables/view.csv" -o "$out/$run" "${imagenet[@]}" "${stages[@]}" --balance over ;;
+    view-all) pleura classify train "$out/tables/view.csv" -o "$out/$run" "${imagenet[@]}" "${stages[@]}" --epochs2 5 --unfreeze -1 ;;
+    view-augmented) pleura classify train "$out/tables/view.csv" -o "$out/$run" "${imagenet[@]}" "${stages[@]}" --epochs2 5 --balance over ;;
     view-cxr)
       [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
         --arch resnet10-w32 --size 128 --grey sum --batch 16 --epochs2 30 --lr2 1e-3
-      pleura classify train "$out/tables/view.csv" -o "$out/$run" --arch resnet10-w32 --pretrained "$out/pneumo3.safetensors" --grey sum "${stages[@]}" ;;
+      pleura classify train "$out/tables/view.csv" -o "$out/$run" --arch resnet10-w32 --pretrained "$out/pneumo3.safetensors" --grey sum "${stages[@]}" --epochs2 5 ;;
     *) echo "unknown run '$run': view-whole, view-head, view-all, view-augmented or view-cxr" >&2; exit 2 ;;
   esac
   [ "$run" = view-whole ] || pleura classify compare "$out/view-whole" "$out/$run" -o "$out/compare-$run"
