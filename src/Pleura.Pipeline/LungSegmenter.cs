@@ -31,7 +31,7 @@ public sealed class LungSegmenter : IDisposable
 
     public static LungSegmenter Load(string modelPath)
     {
-        var (model, structures, size, recipe) = SegmentationJob.LoadModel(modelPath);
+        var (model, structures, size, recipe) = SegmentationCheckpoint.Load(modelPath);
         int Index(string name)
         {
             int i = structures.ToList().FindIndex(s => s.Equals(name, StringComparison.OrdinalIgnoreCase));

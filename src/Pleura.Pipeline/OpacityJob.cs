@@ -53,7 +53,7 @@ public static class OpacityJob
 
     public static OpacityEvaluation Evaluate(string modelPath, Manifest manifest, IReadOnlyList<ManifestRow> rows, Side left, Side right, int bootstrap = 1000, int seed = 0)
     {
-        var (network, structures, size, recipe) = SegmentationJob.LoadModel(modelPath);
+        var (network, structures, size, recipe) = SegmentationCheckpoint.Load(modelPath);
         int channel = structures.ToList().FindIndex(s => s.Equals("opacity", StringComparison.OrdinalIgnoreCase));
         if (channel < 0) throw new ArgumentException($"{modelPath} segments {string.Join(", ", structures)}; an opacity model segments 'opacity'");
         var withLungs = rows.Where(RoiImages.HasLungMasks).ToList();

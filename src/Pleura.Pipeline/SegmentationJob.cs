@@ -1,5 +1,4 @@
 using Pleura.Data;
-using System.Text.Json.Nodes;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Networks;
@@ -145,53 +144,8 @@ public static class SegmentationJob
         var losses = result.History.Select(h => h.TrainLoss).ToList();
         var predicted = SegmentationTraining.Predict(model, images.index_select(0, testIndex), recipe: recipe);
         var scores = Score(predicted, masks.index_select(0, testIndex), structures, size);
-        Safetensors.Write(output, StateDicts.Ordered(model), new Dictionary<string, string> { ["architecture"] = architecture });
-        File.WriteAllText(Checkpoint.SidecarOf(output), new JsonObject
-        {
-            ["format"] = "pleura-segmentation/1",
-            ["architecture"] = architecture,
-            ["structures"] = new JsonArray(structures.Select(s => (JsonNode)s).ToArray()),
-            ["inputSize"] = size,
-            ["epochs"] = epochs,
-            ["input"] = recipe is null ? null : System.Text.Json.JsonSerializer.SerializeToNode(recipe, RecipeJson),
-            ["pretrained"] = pretrained,
-            ["testImages"] = new JsonArray(order.Take(testCount).Select(i => (JsonNode)files[i]).ToArray()),
-            ["testDice"] = new JsonObject(scores.Select(s => new KeyValuePair<string, JsonNode?>(s.Structure, s.Dice.Estimate))),
-        }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        SegmentationCheckpoint.Save(output, model, architecture, structures, size, epochs, recipe, pretrained,
+            order.Take(testCount).Select(i => files[i]).ToList(), scores.Select(s => (s.Structure, s.Dice.Estimate)).ToList());
         return (scores, losses);
-    }
-
-    static readonly System.Text.Json.JsonSerializerOptions RecipeJson = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase };
-
-    /// <summary>A segmentation model, its structures, input size and input recipe (grey in [0, 1] unless its encoder
-    /// started from weights that expect otherwise).</summary>
-    /// <summary>A segmentation model's description, or a named error for a missing, foreign or grading one.</summary>
-    static JsonObject ReadSidecar(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: model file not found", path);
-        var file = Checkpoint.SidecarOf(path);
-        if (!File.Exists(file))
-            throw new FileNotFoundException($"{file}: the model's description is missing (Pleura writes it beside the weights, {Path.GetFileName(path)}); " +
-                                            "bare weights cannot be used without it", file);
-        JsonObject? sidecar;
-        try { sidecar = JsonNode.Parse(File.ReadAllText(file)) as JsonObject; }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{file}: not a Pleura model description ({e.Message})", e); }
-        var format = sidecar?["format"] is JsonValue f && f.TryGetValue<string>(out var text) ? text : null;
-        if (format == CheckpointInfo.FormatName)
-            throw new InvalidDataException($"{path} is a grading model ({sidecar!["architecture"]}, side {sidecar["side"]}), not a segmentation model: " +
-                                           "use it with `pleura predict` / `evaluate`, and give `segment` a model from `pleura segment train`");
-        if (format != "pleura-segmentation/1" || sidecar!["structures"] is not JsonArray || sidecar["architecture"] is not JsonValue || sidecar["inputSize"] is not JsonValue)
-            throw new InvalidDataException($"{file}: not a Pleura segmentation model description (format '{format ?? "none"}')");
-        return sidecar;
-    }
-
-    public static (nn.Module<Tensor, Tensor> Model, IReadOnlyList<string> Structures, int Size, InputRecipe Recipe) LoadModel(string path)
-    {
-        var sidecar = ReadSidecar(path);
-        var structures = sidecar["structures"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
-        var model = SegmentationArchitectures.Create(sidecar["architecture"]!.GetValue<string>(), 1, structures.Count);
-        WeightLoader.Load(model, Safetensors.Read(path).Tensors, origin: path);
-        var recipe = sidecar["input"] is { } input ? System.Text.Json.JsonSerializer.Deserialize<InputRecipe>(input, RecipeJson)! : InputRecipe.UnitGrey;
-        return (model, structures, sidecar["inputSize"]!.GetValue<int>(), recipe);
     }
 }

@@ -114,7 +114,7 @@ internal static class SegmentCommand
         foreach (var o in source.All) command.Options.Add(o);
         command.SetAction(parse => Cli.Run(() =>
         {
-            var (network, structures, size, recipe) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
+            var (network, structures, size, recipe) = SegmentationCheckpoint.Load(parse.GetValue(model)!.FullName);
             var (examples, _) = source.Read(parse, structures);
             var (files, x, truth, failures) = SegmentationJob.Load(examples, structures, size);
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
@@ -146,7 +146,7 @@ internal static class SegmentCommand
                 Cli.Done($"lung masks in {parse.GetValue(output)!.FullName}; manifest with mask columns: {target}; {flags.Count} flagged, {failed.Count} unreadable");
                 return failed.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
             }
-            var (network, structures, size, recipe) = SegmentationJob.LoadModel(parse.GetValue(model)!.FullName);
+            var (network, structures, size, recipe) = SegmentationCheckpoint.Load(parse.GetValue(model)!.FullName);
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
             if (files.Count == 0) throw new ArgumentException("give image files or folders, or --manifest");
             using var read = ImageTensors.Read(files, size, ErrorPolicy.Continue);

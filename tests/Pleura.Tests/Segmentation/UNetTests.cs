@@ -141,7 +141,7 @@ public class ImageNetEncoderTests
         string model = Path.Combine(dir.Path, "lungs.safetensors");
         SegmentationJob.Train(examples, structures, model, "resnet18-cntk-unet", 64, epochs: 1, batchSize: 4, learningRate: 1e-3, testFraction: 0.25, seed: 1,
             pretrained: weights);
-        var (_, loadedStructures, size, recipe) = SegmentationJob.LoadModel(model);
+        var (_, loadedStructures, size, recipe) = SegmentationCheckpoint.Load(model);
         Assert.Equal(structures, loadedStructures);
         Assert.Equal(64, size);
         Assert.Equal(InputRecipe.ImageNetCntk.Description, recipe.Description);
