@@ -1,5 +1,5 @@
+using Pleura.Datasets;
 using Pleura.Networks;
-using Pleura.Pipeline;
 using Pleura.Training;
 using static TorchSharp.torch;
 

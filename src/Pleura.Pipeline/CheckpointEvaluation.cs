@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Networks;

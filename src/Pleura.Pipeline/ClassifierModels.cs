@@ -1,3 +1,4 @@
+using Pleura.Datasets;
 using Pleura.Imaging.Roi;
 using Pleura.Networks;
 using Pleura.Networks.Weights;

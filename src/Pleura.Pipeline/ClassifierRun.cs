@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;

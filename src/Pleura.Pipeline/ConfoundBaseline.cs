@@ -1,4 +1,5 @@
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 

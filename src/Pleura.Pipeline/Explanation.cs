@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using NetVips;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Explainability;
 using Pleura.Imaging;

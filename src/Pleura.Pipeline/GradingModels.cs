@@ -1,3 +1,4 @@
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Explainability;
 using Pleura.Imaging;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Pleura.Datasets;
 using Pleura.Dicom.Rendering;
 using Pleura.Evaluation;
 using Pleura.Imaging;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Networks;
 using Pleura.Networks.Export;
 using Pleura.Networks.Weights;

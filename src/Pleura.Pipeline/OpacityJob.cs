@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Pleura.Datasets;
 using Pleura.Imaging;
 using Pleura.Training;
 

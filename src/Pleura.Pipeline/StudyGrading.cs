@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Dicom;
 using Pleura.Dicom.Results;
 using Pleura.Dicom.Writing;

@@ -1,6 +1,7 @@
 using Pleura.Data;
 using System.Globalization;
 using System.Text;
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Networks;

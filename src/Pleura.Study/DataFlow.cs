@@ -1,4 +1,5 @@
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Store;
 
 namespace Pleura.Study;
@@ -47,6 +48,6 @@ public static class DataFlow
             Parallel.ForEach(ids, id => context.Images.Prepare(id, schemes, sides));
         var failures = context.Images.RoiFailures;
         context.Store.ReplaceResults(context.Spec.Name, "roi", failures.Select(f =>
-            new ResultRecord(context.Spec.Name, "roi", f.Roi, f.ImageId, f.Side, "", "fallback", 1, null, null, 1, f.Reason + "; " + Pleura.Pipeline.RoiFailure.Rule)));
+            new ResultRecord(context.Spec.Name, "roi", f.Roi, f.ImageId, f.Side, "", "fallback", 1, null, null, 1, f.Reason + "; " + RoiFailure.Rule)));
     }
 }

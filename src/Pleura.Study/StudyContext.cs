@@ -1,6 +1,6 @@
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Store;
 using Pleura.Training;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;
-using Pleura.Pipeline;
 using Pleura.Store;
 using Pleura.Training;
 

@@ -65,8 +65,8 @@ public sealed record StudySpec
     /// <summary>Per side ("left", "right"): reader columns. Default: left_grade / left_grade_r2, right_grade / right_grade_r2.</summary>
     public IReadOnlyDictionary<string, SideColumns> Readers { get; init; } = new Dictionary<string, SideColumns>
     {
-        [PatientSide.Left.Name()] = new() { Reader1 = Pleura.Pipeline.Side.Left.Reader1Column, Reader2 = Pleura.Pipeline.Side.Left.Reader2Column },
-        [PatientSide.Right.Name()] = new() { Reader1 = Pleura.Pipeline.Side.Right.Reader1Column, Reader2 = Pleura.Pipeline.Side.Right.Reader2Column },
+        [PatientSide.Left.Name()] = new() { Reader1 = Pleura.Datasets.Side.Left.Reader1Column, Reader2 = Pleura.Datasets.Side.Left.Reader2Column },
+        [PatientSide.Right.Name()] = new() { Reader1 = Pleura.Datasets.Side.Right.Reader1Column, Reader2 = Pleura.Datasets.Side.Right.Reader2Column },
     };
     /// <summary>Manifest columns for level 4 subgroups; "age" is cut into bands.</summary>
     public IReadOnlyList<string> Groups { get; init; } = new[] { "sex" };

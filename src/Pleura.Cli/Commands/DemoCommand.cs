@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pleura.Datasets;
 using Pleura.Networks;
 using Pleura.Pipeline;
 using Pleura.Training;

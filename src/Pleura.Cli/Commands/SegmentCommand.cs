@@ -1,5 +1,6 @@
 using Pleura.Data;
 using System.CommandLine;
+using Pleura.Datasets;
 using Pleura.Imaging;
 using Pleura.Networks;
 using Pleura.Networks.Segmentation;

@@ -83,14 +83,14 @@ public class DicomInputTests
         var inFolder = DicomPhantoms.FromPng(png, dir.File("set/normal/IM0001"), "Modality=CR");
         DicomPhantoms.FromPng(png, dir.File("set/opacity/b.dcm"), "Modality=CR");
         File.Copy(png, dir.File("set/opacity/c.png"));
-        var decoded = Pleura.Pipeline.LabelledSource.Decode(dir.File("set"), null, null, 32, Pleura.Imaging.ErrorPolicy.Strict, dir.File("left-out.txt"), _ => { });
+        var decoded = Pleura.Datasets.LabelledSource.Decode(dir.File("set"), null, null, 32, Pleura.Imaging.ErrorPolicy.Strict, dir.File("left-out.txt"), _ => { });
         Assert.Equal(new[] { "IM0001", "b.dcm", "c.png" }, decoded.Items.Select(i => Path.GetFileName(i.Path)));
         Assert.Equal(new[] { 0, 1, 1 }, decoded.Labels);
         Assert.Equal(RadiographReader.ReadResized(inFolder, 32, 32).Pixels, decoded.Pixels[0]);
 
         var row = new Pleura.Data.ManifestRow { ImageId = "x1", Path = "set/normal/IM0001", PatientId = "P1" };
         var manifest = new Pleura.Data.Manifest([row], [], dir.Path);
-        var cache = Pleura.Pipeline.ImageCache.Load(manifest, manifest.Rows, 48, Pleura.Imaging.ErrorPolicy.Strict);
+        var cache = Pleura.Datasets.ImageCache.Load(manifest, manifest.Rows, 48, Pleura.Imaging.ErrorPolicy.Strict);
         Assert.Equal(RadiographReader.ReadResized(inFolder, 48, 48).Pixels, cache["x1"]);
     }
 

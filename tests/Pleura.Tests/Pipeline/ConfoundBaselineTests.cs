@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pleura.Datasets;
 using Pleura.Imaging;
 using Pleura.Pipeline;
 using Pleura.Reporting;

@@ -1,4 +1,4 @@
-using Pleura.Pipeline;
+using Pleura.Datasets;
 using Pleura.Training;
 
 namespace Pleura.Tests.Training;

@@ -1,7 +1,7 @@
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>One classifier input: the pixels the model sees (input size²), the cut that made them from the image as read, and
 /// why the lungs could not be cut when the whole image was given instead.</summary>

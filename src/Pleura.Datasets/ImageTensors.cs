@@ -1,7 +1,7 @@
 using Pleura.Imaging;
 using Pleura.Training;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>Image files read, resized and stacked into one N x 1 x S x S tensor, with the files that could not be read.</summary>
 public sealed class ImageTensors : IDisposable

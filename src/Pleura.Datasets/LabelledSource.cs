@@ -3,7 +3,7 @@ using Pleura.Imaging;
 using Pleura.Imaging.Roi;
 using Pleura.Training;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>One image of a labelled set: its file, class and the patient it belongs to (the file itself when unknown).</summary>
 public sealed record LabelledItem(string Path, string Class, string Patient);

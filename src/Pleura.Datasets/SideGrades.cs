@@ -1,6 +1,6 @@
 using Pleura.Imaging.Roi;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>
 /// A lung (<see cref="PatientSide"/>, spelt as <see cref="PatientSides.Name"/>) and the manifest columns that hold its

@@ -1,7 +1,7 @@
 using Pleura.Data;
 using Pleura.Training;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>Builds one side's labelled tensors for a part of a fold from the manifest, split and image cache.</summary>
 public static class SideData

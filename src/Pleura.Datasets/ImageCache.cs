@@ -1,7 +1,7 @@
 using Pleura.Data;
 using Pleura.Imaging;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>
 /// Decodes and resizes a manifest's images once, in parallel, to a model's input size. Unreadable images are

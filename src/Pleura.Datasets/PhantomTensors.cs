@@ -1,7 +1,7 @@
 using Pleura.Phantoms;
 using Pleura.Training;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>Phantoms rendered straight into tensors (no files), labelled with the left lung's grade: for benchmarks and tests.</summary>
 public static class PhantomTensors

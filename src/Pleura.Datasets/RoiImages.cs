@@ -3,7 +3,7 @@ using Pleura.Data;
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>An image whose ROI could not be made, and the rule applied: its side model sees the whole image instead.</summary>
 public sealed record RoiFailure(string ImageId, string Side, string Roi, string Reason)

@@ -1,6 +1,6 @@
 using Pleura.Data;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>
 /// The two image-level tasks of issue 15 as labelled sets over ../shared/data (layout in its README), with the patient of

@@ -1,7 +1,7 @@
 using Pleura.Data;
-using Pleura.Pipeline;
+using Pleura.Datasets;
 
-namespace Pleura.Tests.Data;
+namespace Pleura.Tests.Datasets;
 
 /// <summary>The two classification tasks read from ../shared/data; counts from its README.</summary>
 public class ClassificationSourcesTests

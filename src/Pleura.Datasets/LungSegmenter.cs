@@ -3,7 +3,7 @@ using Pleura.Networks;
 using Pleura.Training;
 using static TorchSharp.torch;
 
-namespace Pleura.Pipeline;
+namespace Pleura.Datasets;
 
 /// <summary>
 /// The lung U-Net (`pleura segment train` with structures left_lung and right_lung), loaded once: grey images at its
