@@ -1,6 +1,5 @@
-using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Evaluation;
-using Pleura.Imaging;
 using Pleura.Networks;
 using Pleura.Networks.Segmentation;
 using Pleura.Networks.Weights;
@@ -8,25 +7,6 @@ using Pleura.Training;
 using static TorchSharp.torch;
 
 namespace Pleura.Pipeline;
-
-/// <summary>A structure to segment and the folder holding its masks (0/255), named as the images or with the image's
-/// base name and .png (e.g. x.jpg -> x.png, as in the COVID-19 collection's lung masks), or LabelMe files (x.json)
-/// whose polygons carry the structure's name as their label.</summary>
-public sealed record StructureMasks(string Name, string Folder)
-{
-    public string? MaskFor(string imageFileName)
-    {
-        var same = Path.Combine(Folder, imageFileName);
-        if (File.Exists(same)) return same;
-        var png = Path.Combine(Folder, Path.GetFileNameWithoutExtension(imageFileName) + ".png");
-        if (File.Exists(png)) return png;
-        var labelMe = Path.Combine(Folder, Path.GetFileNameWithoutExtension(imageFileName) + ".json");
-        return File.Exists(labelMe) ? labelMe : null;
-    }
-}
-
-/// <summary>One training or test image and its mask files, one per structure, in the structures' order.</summary>
-public sealed record SegmentationExample(string Name, string Image, IReadOnlyList<string> Masks);
 
 /// <summary>Scores of one structure on a set: per-image Dice, IoU, HD95 and ASD, with their bootstrap intervals.</summary>
 public sealed record StructureScores(string Structure, int Images, BootstrapEstimate Dice, BootstrapEstimate IoU, BootstrapEstimate Hausdorff95, BootstrapEstimate AverageSurfaceDistance);
@@ -37,50 +17,6 @@ public sealed record StructureScores(string Structure, int Images, BootstrapEsti
 /// </summary>
 public static class SegmentationJob
 {
-    /// <summary>Images of a folder that have a mask in every structure folder (or the listed ones), sorted by name.</summary>
-    public static IReadOnlyList<SegmentationExample> FromFolders(string imagesFolder, IReadOnlyList<StructureMasks> structures, IReadOnlyList<string>? only = null)
-    {
-        var names = only?.ToList() ?? Directory.EnumerateFiles(imagesFolder).Select(f => Path.GetFileName(f))
-            .Where(n => !n.StartsWith('.') && !n.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && structures.All(s => s.MaskFor(n) is not null)).OrderBy(n => n, StringComparer.Ordinal).ToList();
-        if (names.Count == 0) throw new InvalidDataException($"{imagesFolder}: no image that has a mask in every structure folder");
-        return names.Select(n => new SegmentationExample(n, Path.Combine(imagesFolder, n), structures.Select(s => s.MaskFor(n) ?? Path.Combine(s.Folder, n)).ToList())).ToList();
-    }
-
-    /// <summary>A manifest's images that have a mask in every named column (mask images or LabelMe files), in manifest order.</summary>
-    public static IReadOnlyList<SegmentationExample> FromManifest(Manifest manifest, IReadOnlyList<(string Structure, string Column)> columns)
-    {
-        foreach (var (_, column) in columns)
-            if (!manifest.ExtraColumns.Contains(column)) throw new InvalidDataException($"the manifest has no column '{column}'");
-        var examples = manifest.Rows.Where(r => columns.All(c => r.GetExtra(c.Column) != ""))
-            .Select(r => new SegmentationExample(r.ImageId, manifest.ResolvePath(r), columns.Select(c => manifest.Resolve(r.GetExtra(c.Column))).ToList())).ToList();
-        if (examples.Count == 0) throw new InvalidDataException($"no manifest row has a mask in every one of {string.Join(", ", columns.Select(c => c.Column))}");
-        return examples;
-    }
-
-    public static (List<string> Files, Tensor Images, Tensor Masks, List<ImageFailure> Failures) Load(IReadOnlyList<SegmentationExample> examples, IReadOnlyList<string> structureNames, int size)
-    {
-        var names = examples.Select(e => e.Name).ToList();
-        var images = ImageBatch.Read(examples.Select(e => e.Image).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
-        var structures = structureNames;
-        var masks = structureNames.Select((s, k) => ImageBatch.Read(examples.Select(e => e.Masks[k]).ToList(), p => MaskReader.ReadResized(p, s, size, size), ErrorPolicy.Continue)).ToList();
-        var keep = Enumerable.Range(0, names.Count).Where(i => images.Images[i] is not null && masks.All(m => m.Images[i] is not null)).ToList();
-        var pixels = new float[keep.Count * size * size];
-        var maskValues = new float[keep.Count * structures.Count * size * size];
-        for (int k = 0; k < keep.Count; k++)
-        {
-            Array.Copy(images.Images[keep[k]]!.Pixels, 0, pixels, (long)k * size * size, size * size);
-            for (int s = 0; s < structures.Count; s++)
-            {
-                var m = masks[s].Images[keep[k]]!.Pixels;
-                long offset = ((long)k * structures.Count + s) * size * size;
-                for (int i = 0; i < m.Length; i++) maskValues[offset + i] = m[i] >= 0.5f ? 1 : 0;
-            }
-        }
-        var failures = images.Failures.Concat(masks.SelectMany(m => m.Failures)).ToList();
-        return (keep.Select(i => names[i]).ToList(), tensor(pixels, new long[] { keep.Count, 1, size, size }),
-            tensor(maskValues, new long[] { keep.Count, structures.Count, size, size }), failures);
-    }
-
     public static IReadOnlyList<StructureScores> Score(bool[][][] predicted, Tensor truth, IReadOnlyList<string> structures, int size, int bootstrap = 1000, int seed = 0)
     {
         using var t = truth.to_type(ScalarType.Bool).contiguous();
@@ -116,7 +52,7 @@ public static class SegmentationJob
     {
         int multiple = SegmentationArchitectures.SizeMultiple(architecture);
         if (size % multiple != 0) throw new ArgumentException($"{architecture} needs an input size that is a multiple of {multiple}, not {size}");
-        var (files, images, masks, failures) = Load(examples, structures, size);
+        var (files, images, masks, failures) = SegmentationExamples.Load(examples, structures, size);
         foreach (var f in failures) log?.Invoke($"unreadable, left out: {f.Path}: {f.Reason}");
         var random = new Random(seed);
         var order = Enumerable.Range(0, files.Count).OrderBy(_ => random.Next()).ToList();

@@ -52,11 +52,11 @@ internal static class SegmentCommand
             if (parse.GetValue(Manifest) is { } manifestFile)
             {
                 var manifest = ManifestInput.Open(manifestFile.FullName, Array.Empty<string>());
-                return (SegmentationJob.FromManifest(manifest, pairs.Select(p => (p.Name, p.Where)).ToList()), names);
+                return (SegmentationExamples.FromManifest(manifest, pairs.Select(p => (p.Name, p.Where)).ToList()), names);
             }
             var folder = parse.GetValue(Images) ?? throw new ArgumentException("give --images DIR with mask folders, or --manifest M with mask columns");
             foreach (var p in pairs) if (!Directory.Exists(p.Where)) throw new DirectoryNotFoundException($"{p.Where}: mask folder not found");
-            return (SegmentationJob.FromFolders(folder.FullName, pairs.Select(p => new StructureMasks(p.Name, p.Where)).ToList()), names);
+            return (SegmentationExamples.FromFolders(folder.FullName, pairs.Select(p => new StructureMasks(p.Name, p.Where)).ToList()), names);
         }
     }
 
@@ -117,7 +117,7 @@ internal static class SegmentCommand
         {
             var (network, structures, size, recipe) = SegmentationCheckpoint.Load(parse.GetValue(model)!.FullName);
             var (examples, _) = source.Read(parse, structures);
-            var (files, x, truth, failures) = SegmentationJob.Load(examples, structures, size);
+            var (files, x, truth, failures) = SegmentationExamples.Load(examples, structures, size);
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             var scores = SegmentationJob.Score(SegmentationTraining.Predict(network, x, recipe: recipe), truth, structures, size, parse.GetValue(bootstrap));
             Show(scores, $"{files.Count} images at {size}x{size}");

@@ -1,5 +1,5 @@
+using Pleura.Datasets;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 
 namespace Pleura.Tests.Imaging;
 

@@ -1,3 +1,4 @@
+using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Networks;
 using Pleura.Networks.Backbones;
@@ -136,7 +137,7 @@ public class ImageNetEncoderTests
         var data = Path.Combine(dir.Path, "phantoms");
         PhantomDataset.Generate(new PhantomOptions { Count = 12, Size = 64, Seed = 4 }, data);
         var structures = new[] { "left_lung", "right_lung" };
-        var examples = SegmentationJob.FromFolders(Path.Combine(data, "images"),
+        var examples = SegmentationExamples.FromFolders(Path.Combine(data, "images"),
             structures.Select(s => new StructureMasks(s, Path.Combine(data, "masks", s))).ToList());
         string model = Path.Combine(dir.Path, "lungs.safetensors");
         SegmentationJob.Train(examples, structures, model, "resnet18-cntk-unet", 64, epochs: 1, batchSize: 4, learningRate: 1e-3, testFraction: 0.25, seed: 1,
