@@ -10,15 +10,9 @@
 # Usage: bench/classify_pneumonia.sh [OUT]   (needs ../shared/data; about 25 minutes per classifier on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p "${1:-runs/classify}"
-out=$(cd "${1:-runs/classify}" && pwd)
-data=$(cd ../shared/data && pwd)
-bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
-[ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
-pleura() { "$bin/pleura" "$@"; }
-
-[ -f "$out/tables/pneumonia.csv" ] || dotnet run bench/classify/tables.cs "$data" "$out/tables"
-[ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
+source bench/lib.sh
+bench_setup runs/classify "${1:-}"
+classify_inputs
 [ -f "$out/lungs.safetensors" ] || pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
   --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --arch resnet18-cntk-unet --pretrained "$out/imagenet.safetensors" \
   --size 128 --epochs 30 | grep -v "^epoch"

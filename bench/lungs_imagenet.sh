@@ -5,12 +5,8 @@
 # Usage: bench/lungs_imagenet.sh [OUT]   (needs ../shared/data; about 20 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/lungs-imagenet}
-data=$(cd ../shared/data && pwd)
-bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
-[ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
-pleura() { "$bin/pleura" "$@"; }
-mkdir -p "$out"
+source bench/lib.sh
+bench_setup runs/lungs-imagenet "${1:-}"
 [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
 jsrt=(--images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" --mask right_lung="$data/jsrt-scr/masks/right_lung")
 covid=(--images "$data/cohen/images" --mask left_lung="$data/cohen/lung-masks/left" --mask right_lung="$data/cohen/lung-masks/right")

@@ -7,11 +7,8 @@
 # EPOCHS1, EPOCHS2 and UNFREEZE set the two stages (default: 5 head-only epochs, then 30 with every layer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/transfer-brixia}
-data=../shared/data
-dotnet build src/Pleura.Cli -v q -nologo >/dev/null
-pleura() { src/Pleura.Cli/bin/Debug/net10.0/pleura "$@"; }
-mkdir -p "$out"
+source bench/lib.sh
+bench_setup runs/transfer-brixia "${1:-}"
 
 pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/metadata.csv" --images "$data/cohen/images" -o "$out/brixia.csv"
 pleura split "$out/brixia.csv" -o "$out/split.json" --seed 7

@@ -12,14 +12,10 @@
 #   pneumonia-pretrained resnet10-w32; SIZES and RECIPES narrow the run (e.g. SIZES="25 0" RECIPES=all-layers REPEATS=5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/transfer-tasks}
+source bench/lib.sh
+bench_setup runs/transfer-tasks "${1:-}"
 shift || true
 tasks=("${@:-view}")
-data=$(cd ../shared/data && pwd)
-bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
-[ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
-pleura() { "$bin/pleura" "$@"; }
-mkdir -p "$out"
 
 common=(--batch 16)
 if [ "${START:-cxr}" = imagenet ]; then
