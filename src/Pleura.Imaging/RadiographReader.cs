@@ -52,7 +52,8 @@ public static class RadiographReader
         if (ImageExtensions.Contains(extension)) return true;
         if (IsDicomDir(file)) return false;
         if (DicomExtensions.Contains(extension)) return true;
-        return extension.Length == 0 && HasDicomMarker(file);
+        // Without an extension: Part 10 by its marker, or a bare dataset (old ACR-NEMA style exports) by its first element.
+        return extension.Length == 0 && (HasDicomMarker(file) || DicomFileReader.LooksLikeBareDataset(file));
     }
 
     /// <summary>A DICOMDIR (the index of a DICOM medium, not an image), by its name.</summary>

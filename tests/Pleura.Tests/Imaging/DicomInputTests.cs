@@ -94,7 +94,8 @@ public class DicomInputTests
         Assert.Equal(RadiographReader.ReadResized(inFolder, 48, 48).Pixels, cache["x1"]);
     }
 
-    /// <summary>Folders list .dcm / .dicom files and extensionless files with the DICM marker; not DICOMDIR, not other extensionless files.</summary>
+    /// <summary>Folders list .dcm / .dicom files and extensionless files with the DICM marker or a bare dataset's first
+    /// element; not DICOMDIR, not other extensionless files.</summary>
     [Fact]
     public void FoldersListDicomFilesButNotDicomDir()
     {
@@ -104,12 +105,14 @@ public class DicomInputTests
         File.WriteAllBytes(dir.File("a.dcm"), [1, 2, 3]);
         File.WriteAllBytes(dir.File("b.DICOM"), part10);
         File.WriteAllBytes(dir.File("IM0001"), part10);
+        // A bare dataset (ACR-NEMA style, no preamble, no "DICM"), as old exports write them: (0008,0000) UL 4, implicit VR.
+        File.WriteAllBytes(dir.File("IM0002"), [0x08, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x1e, 0x01, 0x00, 0x00]);
         File.WriteAllBytes(dir.File("DICOMDIR"), part10);
         File.WriteAllText(dir.File("README"), "not an image");
         File.WriteAllBytes(dir.File("short"), [0x44, 0x49]);
         PngWriter.WriteGrey8(dir.File("c.png"), new byte[32 * 32], 32, 32);
         var listed = RadiographReader.ImageFiles(dir.Path).Select(Path.GetFileName).ToList();
-        Assert.Equal(new[] { "IM0001", "a.dcm", "b.DICOM", "c.png" }, listed);
+        Assert.Equal(new[] { "IM0001", "IM0002", "a.dcm", "b.DICOM", "c.png" }, listed);
     }
 
     /// <summary>The DICOM reader's errors come out as ImageReadException with its reason; the minimum size holds for DICOM too.</summary>
