@@ -12,17 +12,11 @@
 # Usage: bench/classify_view.sh [OUT] [RUN...]   (needs ../shared/data; 10-25 minutes per run on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p "${1:-runs/classify}"
-out=$(cd "${1:-runs/classify}" && pwd)
+source bench/lib.sh
+bench_setup runs/classify "${1:-}"
 shift || true
 runs=("${@:-view-whole view-head view-all view-augmented view-cxr}")
-data=$(cd ../shared/data && pwd)
-bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
-[ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
-pleura() { "$bin/pleura" "$@"; }
-
-[ -f "$out/tables/view.csv" ] || dotnet run bench/classify/tables.cs "$data" "$out/tables"
-[ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
+classify_inputs
 imagenet=(--arch resnet18-cntk --pretrained "$out/imagenet.safetensors")
 stages=(--size 128 --epochs1 5 --seed 42)
 for run in ${runs[@]}; do

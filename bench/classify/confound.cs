@@ -7,6 +7,7 @@
 // on the method's patient-level 75/25 split with 5-fold CV choosing the penalty; per feature set an HTML report with ROC
 // curves, P(class) histograms, confusion matrix and CSV/JSON results in OUT/<set>/, and OUT/summary.csv.
 using System.Globalization;
+using Pleura.Datasets;
 using Pleura.Pipeline;
 using Pleura.Reporting;
 

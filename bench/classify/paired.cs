@@ -8,6 +8,7 @@
 using System.Globalization;
 using Pleura.Data;
 using Pleura.Evaluation;
+using Pleura.Datasets;
 using Pleura.Pipeline;
 
 if (args.Length < 1) { Console.Error.WriteLine("usage: dotnet run bench/classify/paired.cs RUN [DATA]"); return 2; }

@@ -1,11 +1,11 @@
-#:project ../../src/Pleura.Pipeline/Pleura.Pipeline.csproj
+#:project ../../src/Pleura.Datasets/Pleura.Datasets.csproj
 #:property PublishAot=false
 // Label tables and patient-level splits for issue 15's two classification tasks, without the command line:
 //   dotnet run bench/classify/tables.cs [DATA] [OUT]     (defaults ../shared/data and runs/classify)
 // Writes OUT/{view,pneumonia}.csv (path,class,patient: what `pleura pretrain` and `pleura bench transfer` read),
 // OUT/{view,pneumonia}.left-out.txt (rows left out, each with its line and reason) and OUT/{view,pneumonia}.split.json
 // (the method's 75/25 split with 5-fold cross-validation on the 75%, seed 42).
-using Pleura.Pipeline;
+using Pleura.Datasets;
 
 var data = Path.GetFullPath(args.Length > 0 ? args[0] : "../shared/data");
 var output = Path.GetFullPath(args.Length > 1 ? args[1] : "runs/classify");
