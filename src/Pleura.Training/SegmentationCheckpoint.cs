@@ -13,7 +13,7 @@ namespace Pleura.Training;
 /// </summary>
 public static class SegmentationCheckpoint
 {
-    public const string FormatName = "pleura-segmentation/1";
+    public const string FormatName = CheckpointInfo.SegmentationFormatName;
 
     static readonly System.Text.Json.JsonSerializerOptions RecipeJson = new() { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase };
 

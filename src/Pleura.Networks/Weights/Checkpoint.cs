@@ -11,6 +11,9 @@ namespace Pleura.Networks.Weights;
 public sealed record CheckpointInfo
 {
     public const string FormatName = "pleura-checkpoint/1";
+    /// <summary>A segmentation model's description (written by Training's SegmentationCheckpoint), named here so that
+    /// a grading checkpoint reader can tell the user which kind of model it was given.</summary>
+    public const string SegmentationFormatName = "pleura-segmentation/1";
 
     public string Format { get; init; } = FormatName;
     public string PleuraVersion { get; init; } = typeof(CheckpointInfo).Assembly.GetName().Version?.ToString(3) ?? "0";
@@ -79,7 +82,7 @@ public static class Checkpoint
         try
         {
             var node = JsonNode.Parse(File.ReadAllText(sidecar));
-            if (node?["format"] is JsonValue f && f.TryGetValue<string>(out var format) && format == "pleura-segmentation/1")
+            if (node?["format"] is JsonValue f && f.TryGetValue<string>(out var format) && format == CheckpointInfo.SegmentationFormatName)
                 throw new InvalidDataException($"{weightsPath} is a segmentation model, not a grading checkpoint: use it with `pleura segment`");
             var info = node.Deserialize<CheckpointInfo>(Json);
             if (info is null || info.Format != CheckpointInfo.FormatName) throw new InvalidDataException($"{sidecar}: not a Pleura checkpoint description");
