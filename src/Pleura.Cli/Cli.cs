@@ -159,8 +159,14 @@ internal static class Cli
     public static string Difference(Pleura.Evaluation.PairedDifference d, bool higherIsBetter)
     {
         string verdict = !d.Excludes0 ? "[grey]not resolved[/]" : (d.Mean > 0) == higherIsBetter ? "[green]clearly better[/]" : "[red]clearly worse[/]";
-        // The third format section keeps a tiny negative that rounds to zero from printing as "-+0.000".
-        return Markup.Escape(FormattableString.Invariant(
-            $"{d.Mean:+0.000;-0.000;0.000} [{d.Interval.Low:+0.000;-0.000;0.000}, {d.Interval.High:+0.000;-0.000;0.000}]")) + " " + verdict;
+        return Markup.Escape(SignedInterval(d.Mean, d.Interval.Low, d.Interval.High)) + " " + verdict;
     }
+
+    /// <summary>A signed figure ("+0.012", "-0.045", "+0.000"). The third format section matters: with two, .NET prints a
+    /// tiny negative that rounds to zero as "-+0.000".</summary>
+    public static string Signed(double value, string digits = "0.000") =>
+        value.ToString($"+{digits};-{digits};+{digits}", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>An estimate and its interval, signed: "-0.045 [-0.089, +0.000]".</summary>
+    public static string SignedInterval(double estimate, double low, double high) => $"{Signed(estimate)} [{Signed(low)}, {Signed(high)}]";
 }

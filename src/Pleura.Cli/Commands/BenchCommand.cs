@@ -227,10 +227,10 @@ internal static class BenchCommand
             var table = new Table().AddColumns("epoch", "resident MB", "vs epoch 2", "seconds");
             var verdict = MemoryVerdict.Of(history);
             foreach (var h in history)
-                table.AddRow(h.Epoch.ToString(), h.ResidentMegabytes.ToString("0.0"), verdict.Change(h).ToString("+0.0%;-0.0%"), h.Seconds.ToString("0.0"));
+                table.AddRow(h.Epoch.ToString(), h.ResidentMegabytes.ToString("0.0"), Cli.Signed(verdict.Change(h), "0.0%"), h.Seconds.ToString("0.0"));
             AnsiConsole.Write(table);
             if (verdict.Epoch10Change is { } change)
-                AnsiConsole.MarkupLine($"epoch 10 vs epoch 2: {change:+0.0%;-0.0%} ({(verdict.Flat == true ? "[green]flat[/]" : "[red]growing[/]")})");
+                AnsiConsole.MarkupLine($"epoch 10 vs epoch 2: {Cli.Signed(change, "0.0%")} ({(verdict.Flat == true ? "[green]flat[/]" : "[red]growing[/]")})");
             return Cli.ExitOk;
         }));
         return command;

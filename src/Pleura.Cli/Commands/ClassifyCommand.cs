@@ -209,7 +209,7 @@ internal static class ClassifyCommand
             {
                 var d = comparison.AucPerClass[c];
                 table.AddRow(Markup.Escape(comparison.Classes[c]), d.AucA.ToString("0.000"), d.AucB.ToString("0.000"),
-                    Markup.Escape($"{d.Difference:+0.000;-0.000} [{d.Interval.Low:+0.000;-0.000}, {d.Interval.High:+0.000;-0.000}]"), d.P.ToString("0.0000"));
+                    Markup.Escape(Cli.SignedInterval(d.Difference, d.Interval.Low, d.Interval.High)), d.P.ToString("0.0000"));
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"accuracy {nameA} {comparison.AccuracyA.Value:0.000}, {nameB} {comparison.AccuracyB.Value:0.000}; McNemar exact p {comparison.Accuracy.P:0.0000}");

@@ -50,7 +50,7 @@ internal static class StudyCommand
                     .AddColumns("metric", a.Name, b.Name, "difference [[95% bootstrap CI over images]]");
                 foreach (var r in oob)
                     final.AddRow(r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"),
-                        Markup.Escape($"{r.Difference.Estimate:+0.000;-0.000} [{r.Difference.Low:+0.000;-0.000}, {r.Difference.High:+0.000;-0.000}]"));
+                        Markup.Escape(Cli.SignedInterval(r.Difference.Estimate, r.Difference.Low, r.Difference.High)));
                 AnsiConsole.Write(final);
             }
             var rows = StudyComparison.Compare(storeA, a.Name, storeB, b.Name, allowNone: oob is not null);
