@@ -49,12 +49,13 @@ public static class SegmentationExamples
         return examples;
     }
 
-    public static (List<string> Files, Tensor Images, Tensor Masks, List<ImageFailure> Failures) Load(IReadOnlyList<SegmentationExample> examples, IReadOnlyList<string> structureNames, int size)
+    /// <summary>Images (N x 1 x size²) and binary masks (N x structures x size²) of the examples whose image and masks
+    /// could all be read; the others are returned as failures with their reasons.</summary>
+    public static (List<string> Files, Tensor Images, Tensor Masks, List<ImageFailure> Failures) Load(IReadOnlyList<SegmentationExample> examples, IReadOnlyList<string> structures, int size)
     {
         var names = examples.Select(e => e.Name).ToList();
         var images = ImageBatch.Read(examples.Select(e => e.Image).ToList(), p => RadiographReader.ReadResized(p, size, size), ErrorPolicy.Continue);
-        var structures = structureNames;
-        var masks = structureNames.Select((s, k) => ImageBatch.Read(examples.Select(e => e.Masks[k]).ToList(), p => MaskReader.ReadResized(p, s, size, size), ErrorPolicy.Continue)).ToList();
+        var masks = structures.Select((s, k) => ImageBatch.Read(examples.Select(e => e.Masks[k]).ToList(), p => MaskReader.ReadResized(p, s, size, size), ErrorPolicy.Continue)).ToList();
         var keep = Enumerable.Range(0, names.Count).Where(i => images.Images[i] is not null && masks.All(m => m.Images[i] is not null)).ToList();
         var pixels = new float[keep.Count * size * size];
         var maskValues = new float[keep.Count * structures.Count * size * size];

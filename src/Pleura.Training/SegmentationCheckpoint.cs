@@ -39,7 +39,7 @@ public static class SegmentationCheckpoint
     }
 
     /// <summary>A segmentation model's description, or a named error for a missing, foreign or grading one.</summary>
-    public static JsonObject Read(string path)
+    static JsonObject Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: model file not found", path);
         var file = Checkpoint.SidecarOf(path);
