@@ -29,7 +29,9 @@ public readonly record struct DicomTag(ushort Group, ushort Element) : IComparab
     public static readonly DicomTag ContentTime = new(0x0008, 0x0033);
     public static readonly DicomTag AccessionNumber = new(0x0008, 0x0050);
     public static readonly DicomTag Modality = new(0x0008, 0x0060);
+    public static readonly DicomTag CodeValue = new(0x0008, 0x0100);
     public static readonly DicomTag DerivationDescription = new(0x0008, 0x2111);
+    public static readonly DicomTag DerivationCodeSequence = new(0x0008, 0x9215);
     public static readonly DicomTag PatientID = new(0x0010, 0x0020);
     public static readonly DicomTag PatientBirthDate = new(0x0010, 0x0030);
     public static readonly DicomTag PatientSex = new(0x0010, 0x0040);
@@ -53,6 +55,7 @@ public readonly record struct DicomTag(ushort Group, ushort Element) : IComparab
     public static readonly DicomTag RescaleSlope = new(0x0028, 0x1053);
     public static readonly DicomTag WindowCenterWidthExplanation = new(0x0028, 0x1055);
     public static readonly DicomTag VOILUTFunction = new(0x0028, 0x1056);
+    public static readonly DicomTag LossyImageCompression = new(0x0028, 0x2110);
     public static readonly DicomTag ModalityLUTSequence = new(0x0028, 0x3000);
     public static readonly DicomTag LUTDescriptor = new(0x0028, 0x3002);
     public static readonly DicomTag LUTExplanation = new(0x0028, 0x3003);

@@ -39,6 +39,9 @@ public static class PhantomDicom
             .Uid(DicomTag.StudyInstanceUID, ids.StudyUid)
             .Text(DicomTag.StudyDate, "DA", date)
             .Text(ResultTags.StudyTime, "TM", "120000")
+            // Ingest needs a time to order an accession's images (METHOD section 2): without one it excludes the image.
+            .Text(DicomTag.AcquisitionTime, "TM", "120000")
+            .Text(DicomTag.ContentTime, "TM", "120000")
             .Text(ResultTags.ReferringPhysicianName, "PN", null)
             .Text(ResultTags.StudyID, "SH", row.Accession)
             .Text(DicomTag.AccessionNumber, "SH", row.Accession)

@@ -42,6 +42,8 @@ public sealed record IngestOptions
     public string? NegativesModel { get; init; }
     /// <summary>Two images of one accession whose 64x64 renderings correlate at least this much (Pearson) are duplicates; the first is kept.</summary>
     public double NearIdenticalThreshold { get; init; } = DicomIngest.DefaultNearIdentical;
+    /// <summary>Leave out lossy-compressed images (by default they are kept and marked in the lossy_compression column).</summary>
+    public bool ExcludeLossy { get; init; }
 }
 
 /// <summary>
@@ -71,6 +73,7 @@ public static class DicomIngest
     public const string Lateral = "lateral_view";
     public const string TooSmall = "too_small";
     public const string PostProcessed = "post_processed";
+    public const string LossyExcluded = "lossy_compressed";
     public const string NoContentTime = "no_content_time";
     public const string NoPatientId = "no_patient_id";
     public const string Minor = "under_18";
@@ -81,6 +84,7 @@ public static class DicomIngest
     public const string Ingested = "ingested";
     public const string InvertedByAttributes = "inverted_by_attributes";
     public const string InvertedByModel = "inverted_by_model";
+    public const string LossyKept = "lossy_kept";
 
     /// <summary>The rules with their descriptions, in the order they are applied.</summary>
     public static readonly IReadOnlyList<(string Key, string Description)> Rules =
@@ -93,7 +97,8 @@ public static class DicomIngest
         (NotChest, "body part examined given and not CHEST / THORAX"),
         (Lateral, "lateral view (view position LL, RL, LAT...): the grades are read on frontal images"),
         (TooSmall, $"smaller than {RadiographReader.MinimumSide}x{RadiographReader.MinimumSide} pixels"),
-        (PostProcessed, "post-processed: Image Type DERIVED or SECONDARY, or a Derivation Description"),
+        (PostProcessed, "post-processed: Image Type SECONDARY, or DERIVED, or a Derivation Description or Code, for a reason other than compression (lossless compression never excludes)"),
+        (LossyExcluded, "lossy-compressed (Lossy Image Compression 01 or a lossy transfer syntax), left out because --exclude-lossy was given"),
         (NoContentTime, "no Content Time (nor Acquisition Time)"),
         (NoPatientId, "no Patient ID (patient-level splits cannot place the image)"),
         (Minor, "patient under 18 (Patient's Age, else birth date and study date)"),
@@ -104,18 +109,19 @@ public static class DicomIngest
         (Ingested, "ingested"),
     ];
 
-    /// <summary>Changes made to ingested images (each image counted once per kind), after the exclusions.</summary>
+    /// <summary>Changes made to ingested images, and what they carry (each image counted once per kind), after the exclusions.</summary>
     public static readonly IReadOnlyList<(string Key, string Description)> CorrectionRules =
     [
         (InvertedByAttributes, "inverted to read as MONOCHROME2 by the attributes (MONOCHROME1, Presentation LUT Shape INVERSE)"),
         (InvertedByModel, "negative image (attributes say nothing) flipped back by the negatives model (--negatives)"),
+        (LossyKept, "kept though lossy-compressed (lossy_compression = yes in the manifest; --exclude-lossy leaves them out)"),
     ];
 
     /// <summary>The extra manifest columns an ingest writes, after the standard ones.</summary>
     public static readonly IReadOnlyList<string> ExtraColumns =
     [
         "content_time", "acquisition_time", "modality", "body_part", "sop_class_uid", "study_uid", "series_uid", "sop_uid",
-        "image_type", "photometric", "window_center", "window_width", "render", "inversion", "negatives_check", "source", "source_sha256",
+        "image_type", "lossy_compression", "photometric", "window_center", "window_width", "render", "inversion", "negatives_check", "source", "source_sha256",
     ];
 
     static readonly string[] RadiographModalities = ["CR", "DX", "DR", "RG"];
@@ -146,11 +152,11 @@ public static class DicomIngest
     /// </summary>
     sealed record Header(string? PatientId, string? Accession, DateOnly? StudyDate, TimeOnly? ContentTime, TimeOnly? AcquisitionTime,
         string? View, double? Age, string? Sex, string? Modality, string? BodyPart, string? SopClassUid, string? StudyUid, string? SeriesUid,
-        string? SopUid, string ImageType, string? Photometric, int? InstanceNumber)
+        string? SopUid, string ImageType, bool Lossy, string? Photometric, int? InstanceNumber)
     {
-        public static Header Of(DicomDataset d) => new(d.PatientID, d.AccessionNumber, d.StudyDate, d.ContentTime, d.AcquisitionTime,
+        public static Header Of(DicomDataset d, bool lossy) => new(d.PatientID, d.AccessionNumber, d.StudyDate, d.ContentTime, d.AcquisitionTime,
             d.ViewPosition, DicomIngest.Age(d), d.PatientSex, d.Modality, d.BodyPartExamined, d.SOPClassUID, d.StudyInstanceUID, d.SeriesInstanceUID,
-            d.SOPInstanceUID, string.Join('\\', d.ImageType), d.PhotometricInterpretation, d.GetInt(InstanceNumberTag));
+            d.SOPInstanceUID, string.Join('\\', d.ImageType), lossy, d.PhotometricInterpretation, d.GetInt(InstanceNumberTag));
     }
 
     /// <summary>A file that passed the rules that look at one file at a time.</summary>
@@ -204,7 +210,7 @@ public static class DicomIngest
             cancel.ThrowIfCancellationRequested();
             var path = files[i];
             var source = Path.GetRelativePath(folder, path).Replace('\\', '/');
-            var (header, sha, rule, why) = ReadHeader(path);
+            var (header, sha, rule, why) = ReadHeader(path, options.ExcludeLossy);
             if (header is not null) candidates.Add(new Candidate(path, source, sha!, header));
             else if (rule is not null) counts[rule]++;
             else if (why is null) counts[NotDicom]++;
@@ -291,6 +297,7 @@ public static class DicomIngest
         // Corrections, counted from the rows (a reused row keeps what the run that rendered it did).
         counts[InvertedByAttributes] = rows.Count(r => r.GetExtra("inversion").Length > 0);
         counts[InvertedByModel] = rows.Count(r => r.GetExtra("negatives_check").EndsWith(RowWriter.FlippedBack, StringComparison.Ordinal));
+        counts[LossyKept] = rows.Count(r => r.GetExtra("lossy_compression") == "yes");
 
         rows = rows.OrderBy(r => r.GetExtra("source"), StringComparer.Ordinal).ToList();
         var manifest = new Manifest(rows, ExtraColumns.ToList(), outputFolder);
@@ -362,7 +369,7 @@ public static class DicomIngest
     /// and the file's SHA-256 when it passes them, else the rule it fails, else (unreadable) the reason; all null when
     /// the file is not DICOM.
     /// </summary>
-    static (Header? Header, string? Sha256, string? Rule, string? Reason) ReadHeader(string path)
+    static (Header? Header, string? Sha256, string? Rule, string? Reason) ReadHeader(string path, bool excludeLossy)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -373,9 +380,10 @@ public static class DicomIngest
             var d = file.Dataset;
             // The values the rules and the manifest read: one that cannot be parsed makes the file unreadable here,
             // with its reason, rather than failing later.
-            var header = Header.Of(d);
+            var compression = CompressionHistory.Of(d, file.TransferSyntax);
+            var header = Header.Of(d, compression.Lossy);
             _ = (d.Rows, d.Columns);
-            return FileRule(d) is { } rule ? (null, null, rule, null) : (header, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), null, null);
+            return FileRule(d, compression, excludeLossy) is { } rule ? (null, null, rule, null) : (header, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), null, null);
         }
         catch (DicomReadException e)
         {
@@ -385,7 +393,7 @@ public static class DicomIngest
     }
 
     /// <summary>The first rule of those that look at one file that <paramref name="d"/> fails, or null.</summary>
-    static string? FileRule(DicomDataset d)
+    static string? FileRule(DicomDataset d, CompressionHistory compression, bool excludeLossy)
     {
         var sopClass = d.SOPClassUID ?? "";
         if (!d.Contains(DicomTag.PixelData) || NonImageSopClassPrefixes.Any(p => sopClass.StartsWith(p, StringComparison.Ordinal))) return NonImage;
@@ -393,8 +401,8 @@ public static class DicomIngest
         if (d.BodyPartExamined is { } part && !ChestBodyParts.Contains(part.ToUpperInvariant())) return NotChest;
         if (d.ViewPosition is { } view && LateralViews.Contains(view.ToUpperInvariant())) return Lateral;
         if (d.Rows is { } rows && d.Columns is { } columns && (rows < RadiographReader.MinimumSide || columns < RadiographReader.MinimumSide)) return TooSmall;
-        if (d.ImageType.Any(t => t.Equals("DERIVED", StringComparison.OrdinalIgnoreCase) || t.Equals("SECONDARY", StringComparison.OrdinalIgnoreCase))
-            || d.GetString(DicomTag.DerivationDescription) is not null) return PostProcessed;
+        if (compression.PostProcessed) return PostProcessed;
+        if (compression.Lossy && excludeLossy) return LossyExcluded;
         if (d.ContentTime is null && d.AcquisitionTime is null) return NoContentTime;
         if (d.PatientID is null) return NoPatientId;
         if (Age(d) is < 18) return Minor;
@@ -484,6 +492,7 @@ public static class DicomIngest
                     ["series_uid"] = Id(d.SeriesUid, k => k.Uid) ?? "",
                     ["sop_uid"] = sopUid ?? "",
                     ["image_type"] = d.ImageType,
+                    ["lossy_compression"] = d.Lossy ? "yes" : "no",
                     ["photometric"] = d.Photometric ?? "",
                     ["window_center"] = Number(record.WindowCenter),
                     ["window_width"] = Number(record.WindowWidth),

@@ -18,9 +18,10 @@ internal static class IngestCommand
         var keep = Cli.Option("--keep-identifiers", "Write the real patient ids, accessions, UIDs and source paths instead of keyed pseudonyms.", false);
         var negatives = new Option<FileInfo?>("--negatives") { Description = "A negatives model (`pleura ingest train-negatives`): images it calls inverted are flipped back and counted." };
         var near = Cli.Option("--near-identical", "Images of one accession whose 64x64 renderings correlate at least this much are duplicates (the first is kept).", DicomIngest.DefaultNearIdentical);
+        var excludeLossy = Cli.Option("--exclude-lossy", "Leave out lossy-compressed images (kept by default, marked lossy_compression = yes in the manifest and counted in the flow).", false);
         var command = new Command("ingest", "A DICOM export to 16-bit PNGs and a Pleura manifest, applying and counting METHOD section 2's exclusion rules (flow report); identifiers pseudonymised; run again to add only new files.")
         {
-            folder, output, images, strict, key, keyOut, keep, negatives, near, TrainNegatives(),
+            folder, output, images, strict, key, keyOut, keep, negatives, near, excludeLossy, TrainNegatives(),
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -33,6 +34,7 @@ internal static class IngestCommand
                 ImagesSubfolder = parse.GetValue(images)!, Strict = parse.GetValue(strict), KeepIdentifiers = parse.GetValue(keep),
                 KeyFile = parse.GetValue(key)?.FullName, KeyOut = parse.GetValue(keyOut)?.FullName, NegativesModel = parse.GetValue(negatives)?.FullName,
                 NearIdenticalThreshold = parse.GetValue(near),
+                ExcludeLossy = parse.GetValue(excludeLossy),
             };
             int files = DicomIngest.Files(source).Count;
             var result = Cli.WithProgress("ingest", 2 * Math.Max(files, 1), progress =>

@@ -11,7 +11,7 @@ public static class ResultTags
     public static readonly DicomTag ConversionType = new(0x0008, 0x0064);
     public static readonly DicomTag Manufacturer = new(0x0008, 0x0070);
     public static readonly DicomTag ReferringPhysicianName = new(0x0008, 0x0090);
-    public static readonly DicomTag CodeValue = new(0x0008, 0x0100);
+    public static readonly DicomTag CodeValue = DicomTag.CodeValue;
     public static readonly DicomTag CodingSchemeDesignator = new(0x0008, 0x0102);
     public static readonly DicomTag CodeMeaning = new(0x0008, 0x0104);
     public static readonly DicomTag MappingResource = new(0x0008, 0x0105);
@@ -36,7 +36,7 @@ public static class ResultTags
     public static readonly DicomTag PatientOrientation = new(0x0020, 0x0020);
     public static readonly DicomTag PlanarConfiguration = new(0x0028, 0x0006);
     public static readonly DicomTag BurnedInAnnotation = new(0x0028, 0x0301);
-    public static readonly DicomTag LossyImageCompression = new(0x0028, 0x2110);
+    public static readonly DicomTag LossyImageCompression = DicomTag.LossyImageCompression;
     public static readonly DicomTag MeasurementUnitsCodeSequence = new(0x0040, 0x08EA);
     public static readonly DicomTag RelationshipType = new(0x0040, 0xA010);
     public static readonly DicomTag ValueType = new(0x0040, 0xA040);

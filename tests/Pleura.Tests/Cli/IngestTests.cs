@@ -32,9 +32,10 @@ public class IngestTests
         {
             [DicomIngest.Found] = 19, [DicomIngest.NotDicom] = 1, [DicomIngest.Unreadable] = 1, [DicomIngest.NonImage] = 1,
             [DicomIngest.NotRadiograph] = 1, [DicomIngest.NotChest] = 1, [DicomIngest.Lateral] = 1, [DicomIngest.TooSmall] = 1,
-            [DicomIngest.PostProcessed] = 1, [DicomIngest.NoContentTime] = 1, [DicomIngest.NoPatientId] = 0, [DicomIngest.Minor] = 1,
+            [DicomIngest.PostProcessed] = 1, [DicomIngest.LossyExcluded] = 0, [DicomIngest.NoContentTime] = 1, [DicomIngest.NoPatientId] = 0, [DicomIngest.Minor] = 1,
             [DicomIngest.Duplicate] = 1, [DicomIngest.NearIdentical] = 1, [DicomIngest.SeveralAcquisitionTimes] = 2, [DicomIngest.NotFirstInAccession] = 1,
-            [DicomIngest.Ingested] = 4, [DicomIngest.InvertedByAttributes] = 1, [DicomIngest.InvertedByModel] = 0,
+            // img2dcm wraps the test's JPEGs as they are: JPEG baseline, a lossy transfer syntax, kept and counted.
+            [DicomIngest.Ingested] = 4, [DicomIngest.InvertedByAttributes] = 1, [DicomIngest.InvertedByModel] = 0, [DicomIngest.LossyKept] = 4,
         };
         Assert.Equal(DicomIngest.Rules.Concat(DicomIngest.CorrectionRules).Select(r => r.Key), flow.Keys);
         Assert.Equal(expected, flow);
@@ -107,20 +108,27 @@ public class IngestTests
         Assert.Equal(16, result.Count(DicomIngest.NotChest));
         Assert.Equal(0, result.Count(DicomIngest.NotRadiograph)); // all CR
         Assert.Equal(0, result.Count(DicomIngest.Unreadable));
-        // RG1's two chest images are lossy-compressed copies (Image Type DERIVED); the bare chest dataset has no
-        // Patient ID; the Secondary Capture chest image has no time; the Modality LUT file is ingested.
-        Assert.Equal(2, result.Count(DicomIngest.PostProcessed));
+        // RG1's two chest images are lossy-compressed copies of one exposure (Image Type DERIVED by the compression
+        // alone, Derivation Code 113040): not post-processed, so the first is kept (marked lossy) and the other is its
+        // near-identical duplicate. The bare chest dataset has no Patient ID; the Secondary Capture chest image has no
+        // time; the Modality LUT file is ingested.
+        Assert.Equal(0, result.Count(DicomIngest.PostProcessed));
+        Assert.Equal(1, result.Count(DicomIngest.NearIdentical));
         Assert.Equal(1, result.Count(DicomIngest.NoPatientId));
         Assert.Equal(1, result.Count(DicomIngest.NoContentTime));
-        Assert.Equal(1, result.Count(DicomIngest.Ingested));
-        var row = Assert.Single(result.Manifest.Rows);
+        Assert.Equal(2, result.Count(DicomIngest.Ingested));
+        Assert.Equal(1, result.Count(DicomIngest.LossyKept));
+        var rg1 = Assert.Single(result.Manifest.Rows, r => r.GetExtra("source").StartsWith("RG1_", StringComparison.Ordinal));
+        Assert.Equal("yes", rg1.GetExtra("lossy_compression"));
+        var row = Assert.Single(result.Manifest.Rows, r => r.GetExtra("source") == "CR-ModalitySequenceLUT.dcm");
+        Assert.Equal("no", row.GetExtra("lossy_compression"));
         Assert.Equal(("CR-ModalitySequenceLUT.dcm", "XX", "MODALITYLUT-001", "2019-04-16", 119.0, "M"),
             (row.GetExtra("source"), row.PatientId, row.Accession, row.StudyDate, row.Age!.Value, row.Sex));
         Assert.Equal(("999.999.01.23.45.6789", "MONOCHROME1", "512", "1024"), (row.ImageId, row.GetExtra("photometric"), row.GetExtra("window_center"), row.GetExtra("window_width")));
         Assert.Contains("Modality LUT Sequence", row.GetExtra("render"));
         var source = Path.Combine(folder, row.GetExtra("source"));
         Assert.Equal(Pleura.Dicom.Rendering.DicomRenderer.Render(source).Pixels, DicomPhantoms.Png16(Path.Combine(dir.Path, row.Path)));
-        Assert.Equal(1, result.Count(DicomIngest.InvertedByAttributes)); // MONOCHROME1
+        Assert.Equal(2, result.Count(DicomIngest.InvertedByAttributes)); // MONOCHROME1, both
         Assert.Equal("MONOCHROME1", row.GetExtra("inversion"));
         Assert.Equal(File.ReadAllText(Path.Combine(dir.Path, "flow.csv")), DicomIngest.FlowCsv(result.Flow, result.Corrections));
         Assert.StartsWith("step,rule,count,kind,description\n0,files_found,", File.ReadAllText(Path.Combine(dir.Path, "flow.csv")));
