@@ -11,6 +11,9 @@ bench_setup() {
   [ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
 }
 pleura() { "$bin/pleura" "$@"; }
+# Check mode (PLEURA_CHECK_ONLY=1, as build/smoke.sh runs every script): each pleura command only parses and checks
+# that its inputs under PLEURA_CHECK_INPUTS exist; a script stops with `checking && exit 0` before it reads results.
+checking() { [ "${PLEURA_CHECK_ONLY:-}" = 1 ]; }
 # The label tables (with their patient-level splits) and the ImageNet ResNet-18 that the classify benchmarks start from.
 classify_inputs() {
   [ -f "$out/tables/view.csv" ] || dotnet run bench/classify/tables.cs "$data" "$out/tables"

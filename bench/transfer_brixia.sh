@@ -27,6 +27,7 @@ for fold in 1 2 3 4 5; do
   done
 done
 
+checking && exit 0
 echo "init,fold,macro_mae,mae,f1_weighted,quadratic_weighted_kappa" > "$out/summary.csv"
 for init in scratch pretrained; do
   for fold in 1 2 3 4 5; do

@@ -33,10 +33,33 @@ internal static class Cli
             ErrorConsole.MarkupLineInterpolated($"[grey]see `pleura {string.Join(' ', names.Append("--help"))}`[/]");
             return ExitUsage;
         }
+        if (Environment.GetEnvironmentVariable(CheckOnlyVariable) == "1") return CheckOnly(parsed, args);
         // Ctrl+C cancels the command's token; training stops at the next batch, saves and says how to resume.
         // Only the asynchronous pipeline registers the Ctrl+C handler; the synchronous one would let SIGINT end the process mid-write.
         return parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) })
             .GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Set to 1, every command only parses (its options and values, as above) and checks that its input paths exist,
+    /// then exits without running: how a script (the bench scripts, build/smoke.sh) is checked end to end in seconds.
+    /// </summary>
+    public const string CheckOnlyVariable = "PLEURA_CHECK_ONLY";
+    /// <summary>With <see cref="CheckOnlyVariable"/>: arguments under this folder (or NAME=PATH values) are inputs that must exist.</summary>
+    public const string CheckInputsVariable = "PLEURA_CHECK_INPUTS";
+
+    static int CheckOnly(System.CommandLine.ParseResult parsed, string[] args)
+    {
+        var names = new List<string>();
+        for (var result = parsed.CommandResult; result.Command is not RootCommand; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
+            names.Insert(0, result.Command.Name);
+        var root = Environment.GetEnvironmentVariable(CheckInputsVariable) is { Length: > 0 } r ? Path.GetFullPath(r) : null;
+        var inputs = root is null ? [] : args.Select(a => a.Contains('=') ? a[(a.IndexOf('=') + 1)..] : a)
+            .Where(a => a.StartsWith(root, StringComparison.Ordinal)).ToList();
+        var missing = inputs.Where(a => !File.Exists(a) && !Directory.Exists(a)).ToList();
+        foreach (var m in missing) Error($"{m}: input not found");
+        AnsiConsole.MarkupLineInterpolated($"check: pleura {string.Join(' ', names)} parses; {inputs.Count - missing.Count} of {inputs.Count} inputs found");
+        return missing.Count == 0 ? ExitOk : ExitInvalidData;
     }
 
     /// <summary>System.CommandLine's parse errors, in the user's words rather than .NET type names.</summary>
