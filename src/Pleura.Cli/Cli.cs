@@ -62,6 +62,19 @@ internal static class Cli
         return missing.Count == 0 ? ExitOk : ExitInvalidData;
     }
 
+    /// <summary>
+    /// The inference precision for `--precision` (auto, fp32, bf16) and the runs to be scored: says which it chose and
+    /// why (a warning when bf16 is asked on a CPU that only emulates it).
+    /// </summary>
+    public static bool Precision(string requested, params string[] runFolders)
+    {
+        var choice = Pleura.Pipeline.PrecisionChoice.For(Pleura.Pipeline.PrecisionChoice.Parse(requested), Pleura.Networks.CpuArithmetic.Current,
+            runFolders.Select(Pleura.Pipeline.PrecisionCheck.Read).ToList());
+        if (choice.Warning) Warn(choice.Reason);
+        else ErrorConsole.MarkupLineInterpolated($"[grey]precision: {choice.Reason}[/]");
+        return choice.BFloat16;
+    }
+
     /// <summary>System.CommandLine's parse errors, in the user's words rather than .NET type names.</summary>
     internal static string UsageMessage(string message)
     {

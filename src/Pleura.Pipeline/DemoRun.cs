@@ -35,9 +35,6 @@ public sealed record DemoOptions
 /// <summary>One row of the run's metrics: which set, side and comparison, and the figure with its interval.</summary>
 public sealed record RunMetric(string Set, string Side, string Comparison, MetricValue Metric);
 
-/// <summary>Agreement of bfloat16 with float32 inference on the same images.</summary>
-public sealed record PrecisionAgreement(int Lungs, double SameGrade, double MaxProbabilityDifference);
-
 /// <summary>What the demo produced.</summary>
 public sealed record DemoResult(IReadOnlyList<RunMetric> Metrics, IReadOnlyList<SideOutcome> Models, PrecisionAgreement Bf16, ExplanationSummary Heatmaps);
 
@@ -102,7 +99,8 @@ public static class DemoRun
             if (part == SplitPart.OutOfBox)
             {
                 var (_, bf16, _) = CheckpointEvaluation.Evaluate(runFolder, manifestPath, splitPath, part, 1, bfloat16: true, bootstrapIterations: 0);
-                agreement = Agreement(found, bf16);
+                agreement = PrecisionAgreement.Of(found, bf16, "OOB set");
+                PrecisionCheck.Write(runFolder, agreement); // what `--precision auto` reads when the demo's run is served
             }
         }
         CheckpointEvaluation.WritePredictions(Path.Combine(runFolder, "predictions.csv"), predictions);
@@ -155,15 +153,6 @@ public static class DemoRun
                 score(set, side, Reader2VsReader1, reader1, ids.Select(id => grade(id, side.Reader2Column)).ToArray(), null);
             }
         }
-    }
-
-    static PrecisionAgreement Agreement(IReadOnlyList<GradePrediction> fp32, IReadOnlyList<GradePrediction> bf16)
-    {
-        var other = bf16.ToDictionary(p => (p.ImageId, p.Side));
-        var pairs = fp32.Select(p => (A: p, B: other[(p.ImageId, p.Side)])).ToList();
-        return new PrecisionAgreement(pairs.Count,
-            pairs.Count(x => x.A.Predicted == x.B.Predicted) / (double)pairs.Count,
-            pairs.Max(x => x.A.Probabilities.Zip(x.B.Probabilities).Max(v => Math.Abs(v.First - v.Second))));
     }
 
     /// <summary>The sets and comparisons the demo scores, in the order its tables show them.</summary>

@@ -90,6 +90,12 @@ public static class GradingRun
             });
             outcomes.Add(new SideOutcome(side, path, result, test, trainRows.Count, valRows.Count, testRows.Count));
         }
+        // The bfloat16 check `--precision auto` relies on, on the test part both sides were scored on.
+        if (outcomes.Count > 0 && outcomes.All(o => o.TestImages > 0))
+        {
+            var agreement = PrecisionCheck.Measure(job.RunFolder, job.ManifestPath, job.SplitPath, SplitPart.Test, job.Fold);
+            log($"bfloat16 against float32: {agreement}{(agreement.Holds ? "" : "; --precision auto will keep float32")}");
+        }
         return outcomes;
     }
 

@@ -25,7 +25,7 @@ internal static class ClassifyCommand
         var run = new Argument<DirectoryInfo>("run") { Description = "A run folder of `pleura classify train`." };
         var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, TIFF, DICOM) or folders.", Arity = ArgumentArity.OneOrMore };
         var output = Cli.Option("--out", "CSV to write: image, class, one probability per class.", new FileInfo("classes.csv"), "-o");
-        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var precision = Cli.Option("--precision", "auto (bf16 where this CPU computes it natively and the run's bf16 check holds, else fp32), fp32 or bf16.", "auto");
         var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
         var lungs = LungsOption();
         var command = new Command("predict", "Classify images with a run's fold models (mean probability); prints the end-to-end throughput (decode, resize, inference).")
@@ -36,7 +36,7 @@ internal static class ClassifyCommand
         {
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
             if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
-            bool bf16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!);
+            bool bf16 = Cli.Precision(parse.GetValue(precision)!, parse.GetValue(run)!.FullName);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var (classes, answers, failures) = ClassifierRun.Predict(parse.GetValue(run)!.FullName, files, bf16, parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
                 parse.GetValue(lungs)?.FullName);

@@ -10,7 +10,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var set = new RunSetSymbols("test");
-        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var precision = Cli.Option("--precision", "fp32 (the default, so that figures reproduce), bf16, or auto (bf16 where native and the run's bf16 check holds).", "fp32");
         var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples for the 95% intervals.", 1000).AtLeast(0);
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder (default: RUN/evaluation/PART-foldK)." };
         var hcs = Cli.Option("--hcs", "Also compute HCS and MA-HCS from Grad-CAM heatmaps where the manifest has lung masks.", true);
@@ -24,7 +24,7 @@ internal static class EvaluateCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var (runFolder, manifest, split, which, fold) = set.Read(parse);
-            bool bf16 = ParsePrecision(parse.GetValue(precision)!);
+            bool bf16 = Cli.Precision(parse.GetValue(precision)!, runFolder);
             var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, manifest, split, which, fold, bf16, parse.GetValue(bootstrap),
                 log: Cli.Warn, heatmaps: parse.GetValue(hcs), allowSeen: parse.GetValue(allowSeen));
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");

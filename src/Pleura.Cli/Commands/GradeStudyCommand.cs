@@ -20,7 +20,7 @@ internal static class GradeStudyCommand
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for a copy of the stored objects (sr/, sc/) and grade-study.json." };
         var user = new Option<string?>("--user") { Description = $"HTTP Basic user for the PACS (password from ${PasswordVariable})." };
         var timeout = Cli.Option("--timeout", "Seconds to wait for each PACS request.", 120).AtLeast(1);
-        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var precision = Cli.Option("--precision", "auto (bf16 where this CPU computes it natively and the run's bf16 check holds, else fp32), fp32 or bf16.", "auto");
         var lungs = Cli.Option<FileInfo?>("--lungs", "The lung U-Net (`pleura segment train`) for a run trained on a lung ROI.", null);
         var command = new Command("grade-study",
             "Grade a study on a PACS (DICOMweb): retrieve its images, grade each frontal chest radiograph, store a DICOM SR (TID 1500) per image, and with --overlay a Grad-CAM Secondary Capture, back into the same study.")
@@ -36,7 +36,7 @@ internal static class GradeStudyCommand
             var folder = parse.GetValue(output)?.FullName;
             var options = new StudyGradingOptions
             {
-                Overlay = parse.GetValue(overlay), OutputFolder = folder, BFloat16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!),
+                Overlay = parse.GetValue(overlay), OutputFolder = folder, BFloat16 = Cli.Precision(parse.GetValue(precision)!, runFolder),
                 LungModel = parse.GetValue(lungs)?.FullName,
             };
             using var client = new DicomWebClient(root, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(user), Environment.GetEnvironmentVariable(PasswordVariable));

@@ -13,7 +13,7 @@ internal static class PredictCommand
         var run = new Argument<DirectoryInfo>("run") { Description = "Run folder with left/ and right/ checkpoints." };
         var inputs = new Argument<string[]>("images") { Description = "Image files or folders.", Arity = ArgumentArity.OneOrMore };
         var output = Cli.Option("--out", "CSV to write (a .json twin is written too).", new FileInfo("predictions.csv"), "-o");
-        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var precision = Cli.Option("--precision", "auto (bf16 where this CPU computes it natively and the run's bf16 check holds, else fp32), fp32 or bf16.", "auto");
         var strict = Cli.Option("--strict", "Stop at the first unreadable image.", false);
         var lungs = Cli.Option<FileInfo?>("--lungs", "The lung U-Net (`pleura segment train`) that finds each image's lungs for a run trained on a lung ROI.", null);
         var command = new Command("predict", "Grade images: per image and lung, the grade, the class probabilities and the expected grade.")
@@ -25,7 +25,7 @@ internal static class PredictCommand
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
             if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
             var (predictions, failures) = ImagePrediction.Predict(parse.GetValue(run)!.FullName, files,
-                EvaluateCommand.ParsePrecision(parse.GetValue(precision)!), parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
+                Cli.Precision(parse.GetValue(precision)!, parse.GetValue(run)!.FullName), parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
                 parse.GetValue(lungs)?.FullName);
             foreach (var f in failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             var path = parse.GetValue(output)!.FullName;

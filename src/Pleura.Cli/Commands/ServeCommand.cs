@@ -10,7 +10,7 @@ internal static class ServeCommand
         var runs = new Argument<DirectoryInfo[]>("runs") { Description = "Grading run folders (the first is the default model).", Arity = ArgumentArity.OneOrMore };
         var host = Cli.Option("--host", "Address to listen on (0.0.0.0 for every interface).", "127.0.0.1");
         var port = Cli.Option("--port", "Port to listen on.", 8080).AtLeast(0);
-        var precision = Cli.Option("--precision", "fp32, or bf16 for faster CPU inference.", "fp32");
+        var precision = Cli.Option("--precision", "auto (bf16 where this CPU computes it natively and the run's bf16 check holds, else fp32), fp32 or bf16.", "auto");
         var keyFile = Cli.Option<FileInfo?>("--api-key-file", "File of API keys, one per line (or set PLEURA_API_KEYS=key1,key2). Required: there is no default key.", null);
         var view = Cli.Option<DirectoryInfo?>("--view", "A view classifier run (`pleura classify train`, classes frontal and lateral): non-frontal images are refused.", null);
         var lungs = Cli.Option<FileInfo?>("--lungs", "The lung U-Net (`pleura segment train`): needed for runs trained on a lung ROI; gives lung outlines and HCS.", null);
@@ -37,7 +37,7 @@ internal static class ServeCommand
                 PacsPassword = Environment.GetEnvironmentVariable(GradeStudyCommand.PasswordVariable),
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
-                BFloat16 = EvaluateCommand.ParsePrecision(parse.GetValue(precision)!),
+                BFloat16 = Cli.Precision(parse.GetValue(precision)!, parse.GetValue(runs)!.Select(r => r.FullName).ToArray()),
                 ApiKeys = ApiKeys.Read(parse.GetValue(keyFile)?.FullName, Environment.GetEnvironmentVariable("PLEURA_API_KEYS")),
                 MaxUploadBytes = (long)parse.GetValue(maxUpload) << 20,
                 MaxPixels = parse.GetValue(maxPixels) * 1_000_000L,

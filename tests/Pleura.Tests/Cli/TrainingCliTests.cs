@@ -25,6 +25,11 @@ public class TrainingCliTests
             Assert.Contains("\"side\": \"" + side + "\"", File.ReadAllText(dir.File($"run/{side}/model.json")));
             Assert.Equal(4, File.ReadAllLines(dir.File($"run/{side}/work/epochs.csv")).Length);
         }
+        // The bfloat16 check `--precision auto` reads: both lungs of every test image, scored both ways.
+        var check = Pleura.Pipeline.PrecisionCheck.Read(dir.File("run"))!;
+        Assert.True(check.Lungs > 0 && check.Lungs % 2 == 0, check.ToString());
+        Assert.InRange(check.SameGrade, 0, 1);
+        Assert.Equal("test part of fold 1", check.Part);
         // Running the same command again finds the finished run and does not train again.
         var before = File.GetLastWriteTimeUtc(dir.File("run/left/work/state.json"));
         Assert.Equal(0, Run(train));
