@@ -21,6 +21,7 @@ async function connect() {
   models = await answer.json();
   $("key-status").textContent = "connected";
   $("run").replaceChildren(...models.runs.map((r) => new Option(r.name, r.name, r.default, r.default)));
+  $("run").disabled = false;
   showCard();
 }
 

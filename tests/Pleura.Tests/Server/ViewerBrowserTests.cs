@@ -31,6 +31,12 @@ public sealed class ViewerBrowserTests : IClassFixture<ServerWorld>
         page.PageError += (_, message) => errors.Add(message);
         await page.GotoAsync(server.Addresses[0] + "/");
 
+        // Before a key: no result box and no image (broken or not), and the model list says what it waits for.
+        await Expect(page.Locator("#result")).ToBeHiddenAsync();
+        await Expect(page.Locator("#overlay")).ToBeHiddenAsync();
+        await Expect(page.Locator("#run")).ToBeDisabledAsync();
+        await Expect(page.Locator("#run")).ToContainTextAsync("enter an API key");
+
         // A wrong key is refused and nothing is shown.
         await page.FillAsync("#api-key", "wrong-key-0123456789abc");
         await page.ClickAsync("#key-form button");
