@@ -62,8 +62,7 @@ public static class CheckpointEvaluation
             var roi = Pleura.Imaging.Roi.RoiSchemes.Parse(info.Roi);
             using var set = Pleura.Training.LabelledImages.FromPixels(rows.Select(r => images.Input(r.Row.ImageId, roi, side.Patient).Pixels).ToList(), info.InputSize, rows.Select(r => r.Grade).ToList());
             foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log?.Invoke($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
-            var probabilities = Pleura.Training.TestTimeAugmentation.Probabilities(model, set.Images, info.InputChannels, info.Recipe, info.TestTimeAugmentations);
-            var predicted = probabilities.Select(p => info.Decision.Decide(p)).ToArray();
+            var (probabilities, predicted) = Pleura.Training.CheckpointScoring.Score(model, set.Images, info);
             var truth = rows.Select(r => r.Grade).ToArray();
             predictions.AddRange(rows.Select((r, i) => new GradePrediction(r.Row.ImageId, side.Name, r.Grade, predicted[i], probabilities[i])));
             var metrics = MetricTable.Score(truth, predicted, probabilities.Select(p => (IReadOnlyList<double>)p.Select(v => (double)v).ToArray()).ToArray(), 4, bootstrapIterations, seed);

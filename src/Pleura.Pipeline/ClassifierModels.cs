@@ -66,7 +66,7 @@ public sealed class ClassifierModels : IDisposable
         var mean = new double[set.Count][];
         foreach (var (model, info) in _models)
         {
-            var p = Inference.Probabilities(model, set.Images, info.InputChannels, info.Recipe);
+            var p = CheckpointScoring.Probabilities(model, set.Images, info); // with the run's test-time augmentation, as training scored it
             for (int k = 0; k < p.Length; k++)
             {
                 mean[k] ??= new double[info.Classes.Count];

@@ -316,7 +316,9 @@ public static class ClassifierRun
     }
 
     static double[][] Probabilities(TrainedModel trained, LabelledImages set, TrainingConfig config) =>
-        Inference.Probabilities(trained.Model, set.Images, config.InputChannels, config.Recipe, config.BatchSize)
+        // Test-time augmentation as the run records it (`--tta`), so predict and evaluate give these same answers.
+        TestTimeAugmentation.Probabilities(trained.Model, set.Images, config.InputChannels, config.Recipe, config.TestTimeAugmentations,
+                CheckpointInfo.DefaultTestTimeAugmentationSeed, config.BatchSize)
             .Select(p => p.Select(v => (double)v).ToArray()).ToArray();
 
     static int ArgMax(double[] p) => Array.IndexOf(p, p.Max());

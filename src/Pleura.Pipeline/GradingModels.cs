@@ -160,7 +160,7 @@ public sealed class GradingModels : IDisposable
     {
         if (pixels.Count == 0) return Array.Empty<float[]>();
         using var set = LabelledImages.FromPixels(pixels, side.Info.InputSize, pixels.Select(_ => 0).ToList());
-        return TestTimeAugmentation.Probabilities(side.Model, set.Images, side.Info.InputChannels, side.Info.Recipe, side.Info.TestTimeAugmentations);
+        return CheckpointScoring.Probabilities(side.Model, set.Images, side.Info);
     }
 
     ImageGrades Explain(DecodedImage image, IReadOnlyDictionary<SideModel, (float[] Pixels, RoiCut Cut)> inputs, LungMasks? lungs)

@@ -66,17 +66,19 @@ public static class GradingRun
             log($"{side.Name}: {result.StopReason}");
             foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
 
-            var (_, valPredicted) = trained.Evaluate(validation);
+            // Scored as every command scores the checkpoint (recipe, test-time augmentation, decision rule).
+            var described = trained.Describe(ClassNames);
+            var (_, valPredicted) = CheckpointScoring.Score(trained.Model, validation.Images, described);
             var metrics = new JsonObject { ["validation"] = Summary(GradeMetrics.Compute(validation.Labels, valPredicted)) };
             GradeMetrics? test = null;
             if (testRows.Count > 0)
             {
                 using var testSet = Tensors(testRows);
-                test = GradeMetrics.Compute(testSet.Labels, trained.Evaluate(testSet).Predictions);
+                test = GradeMetrics.Compute(testSet.Labels, CheckpointScoring.Score(trained.Model, testSet.Images, described).Grades);
                 metrics["test"] = Summary(test);
             }
             var path = CheckpointPath(job.RunFolder, side);
-            trained.Save(path, trained.Describe(ClassNames) with
+            trained.Save(path, described with
             {
                 Side = side.Name,
                 LabelColumn = side.Reader1Column,

@@ -112,7 +112,8 @@ public static class TrialRunner
         bool heatmaps = explain && context.Spec.Heatmaps && context.Images.HasMasks;
         // The Grad-CAM pass below gives the plain probabilities; a separate pass is needed without it or with augmented copies.
         var probabilities = !heatmaps || config.TestTimeAugmentations > 0
-            ? TestTimeAugmentation.Probabilities(model, data.Set.Images, config.InputChannels, config.Recipe, config.TestTimeAugmentations, config.Seed)
+            ? CheckpointScoring.Probabilities(model, data.Set.Images, config.RecordedIn(new Pleura.Networks.Weights.CheckpointInfo
+                { Architecture = config.Architecture, Classes = OpacityGrade.Names, InputSize = config.ImageSize, InputChannels = config.InputChannels }))
             : null;
         if (!heatmaps)
             return data.Ids.Select((id, i) => new SidePrediction(id, data.Set.Labels[i], config.Decision.Decide(probabilities![i]), probabilities[i], null)).ToList();

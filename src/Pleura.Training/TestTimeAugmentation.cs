@@ -11,7 +11,7 @@ namespace Pleura.Training;
 public static class TestTimeAugmentation
 {
     public static float[][] Probabilities(nn.Module<Tensor, Tensor> model, Tensor images, int inputChannels, InputRecipe recipe, int copies,
-        int seed = 1, int batchSize = 32)
+        int seed = Pleura.Networks.Weights.CheckpointInfo.DefaultTestTimeAugmentationSeed, int batchSize = 32)
     {
         var sum = Inference.Probabilities(model, images, inputChannels, recipe, batchSize);
         if (copies <= 0) return sum;

@@ -40,6 +40,9 @@ public sealed record CheckpointInfo
     /// <summary>Probabilities are averaged over the image and this many augmented copies (0: none).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public int TestTimeAugmentations { get; init; }
+    /// <summary>The seed of those copies (1 in checkpoints written before it was recorded, as every scorer used then).</summary>
+    public int TestTimeAugmentationSeed { get; init; } = DefaultTestTimeAugmentationSeed;
+    public const int DefaultTestTimeAugmentationSeed = 1;
     public string Roi { get; init; } = "none";
     public JsonNode? Training { get; init; }
     public JsonNode? Metrics { get; init; }
