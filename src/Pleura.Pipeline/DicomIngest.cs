@@ -67,10 +67,11 @@ public static class DicomIngest
     public const string Found = "files_found";
     public const string NotDicom = "not_dicom";
     public const string Unreadable = "unreadable";
-    public const string NonImage = "non_image";
-    public const string NotRadiograph = "not_radiograph";
-    public const string NotChest = "not_chest";
-    public const string Lateral = "lateral_view";
+    public const string NonImage = FrontalChestRadiograph.NonImage;
+    public const string NotRadiograph = FrontalChestRadiograph.NotRadiograph;
+    public const string NotChest = FrontalChestRadiograph.NotChest;
+    public const string Lateral = FrontalChestRadiograph.Lateral;
+    public const string NotGrey = FrontalChestRadiograph.NotGrey;
     public const string TooSmall = "too_small";
     public const string PostProcessed = "post_processed";
     public const string LossyExcluded = "lossy_compressed";
@@ -93,9 +94,10 @@ public static class DicomIngest
         (NotDicom, "not DICOM (no 'DICM' marker, no dataset at the start)"),
         (Unreadable, "unreadable (header or pixel data; reasons in unreadable.csv)"),
         (NonImage, "non-image or document object (SR, PDF, presentation state...; no pixel data)"),
-        (NotRadiograph, "modality not a radiograph (CR, DX, DR, RG)"),
-        (NotChest, "body part examined given and not CHEST / THORAX"),
+        (NotRadiograph, "modality not a radiograph (CR, DX, DR, RG) or not given"),
+        (NotChest, "body part examined given and not CHEST / THORAX / LUNG / PORT CHEST"),
         (Lateral, "lateral view (view position LL, RL, LAT...): the grades are read on frontal images"),
+        (NotGrey, "not a grey image (photometric interpretation given and not MONOCHROME1 / MONOCHROME2)"),
         (TooSmall, $"smaller than {RadiographReader.MinimumSide}x{RadiographReader.MinimumSide} pixels"),
         (PostProcessed, "post-processed: Image Type SECONDARY, or DERIVED, or a Derivation Description or Code, for a reason other than compression (lossless compression never excludes)"),
         (LossyExcluded, "lossy-compressed (Lossy Image Compression 01 or a lossy transfer syntax), left out because --exclude-lossy was given"),
@@ -122,17 +124,6 @@ public static class DicomIngest
     [
         "content_time", "acquisition_time", "modality", "body_part", "sop_class_uid", "study_uid", "series_uid", "sop_uid",
         "image_type", "lossy_compression", "photometric", "window_center", "window_width", "render", "inversion", "negatives_check", "source", "source_sha256",
-    ];
-
-    static readonly string[] RadiographModalities = ["CR", "DX", "DR", "RG"];
-    static readonly string[] ChestBodyParts = ["CHEST", "THORAX"];
-    static readonly string[] LateralViews = ["LL", "RL", "LAT", "LATERAL", "LLD", "RLD"];
-
-    /// <summary>SOP classes that hold no radiograph: structured reports, encapsulated documents, presentation states, key objects, raw data.</summary>
-    static readonly string[] NonImageSopClassPrefixes =
-    [
-        "1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.104.", "1.2.840.10008.5.1.4.1.1.11.", "1.2.840.10008.5.1.4.1.1.66",
-        "1.2.840.10008.5.1.4.1.1.9.", "1.2.840.10008.5.1.4.1.1.481.",
     ];
 
     static readonly DicomTag InstanceNumberTag = new(0x0020, 0x0013);
@@ -395,11 +386,9 @@ public static class DicomIngest
     /// <summary>The first rule of those that look at one file that <paramref name="d"/> fails, or null.</summary>
     static string? FileRule(DicomDataset d, CompressionHistory compression, bool excludeLossy)
     {
-        var sopClass = d.SOPClassUID ?? "";
-        if (!d.Contains(DicomTag.PixelData) || NonImageSopClassPrefixes.Any(p => sopClass.StartsWith(p, StringComparison.Ordinal))) return NonImage;
-        if (!RadiographModalities.Contains(d.Modality?.ToUpperInvariant())) return NotRadiograph;
-        if (d.BodyPartExamined is { } part && !ChestBodyParts.Contains(part.ToUpperInvariant())) return NotChest;
-        if (d.ViewPosition is { } view && LateralViews.Contains(view.ToUpperInvariant())) return Lateral;
+        // The same rule grade-study and the server apply to what they are asked to grade.
+        if (!d.Contains(DicomTag.PixelData)) return NonImage;
+        if (FrontalChestRadiograph.Check(d) is { } refused) return refused.Rule;
         if (d.Rows is { } rows && d.Columns is { } columns && (rows < RadiographReader.MinimumSide || columns < RadiographReader.MinimumSide)) return TooSmall;
         if (compression.PostProcessed) return PostProcessed;
         if (compression.Lossy && excludeLossy) return LossyExcluded;

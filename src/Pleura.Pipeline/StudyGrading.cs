@@ -96,10 +96,10 @@ public static class StudyGrading
             var seriesUid = series.SeriesInstanceUID;
             if (seriesUid is null) continue;
             var modality = series.Modality?.ToUpperInvariant();
-            if (modality is not null && !RadiographCheck.RadiographModalities.Contains(modality))
+            if (modality is not null && !FrontalChestRadiograph.Modalities.Contains(modality))
             {
                 skipped.AddRange(listed.Where(i => i.SeriesInstanceUID == seriesUid)
-                    .Select(i => new SkippedStudyInstance(i.SOPInstanceUID ?? "(unknown)", RadiographCheck.NotARadiograph(modality))));
+                    .Select(i => new SkippedStudyInstance(i.SOPInstanceUID ?? "(unknown)", FrontalChestRadiograph.NotARadiograph(modality))));
                 continue;
             }
             retrieved.AddRange(await pacs.RetrieveSeriesAsync(studyUid, seriesUid, cancel).ConfigureAwait(false));
@@ -240,31 +240,15 @@ public static class StudyGrading
 }
 
 /// <summary>
-/// Whether a DICOM instance is something the grader takes, from its header: an image (pixel data), a radiograph
-/// (CR or DX), of the chest where the body part is given, a frontal view (not lateral), one frame.
+/// Whether a DICOM instance is something the grader takes: the shared rule for a frontal chest radiograph
+/// (<see cref="FrontalChestRadiograph"/>, the one ingest applies too), and one frame.
 /// </summary>
 public static class RadiographCheck
 {
-    /// <summary>Modalities of projection radiographs (DR and RG are retired or vendor forms still seen).</summary>
-    public static readonly IReadOnlyList<string> RadiographModalities = ["CR", "DX", "DR", "RG"];
-    static readonly string[] ChestParts = ["CHEST", "THORAX", "LUNG", "PORT CHEST"];
-    static readonly string[] LateralViews = ["LL", "RL", "LAT", "LATERAL", "LLD", "RLD"];
-
-    public static string NotARadiograph(string modality) => $"not a radiograph (modality {modality}; the grader takes CR or DX)";
-
     /// <summary>Null when the instance can be graded, else the reason it cannot.</summary>
     public static string? WhyNot(DicomDataset header)
     {
-        if (!header.Contains(DicomTag.PixelData) && header.Rows is null)
-            return $"not an image (SOP class {header.SOPClassUID ?? "unknown"}, modality {header.Modality ?? "none"})";
-        var modality = header.Modality?.ToUpperInvariant();
-        if (modality is not null && !RadiographModalities.Contains(modality)) return NotARadiograph(modality);
-        var part = header.BodyPartExamined?.ToUpperInvariant();
-        if (part is not null && !ChestParts.Contains(part))
-            return $"not a chest radiograph (body part {part})";
-        var view = header.ViewPosition?.ToUpperInvariant();
-        if (view is not null && LateralViews.Contains(view))
-            return $"lateral view ({view}): the grader takes frontal (PA or AP) images";
+        if (FrontalChestRadiograph.Check(header) is { } refused) return refused.Reason;
         if (header.NumberOfFrames > 1) return $"{header.NumberOfFrames} frames: the grader takes single-frame radiographs";
         return null;
     }

@@ -31,7 +31,7 @@ public class IngestTests
         var expected = new Dictionary<string, int>
         {
             [DicomIngest.Found] = 19, [DicomIngest.NotDicom] = 1, [DicomIngest.Unreadable] = 1, [DicomIngest.NonImage] = 1,
-            [DicomIngest.NotRadiograph] = 1, [DicomIngest.NotChest] = 1, [DicomIngest.Lateral] = 1, [DicomIngest.TooSmall] = 1,
+            [DicomIngest.NotRadiograph] = 1, [DicomIngest.NotChest] = 1, [DicomIngest.Lateral] = 1, [DicomIngest.NotGrey] = 0, [DicomIngest.TooSmall] = 1,
             [DicomIngest.PostProcessed] = 1, [DicomIngest.LossyExcluded] = 0, [DicomIngest.NoContentTime] = 1, [DicomIngest.NoPatientId] = 0, [DicomIngest.Minor] = 1,
             [DicomIngest.Duplicate] = 1, [DicomIngest.NearIdentical] = 1, [DicomIngest.SeveralAcquisitionTimes] = 2, [DicomIngest.NotFirstInAccession] = 1,
             // img2dcm wraps the test's JPEGs as they are: JPEG baseline, a lossy transfer syntax, kept and counted.
