@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Pleura.Tests.Cli;
@@ -101,10 +100,7 @@ public sealed class BadInputWorld : IDisposable
                 "--epochs1", "1", "--epochs2", "1", "--batch", "16", "--seed", "1" }.Concat(more).ToArray();
 
     /// <summary>Every file under the world with its content hash: compared before and after each case.</summary>
-    public SortedDictionary<string, string> Snapshot() => new(
-        Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories)
-            .ToDictionary(f => System.IO.Path.GetRelativePath(Path, f), f => Convert.ToHexString(SHA256.HashData(System.IO.File.ReadAllBytes(f)))),
-        StringComparer.Ordinal);
+    public SortedDictionary<string, string> Snapshot() => FolderSnapshot.Of(Path);
 
     static void Check(int code)
     {
