@@ -33,6 +33,13 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["train into a finished run with another ROI"] = T(Invalid, "ROI \"None\" there, \"Lung\" now", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/run", "--roi", "lung"),
         ["evaluate on a split whose test images trained the model"] = C(Invalid, "were used to train or validate",
             "evaluate", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s2.json", "-o", "{out}"),
+        ["train with a split of the same images under other patients"] = T(Invalid, "s1.json was not made from", "{w}/ph/other_patients.csv", "{w}/s1.json", "{out}"),
+        ["evaluate with a split of the same images under other patients"] = C(Invalid, "image(s) under another patient",
+            "evaluate", "{w}/run", "-m", "{w}/ph/other_patients.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["explain with a split of the same images under other patients"] = C(Invalid, "image(s) under another patient",
+            "explain", "{w}/run", "-m", "{w}/ph/other_patients.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["evaluate with a split of fewer images than the manifest"] = C(Invalid, "image(s) of the manifest not in the split",
+            "evaluate", "{w}/run", "-m", "{w}/ph/more_images.csv", "-s", "{w}/s1.json", "-o", "{out}"),
         // 2. Labels and manifests.
         ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
         ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),
@@ -142,6 +149,16 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         var dicom = Graded(scratch.File("dicom.csv"));
         Assert.Equal(3, dicom.Length); // header, left, right
         Assert.Equal(Graded(scratch.File("png.csv")).Select(l => l.Replace(scratch.File("png"), "")), dicom.Select(l => l.Replace(scratch.File("export"), "")));
+    }
+
+    /// <summary>A split made from another version of the manifest whose patients and images agree exactly (a grade changed) is used, with a note.</summary>
+    [Fact]
+    public void EvaluateWithASplitOfAnotherManifestVersionWithTheSamePatientsAndImagesIsAccepted()
+    {
+        using var scratch = new TempFolder();
+        var (code, printed) = CliRunner.RunCaptured("evaluate", _world.File("run"), "-m", _world.File("ph/regraded.csv"), "-s", _world.File("s1.json"), "-o", scratch.File("eval"));
+        Assert.True(code == 0, printed);
+        Assert.True(printed.Contains("agree exactly, so it is used", StringComparison.Ordinal), printed);
     }
 
     [Theory]

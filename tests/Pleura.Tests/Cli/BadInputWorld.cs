@@ -39,6 +39,14 @@ public sealed class BadInputWorld : IDisposable
         Write("duplicate_id.csv", lines.Append(lines[2]));
         var noMasks = lines.Select(l => string.Join(',', l.Split(',').Where((_, i) => !header[i].EndsWith("_mask", StringComparison.Ordinal)))).ToArray();
         Write("no_masks.csv", noMasks);
+        // The same images under other patients (each row given the next row's patient), and the same patients with one grade changed.
+        var patients = lines.Skip(1).Select(l => l.Split(',')[Array.IndexOf(header, "patient_id")]).ToArray();
+        Write("other_patients.csv", lines.Select((l, i) => i == 0 ? l : Edit(i, "patient_id", patients[i % patients.Length])));
+        var extra = lines[2].Split(',');
+        extra[Array.IndexOf(header, "image_id")] = "ph99999";
+        extra[Array.IndexOf(header, "patient_id")] = "extra-patient";
+        Write("more_images.csv", lines.Append(string.Join(',', extra)));
+        Write("regraded.csv", lines.Select((l, i) => i == 4 ? Edit(4, "left_grade", lines[4].Split(',')[Array.IndexOf(header, "left_grade")] == "0" ? "1" : "0") : l));
         System.IO.File.WriteAllBytes(File("garbage.csv"), Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 256)).ToArray());
 
         System.IO.File.WriteAllText(File("keys.txt"), "bad-input-world-key-0123456789\n");
