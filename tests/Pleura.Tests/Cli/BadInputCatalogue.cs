@@ -40,6 +40,15 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
             "explain", "{w}/run", "-m", "{w}/ph/other_patients.csv", "-s", "{w}/s1.json", "-o", "{out}"),
         ["evaluate with a split of fewer images than the manifest"] = C(Invalid, "image(s) of the manifest not in the split",
             "evaluate", "{w}/run", "-m", "{w}/ph/more_images.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        // 4. A run whose training stopped during the right lung answers for no lung.
+        ["predict with a run stopped during the right lung"] = C(Invalid, "is an incomplete run: training of the right lung model did not finish",
+            "predict", "{w}/half", "{w}/ph/images/ph00001.png", "-o", "{out}"),
+        ["serve a run stopped during the right lung"] = C(Invalid, "is an incomplete run", "serve", "{w}/half", "--api-key-file", "{w}/keys.txt"),
+        ["evaluate a run stopped during the right lung"] = C(Invalid, "is an incomplete run",
+            "evaluate", "{w}/half", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["explain a run stopped during the right lung"] = C(Invalid, "is an incomplete run",
+            "explain", "{w}/half", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["export a run stopped during the right lung to ONNX"] = C(Invalid, "is an incomplete run", "export", "onnx", "{w}/half", "-o", "{out}"),
         // 2. Labels and manifests.
         ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
         ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),

@@ -19,6 +19,7 @@ public sealed class BadInputWorld : IDisposable
         Check(CliRunner.Run("split", File("ph/manifest.csv"), "--out", File("s2.json"), "--seed", "2"));
         Check(CliRunner.Run(TrainArgs("s1.json", "run")));
         Check(CliRunner.Run("predict", File("run"), File("ph/images/ph00001.png"), "-o", File("pred.csv")));
+        TrainStoppedDuringTheRightLung(File("half"));
 
         var lines = System.IO.File.ReadAllLines(File("ph/manifest.csv"));
         var header = lines[0].Split(',');
@@ -102,6 +103,21 @@ public sealed class BadInputWorld : IDisposable
         ("missing_manifest", "manifest: ph/manifest.csv", "manifest: ph/nowhere.csv"),
         ("bad_reader_grades", "manifest: ph/manifest.csv", "manifest: ph/grade5.csv"),
     };
+
+    /// <summary>A run stopped (as by Ctrl+C) while its right lung trained: the left model is saved, the right is not.</summary>
+    void TrainStoppedDuringTheRightLung(string folder)
+    {
+        var job = new Pleura.Pipeline.GradingJob
+        {
+            ManifestPath = File("ph/manifest.csv"), SplitPath = File("s1.json"), RunFolder = folder,
+            Training = new Pleura.Training.TrainingConfig { Architecture = "resnet10-w16", ImageSize = 64, Stage1Epochs = 1, Stage2Epochs = 1, BatchSize = 16 },
+        };
+        using var cancel = new CancellationTokenSource();
+        try { Pleura.Pipeline.GradingRun.Train(job, progress: (side, _) => { if (side.Name == "right") cancel.Cancel(); }, cancel: cancel.Token); }
+        catch (OperationCanceledException) { }
+        if (!System.IO.File.Exists(System.IO.Path.Combine(folder, "left", "model.safetensors")) || System.IO.File.Exists(System.IO.Path.Combine(folder, "right", "model.safetensors")))
+            throw new InvalidOperationException("setting up the bad-input world: the stopped run should have a left model and no right model");
+    }
 
     public string[] TrainArgs(string split, string run, params string[] more) =>
         new[] { "train", "-m", File("ph/manifest.csv"), "-s", File(split), "-o", File(run), "--arch", "resnet10-w16", "--size", "64",
