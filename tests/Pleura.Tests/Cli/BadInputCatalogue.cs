@@ -95,6 +95,10 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         // 5. Results never clobbered.
         ["predict with only unreadable images over an earlier result"] = C(Invalid, "none of the 2 image(s) could be read; ",
             "predict", "{w}/run", "{w}/bad/truncated.png", "{w}/bad/tiny.png", "-o", "{w}/pred.csv"),
+        ["manifest import with errors over a good manifest"] = C(Invalid, "already holds a manifest and is kept",
+            "manifest", "import", "{w}/ph/grade5.csv", "-o", "{w}/ph/manifest.csv"),
+        ["manifest import mapping a column the table lacks over a good manifest"] = C(Invalid, "no row could be imported",
+            "manifest", "import", "{w}/ph/manifest.csv", "--map", "patient_id=nowhere", "-o", "{w}/ph/manifest.csv"),
         ["demo into a training run"] = C(Invalid, "is not a demo run folder", "demo", "-o", "{w}/run"),
         // 6 and 7. Messages that say what is wrong.
         ["predict a truncated PNG"] = C(Invalid, "corrupt or truncated image", "predict", "{w}/run", "{w}/bad/truncated.png", "-o", "{out}"),
