@@ -86,6 +86,7 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["study balanced 'sideways'"] = C(Invalid, "'grid.balancing[1]': balancing 'sideways' must be none, under, over or double", "study", "run", "{w}/study_balancing.yaml"),
         ["study file that is not YAML"] = C(Invalid, "not valid YAML", "study", "run", "{w}/study_yaml_syntax.yaml"),
         ["study file with an unknown training key"] = C(Invalid, "'training.batch_sizes': unknown key 'batch_sizes' (known here: architecture", "study", "run", "{w}/study_training_key.yaml"),
+        ["study with stage2_epochs -3"] = C(Invalid, "line 14, 'training.stage2_epochs': resnet10-w16: epochs cannot be negative, got -3", "study", "run", "{w}/study_negative_stage2.yaml"),
         ["study with a lung ROI and no masks"] = C(Invalid, "needs lung masks", "study", "run", "{w}/study_lung_roi_no_masks.yaml"),
         ["study whose manifest is not there"] = C(Invalid, "file not found", "study", "run", "{w}/study_missing_manifest.yaml"),
         ["study whose manifest has grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "study", "run", "{w}/study_bad_reader_grades.yaml"),
@@ -172,6 +173,34 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         var (code, printed) = CliRunner.RunCaptured("evaluate", _world.File("run"), "-m", _world.File("ph/regraded.csv"), "-s", _world.File("s1.json"), "-o", scratch.File("eval"));
         Assert.True(code == 0, printed);
         Assert.True(printed.Contains("agree exactly, so it is used", StringComparison.Ordinal), printed);
+    }
+
+    /// <summary>`serve` on a port another program holds: one line that says so, no logged stack trace, no temporary folder left.</summary>
+    [Fact]
+    public void ServeOnAPortInUseSaysSoInOneLineAndLeavesNoTemporaryFolder()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        string Pattern() => $"pleura-serve-{Environment.ProcessId}-*";
+        var before = Directory.GetDirectories(Path.GetTempPath(), Pattern());
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var logged = new StringWriter();
+        Console.SetOut(logged);
+        Console.SetError(logged);
+        int code;
+        string printed;
+        try { (code, printed) = CliRunner.RunCaptured("serve", _world.File("run"), "--api-key-file", _world.File("keys.txt"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+        Assert.True(code == Invalid, printed);
+        Assert.Contains("address already in use", printed, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", printed + logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", logged.ToString(), StringComparison.Ordinal);
+        Assert.Equal(before, Directory.GetDirectories(Path.GetTempPath(), Pattern()));
     }
 
     [Theory]

@@ -102,6 +102,7 @@ public sealed class BadInputWorld : IDisposable
         ("lung_roi_no_masks", "manifest: ph/manifest.csv\ngroups: [sex]\ngrid:\n  roi: [none]", "manifest: ph/no_masks.csv\ngroups: [sex]\ngrid:\n  roi: [lung]"),
         ("missing_manifest", "manifest: ph/manifest.csv", "manifest: ph/nowhere.csv"),
         ("bad_reader_grades", "manifest: ph/manifest.csv", "manifest: ph/grade5.csv"),
+        ("negative_stage2", "stage2_epochs: 1", "stage2_epochs: -3"),
     };
 
     /// <summary>A run stopped (as by Ctrl+C) while its right lung trained: the left model is saved, the right is not.</summary>
