@@ -39,6 +39,10 @@ public static class PhantomDicom
             .Uid(DicomTag.StudyInstanceUID, ids.StudyUid)
             .Text(DicomTag.StudyDate, "DA", date)
             .Text(ResultTags.StudyTime, "TM", "120000")
+            // Content (and acquisition) date and time: `pleura ingest` excludes images without them (METHOD section 2).
+            .Text(DicomTag.ContentDate, "DA", date)
+            .Text(DicomTag.AcquisitionTime, "TM", "120000")
+            .Text(DicomTag.ContentTime, "TM", "120000")
             .Text(ResultTags.ReferringPhysicianName, "PN", null)
             .Text(ResultTags.StudyID, "SH", row.Accession)
             .Text(DicomTag.AccessionNumber, "SH", row.Accession)

@@ -245,6 +245,8 @@ public static class DicomIngest
         // 3. Accessions: near-identical renderings are duplicates; several acquisition times (among the rest) drop the
         // accession; otherwise its first readable image is kept.
         var imagesFolder = Path.Combine(outputFolder, imagesSubfolder);
+        // PNGs half-written by an ingest that was killed (SIGKILL, a power cut) are not the output of any run.
+        AtomicFile.RemoveAbandoned(imagesFolder);
         var rows = new List<ManifestRow>();
         int rendered = 0, reused = 0, done = 0;
         var groups = candidates.Where(c => c.Excluded is null).GroupBy(c => c.GroupKey, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();

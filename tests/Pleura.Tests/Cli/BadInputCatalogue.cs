@@ -129,6 +129,7 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["serve without an API key"] = C(Usage, "no API key configured", "serve", "{w}/run", "--port", "0"),
         ["serve with an API key file that is not there"] = C(Invalid, "API key file not found", "serve", "{w}/run", "--api-key-file", "{w}/nowhere.txt"),
         ["serve a folder that is not a run"] = C(Invalid, "no left/model.safetensors or right/model.safetensors", "serve", "{w}/bad", "--api-key-file", "{w}/keys.txt"),
+        ["serve with an empty API key file"] = C(Invalid, "empty-keys.txt: the API key file holds no key", "serve", "{w}/run", "--api-key-file", "{w}/empty-keys.txt"),
         ["serve on a host that is not an address"] = C(Usage, "--host: 'localhost:80' is not an IP address", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--host", "localhost:80"),
         ["serve with a PACS address that is not a URL"] = C(Usage, "--pacs: 'pacs:8042' is not an http(s) URL", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--pacs", "pacs:8042"),
         ["serve with a view check that is not a classifier run"] = C(Invalid, "no fold models", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--view", "{w}/run"),

@@ -51,6 +51,7 @@ public sealed class BadInputWorld : IDisposable
         System.IO.File.WriteAllBytes(File("garbage.csv"), Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 256)).ToArray());
 
         System.IO.File.WriteAllText(File("keys.txt"), "bad-input-world-key-0123456789\n");
+        System.IO.File.WriteAllText(File("empty-keys.txt"), "# no key yet\n\n");
         Directory.CreateDirectory(File("bad"));
         var png = System.IO.File.ReadAllBytes(File("ph/images/ph00001.png"));
         System.IO.File.WriteAllBytes(File("bad/truncated.png"), png[..(png.Length / 2)]);

@@ -76,6 +76,33 @@ public class IngestBatchTests
             Assert.Contains(message, text);
             Assert.Equal(before, FolderSnapshot.Of(output));
         }
+
+        // A PNG half-written by an ingest that was killed is removed by the next run.
+        int pid;
+        using (var ended = System.Diagnostics.Process.Start("true")!)
+        {
+            ended.WaitForExit();
+            pid = ended.Id;
+        }
+        var abandoned = Path.Combine(output, "images", $".x.png.{pid}.tmp");
+        File.WriteAllBytes(abandoned, [1, 2, 3]);
+        (code, text) = RunCaptured("ingest", dir.File("batch2"), "-o", output);
+        Assert.True(code == 0, text);
+        Assert.False(File.Exists(abandoned), "an abandoned temporary PNG was left");
+        Assert.Equal(before, FolderSnapshot.Of(output));
+    }
+
+    /// <summary>`pleura phantoms --dicom` writes what `pleura ingest` takes: no image is left out for want of a content time.</summary>
+    [Fact]
+    public void PhantomsWrittenAsDicomAreIngested()
+    {
+        using var dir = new TempFolder();
+        Assert.Equal(0, Run("phantoms", "--count", "12", "--size", "64", "--seed", "2", "--dicom", "--out", dir.File("ph")));
+        var (code, text) = RunCaptured("ingest", dir.File("ph/dicom"), "-o", dir.File("out"), "--keep-identifiers");
+        Assert.True(code == 0, text);
+        var flow = IngestTests.ReadFlow(dir.File("out/flow.csv"));
+        Assert.Equal(0, flow[DicomIngest.NoContentTime]);
+        Assert.True(flow[DicomIngest.Ingested] > 0, text);
     }
 
     [SkippableFact]
