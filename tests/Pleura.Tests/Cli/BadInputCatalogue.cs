@@ -49,6 +49,10 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["explain a run stopped during the right lung"] = C(Invalid, "is an incomplete run",
             "explain", "{w}/half", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{out}"),
         ["export a run stopped during the right lung to ONNX"] = C(Invalid, "is an incomplete run", "export", "onnx", "{w}/half", "-o", "{out}"),
+        // Refused before training: no output folder is left behind.
+        ["train --strict with an unreadable image"] = T(Invalid, "truncated", "{w}/ph/broken_image.csv", "{w}/s1.json", "{out}", "--strict"),
+        ["classify train with classes the source does not have"] = C(Invalid, "no images of class frontal, lateral",
+            "classify", "train", "{w}/ph", "-o", "{out}", "--classes", "frontal", "lateral"),
         // 2. Labels and manifests.
         ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
         ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),

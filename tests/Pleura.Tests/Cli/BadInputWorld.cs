@@ -47,6 +47,7 @@ public sealed class BadInputWorld : IDisposable
         extra[Array.IndexOf(header, "image_id")] = "ph99999";
         extra[Array.IndexOf(header, "patient_id")] = "extra-patient";
         Write("more_images.csv", lines.Append(string.Join(',', extra)));
+        Write("broken_image.csv", lines.Select((l, i) => i == 1 ? Edit(1, "path", "../bad/truncated.png") : l));
         Write("regraded.csv", lines.Select((l, i) => i == 4 ? Edit(4, "left_grade", lines[4].Split(',')[Array.IndexOf(header, "left_grade")] == "0" ? "1" : "0") : l));
         System.IO.File.WriteAllBytes(File("garbage.csv"), Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 256)).ToArray());
 
