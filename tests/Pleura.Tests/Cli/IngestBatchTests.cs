@@ -26,14 +26,17 @@ public class IngestBatchTests
         return path;
     }
 
+    /// <summary>Phantom number <paramref name="seed"/> as a chest CR of patient P<paramref name="seed"/>, accession A<paramref name="seed"/>.</summary>
+    static void Radiograph(TempFolder dir, int seed, string path) => DicomPhantoms.FromPng(Phantom(dir, seed), dir.File(path), Keys($"P{seed}", $"A{seed}"));
+
     [SkippableFact]
     public void ASecondBatchIntoTheSameOutputAddsItsImagesAndRowsAndCountsDuplicates()
     {
         DicomPhantoms.RequireDcmtk();
         using var dir = new TempFolder();
-        DicomPhantoms.FromPng(Phantom(dir, 1), dir.File("batch1/p1/IM0001"), Keys("P1", "A1"));
-        DicomPhantoms.FromPng(Phantom(dir, 2), dir.File("batch1/p2/IM0001"), Keys("P2", "A2"));
-        DicomPhantoms.FromPng(Phantom(dir, 3), dir.File("batch2/p3/IM0001"), Keys("P3", "A3"));
+        Radiograph(dir, 1, "batch1/p1/IM0001");
+        Radiograph(dir, 2, "batch1/p2/IM0001");
+        Radiograph(dir, 3, "batch2/p3/IM0001");
         Directory.CreateDirectory(dir.File("batch2/p1"));
         File.Copy(dir.File("batch1/p1/IM0001"), dir.File("batch2/p1/again.dcm"));   // the same SOP instance again
         var output = dir.File("out");
@@ -110,8 +113,8 @@ public class IngestBatchTests
     {
         DicomPhantoms.RequireDcmtk();
         using var dir = new TempFolder();
-        DicomPhantoms.FromPng(Phantom(dir, 1), dir.File("batch1/p1/IM0001"), Keys("P1", "A1"));
-        DicomPhantoms.FromPng(Phantom(dir, 2), dir.File("batch2/p2/IM0001"), Keys("P2", "A2"));
+        Radiograph(dir, 1, "batch1/p1/IM0001");
+        Radiograph(dir, 2, "batch2/p2/IM0001");
         var output = dir.File("out");
         var (code, text) = RunCaptured("ingest", dir.File("batch1"), "-o", output);
         Assert.True(code == 0, text);
