@@ -68,7 +68,8 @@ public static class ClassifierRun
     public static void RequireComplete(string runFolder)
     {
         var splitPath = Path.Combine(runFolder, SplitFile);
-        if (!File.Exists(splitPath)) return;
+        // A grading run (the demo's) keeps its own split.json: only a folder with fold models is a classifier run.
+        if (!File.Exists(splitPath) || !Directory.Exists(Path.GetDirectoryName(CheckpointPath(runFolder, 1)))) return;
         int folds = ClassificationSplit.Load(splitPath).Folds;
         var missing = Enumerable.Range(1, folds).Where(f => !File.Exists(CheckpointPath(runFolder, f))).ToList();
         if (missing.Count > 0)
