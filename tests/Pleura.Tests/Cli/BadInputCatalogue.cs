@@ -180,6 +180,23 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         Assert.True(printed.Contains("agree exactly, so it is used", StringComparison.Ordinal), printed);
     }
 
+    /// <summary>A grading run that keeps its split beside its models (as the demo's does) is not taken for a classifier run missing folds.</summary>
+    [Fact]
+    public void AGradingRunWithItsSplitBesideItIsCompleteForExport()
+    {
+        using var scratch = new TempFolder();
+        foreach (var file in Directory.GetFiles(_world.File("run"), "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(scratch.File("run"), Path.GetRelativePath(_world.File("run"), file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        File.Copy(_world.File("s1.json"), scratch.File("run/split.json"));
+        var (code, printed) = CliRunner.RunCaptured("export", "onnx", scratch.File("run"), "-o", scratch.File("onnx"));
+        Assert.True(code == 0, printed);
+        Assert.True(File.Exists(scratch.File("onnx/left.onnx")));
+    }
+
     /// <summary>`serve` on a port another program holds: one line that says so, no logged stack trace, no temporary folder left.</summary>
     [Fact]
     public void ServeOnAPortInUseSaysSoInOneLineAndLeavesNoTemporaryFolder()
