@@ -10,6 +10,8 @@ namespace Pleura.Data;
 public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<string, string> Facts)
 {
     public const string FileName = "pleura-owner.json";
+    /// <summary>The record a `pleura train` run folder keeps (RunRecord, in Pleura.Pipeline).</summary>
+    public const string TrainingRunRecord = "job.json";
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -40,6 +42,9 @@ public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<s
     /// </summary>
     public void RefuseOther(string folder, string hint, params string[] mustMatch)
     {
+        // A `pleura train` run folder records itself in job.json rather than here.
+        if (File.Exists(Path.Combine(folder, TrainingRunRecord)))
+            throw new InvalidDataException($"{folder} is not this {Kind}'s folder: it holds a training run ({TrainingRunRecord}). {hint}");
         if (Read(folder) is not { } there) return;
         var differences = new List<string>();
         if (there.Kind != Kind || there.Name != Name) differences.Add($"it belongs to {there.Describe()}, not {Describe()}");

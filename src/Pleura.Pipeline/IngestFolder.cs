@@ -32,7 +32,7 @@ public sealed class IngestFolder
         if (File.Exists(outputFolder)) throw new InvalidDataException($"{outputFolder} is a file, not a folder: give ingest an output folder (-o)");
         var key = keyId ?? NoKey;
         var wanted = new FolderOwner(Kind, Name, new Dictionary<string, string> { [KeyFact] = key });
-        wanted.RefuseOther(outputFolder, "Ingest with the key this folder was made with (--key), or into a new output folder.", KeyFact);
+        wanted.RefuseOther(outputFolder, "Ingest into a new output folder (or, to add to this one, with the key it was made with: --key).", KeyFact);
         var roots = FolderOwner.Read(outputFolder) is { } there
             ? there.Facts.Where(f => f.Key.StartsWith(RootPrefix, StringComparison.Ordinal))
                 .OrderBy(f => int.Parse(f.Key[RootPrefix.Length..], System.Globalization.CultureInfo.InvariantCulture)).Select(f => f.Value).ToList()

@@ -16,7 +16,7 @@ namespace Pleura.Pipeline;
 /// </summary>
 public static class RunRecord
 {
-    public const string FileName = "job.json";
+    public const string FileName = FolderOwner.TrainingRunRecord;
     const string FinishedKey = "FinishedSides";
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
@@ -31,6 +31,8 @@ public static class RunRecord
             ["Split"] = splitFingerprint,
             ["Pretrained"] = job.Pretrained is null ? null : Fingerprints.OfFile(job.Pretrained),
         };
+        if (FolderOwner.Read(job.RunFolder) is { } owner)
+            throw new InvalidDataException($"{job.RunFolder} belongs to {owner.Describe()}, not to a training run; train into a new --out folder");
         var path = Path.Combine(job.RunFolder, FileName);
         if (File.Exists(path))
         {

@@ -53,6 +53,10 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["train --strict with an unreadable image"] = T(Invalid, "truncated", "{w}/ph/broken_image.csv", "{w}/s1.json", "{out}", "--strict"),
         ["classify train with classes the source does not have"] = C(Invalid, "no images of class frontal, lateral",
             "classify", "train", "{w}/ph", "-o", "{out}", "--classes", "frontal", "lateral"),
+        // A folder belongs to what made it: a training run, a study, an ingest.
+        ["study run with a training run's folder"] = C(Invalid, "holds a training run (job.json)", "study", "run", "{w}/study.yaml", "--folder", "{w}/run"),
+        ["train into a study's folder"] = T(Invalid, "belongs to study 'catalogue-study', not to a training run", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/study-folder"),
+        ["ingest into a training run's folder"] = C(Invalid, "holds a training run (job.json)", "ingest", "{w}/dicom", "-o", "{w}/run"),
         // 2. Labels and manifests.
         ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
         ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),

@@ -85,6 +85,8 @@ public sealed class BadInputWorld : IDisposable
               stage2_epochs: 1
             """;
         System.IO.File.WriteAllText(File("study.yaml"), study);
+        // A folder the study has claimed (as `study run` does before its first trial).
+        Pleura.Study.StudyFolder.Claim(Pleura.Study.StudySpec.Load(File("study.yaml")), File("study-folder"));
         foreach (var (name, from, to) in StudyMistakes)
             System.IO.File.WriteAllText(File($"study_{name}.yaml"), study.Contains(from, StringComparison.Ordinal) ? study.Replace(from, to, StringComparison.Ordinal)
                 : throw new InvalidOperationException($"study mistake {name}: '{from}' not in the study file"));
