@@ -25,7 +25,7 @@ pleura() { "$bin/pleura" "$@"; }
 mkdir -p "$out"
 
 pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/metadata.csv" --images "$data/cohen/images" \
-  --lung-masks "$data/cohen/lung-masks" -o "$out/brixia.csv" || true   # a warning-level report still writes the manifest
+  --lung-masks "$data/cohen/lung-masks" -o "$out/brixia.csv"   # exit 1 (errors in the data) stops the study: never a stale manifest
 # Lung masks: the collection's own for most images; the lung U-Net (trained on JSRT/SCR) for the others.
 [ -f "$out/lungs.safetensors" ] || pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
   --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --size 128 --epochs 30 --arch unet-w16

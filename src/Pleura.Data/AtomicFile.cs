@@ -12,6 +12,34 @@ public static class AtomicFile
 
     public static void WriteAllLines(string path, IEnumerable<string> lines) => Write(path, temp => File.WriteAllLines(temp, lines));
 
+    /// <summary>
+    /// Deletes the temporary files in <paramref name="folder"/> (not its subfolders) that a process no longer running
+    /// left behind when it was killed mid-write (SIGKILL, a power cut); returns how many.
+    /// </summary>
+    public static int RemoveAbandoned(string folder)
+    {
+        if (!Directory.Exists(folder)) return 0;
+        int removed = 0;
+        foreach (var file in Directory.EnumerateFiles(folder, ".*.tmp"))
+        {
+            var parts = Path.GetFileName(file).Split('.');
+            if (parts.Length < 4 || !int.TryParse(parts[^2], out int pid) || pid == Environment.ProcessId || IsRunning(pid)) continue;
+            File.Delete(file);
+            removed++;
+        }
+        return removed;
+    }
+
+    static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+    }
+
     /// <summary>Runs <paramref name="write"/> on a temporary path in the destination's folder, then moves it into place.</summary>
     public static void Write(string path, Action<string> write)
     {

@@ -146,9 +146,12 @@ public static class LabelledSource
     {
         // Classes are checked against the whole table, so a misspelt class is reported with every class it could have been.
         var set = Read(source, null, format);
-        foreach (var line in set.ReportLeftOut(leftOutPath)) log(line);
         var names = Classes(set.Items, classes, source);
         var items = set.Items.Where(i => names.Contains(i.Class)).ToList();
+        // Rows of other classes (not asked for, or misspelt) are left out like any other row: counted and listed.
+        var otherClasses = set.Items.Where(i => !names.Contains(i.Class))
+            .Select(i => $"{i.Path}: class '{i.Class}' is not one of the classes used ({string.Join(", ", names)}); row left out");
+        foreach (var line in (set with { LeftOut = set.LeftOut.Concat(otherClasses).ToList() }).ReportLeftOut(leftOutPath)) log(line);
         log($"reading {items.Count} images of {names.Count} classes ({string.Join(", ", names)}) at {size}x{size}");
         int readSize = inputs?.ReadSize ?? size;
         var batch = ImageBatch.Read(items.Select(i => i.Path).ToList(), p => RadiographReader.ReadResized(p, readSize, readSize), onUnreadable, cancel: cancel);

@@ -23,18 +23,12 @@ public static class SideData
 
     /// <summary>
     /// Loads the manifest (checking the label columns used, up front) and the split, and checks that the split was
-    /// made from this manifest.
+    /// made from this manifest (<see cref="SplitBinding"/>): refused when its patients or images disagree.
     /// </summary>
     public static (Manifest Manifest, SplitPlan Plan, string? Warning) Open(string manifestPath, string splitPath, IReadOnlyCollection<string>? labelColumns)
     {
         var manifest = ManifestInput.Open(manifestPath, labelColumns);
         var plan = SplitPlan.Load(splitPath);
-        string? warning = plan.ManifestFingerprint == manifest.Fingerprint() ? null
-            : $"{splitPath} was made from a different version of {manifestPath} (fingerprints differ); images not in the split are ignored";
-        var known = plan.Patients.Select(p => p.PatientId).ToHashSet(StringComparer.Ordinal);
-        var unknown = manifest.Rows.Where(r => !known.Contains(r.PatientId)).Take(1).ToList();
-        if (unknown.Count > 0 && warning is null)
-            warning = $"patient {unknown[0].PatientId} is not in {splitPath}";
-        return (manifest, plan, warning);
+        return (manifest, plan, SplitBinding.Check(plan, manifest, splitPath, manifestPath));
     }
 }

@@ -78,17 +78,20 @@ public static class RadiographReader
         if (CheckFile(path)) return LoadDicom(path, target);
         try
         {
-            if (target is { } t && !IsSixteenBit(path))
+            return VipsCalls.Run(() =>
             {
-                using var thumbnail = Image.Thumbnail(path, t.Width, t.Height, size: Enums.Size.Force, noRotate: true, failOn: Enums.FailOn.Error);
-                using var small = ToGrey(thumbnail);
-                return ToGreyImage(small);
-            }
-            using var decoded = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
-            using var grey = ToGrey(decoded);
-            if (target is not { } size) return ToGreyImage(grey);
-            using var resized = ResizeKeepingDepth(grey, size.Width, size.Height);
-            return ToGreyImage(resized);
+                if (target is { } t && !IsSixteenBit(path))
+                {
+                    using var thumbnail = Image.Thumbnail(path, t.Width, t.Height, size: Enums.Size.Force, noRotate: true, failOn: Enums.FailOn.Error);
+                    using var small = ToGrey(thumbnail);
+                    return ToGreyImage(small);
+                }
+                using var decoded = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+                using var grey = ToGrey(decoded);
+                if (target is not { } size) return ToGreyImage(grey);
+                using var resized = ResizeKeepingDepth(grey, size.Width, size.Height);
+                return ToGreyImage(resized);
+            });
         }
         catch (VipsException e)
         {
@@ -111,13 +114,15 @@ public static class RadiographReader
             if (columns is null || rows is null) throw new ImageReadException(path, "DICOM file has no image (no Rows/Columns)");
             return (columns.Value, rows.Value);
         }
-        try
-        {
-            using var header = Image.NewFromFile(path, access: Enums.Access.Sequential);
-            return (header.Width, header.Height);
-        }
+        try { return HeaderSize(path); }
         catch (VipsException e) { throw new ImageReadException(path, "corrupt or truncated image: " + Reason(e.Message), e); }
     }
+
+    static (int Width, int Height) HeaderSize(string path) => VipsCalls.Run(() =>
+    {
+        using var header = Image.NewFromFile(path, access: Enums.Access.Sequential);
+        return (header.Width, header.Height);
+    });
 
     /// <summary>Checks that the file can be read as an image; true when it is to be read as DICOM.</summary>
     static bool CheckFile(string path)
@@ -127,7 +132,7 @@ public static class RadiographReader
         if (info.Length == 0) throw new ImageReadException(path, "file is empty (0 bytes)");
         if (IsDicom(path) || DicomExtensions.Contains(Path.GetExtension(path).ToLowerInvariant())) return true;
         string? loader;
-        try { loader = Image.FindLoad(path); }
+        try { loader = VipsCalls.FindLoad(path); }
         catch (Exception e) { throw new ImageReadException(path, "cannot be opened: " + e.Message, e); }
         if (loader is null)
         {
@@ -136,11 +141,7 @@ public static class RadiographReader
             throw new ImageReadException(path, "not a recognised image format (expected PNG, JPEG, TIFF or DICOM)");
         }
         int width, height;
-        try
-        {
-            using var header = Image.NewFromFile(path, access: Enums.Access.Sequential);
-            (width, height) = (header.Width, header.Height);
-        }
+        try { (width, height) = HeaderSize(path); }
         catch (VipsException e) { throw new ImageReadException(path, "corrupt or truncated image: " + Reason(e.Message), e); }
         if (width < MinimumSide || height < MinimumSide)
             TooSmall(path, width, height);
@@ -178,10 +179,13 @@ public static class RadiographReader
     {
         try
         {
-            using var raw = Image.NewFromMemory(pixels, width, height, 1, Enums.BandFormat.Ushort);
-            using var grey16 = raw.Copy(interpretation: Enums.Interpretation.Grey16);
-            using var resized = ResizeKeepingDepth(grey16, targetWidth, targetHeight);
-            return ToGreyImage(resized);
+            return VipsCalls.Run(() =>
+            {
+                using var raw = Image.NewFromMemory(pixels, width, height, 1, Enums.BandFormat.Ushort);
+                using var grey16 = raw.Copy(interpretation: Enums.Interpretation.Grey16);
+                using var resized = ResizeKeepingDepth(grey16, targetWidth, targetHeight);
+                return ToGreyImage(resized);
+            });
         }
         catch (VipsException e)
         {

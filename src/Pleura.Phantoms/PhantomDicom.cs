@@ -39,7 +39,8 @@ public static class PhantomDicom
             .Uid(DicomTag.StudyInstanceUID, ids.StudyUid)
             .Text(DicomTag.StudyDate, "DA", date)
             .Text(ResultTags.StudyTime, "TM", "120000")
-            // Ingest needs a time to order an accession's images (METHOD section 2): without one it excludes the image.
+            // Content (and acquisition) date and time: `pleura ingest` excludes images without them (METHOD section 2).
+            .Text(DicomTag.ContentDate, "DA", date)
             .Text(DicomTag.AcquisitionTime, "TM", "120000")
             .Text(DicomTag.ContentTime, "TM", "120000")
             .Text(ResultTags.ReferringPhysicianName, "PN", null)

@@ -34,6 +34,7 @@ public static class CheckpointEvaluation
         int bootstrapIterations = 1000, int seed = 0, ErrorPolicy policy = ErrorPolicy.Continue, Action<string>? log = null, bool heatmaps = false,
         bool allowSeen = false)
     {
+        RunRecord.RequireComplete(runFolder);
         var labelColumns = Side.Both.Select(s => GradingRun.CheckpointPath(runFolder, s)).Where(File.Exists).Select(p => Checkpoint.ReadInfo(p).LabelColumn).ToList();
         var (manifest, plan, warning) = SideData.Open(manifestPath, splitPath, labelColumns);
         var splitFingerprint = Fingerprints.OfFile(splitPath);

@@ -33,6 +33,7 @@ public sealed class ClassifierModels : IDisposable
     /// <param name="lungModel">The lung U-Net for a run trained on a lung ROI; default: the one it was trained with.</param>
     public static ClassifierModels Load(string runFolder, bool bfloat16, string? lungModel = null)
     {
+        ClassifierRun.RequireComplete(runFolder);
         var models = Enumerable.Range(1, 99).Select(f => ClassifierRun.CheckpointPath(runFolder, f)).TakeWhile(File.Exists)
             .Select(path => CheckpointEvaluation.LoadForInference(path, bfloat16)).ToList();
         if (models.Count == 0)

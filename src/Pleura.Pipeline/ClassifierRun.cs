@@ -61,6 +61,22 @@ public static class ClassifierRun
 
     public static string CheckpointPath(string runFolder, int fold) => Path.Combine(runFolder, $"fold{fold}", "model.safetensors");
 
+    /// <summary>
+    /// Throws when the run's split names more folds than have a saved model (training stopped midway): the fold
+    /// models answer together, and fewer of them would answer differently from the run's report.
+    /// </summary>
+    public static void RequireComplete(string runFolder)
+    {
+        var splitPath = Path.Combine(runFolder, SplitFile);
+        // A grading run (the demo's) keeps its own split.json: only a folder with fold models is a classifier run.
+        if (!File.Exists(splitPath) || !Directory.Exists(Path.GetDirectoryName(CheckpointPath(runFolder, 1)))) return;
+        int folds = ClassificationSplit.Load(splitPath).Folds;
+        var missing = Enumerable.Range(1, folds).Where(f => !File.Exists(CheckpointPath(runFolder, f))).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{runFolder} is an incomplete run: fold model(s) {string.Join(", ", missing)} of {folds} were not finished; " +
+                                           "run the same `pleura classify train` again to finish it");
+    }
+
     public static ClassifierOutcome Run(ClassifierJob job, Action<string>? log = null, Action<int, TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         log ??= _ => { };

@@ -19,8 +19,10 @@ public sealed record UnreadableFile(string Path, string Reason);
 /// exclusions: inversions), the unreadable files (real paths, for the console), the manifest, and the pseudonym key
 /// used (null with <see cref="IngestOptions.KeepIdentifiers"/>).
 /// </summary>
+/// <param name="Flow">This batch's flow (the folder's flow.csv sums every batch).</param>
+/// <param name="EarlierRows">Rows of the manifest from other batches (source folders ingested before), kept as they were.</param>
 public sealed record IngestResult(IReadOnlyList<IngestStep> Flow, IReadOnlyList<IngestStep> Corrections, IReadOnlyList<UnreadableFile> Unreadable,
-    Manifest Manifest, int Rendered, int Reused, string ManifestPath, string? KeyPath, bool KeyCreated)
+    Manifest Manifest, int Rendered, int Reused, string ManifestPath, string? KeyPath, bool KeyCreated, int Batch = 1, int EarlierRows = 0)
 {
     public int Count(string key) => Flow.Concat(Corrections).Single(s => s.Key == key).Count;
 }
@@ -50,8 +52,10 @@ public sealed record IngestOptions
 /// `pleura ingest` (METHOD section 2, step A): a DICOM export to 16-bit PNGs and a Pleura manifest, applying and
 /// counting the exclusion rules. Every file of the tree is in exactly one bucket of the flow: not DICOM, unreadable,
 /// excluded by the first rule (in the order of <see cref="Rules"/>) it fails, or ingested. Outputs are written
-/// atomically; a second run re-renders only images whose source changed (same SOP Instance UID and same file hash are
-/// reused) and writes the same outputs as a fresh run.
+/// atomically. Each source folder is a batch of the output (<see cref="IngestFolder"/>): another folder adds its rows
+/// to the manifest (an image whose SOP Instance UID or bytes are already there counts as a duplicate), a second run of
+/// the same folder re-renders only images whose source changed and writes the same outputs as a fresh run, and a
+/// folder with no readable DICOM file changes nothing.
 /// </summary>
 public static class DicomIngest
 {
@@ -59,6 +63,8 @@ public static class DicomIngest
     public const string FlowFile = "flow.csv";
     public const string UnreadableFile = "unreadable.csv";
     public const string FlowHtmlFile = "flow.html";
+    /// <summary>Each batch's own flow and unreadable list (flow-N.csv, unreadable-N.csv); the top-level files sum them.</summary>
+    public const string BatchesFolder = "batches";
     public const double DefaultNearIdentical = 0.98;
     /// <summary>The side of the square grey thumbnails compared by the near-identical rule.</summary>
     public const int ThumbnailSide = 64;
@@ -123,7 +129,7 @@ public static class DicomIngest
     public static readonly IReadOnlyList<string> ExtraColumns =
     [
         "content_time", "acquisition_time", "modality", "body_part", "sop_class_uid", "study_uid", "series_uid", "sop_uid",
-        "image_type", "lossy_compression", "photometric", "window_center", "window_width", "render", "inversion", "negatives_check", "source", "source_sha256",
+        "image_type", "lossy_compression", "photometric", "window_center", "window_width", "render", "inversion", "negatives_check", "source", "source_sha256", "batch",
     ];
 
     static readonly DicomTag InstanceNumberTag = new(0x0020, 0x0013);
@@ -181,13 +187,16 @@ public static class DicomIngest
         if (options.NearIdenticalThreshold is not (> 0 and <= 1))
             throw new ArgumentException($"--near-identical must be a correlation in (0, 1], not {options.NearIdenticalThreshold}");
         var files = Files(folder);
-        // The key first: a bad key file stops the run before any work.
+        // The key first: a bad key file, or another key than the output's, stops the run before any work.
         Pseudonyms? key = null;
         string? keyPath = null;
         bool keyCreated = false;
         if (!options.KeepIdentifiers) (key, keyPath, keyCreated) = Pseudonyms.ForIngest(outputFolder, options.KeyFile, options.KeyOut);
+        var output = IngestFolder.Open(outputFolder, folder, key?.KeyId);
+        int batch = output.Batch(folder);
+        string Uid(string uid) => key is null ? uid : key.Uid(uid);
         using var negatives = options.NegativesModel is { } model ? NegativeDetector.Load(model) : null;
-        var writer = new RowWriter(key, negatives);
+        var writer = new RowWriter(key, negatives, batch);
 
         int total = 2 * Math.Max(files.Count, 1);
         var counts = Rules.Concat(CorrectionRules).ToDictionary(r => r.Key, _ => 0);
@@ -209,21 +218,32 @@ public static class DicomIngest
             progress?.Invoke(i + 1, total);
         }
         if (strict && unreadable.Count > 0) throw Strict(unreadable);
+        // A source with no readable DICOM file (an empty folder, an unmounted share) is a mistake, not an empty batch.
+        if (candidates.Count == 0 && counts.Where(c => c.Key is not (Found or NotDicom or Unreadable)).All(c => c.Value == 0))
+            throw new InvalidDataException(files.Count == 0 ? $"{folder} holds no files; nothing ingested, {outputFolder} unchanged"
+                : $"none of the {files.Count} file(s) in {folder} is a readable DICOM file ({counts[NotDicom]} not DICOM, {counts[Unreadable]} unreadable" +
+                  (unreadable.Count > 0 ? $", e.g. {unreadable[0].Path}: {unreadable[0].Reason}" : "") + $"); nothing ingested, {outputFolder} unchanged");
 
-        // 2. Duplicates: the same SOP instance or the same bytes as an earlier file (in path order).
-        var seenUids = new HashSet<string>(StringComparer.Ordinal);
-        var seenHashes = new HashSet<string>(StringComparer.Ordinal);
+        // 2. Duplicates: the same SOP instance or the same bytes as an earlier file (in path order) or as a row of
+        // another batch already in the output.
+        var allPrevious = ReadPrevious(outputFolder);
+        var earlier = allPrevious.Where(r => r.GetExtra("batch") != BatchText(batch)).ToList();
+        var previous = allPrevious.Where(r => r.GetExtra("batch") == BatchText(batch))
+            .GroupBy(r => Key(r.GetExtra("sop_uid") is { Length: > 0 } u ? u : null, r.GetExtra("source_sha256"))).ToDictionary(g => g.Key, g => g.First());
+        var seenUids = earlier.Select(r => r.GetExtra("sop_uid")).Where(u => u.Length > 0).ToHashSet(StringComparer.Ordinal);
+        var seenHashes = earlier.Select(r => r.GetExtra("source_sha256")).ToHashSet(StringComparer.Ordinal);
         foreach (var c in candidates)
         {
-            bool newUid = c.Header.SopUid is not { } uid || seenUids.Add(uid);
+            bool newUid = c.Header.SopUid is not { } uid || seenUids.Add(Uid(uid));
             bool newBytes = seenHashes.Add(c.Sha256);
             if (!newUid || !newBytes) Exclude(c, Duplicate, counts);
         }
 
         // 3. Accessions: near-identical renderings are duplicates; several acquisition times (among the rest) drop the
         // accession; otherwise its first readable image is kept.
-        var previous = ReadPrevious(outputFolder);
         var imagesFolder = Path.Combine(outputFolder, imagesSubfolder);
+        // PNGs half-written by an ingest that was killed (SIGKILL, a power cut) are not the output of any run.
+        AtomicFile.RemoveAbandoned(imagesFolder);
         var rows = new List<ManifestRow>();
         int rendered = 0, reused = 0, done = 0;
         var groups = candidates.Where(c => c.Excluded is null).GroupBy(c => c.GroupKey, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
@@ -290,15 +310,16 @@ public static class DicomIngest
         counts[InvertedByModel] = rows.Count(r => r.GetExtra("negatives_check").EndsWith(RowWriter.FlippedBack, StringComparison.Ordinal));
         counts[LossyKept] = rows.Count(r => r.GetExtra("lossy_compression") == "yes");
 
-        rows = rows.OrderBy(r => r.GetExtra("source"), StringComparer.Ordinal).ToList();
+        var batchRows = rows.Count;
+        rows = earlier.Concat(rows).OrderBy(r => int.Parse(r.GetExtra("batch"), CultureInfo.InvariantCulture)).ThenBy(r => r.GetExtra("source"), StringComparer.Ordinal).ToList();
         var manifest = new Manifest(rows, ExtraColumns.ToList(), outputFolder);
         var flow = Rules.Select(r => new IngestStep(r.Key, r.Description, counts[r.Key])).ToList();
         var corrections = CorrectionRules.Select(r => new IngestStep(r.Key, r.Description, counts[r.Key])).ToList();
         int accounted = flow.Where(s => s.Key != Found).Sum(s => s.Count);
         if (accounted != files.Count) throw new InvalidOperationException($"ingest flow does not add up: {accounted} files accounted for, {files.Count} found");
 
-        // Images an earlier run wrote that this one does not keep (a source changed or left the folder) are removed,
-        // so that the folder holds what a fresh run would write.
+        // Images an earlier run of this batch wrote that this one does not keep (a source changed or left the folder)
+        // are removed, so that the folder holds what a fresh run would write; other batches' images stay.
         var keptPaths = rows.Select(r => Path.GetFullPath(Path.Combine(outputFolder, r.Path))).ToHashSet(StringComparer.Ordinal);
         foreach (var old in previous.Values.Select(r => Path.GetFullPath(Path.Combine(outputFolder, r.Path))))
             if (!keptPaths.Contains(old) && IsInside(old, imagesFolder) && File.Exists(old)) File.Delete(old);
@@ -306,11 +327,19 @@ public static class DicomIngest
         var manifestPath = Path.Combine(outputFolder, ManifestFile);
         // unreadable.csv names files by their pseudonym too (folder names of an export often hold names or ids).
         var listed = unreadable.Select(u => key is null ? u : new UnreadableFile(key.Source(u.Path), Scrub(u.Reason, folder, u.Path))).ToList();
+        // The key is saved only now that every image is rendered: a failed or refused ingest leaves none behind.
+        if (keyCreated) key!.Save(keyPath!);
+        var batches = new IngestBatchFiles(outputFolder);
+        batches.KeepLegacy(FlowFile, UnreadableFile);
+        batches.Save(batch, FlowCsv(flow, corrections), UnreadableCsv(listed));
+        output.Write();
+        var (allFlow, allCorrections) = batches.SumFlows(Rules, CorrectionRules);
         AtomicFile.Write(manifestPath, temp => ManifestCsv.Write(manifest, temp));
-        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowFile), FlowCsv(flow, corrections));
-        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowHtmlFile), FlowHtml(flow, corrections, options.NearIdenticalThreshold, negatives?.Id, key?.KeyId));
-        AtomicFile.WriteAllText(Path.Combine(outputFolder, UnreadableFile), UnreadableCsv(listed));
-        return new IngestResult(flow, corrections, unreadable.OrderBy(u => u.Path, StringComparer.Ordinal).ToList(), manifest, rendered, reused, manifestPath, keyPath, keyCreated);
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowFile), FlowCsv(allFlow, allCorrections));
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, FlowHtmlFile), FlowHtml(allFlow, allCorrections, options.NearIdenticalThreshold, negatives?.Id, key?.KeyId));
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, UnreadableFile), batches.UnreadableUnion());
+        return new IngestResult(flow, corrections, unreadable.OrderBy(u => u.Path, StringComparer.Ordinal).ToList(), manifest, rendered, reused, manifestPath, keyPath, keyCreated,
+            batch, rows.Count - batchRows);
     }
 
     /// <summary>A reason with the file's path (absolute or relative to the export) taken out, for a pseudonymised listing.</summary>
@@ -425,7 +454,7 @@ public static class DicomIngest
     /// Renders kept images to their PNGs (or reuses an earlier run's) and makes their manifest rows: identifiers
     /// replaced by pseudonyms under the key (none: the real values), negatives flipped back when a model is given.
     /// </summary>
-    sealed class RowWriter(Pseudonyms? key, NegativeDetector? negatives)
+    sealed class RowWriter(Pseudonyms? key, NegativeDetector? negatives, int batch)
     {
         public const string FlippedBack = "inverted back";
 
@@ -490,6 +519,7 @@ public static class DicomIngest
                     ["negatives_check"] = check,
                     ["source"] = source,
                     ["source_sha256"] = c.Sha256,
+                    ["batch"] = BatchText(batch),
                 },
             };
             return (row, true);
@@ -498,21 +528,24 @@ public static class DicomIngest
 
     static string Key(string? sopUid, string sha256) => (sopUid ?? "") + "|" + sha256;
 
-    /// <summary>The rows of an earlier run's manifest by SOP Instance UID and source hash (empty when there is none or it cannot be read).</summary>
-    static IReadOnlyDictionary<string, ManifestRow> ReadPrevious(string outputFolder)
+    static string BatchText(int batch) => batch.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The rows of the output's manifest, every batch (none when there is none). Rows written before batches were
+    /// recorded are batch 1. A manifest that is there but cannot be read as an ingest's stops the run: replacing it
+    /// would lose its rows.
+    /// </summary>
+    static List<ManifestRow> ReadPrevious(string outputFolder)
     {
         var path = Path.Combine(outputFolder, ManifestFile);
-        if (!File.Exists(path)) return new Dictionary<string, ManifestRow>();
-        try
-        {
-            var manifest = ManifestCsv.Read(path, new ValidationReport());
-            if (!ExtraColumns.All(manifest.ExtraColumns.Contains)) return new Dictionary<string, ManifestRow>();
-            return manifest.Rows
-                .Select(r => r with { SourceLine = 0, Extra = ExtraColumns.ToDictionary(c => c, r.GetExtra) })
-                .GroupBy(r => Key(r.GetExtra("sop_uid") is { Length: > 0 } u ? u : null, r.GetExtra("source_sha256")))
-                .ToDictionary(g => g.Key, g => g.First());
-        }
-        catch (InvalidDataException) { return new Dictionary<string, ManifestRow>(); }
+        if (!File.Exists(path)) return new List<ManifestRow>();
+        var manifest = ManifestCsv.Read(path, new ValidationReport());
+        var missing = ExtraColumns.Where(c => c != "batch" && !manifest.ExtraColumns.Contains(c)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{path} is not an ingest's manifest (no column {string.Join(", ", missing)}); ingest into a new output folder");
+        return manifest.Rows
+            .Select(r => r with { SourceLine = 0, Extra = ExtraColumns.ToDictionary(c => c, c => c == "batch" && r.GetExtra(c).Length == 0 ? "1" : r.GetExtra(c)) })
+            .ToList();
     }
 
     /// <summary>flow.html: the flow as a CONSORT-style diagram, its counts, the corrections and how the run was set.</summary>
@@ -547,7 +580,7 @@ public static class DicomIngest
         return text.ToString();
     }
 
-    static string UnreadableCsv(IEnumerable<UnreadableFile> files)
+    internal static string UnreadableCsv(IEnumerable<UnreadableFile> files)
     {
         var text = new StringBuilder("path,reason\n");
         foreach (var f in files.OrderBy(f => f.Path, StringComparer.Ordinal)) text.Append(CultureInfo.InvariantCulture, $"{CsvText.Field(f.Path)},{CsvText.Field(f.Reason)}\n");

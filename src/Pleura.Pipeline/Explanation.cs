@@ -37,6 +37,7 @@ public static class Explanation
     public static (IReadOnlyList<ExplainedImage> Images, ExplanationSummary Summary) Run(string runFolder, string manifestPath, string splitPath,
         SplitPart part, int fold, string? outputFolder, int limit = int.MaxValue, string? layer = null, Action<int, int>? progress = null)
     {
+        RunRecord.RequireComplete(runFolder);
         var (manifest, plan, _) = SideData.Open(manifestPath, splitPath, labelColumns: null);
         var (leftModel, leftInfo) = Checkpoint.Load(GradingRun.CheckpointPath(runFolder, Side.Left));
         var (rightModel, rightInfo) = Checkpoint.Load(GradingRun.CheckpointPath(runFolder, Side.Right));

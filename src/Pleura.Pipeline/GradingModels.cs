@@ -70,6 +70,7 @@ public sealed class GradingModels : IDisposable
     /// run trained on a lung ROI, optional otherwise (it then gives the lung outline and HCS of explanations).</param>
     public static GradingModels Load(string runFolder, bool bfloat16 = false, string? lungModel = null)
     {
+        RunRecord.RequireComplete(runFolder);
         var sides = new List<SideModel>();
         LungSegmenter? lungs = null;
         try

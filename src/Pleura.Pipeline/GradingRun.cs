@@ -90,6 +90,7 @@ public static class GradingRun
                 DataFingerprint = dataFingerprint,
                 SeenImages = trainRows.Concat(valRows).Select(r => r.Row.ImageId).Order(StringComparer.Ordinal).ToList(),
             });
+            RunRecord.MarkFinished(job.RunFolder, side);
             outcomes.Add(new SideOutcome(side, path, result, test, trainRows.Count, valRows.Count, testRows.Count));
         }
         // The bfloat16 check `--precision auto` relies on, on the test part both sides were scored on.

@@ -38,6 +38,8 @@ public static class OnnxRunExport
     public static IReadOnlyList<(string Name, string Checkpoint)> Checkpoints(string runFolder)
     {
         if (!Directory.Exists(runFolder)) throw new DirectoryNotFoundException($"{runFolder}: run folder not found");
+        RunRecord.RequireComplete(runFolder);
+        ClassifierRun.RequireComplete(runFolder);
         var found = Side.Both.Select(s => (s.Name, Path: GradingRun.CheckpointPath(runFolder, s))).Where(c => File.Exists(c.Path)).ToList();
         for (int fold = 1; File.Exists(ClassifierRun.CheckpointPath(runFolder, fold)); fold++)
             found.Add(($"fold{fold}", ClassifierRun.CheckpointPath(runFolder, fold)));

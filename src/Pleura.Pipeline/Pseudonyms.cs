@@ -58,17 +58,18 @@ public sealed class Pseudonyms
         return new Pseudonyms(bytes);
     }
 
-    /// <summary>Creates a key of 32 random bytes at <paramref name="path"/> (readable by its owner only), refusing to overwrite one.</summary>
-    public static Pseudonyms Create(string path)
+    /// <summary>A new key of 32 random bytes, held in memory until <see cref="Save"/> writes it.</summary>
+    public static Pseudonyms New() => new(RandomNumberGenerator.GetBytes(KeyBytes));
+
+    /// <summary>Writes this key to <paramref name="path"/> (readable by its owner only), refusing to overwrite a file there.</summary>
+    public void Save(string path)
     {
-        var key = RandomNumberGenerator.GetBytes(KeyBytes);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(path, options))
-        using (var writer = new StreamWriter(stream, Encoding.ASCII))
-            writer.Write(Convert.ToHexString(key).ToLowerInvariant() + "\n");
-        return new Pseudonyms(key);
+        using var stream = new FileStream(path, options);
+        using var writer = new StreamWriter(stream, Encoding.ASCII);
+        writer.Write(Convert.ToHexString(key).ToLowerInvariant() + "\n");
     }
 
     /// <summary>Where an ingest into <paramref name="outputFolder"/> keeps its key by default: beside the folder, named after it.</summary>
@@ -80,7 +81,9 @@ public sealed class Pseudonyms
 
     /// <summary>
     /// The key for an ingest: <paramref name="keyFile"/> (which must exist), else <paramref name="keyOut"/> or
-    /// <see cref="DefaultKeyPath"/>, read when it exists and created otherwise. A key inside the output folder is refused.
+    /// <see cref="DefaultKeyPath"/>, read when it exists and made otherwise. A key inside the output folder is refused.
+    /// A new key is only made in memory (Created): the ingest saves it once it has written its outputs, so a refused
+    /// or failed ingest leaves no key behind.
     /// </summary>
     public static (Pseudonyms Key, string Path, bool Created) ForIngest(string outputFolder, string? keyFile, string? keyOut)
     {
@@ -90,6 +93,6 @@ public sealed class Pseudonyms
         if (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
             throw new ArgumentException($"the pseudonym key {path} would lie inside the output folder {output}; keep it apart (--key-out elsewhere)");
         if (keyFile is not null || File.Exists(path)) return (Read(path), path, false);
-        return (Create(path), path, true);
+        return (New(), path, true);
     }
 }

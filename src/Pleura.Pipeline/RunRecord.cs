@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Training;
 
 namespace Pleura.Pipeline;
@@ -9,11 +10,14 @@ namespace Pleura.Pipeline;
 /// <summary>
 /// A grading run folder's job.json: the job plus fingerprints of its data, split and start. A folder only resumes
 /// the run that made it: training into it with another split, fold, data set, start, ROI or recipe would keep the old
-/// weights and score them on images they were trained on, so it is refused before anything is written.
+/// weights and score them on images they were trained on, so it is refused before anything is written. It also
+/// records which sides finished, so that commands that answer from a run refuse one whose training stopped midway
+/// rather than answer for one lung.
 /// </summary>
 public static class RunRecord
 {
-    public const string FileName = "job.json";
+    public const string FileName = FolderOwner.TrainingRunRecord;
+    const string FinishedKey = "FinishedSides";
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
@@ -27,15 +31,50 @@ public static class RunRecord
             ["Split"] = splitFingerprint,
             ["Pretrained"] = job.Pretrained is null ? null : Fingerprints.OfFile(job.Pretrained),
         };
+        if (FolderOwner.Read(job.RunFolder) is { } owner)
+            throw new InvalidDataException($"{job.RunFolder} belongs to {owner.Describe()}, not to a training run; train into a new --out folder");
         var path = Path.Combine(job.RunFolder, FileName);
         if (File.Exists(path))
         {
-            var differences = Differences(Read(path), record, job.Training);
+            var old = Read(path);
+            var differences = Differences(old, record, job.Training);
             if (differences.Count > 0)
                 throw new InvalidDataException($"{job.RunFolder} holds another run ({string.Join("; ", differences)}); a run folder only " +
                                                "resumes the command that made it. Train into a new --out folder.");
+            record[FinishedKey] = old[FinishedKey]?.DeepClone();
         }
+        record[FinishedKey] ??= new JsonArray();
         AtomicFile.WriteAllText(path, record.ToJsonString(Json));
+    }
+
+    /// <summary>Records that <paramref name="side"/>'s model is saved: the run answers for that lung.</summary>
+    public static void MarkFinished(string runFolder, Side side)
+    {
+        var path = Path.Combine(runFolder, FileName);
+        var record = Read(path);
+        var finished = record[FinishedKey] as JsonArray ?? new JsonArray();
+        if (!finished.Any(n => n?.GetValue<string>() == side.Name)) finished.Add(side.Name);
+        record[FinishedKey] = finished.DeepClone();
+        AtomicFile.WriteAllText(path, record.ToJsonString(Json));
+    }
+
+    /// <summary>
+    /// Throws when the `pleura train` run in <paramref name="runFolder"/> has a side whose training did not finish
+    /// (stopped, or failed). Folders without a job.json (models not made by `pleura train`) are not judged here.
+    /// </summary>
+    public static void RequireComplete(string runFolder)
+    {
+        var path = Path.Combine(runFolder, FileName);
+        if (!File.Exists(path)) return;
+        var record = Read(path);
+        var sides = (record["Sides"] as JsonArray ?? new JsonArray()).Select(s => s?["Name"]?.GetValue<string>()).OfType<string>().ToList();
+        // Runs recorded before finished sides were: a side finished when its checkpoint was saved.
+        var finished = record[FinishedKey] is JsonArray names ? names.Select(n => n?.GetValue<string>()).OfType<string>().ToList()
+            : sides.Where(s => File.Exists(GradingRun.CheckpointPath(runFolder, Side.Parse(s)))).ToList();
+        var missing = sides.Except(finished, StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{runFolder} is an incomplete run: training of the {string.Join(" and ", missing)} lung model did not finish " +
+                                           $"(finished: {(finished.Count == 0 ? "none" : string.Join(", ", finished))}); run the same `pleura train` again to finish it");
     }
 
     static JsonObject Read(string path)

@@ -31,7 +31,9 @@ public sealed class ApiKeys
         if (file is not null)
         {
             if (!File.Exists(file)) throw new FileNotFoundException($"{file}: API key file not found", file);
-            keys.AddRange(File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')));
+            var inFile = File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+            if (inFile.Count == 0) throw new InvalidDataException($"{file}: the API key file holds no key (one key a line; lines starting with # are comments)");
+            keys.AddRange(inFile);
         }
         if (!string.IsNullOrWhiteSpace(variable)) keys.AddRange(variable.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return keys;

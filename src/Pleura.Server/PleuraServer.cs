@@ -68,6 +68,10 @@ public sealed class PleuraServer : IAsyncDisposable
         catch
         {
             models.Dispose();
+            // A start that failed (a port in use) leaves no empty temporary folder of its own behind.
+            if (options.TempFolder is null)
+                try { if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true); }
+                catch (IOException) { }
             throw;
         }
     }
@@ -92,6 +96,9 @@ public sealed class PleuraServer : IAsyncDisposable
         // Data protection keys are not used (no cookies); its warning about unencrypted keys would only confuse.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.AddFilter("Pleura.Server.ApiKeyAuthentication", LogLevel.Warning);
+        // A host that fails to start (a port in use) logs the exception with its stack trace; the command reports
+        // the same failure in one line, so the host's own record of it is left out.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
         var services = builder.Services;
         services.AddSingleton(models);

@@ -93,8 +93,8 @@ public sealed class Uploads
     }
 
     /// <summary>
-    /// An unreadable upload, in the caller's words: its own name, never the server's temporary paths (libvips keeps one
-    /// error buffer for the process, so a message can also carry another request's file).
+    /// An unreadable upload, in the caller's words: its own name, never the server's temporary paths (decodes report
+    /// their own libvips errors, see VipsCalls; the pattern is a last guard that no temporary path leaves the server).
     /// </summary>
     public RequestRefusedException Unreadable(ImageReadException e, string path, string name)
     {

@@ -47,7 +47,7 @@ public static class StudyRunner
     {
         var validation = new ValidationReport();
         var manifest = OpenManifest(spec, validation);
-        Directory.CreateDirectory(folder);
+        StudyFolder.Claim(spec, folder);
 
         string splitPath = Path.Combine(folder, "split.json");
         SplitPlan plan;

@@ -99,6 +99,8 @@ public sealed record StudySpec
     /// connection string for a shared PostgreSQL database (passwords better in PGPASSWORD or ~/.pgpass), or a SQLite file.</summary>
     public string Store { get; init; } = "";
     public SlurmSpec Slurm { get; init; } = new();
+    /// <summary>The file this spec was read from (null when built in code): its folder records the file's hash.</summary>
+    [JsonIgnore] public string? SourceFile { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -148,6 +150,7 @@ public sealed record StudySpec
             Pretrained = spec.Pretrained.ToDictionary(p => p.Key, p => Resolve(p.Value)),
             CacheFolder = spec.CacheFolder == "" ? "" : Resolve(spec.CacheFolder),
             Store = spec.Store == "" || Pleura.Store.PostgreSqlLocation.IsPostgreSql(spec.Store) ? spec.Store : Resolve(spec.Store),
+            SourceFile = Path.GetFullPath(path),
         };
         spec.Check(problems);
         return spec;

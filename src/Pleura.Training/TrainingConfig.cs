@@ -71,12 +71,15 @@ public sealed record TrainingConfig
         if (ImageSize < 32) throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "input size must be at least 32");
         if (InputChannels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(InputChannels), InputChannels, "1 (summed conv1) or 3 (replicated grey)");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "at least 1");
-        if (Stage1Epochs < 0 || Stage2Epochs < 0 || Stage1Epochs + Stage2Epochs == 0)
-            throw new ArgumentOutOfRangeException(nameof(Stage1Epochs), "at least one epoch in some stage");
+        // Each setting is named in its own error, so a study file's problem points at the key that is wrong.
+        if (Stage1Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Stage1Epochs), Stage1Epochs, "epochs cannot be negative");
+        if (Stage2Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Stage2Epochs), Stage2Epochs, "epochs cannot be negative");
+        if (Stage1Epochs + Stage2Epochs == 0) throw new ArgumentOutOfRangeException(nameof(Stage1Epochs), "at least one epoch in some stage");
         Input?.Check();
         if (TestTimeAugmentations is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(TestTimeAugmentations), TestTimeAugmentations, "0 to 64 augmented copies");
         Architectures.Get(Architecture).CheckInputSize(ImageSize);
-        if (Stage1LearningRate <= 0 || Stage2LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage1LearningRate), "learning rates must be positive");
+        if (Stage1LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage1LearningRate), Stage1LearningRate, "learning rates must be positive");
+        if (Stage2LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage2LearningRate), Stage2LearningRate, "learning rates must be positive");
     }
 
     /// <summary>A short stable hash of the settings, for resume checks.</summary>

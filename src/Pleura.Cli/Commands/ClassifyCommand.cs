@@ -144,8 +144,8 @@ internal static class ClassifyCommand
                 LungModel = parse.GetValue(lungs)?.FullName,
             };
             var lines = new Dictionary<int, Action<Pleura.Training.TrainingProgress>>();
-            var outcome = ClassifierRun.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"),
-                (fold, p) => (lines.TryGetValue(fold, out var line) ? line : lines[fold] = Cli.EpochLines($"fold {fold}: "))(p), cancel);
+            var outcome = Pleura.Data.NewOutputFolder.Run(job.RunFolder, () => ClassifierRun.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"),
+                (fold, p) => (lines.TryGetValue(fold, out var line) ? line : lines[fold] = Cli.EpochLines($"fold {fold}: "))(p), cancel));
             foreach (var f in outcome.Failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(outcome);
             var report = ClassifierReport.Write(Path.Combine(job.RunFolder, "report"), $"Classifier: {string.Join(" / ", outcome.Classes)}", outcome.Evaluation, outcome.Test);

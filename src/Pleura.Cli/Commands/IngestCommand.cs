@@ -47,12 +47,13 @@ internal static class IngestCommand
             AnsiConsole.Write(table);
             foreach (var u in result.Unreadable.Take(20)) Cli.Warn($"unreadable: {u.Path}: {u.Reason}");
             if (result.Unreadable.Count > 20) Cli.Warn($"... and {result.Unreadable.Count - 20} more in {Path.Combine(outFolder, DicomIngest.UnreadableFile)}");
-            if (result.Manifest.Rows.Count == 0)
-                Cli.Warn(files == 0 ? $"{source} holds no files" : $"no image of the {files} file(s) passed the rules (see the table)");
+            if (result.Manifest.Rows.Count == result.EarlierRows)
+                Cli.Warn($"no image of the {files} file(s) passed the rules (see the table)");
             if (result.KeyPath is { } keyPath)
                 Cli.Done(result.KeyCreated ? $"pseudonym key created at {keyPath}: keep it secret and apart; use it again (--key) to link later exports"
                                            : $"pseudonyms made with the key {keyPath}");
-            Cli.Done($"{result.Manifest.Rows.Count} images ({result.Rendered} rendered, {result.Reused} already there) in {result.ManifestPath}; " +
+            Cli.Done($"{result.Manifest.Rows.Count} images ({result.Rendered} rendered, {result.Reused} already there" +
+                     (result.EarlierRows > 0 ? $", {result.EarlierRows} from earlier batches" : "") + $") in {result.ManifestPath}; " +
                      $"flow: {Path.Combine(outFolder, DicomIngest.FlowFile)}, {Path.Combine(outFolder, DicomIngest.FlowHtmlFile)}");
             return Cli.ExitOk;
         }));

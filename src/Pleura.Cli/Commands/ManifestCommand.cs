@@ -19,10 +19,11 @@ internal static class ManifestCommand
         var metadata = Cli.RequiredOption<FileInfo>("--metadata", "COVID-19 image collection metadata.csv (sex, age, finding, view, outcomes).");
         var images = Cli.RequiredOption<DirectoryInfo>("--images", "Folder with the images named in the annotations.");
         var output = Cli.RequiredOption<FileInfo>("--out", "Manifest to write.", "-o");
+        var replace = ReplaceOption();
         var masks = new Option<DirectoryInfo?>("--lung-masks") { Description = "Folder of both-lung masks named by the image's base name (.png): written to a lung_mask column for the lung and spine ROIs and HCS." };
         var command = new Command("brixia", "Manifest from BrixIA zone scores: per-lung grade = zones scored above 0 (reader 1 = senior, reader 2 = junior).")
         {
-            annotations, metadata, images, output, masks,
+            annotations, metadata, images, output, masks, replace,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -31,6 +32,7 @@ internal static class ManifestCommand
                 parse.GetValue(masks)?.FullName);
             ManifestValidator.Validate(manifest, report);
             var outPath = parse.GetValue(output)!.FullName;
+            if (Refused(report, manifest, outPath, parse.GetValue(replace))) return Cli.ExitInvalidData;
             Show(report, manifest.Rows.Count, Path.ChangeExtension(outPath, ".validation.csv"));
             AtomicFile.Write(outPath, temp => ManifestCsv.Write(manifest, temp));
             AtomicFile.Write(Path.ChangeExtension(outPath, ".validation.csv"), report.WriteCsv);
@@ -51,9 +53,10 @@ internal static class ManifestCommand
         var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder relative image paths start from (default: the table's folder)." };
         var output = Cli.RequiredOption<FileInfo>("--out", "Where to write the manifest CSV.", "-o");
         var strict = Cli.Option("--strict", "Write nothing if any error is found.", false);
+        var replace = ReplaceOption();
         var command = new Command("import", "Read a CSV with a column mapping, validate it, and write a Pleura manifest plus a validation report.")
         {
-            table, map, imageRoot, output, strict,
+            table, map, imageRoot, output, strict, replace,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -68,6 +71,7 @@ internal static class ManifestCommand
                 Cli.Error($"{report.ErrorCount} error(s); nothing written (--strict)");
                 return Cli.ExitInvalidData;
             }
+            if (Refused(report, manifest, outPath, parse.GetValue(replace))) return Cli.ExitInvalidData;
             // Written image paths are absolute so the manifest works from wherever it is saved.
             var portable = new Manifest(manifest.Rows.Select(r => r with { Path = manifest.ResolvePath(r) }).ToList(), manifest.ExtraColumns, manifest.BaseDirectory);
             AtomicFile.Write(outPath, temp => ManifestCsv.Write(portable, temp));
@@ -77,6 +81,29 @@ internal static class ManifestCommand
             return report.IsValid ? Cli.ExitOk : Cli.ExitInvalidData;
         }));
         return command;
+    }
+
+    static Option<bool> ReplaceOption() =>
+        Cli.Option("--replace", "Replace an existing manifest at --out even when the import found errors (the rows that passed are written).", false);
+
+    /// <summary>
+    /// Whether an import must write nothing: every row has an error, or some have and a manifest is already at the
+    /// output (an earlier, good import is never replaced by a partial one unless --replace says so). The reason is printed.
+    /// </summary>
+    static bool Refused(ValidationReport report, Manifest manifest, string outPath, bool replace)
+    {
+        var failedLines = report.Issues.Where(i => i.Severity == IssueSeverity.Error).Select(i => i.Line).ToHashSet();
+        // An error of the whole table (line 0 or 1: a mapping, the header) fails every row.
+        bool tableFailed = failedLines.Any(l => l <= 1);
+        int rows = manifest.Rows.Count, passed = tableFailed ? 0 : manifest.Rows.Count(r => !failedLines.Contains(r.SourceLine));
+        string? reason = passed == 0 ? $"no row could be imported ({report.ErrorCount} error(s)); nothing written"
+            : !report.IsValid && File.Exists(outPath) && !replace
+                ? $"{report.ErrorCount} error(s): {outPath} already holds a manifest and is kept; fix the errors, write to a new --out, or pass --replace"
+                : null;
+        if (reason is null) return false;
+        Show(report, rows);
+        Cli.Error(reason);
+        return true;
     }
 
     static Command ValidateCommand()

@@ -181,7 +181,9 @@ internal static class SegmentCommand
             IReadOnlyList<ManifestRow> rows = data.Rows;
             if (parse.GetValue(split) is { } splitFile)
             {
-                var ids = SplitPlan.Load(splitFile.FullName).Images(Pleura.Cli.Commands.EvaluateCommand.ParsePart(parse.GetValue(part)!), parse.GetValue(fold)).ToHashSet();
+                var plan = SplitPlan.Load(splitFile.FullName);
+                if (SplitBinding.Check(plan, data, splitFile.FullName, parse.GetValue(manifest)!.FullName) is { } note) Cli.Warn(note);
+                var ids = plan.Images(Pleura.Cli.Commands.EvaluateCommand.ParsePart(parse.GetValue(part)!), parse.GetValue(fold)).ToHashSet();
                 rows = data.Rows.Where(r => ids.Contains(r.ImageId)).ToList();
             }
             var result = OpacityJob.Evaluate(parse.GetValue(model)!.FullName, data, rows, Side.Left, Side.Right, parse.GetValue(bootstrap));

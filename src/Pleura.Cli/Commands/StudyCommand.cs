@@ -94,7 +94,10 @@ internal static class StudyCommand
     {
         var path = parse.GetValue(file)!.FullName;
         var spec = StudySpec.Load(path);
-        return (spec, parse.GetValue(folder)?.FullName ?? StudyRunner.DefaultFolder(path, spec));
+        var studyFolder = parse.GetValue(folder)?.FullName ?? StudyRunner.DefaultFolder(path, spec);
+        // Before any store is opened or made there: a folder of another study is refused whatever the subcommand.
+        StudyFolder.Check(spec, studyFolder);
+        return (spec, studyFolder);
     }
 
     /// <summary>The store of a study that has run; a clear error rather than a new empty store where it has not.</summary>

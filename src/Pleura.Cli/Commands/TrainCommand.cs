@@ -92,7 +92,7 @@ internal static class TrainCommand
                 OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
                 Roi = Pleura.Imaging.Roi.RoiSchemes.Parse(parse.GetValue(roi)!),
             };
-            var outcomes = Run(job, cancel);
+            var outcomes = Pleura.Data.NewOutputFolder.Run(job.RunFolder, () => Run(job, cancel));
             ShowOutcomes(outcomes);
             Cli.Done($"checkpoints in {job.RunFolder}/left and /right (model.safetensors + model.json); per-epoch logs in */work/epochs.csv");
             return Cli.ExitOk;

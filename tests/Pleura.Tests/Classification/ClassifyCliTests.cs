@@ -63,6 +63,19 @@ public class ClassifyCliTests
         Assert.Equal("image,class,p_turned,p_upright", answers[0]);
         Assert.Equal(new[] { "turned", "upright" }, answers.Skip(1).Select(l => l.Split(',')[1]));
 
+        // A copy of the run stopped before its last fold model was saved answers for no image: one fold model alone
+        // would answer differently from the run's report.
+        foreach (var file in Directory.GetFiles(run, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(Path.Combine("fold2", "model.safetensors"), StringComparison.Ordinal)))
+        {
+            var copy = Path.Combine(dir.File("stopped"), Path.GetRelativePath(run, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        var (stopped, stoppedOutput) = CliRunner.RunCaptured("classify", "predict", dir.File("stopped"), pair[0].ImageId, "-o", dir.File("stopped.csv"));
+        Assert.Equal(1, stopped);
+        Assert.Contains("is an incomplete run: fold model(s) 2 of 2 were not finished", stoppedOutput);
+        Assert.False(File.Exists(dir.File("stopped.csv")));
+
         // Its throughput benchmark classifies a folder in float32 and bfloat16 with the models loaded once.
         var (benched, benchOutput) = CliRunner.RunCaptured("bench", "classify", run, "--input", "png=" + dir.File("turned"), "--limit", "6", "--rounds", "1");
         Assert.True(benched == 0, benchOutput);

@@ -33,6 +33,30 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["train into a finished run with another ROI"] = T(Invalid, "ROI \"None\" there, \"Lung\" now", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/run", "--roi", "lung"),
         ["evaluate on a split whose test images trained the model"] = C(Invalid, "were used to train or validate",
             "evaluate", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s2.json", "-o", "{out}"),
+        ["train with a split of the same images under other patients"] = T(Invalid, "s1.json was not made from", "{w}/ph/other_patients.csv", "{w}/s1.json", "{out}"),
+        ["evaluate with a split of the same images under other patients"] = C(Invalid, "image(s) under another patient",
+            "evaluate", "{w}/run", "-m", "{w}/ph/other_patients.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["explain with a split of the same images under other patients"] = C(Invalid, "image(s) under another patient",
+            "explain", "{w}/run", "-m", "{w}/ph/other_patients.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["evaluate with a split of fewer images than the manifest"] = C(Invalid, "image(s) of the manifest not in the split",
+            "evaluate", "{w}/run", "-m", "{w}/ph/more_images.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        // 4. A run whose training stopped during the right lung answers for no lung.
+        ["predict with a run stopped during the right lung"] = C(Invalid, "is an incomplete run: training of the right lung model did not finish",
+            "predict", "{w}/half", "{w}/ph/images/ph00001.png", "-o", "{out}"),
+        ["serve a run stopped during the right lung"] = C(Invalid, "is an incomplete run", "serve", "{w}/half", "--api-key-file", "{w}/keys.txt"),
+        ["evaluate a run stopped during the right lung"] = C(Invalid, "is an incomplete run",
+            "evaluate", "{w}/half", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["explain a run stopped during the right lung"] = C(Invalid, "is an incomplete run",
+            "explain", "{w}/half", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{out}"),
+        ["export a run stopped during the right lung to ONNX"] = C(Invalid, "is an incomplete run", "export", "onnx", "{w}/half", "-o", "{out}"),
+        // Refused before training: no output folder is left behind.
+        ["train --strict with an unreadable image"] = T(Invalid, "truncated", "{w}/ph/broken_image.csv", "{w}/s1.json", "{out}", "--strict"),
+        ["classify train with classes the source does not have"] = C(Invalid, "no images of class frontal, lateral",
+            "classify", "train", "{w}/ph", "-o", "{out}", "--classes", "frontal", "lateral"),
+        // A folder belongs to what made it: a training run, a study, an ingest.
+        ["study run with a training run's folder"] = C(Invalid, "holds a training run (job.json)", "study", "run", "{w}/study.yaml", "--folder", "{w}/run"),
+        ["train into a study's folder"] = T(Invalid, "belongs to study 'catalogue-study', not to a training run", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/study-folder"),
+        ["ingest into a training run's folder"] = C(Invalid, "holds a training run (job.json)", "ingest", "{w}/dicom", "-o", "{w}/run"),
         // 2. Labels and manifests.
         ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
         ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),
@@ -58,7 +82,7 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["a command that does not exist"] = C(Usage, "Unrecognized command or argument 'traun'", "traun"),
         ["split with an OOB share of 1.5"] = C(Usage, "--oob must be a fraction from 0 to below 1", "split", "{w}/ph/manifest.csv", "-o", "{out}", "--oob", "1.5"),
         ["train at 16 pixels"] = C(Usage, "--size must be at least 32, not 16", "train", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{out}", "--size", "16"),
-        ["evaluate in fp64"] = C(Usage, "--precision must be fp32 or bf16, not 'fp64'",
+        ["evaluate in fp64"] = C(Usage, "--precision must be auto, fp32 or bf16, not 'fp64'",
             "evaluate", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "--precision", "fp64", "-o", "{out}"),
         // 3. Study files: key, line, plain words, exit 1; nothing made before the check.
         ["study file with an unknown key"] = C(Invalid, "line 9, 'top_kk': unknown key 'top_kk' (known here:", "study", "run", "{w}/study_unknown_key.yaml"),
@@ -70,6 +94,7 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["study balanced 'sideways'"] = C(Invalid, "'grid.balancing[1]': balancing 'sideways' must be none, under, over or double", "study", "run", "{w}/study_balancing.yaml"),
         ["study file that is not YAML"] = C(Invalid, "not valid YAML", "study", "run", "{w}/study_yaml_syntax.yaml"),
         ["study file with an unknown training key"] = C(Invalid, "'training.batch_sizes': unknown key 'batch_sizes' (known here: architecture", "study", "run", "{w}/study_training_key.yaml"),
+        ["study with stage2_epochs -3"] = C(Invalid, "line 14, 'training.stage2_epochs': resnet10-w16: epochs cannot be negative, got -3", "study", "run", "{w}/study_negative_stage2.yaml"),
         ["study with a lung ROI and no masks"] = C(Invalid, "needs lung masks", "study", "run", "{w}/study_lung_roi_no_masks.yaml"),
         ["study whose manifest is not there"] = C(Invalid, "file not found", "study", "run", "{w}/study_missing_manifest.yaml"),
         ["study whose manifest has grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "study", "run", "{w}/study_bad_reader_grades.yaml"),
@@ -79,6 +104,10 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         // 5. Results never clobbered.
         ["predict with only unreadable images over an earlier result"] = C(Invalid, "none of the 2 image(s) could be read; ",
             "predict", "{w}/run", "{w}/bad/truncated.png", "{w}/bad/tiny.png", "-o", "{w}/pred.csv"),
+        ["manifest import with errors over a good manifest"] = C(Invalid, "already holds a manifest and is kept",
+            "manifest", "import", "{w}/ph/grade5.csv", "-o", "{w}/ph/manifest.csv"),
+        ["manifest import mapping a column the table lacks over a good manifest"] = C(Invalid, "no row could be imported",
+            "manifest", "import", "{w}/ph/manifest.csv", "--map", "patient_id=nowhere", "-o", "{w}/ph/manifest.csv"),
         ["demo into a training run"] = C(Invalid, "is not a demo run folder", "demo", "-o", "{w}/run"),
         // 6 and 7. Messages that say what is wrong.
         ["predict a truncated PNG"] = C(Invalid, "corrupt or truncated image", "predict", "{w}/run", "{w}/bad/truncated.png", "-o", "{out}"),
@@ -108,6 +137,7 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["serve without an API key"] = C(Usage, "no API key configured", "serve", "{w}/run", "--port", "0"),
         ["serve with an API key file that is not there"] = C(Invalid, "API key file not found", "serve", "{w}/run", "--api-key-file", "{w}/nowhere.txt"),
         ["serve a folder that is not a run"] = C(Invalid, "no left/model.safetensors or right/model.safetensors", "serve", "{w}/bad", "--api-key-file", "{w}/keys.txt"),
+        ["serve with an empty API key file"] = C(Invalid, "empty-keys.txt: the API key file holds no key", "serve", "{w}/run", "--api-key-file", "{w}/empty-keys.txt"),
         ["serve on a host that is not an address"] = C(Usage, "--host: 'localhost:80' is not an IP address", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--host", "localhost:80"),
         ["serve with a PACS address that is not a URL"] = C(Usage, "--pacs: 'pacs:8042' is not an http(s) URL", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--pacs", "pacs:8042"),
         ["serve with a view check that is not a classifier run"] = C(Invalid, "no fold models", "serve", "{w}/run", "--api-key-file", "{w}/keys.txt", "--view", "{w}/run"),
@@ -142,6 +172,61 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         var dicom = Graded(scratch.File("dicom.csv"));
         Assert.Equal(3, dicom.Length); // header, left, right
         Assert.Equal(Graded(scratch.File("png.csv")).Select(l => l.Replace(scratch.File("png"), "")), dicom.Select(l => l.Replace(scratch.File("export"), "")));
+    }
+
+    /// <summary>A split made from another version of the manifest whose patients and images agree exactly (a grade changed) is used, with a note.</summary>
+    [Fact]
+    public void EvaluateWithASplitOfAnotherManifestVersionWithTheSamePatientsAndImagesIsAccepted()
+    {
+        using var scratch = new TempFolder();
+        var (code, printed) = CliRunner.RunCaptured("evaluate", _world.File("run"), "-m", _world.File("ph/regraded.csv"), "-s", _world.File("s1.json"), "-o", scratch.File("eval"));
+        Assert.True(code == 0, printed);
+        Assert.True(printed.Contains("agree exactly, so it is used", StringComparison.Ordinal), printed);
+    }
+
+    /// <summary>A grading run that keeps its split beside its models (as the demo's does) is not taken for a classifier run missing folds.</summary>
+    [Fact]
+    public void AGradingRunWithItsSplitBesideItIsCompleteForExport()
+    {
+        using var scratch = new TempFolder();
+        foreach (var file in Directory.GetFiles(_world.File("run"), "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(scratch.File("run"), Path.GetRelativePath(_world.File("run"), file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        File.Copy(_world.File("s1.json"), scratch.File("run/split.json"));
+        var (code, printed) = CliRunner.RunCaptured("export", "onnx", scratch.File("run"), "-o", scratch.File("onnx"));
+        Assert.True(code == 0, printed);
+        Assert.True(File.Exists(scratch.File("onnx/left.onnx")));
+    }
+
+    /// <summary>`serve` on a port another program holds: one line that says so, no logged stack trace, no temporary folder left.</summary>
+    [Fact]
+    public void ServeOnAPortInUseSaysSoInOneLineAndLeavesNoTemporaryFolder()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        string Pattern() => $"pleura-serve-{Environment.ProcessId}-*";
+        var before = Directory.GetDirectories(Path.GetTempPath(), Pattern());
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var logged = new StringWriter();
+        Console.SetOut(logged);
+        Console.SetError(logged);
+        int code;
+        string printed;
+        try { (code, printed) = CliRunner.RunCaptured("serve", _world.File("run"), "--api-key-file", _world.File("keys.txt"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+        Assert.True(code == Invalid, printed);
+        Assert.Contains("address already in use", printed, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", printed + logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", logged.ToString(), StringComparison.Ordinal);
+        Assert.Equal(before, Directory.GetDirectories(Path.GetTempPath(), Pattern()));
     }
 
     [Theory]

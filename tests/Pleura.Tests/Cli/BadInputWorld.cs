@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Pleura.Tests.Cli;
@@ -20,6 +19,7 @@ public sealed class BadInputWorld : IDisposable
         Check(CliRunner.Run("split", File("ph/manifest.csv"), "--out", File("s2.json"), "--seed", "2"));
         Check(CliRunner.Run(TrainArgs("s1.json", "run")));
         Check(CliRunner.Run("predict", File("run"), File("ph/images/ph00001.png"), "-o", File("pred.csv")));
+        TrainStoppedDuringTheRightLung(File("half"));
 
         var lines = System.IO.File.ReadAllLines(File("ph/manifest.csv"));
         var header = lines[0].Split(',');
@@ -40,9 +40,19 @@ public sealed class BadInputWorld : IDisposable
         Write("duplicate_id.csv", lines.Append(lines[2]));
         var noMasks = lines.Select(l => string.Join(',', l.Split(',').Where((_, i) => !header[i].EndsWith("_mask", StringComparison.Ordinal)))).ToArray();
         Write("no_masks.csv", noMasks);
+        // The same images under other patients (each row given the next row's patient), and the same patients with one grade changed.
+        var patients = lines.Skip(1).Select(l => l.Split(',')[Array.IndexOf(header, "patient_id")]).ToArray();
+        Write("other_patients.csv", lines.Select((l, i) => i == 0 ? l : Edit(i, "patient_id", patients[i % patients.Length])));
+        var extra = lines[2].Split(',');
+        extra[Array.IndexOf(header, "image_id")] = "ph99999";
+        extra[Array.IndexOf(header, "patient_id")] = "extra-patient";
+        Write("more_images.csv", lines.Append(string.Join(',', extra)));
+        Write("broken_image.csv", lines.Select((l, i) => i == 1 ? Edit(1, "path", "../bad/truncated.png") : l));
+        Write("regraded.csv", lines.Select((l, i) => i == 4 ? Edit(4, "left_grade", lines[4].Split(',')[Array.IndexOf(header, "left_grade")] == "0" ? "1" : "0") : l));
         System.IO.File.WriteAllBytes(File("garbage.csv"), Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 256)).ToArray());
 
         System.IO.File.WriteAllText(File("keys.txt"), "bad-input-world-key-0123456789\n");
+        System.IO.File.WriteAllText(File("empty-keys.txt"), "# no key yet\n\n");
         Directory.CreateDirectory(File("bad"));
         var png = System.IO.File.ReadAllBytes(File("ph/images/ph00001.png"));
         System.IO.File.WriteAllBytes(File("bad/truncated.png"), png[..(png.Length / 2)]);
@@ -75,6 +85,8 @@ public sealed class BadInputWorld : IDisposable
               stage2_epochs: 1
             """;
         System.IO.File.WriteAllText(File("study.yaml"), study);
+        // A folder the study has claimed (as `study run` does before its first trial).
+        Pleura.Study.StudyFolder.Claim(Pleura.Study.StudySpec.Load(File("study.yaml")), File("study-folder"));
         foreach (var (name, from, to) in StudyMistakes)
             System.IO.File.WriteAllText(File($"study_{name}.yaml"), study.Contains(from, StringComparison.Ordinal) ? study.Replace(from, to, StringComparison.Ordinal)
                 : throw new InvalidOperationException($"study mistake {name}: '{from}' not in the study file"));
@@ -94,17 +106,30 @@ public sealed class BadInputWorld : IDisposable
         ("lung_roi_no_masks", "manifest: ph/manifest.csv\ngroups: [sex]\ngrid:\n  roi: [none]", "manifest: ph/no_masks.csv\ngroups: [sex]\ngrid:\n  roi: [lung]"),
         ("missing_manifest", "manifest: ph/manifest.csv", "manifest: ph/nowhere.csv"),
         ("bad_reader_grades", "manifest: ph/manifest.csv", "manifest: ph/grade5.csv"),
+        ("negative_stage2", "stage2_epochs: 1", "stage2_epochs: -3"),
     };
+
+    /// <summary>A run stopped (as by Ctrl+C) while its right lung trained: the left model is saved, the right is not.</summary>
+    void TrainStoppedDuringTheRightLung(string folder)
+    {
+        var job = new Pleura.Pipeline.GradingJob
+        {
+            ManifestPath = File("ph/manifest.csv"), SplitPath = File("s1.json"), RunFolder = folder,
+            Training = new Pleura.Training.TrainingConfig { Architecture = "resnet10-w16", ImageSize = 64, Stage1Epochs = 1, Stage2Epochs = 1, BatchSize = 16 },
+        };
+        using var cancel = new CancellationTokenSource();
+        try { Pleura.Pipeline.GradingRun.Train(job, progress: (side, _) => { if (side.Name == "right") cancel.Cancel(); }, cancel: cancel.Token); }
+        catch (OperationCanceledException) { }
+        if (!System.IO.File.Exists(System.IO.Path.Combine(folder, "left", "model.safetensors")) || System.IO.File.Exists(System.IO.Path.Combine(folder, "right", "model.safetensors")))
+            throw new InvalidOperationException("setting up the bad-input world: the stopped run should have a left model and no right model");
+    }
 
     public string[] TrainArgs(string split, string run, params string[] more) =>
         new[] { "train", "-m", File("ph/manifest.csv"), "-s", File(split), "-o", File(run), "--arch", "resnet10-w16", "--size", "64",
                 "--epochs1", "1", "--epochs2", "1", "--batch", "16", "--seed", "1" }.Concat(more).ToArray();
 
     /// <summary>Every file under the world with its content hash: compared before and after each case.</summary>
-    public SortedDictionary<string, string> Snapshot() => new(
-        Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories)
-            .ToDictionary(f => System.IO.Path.GetRelativePath(Path, f), f => Convert.ToHexString(SHA256.HashData(System.IO.File.ReadAllBytes(f)))),
-        StringComparer.Ordinal);
+    public SortedDictionary<string, string> Snapshot() => FolderSnapshot.Of(Path);
 
     static void Check(int code)
     {

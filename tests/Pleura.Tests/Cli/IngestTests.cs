@@ -75,11 +75,11 @@ public class IngestTests
         Assert.Contains("inverted_by_attributes", html);
 
         // A second run renders nothing and writes the same bytes; a new file is all a third run renders.
-        var before = Snapshot(output);
+        var before = FolderSnapshot.Of(output);
         (code, text) = RunCaptured("ingest", export, "-o", output, "--keep-identifiers");
         Assert.True(code == 0, text);
         Assert.Contains("4 images (0 rendered, 4 already there)", text);
-        Assert.Equal(before, Snapshot(output));
+        Assert.Equal(before, FolderSnapshot.Of(output));
         DicomPhantoms.FromPng(dir.File("phantom.png"), Path.Combine(export, "p13", "new.dcm"), Keys("P13", "A13", "110000"));
         (code, text) = RunCaptured("ingest", export, "-o", output, "--keep-identifiers");
         Assert.True(code == 0, text);
@@ -241,7 +241,4 @@ public class IngestTests
     internal static Dictionary<string, int> ReadFlow(string path) =>
         File.ReadAllLines(path).Skip(1).Select(l => l.Split(',')).ToDictionary(f => f[1], f => int.Parse(f[2], CultureInfo.InvariantCulture));
 
-    static Dictionary<string, string> Snapshot(string folder) =>
-        Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(folder, f),
-            f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
 }

@@ -10,7 +10,8 @@ public class AssemblyClosureTests
     static string CliOutput()
     {
         // The test folder holds a copy of the CLI's assemblies; the CLI's own folder is the deployed one.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        // bin/<configuration>/net10.0/ holds the tests.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "src", "Pleura.Cli", "bin", configuration, "net10.0");

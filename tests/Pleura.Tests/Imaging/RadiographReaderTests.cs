@@ -106,6 +106,54 @@ public class RadiographReaderTests
         Assert.Throws<ImageReadException>(() => RadiographReader.ReadResized(dir.File("truncated.png"), 64, 64));
     }
 
+    /// <summary>
+    /// libvips keeps one error buffer per process: a text file given as PNG leaves "... is not a known file format"
+    /// there, and a truncated PNG read after it, or at the same time, reported that (another request's file) as its
+    /// own reason. Each broken file, read one after another and from many threads at once, gets the reason it gets alone.
+    /// </summary>
+    [Fact]
+    public void ConcurrentBrokenImagesEachReportTheirOwnReason()
+    {
+        using var dir = new TempFolder();
+        PngWriter.Write(Gradient(256, 256), dir.File("whole.png"));
+        var whole = File.ReadAllBytes(dir.File("whole.png"));
+        var badCrc = whole.ToArray();
+        badCrc[29] ^= 0xFF; // the IHDR chunk's CRC
+        var kinds = new Dictionary<string, byte[]>
+        {
+            ["truncated"] = whole[..(whole.Length / 2)],
+            ["badcrc"] = badCrc,
+            ["notes"] = "patient,grade\n1,2\n"u8.ToArray(),
+        };
+        var files = new List<(string Kind, string Path)>();
+        foreach (var (kind, bytes) in kinds)
+            for (int i = 0; i < 6; i++)
+            {
+                var path = dir.File($"{kind}{i}.png");
+                File.WriteAllBytes(path, bytes);
+                files.Add((kind, path));
+            }
+        string Reason(string path)
+        {
+            var e = Assert.Throws<ImageReadException>(() => RadiographReader.ReadResized(path, 64, 64));
+            return e.Reason.Replace(path, "<file>", StringComparison.Ordinal);
+        }
+        // Each kind alone first (nothing read before it), then every file in turn, then all at once, many times over.
+        var alone = kinds.Keys.ToDictionary(k => k, k => Reason(files.First(f => f.Kind == k).Path));
+        Assert.Contains("not a recognised image format", alone["notes"]);
+        Assert.NotEqual(alone["truncated"], alone["badcrc"]);
+        foreach (var (kind, path) in files.OrderBy(f => f.Kind == "notes" ? 0 : 1)) Assert.Equal(alone[kind], Reason(path));
+        var concurrent = new System.Collections.Concurrent.ConcurrentBag<(string Kind, string Reason)>();
+        Parallel.For(0, 20 * files.Count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var (kind, path) = files[i % files.Count];
+            try { RadiographReader.ReadResized(path, 64, 64); }
+            catch (ImageReadException e) { concurrent.Add((kind, e.Reason.Replace(path, "<file>", StringComparison.Ordinal))); }
+        });
+        Assert.Equal(20 * files.Count, concurrent.Count);
+        foreach (var (kind, reason) in concurrent) Assert.Equal(alone[kind], reason);
+    }
+
     [Fact]
     public void BatchCarriesOnOrStopsAsAsked()
     {

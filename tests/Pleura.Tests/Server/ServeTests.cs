@@ -167,6 +167,50 @@ public sealed class ServeTests : IClassFixture<ServerWorld>
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
     }
 
+    /// <summary>
+    /// libvips keeps one error buffer per process: a text upload followed by (or beside) a truncated PNG used to give
+    /// the PNG the text's reason ("(another upload)" is not a known file format). Broken uploads of three kinds, sent
+    /// at once, each get the reason their kind gets alone, under their own name.
+    /// </summary>
+    [Fact]
+    public async Task Different_broken_uploads_sent_at_once_each_get_their_own_reason()
+    {
+        await using var server = await PleuraServer.Start(_world.Options());
+        using var client = ServerWorld.Client(server);
+        var good = File.ReadAllBytes(_world.Image(3));
+        var badCrc = good.ToArray();
+        badCrc[29] ^= 0xFF; // the IHDR chunk's CRC
+        var kinds = new Dictionary<string, byte[]>
+        {
+            ["truncated"] = good[..(good.Length / 2)], ["badcrc"] = badCrc, ["text"] = Encoding.ASCII.GetBytes("hello, this is text"),
+        };
+        async Task<(HttpStatusCode Status, string Message)> Post(string name, byte[] bytes)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/grade") { Content = ServerWorld.Body(bytes, "image/png") };
+            request.Headers.Add("X-File-Name", name);
+            using var response = await client.SendAsync(request);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return (response.StatusCode, json.RootElement.GetProperty("message").GetString()!.Replace(name, "<name>", StringComparison.Ordinal));
+        }
+        // Each kind alone, the image kinds before any text upload.
+        var alone = new Dictionary<string, string>();
+        foreach (var kind in new[] { "truncated", "badcrc", "text" })
+        {
+            var (status, message) = await Post($"{kind}-alone.png", kinds[kind]);
+            Assert.True(status == HttpStatusCode.UnprocessableEntity, $"{kind}: {status} {message}");
+            alone[kind] = message;
+        }
+        Assert.Contains("not a recognised image", alone["text"], StringComparison.Ordinal);
+        Assert.NotEqual(alone["truncated"], alone["badcrc"]);
+        var sent = Enumerable.Range(0, 30).Select(i => (Kind: kinds.Keys.ElementAt(i % 3), Name: $"upload-{i}.png")).ToList();
+        var answers = await Task.WhenAll(sent.Select(async s => (s.Kind, Answer: await Post(s.Name, kinds[s.Kind]))));
+        foreach (var (kind, (status, message)) in answers)
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+            Assert.Equal(alone[kind], message);
+        }
+    }
+
     [Fact]
     public async Task A_slow_upload_gets_408_and_too_many_at_once_get_429()
     {

@@ -182,6 +182,41 @@ public class StudyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void StudyRunWithTheFolderOfAnotherStudyIsRefusedAndChangesNothing()
+    {
+        using var dir = new TempFolder();
+        var first = WriteStudy(dir.Path, "first");
+        var text = File.ReadAllText(first).Replace("roi: [none, lung, spine]", "roi: [none]").Replace("balancing: [under, over]", "balancing: [under]")
+            .Replace("stage1_epochs: 2", "stage1_epochs: 1").Replace("stage2_epochs: 2", "stage2_epochs: 1");
+        File.WriteAllText(first, text);
+        Assert.Equal(0, CliRunner.Run("study", "run", first, "--up-to", "1", "--report", "false"));
+        string folder = StudyRunner.DefaultFolder(first, StudySpec.Load(first));
+        var before = FolderSnapshot.Of(folder);
+
+        // Another study (another name) pointed at the first one's folder: refused before any work, naming both.
+        string second = Path.Combine(dir.Path, "second.yaml");
+        File.WriteAllText(second, text.Replace("name: first", "name: second").Replace("balancing: [under]", "balancing: [over]"));
+        foreach (var command in new[] { "run", "status", "report" })
+        {
+            var (code, printed) = CliRunner.RunCaptured("study", command, second, "--folder", folder);
+            Assert.True(code == 1, $"{command}: exit {code}\n{printed}");
+            Assert.Contains("belongs to study 'first', not study 'second'", printed);
+        }
+        // A copy of the study file under the same name with other contents is another study too.
+        string copy = Path.Combine(dir.Path, "copy", "first.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        File.WriteAllText(copy, text.Replace("data/manifest.csv", "../data/manifest.csv") + "\nseed: 2\n");
+        var (copyCode, copyPrinted) = CliRunner.RunCaptured("study", "run", copy, "--folder", folder);
+        Assert.True(copyCode == 1, copyPrinted);
+        Assert.Contains("is another study file of that name with other contents", copyPrinted.Replace("\n", " ", StringComparison.Ordinal));
+        Assert.Equal(before, FolderSnapshot.Of(folder));
+
+        // The same study file edited in place still continues in its own folder.
+        File.AppendAllText(first, "\n# edited\n");
+        StudyFolder.Check(StudySpec.Load(first), folder);
+    }
+
+    [Fact]
     public void StudiesOfTwoBackbonesArePairedByRoiAndBalancing()
     {
         using var dir = new TempFolder();
