@@ -63,7 +63,8 @@ test -s classify/report/index.html || test -n "$(find classify/report -name '*.h
 step "serve up to /health/ready, one graded POST"
 echo "smoke-key-$RANDOM$RANDOM" > keys.txt
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-pleura serve run --api-key-file keys.txt --port "$port" >serve.log 2>&1 &
+# The binary itself, not the pleura function: $! must be the server's own process, so that it is stopped below.
+"$bin/pleura" serve run --api-key-file keys.txt --port "$port" >serve.log 2>&1 &
 server=$!
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break
