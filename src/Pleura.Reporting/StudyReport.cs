@@ -43,6 +43,7 @@ public static class StudyReport
         Level2(html, figures, results);
         Level3(html, figures, results, artefacts);
         Level4(html, figures, results, spec);
+        CrossValidated(html, results);
         Cost(html, results, trials);
 
         Directory.CreateDirectory(outputFolder);
@@ -114,6 +115,25 @@ public static class StudyReport
         html.Figure(figures.Bars("level2", "Level 2: macro MAE mean ± SD over folds; highlighted: the chosen combination.", "macro MAE",
             rows.Select(g => g.Key).ToList(), rows.Select(g => g.FirstOrDefault(r => r.Metric == MetricTable.MacroMae)?.Value ?? double.NaN).ToList(),
             rows.Select(g => g.FirstOrDefault(r => r.Metric == "macro_mae_sd")?.Value ?? 0).ToList(), rows.FindIndex(g => g == chosen)));
+    }
+
+    static void CrossValidated(Html html, IReadOnlyList<ResultRecord> results)
+    {
+        var rows = results.Where(r => r.Level == ResultLevels.CrossValidated).ToList();
+        if (rows.Count == 0) return;
+        html.Heading("Cross-validated over every patient");
+        html.Paragraph("Each combination trained again on a patient-level cross-validation of all patients (the OOB set included): every lung is " +
+                       "scored by the fold model that never saw its patient. 95% intervals resample patients. Reader 2 against reader 1 on the same lungs " +
+                       "is the human benchmark. Candidates are paired against the chosen combination on the same folds (difference = candidate − chosen).");
+        string Cell(ResultRecord? r) => r is null ? "–" : r.Low is null ? Html.Number(r.Value) : $"{Html.Number(r.Value)} [{Html.Number(r.Low)}, {Html.Number(r.High)}]";
+        var comparisons = new[] { "model_vs_reader1", "model_vs_reader2", "reader2_vs_reader1" }.Where(c => rows.Any(r => r.Comparison == c)).ToList();
+        var paired = results.Where(r => r.Level == ResultLevels.CrossValidatedPaired && r.Metric == MetricTable.MacroMae).ToDictionary(r => r.Group);
+        html.Table(new[] { "combination", "side", "lungs" }.Concat(comparisons.Select(c => $"macro MAE {c}")).Append("candidate − chosen").ToList(),
+            rows.Where(r => r.Metric == MetricTable.MacroMae && r.Comparison == comparisons[0])
+                .OrderByDescending(r => r.Selected).ThenBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Side == "mean" ? 0 : 1).ThenBy(r => r.Side)
+                .Select(r => (IReadOnlyList<string>)new[] { r.Group + (r.Selected ? " (chosen)" : ""), r.Side, r.Count.ToString(CultureInfo.InvariantCulture) }
+                    .Concat(comparisons.Select(c => Cell(rows.FirstOrDefault(x => x.Group == r.Group && x.Side == r.Side && x.Comparison == c && x.Metric == r.Metric))))
+                    .Append(r.Side == "mean" && paired.TryGetValue(r.Group, out var d) ? Cell(d) : "").ToArray()));
     }
 
     static void Level3(Html html, Figures figures, IReadOnlyList<ResultRecord> results, IReadOnlyList<ArtefactRecord> artefacts)

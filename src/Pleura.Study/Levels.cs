@@ -28,7 +28,7 @@ public static class Levels
     /// <summary>The artefact kind (and file name) of the final model's OOB predictions, followed by the side.</summary>
     public const string OobPredictionsKind = "oob_predictions_";
 
-    static IReadOnlyList<TrialPlan> Trials(StudyContext context, IEnumerable<Combination> combinations, IEnumerable<int> folds, int level) =>
+    internal static IReadOnlyList<TrialPlan> Trials(StudyContext context, IEnumerable<Combination> combinations, IEnumerable<int> folds, int level) =>
         (from c in combinations
          from fold in folds
          from side in context.Spec.Grid.Sides

@@ -22,6 +22,8 @@ public sealed record SidePrediction(string ImageId, int Truth, int Predicted, fl
 public static class TrialRunner
 {
     public const int Classes = 4;
+    /// <summary>A trial's predictions on its fold's test part, in its folder.</summary>
+    public const string TestPredictionsFile = "test_predictions.csv";
 
     public static void Run(StudyContext context, TrialPlan trial, CancellationToken cancel)
     {
@@ -44,7 +46,7 @@ public static class TrialRunner
         var result = trained.Result;
 
         var test = Predict(context, trained.Model, trial.Config, SplitPart.Test, trial.Fold, columns.Reader1, roi, side);
-        WritePredictions(Path.Combine(folder, "test_predictions.csv"), test);
+        WritePredictions(Path.Combine(folder, TestPredictionsFile), test);
         string checkpoint = Path.Combine(folder, "model.safetensors");
         trained.Save(checkpoint, trained.Describe(OpacityGrade.Names) with
         {
@@ -151,6 +153,16 @@ public static class TrialRunner
             yield return new(hash, set, "hcs", scored.Average(p => p.Hcs!.Value), scored.Count);
             yield return new(hash, set, "ma_hcs", HeatmapConcordance.MacroAveraged(scored.Select(p => (p.Truth, p.Hcs!.Value))), scored.Count);
         }
+    }
+
+    /// <summary>What <see cref="WritePredictions"/> wrote.</summary>
+    public static IReadOnlyList<SidePrediction> ReadPredictions(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: a trial's predictions are missing", path);
+        static int Int(string v) => int.Parse(v, CultureInfo.InvariantCulture);
+        static float Float(string v) => float.Parse(v, CultureInfo.InvariantCulture);
+        return CsvTable.Read(path).Rows.Select(r => new SidePrediction(r["image_id"], Int(r["truth"]), Int(r["predicted"]),
+            Enumerable.Range(0, Classes).Select(k => Float(r[$"p{k}"])).ToArray(), r["hcs"] == "" ? null : double.Parse(r["hcs"], CultureInfo.InvariantCulture))).ToList();
     }
 
     public static void WritePredictions(string path, IEnumerable<SidePrediction> predictions)

@@ -1,0 +1,94 @@
+using Pleura.Data;
+using Pleura.Phantoms;
+using Pleura.Store;
+using Pleura.Study;
+using Pleura.Tests.Cli;
+
+namespace Pleura.Tests.Study;
+
+/// <summary>The cross-validated estimate over every patient, on a reduced phantom study.</summary>
+public class CrossValidationTests
+{
+    static string WriteStudy(string folder, string name, int cvSeed)
+    {
+        if (!Directory.Exists(Path.Combine(folder, "data")))
+            PhantomDataset.Generate(new PhantomOptions { Count = 90, Size = 32, Seed = 11 }, Path.Combine(folder, "data"));
+        string path = Path.Combine(folder, $"{name}.yaml");
+        File.WriteAllText(path, $"""
+            name: {name}
+            manifest: data/manifest.csv
+            grid: {"{"} roi: [none, lung], balancing: [over], backbones: [resnet10-w16] {"}"}
+            folds: 2
+            training: {"{"} image_size: 32, input_channels: 1, batch_size: 32, stage1_epochs: 1, stage2_epochs: 1, unfreeze_conv_layers: 5 {"}"}
+            cross_validation: {"{"} folds: 3, seed: {cvSeed} {"}"}
+            heatmaps: false
+            bootstrap: 50
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void EveryImageIsPredictedOnceByAFoldModelThatNeverSawItsPatientAndCandidatesPair()
+    {
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path, "cv", cvSeed: 4);
+        Assert.Equal(0, CliRunner.Run("study", "run", file, "--cv-only", "--report", "true"));
+        var spec = StudySpec.Load(file);
+        string folder = StudyRunner.DefaultFolder(file, spec);
+        var manifest = ManifestInput.Open(spec.Manifest, null);
+        var plan = SplitPlan.Load(Path.Combine(folder, CrossValidation.SplitFile));
+        Assert.DoesNotContain(plan.Patients, p => p.OutOfBox);   // every patient, the OOB set included
+
+        using (var store = StudyRunner.OpenStore(folder))
+        {
+            var trials = store.Trials(spec.Name);
+            Assert.Equal(2 * 3 * 2, trials.Count);                // 2 combinations x 3 folds x 2 sides, nothing else
+            Assert.All(trials, t => Assert.Equal(CrossValidation.Level, t.Level));
+            foreach (var trial in trials)
+            {
+                // The trial tested exactly its fold's test patients, none of whom it trained or validated on.
+                var tested = TrialRunner.ReadPredictions(Path.Combine(folder, "trials", trial.Hash, TrialRunner.TestPredictionsFile)).Select(p => p.ImageId).ToList();
+                Assert.Equal(plan.Images(SplitPart.Test, trial.Fold).Order(StringComparer.Ordinal), tested.Order(StringComparer.Ordinal));
+                var seen = Pleura.Networks.Weights.Checkpoint.ReadInfo(trial.Checkpoint).SeenImages!;
+                var testedPatients = tested.Select(i => manifest.Rows.Single(r => r.ImageId == i).PatientId).ToHashSet();
+                Assert.DoesNotContain(seen, i => testedPatients.Contains(manifest.Rows.Single(r => r.ImageId == i).PatientId));
+            }
+            // The out-of-fold file of each side holds every image once.
+            var predictions = store.Artefacts(spec.Name).Where(a => a.Kind.StartsWith(CrossValidation.PredictionsKind, StringComparison.Ordinal)).ToList();
+            Assert.Equal(4, predictions.Count);
+            foreach (var artefact in predictions)
+                Assert.Equal(manifest.Rows.Select(r => r.ImageId).Order(StringComparer.Ordinal),
+                    TrialRunner.ReadPredictions(artefact.Path).Select(p => p.ImageId).Order(StringComparer.Ordinal));
+
+            var results = store.Results(spec.Name);
+            var chosen = results.Where(r => r.Level == ResultLevels.CrossValidated && r.Selected).Select(r => r.Group).Distinct().Single();
+            Assert.Equal("resnet10-w16 / roi none / over", chosen);  // --cv-only: the grid's first combination is the reference
+            foreach (var comparison in new[] { Levels.Reader1, Levels.Reader2, Levels.ReaderVsReader })
+            {
+                var mean = results.Single(r => r.Level == ResultLevels.CrossValidated && r.Group == chosen && r.Side == "mean" && r.Comparison == comparison && r.Metric == "macro_mae");
+                Assert.Equal(2 * manifest.Rows.Count, mean.Count);
+                Assert.True(mean.Low <= mean.Value && mean.Value <= mean.High, $"{mean.Low} {mean.Value} {mean.High}");
+            }
+            var paired = results.Single(r => r.Level == ResultLevels.CrossValidatedPaired && r.Metric == "macro_mae");
+            Assert.Equal("resnet10-w16 / roi lung / over", paired.Group);
+            double Mean(string group) => results.Single(r => r.Level == ResultLevels.CrossValidated && r.Group == group && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae").Value;
+            Assert.Equal(Mean(paired.Group) - Mean(chosen), paired.Value, 9);
+        }
+        Assert.Contains("Cross-validated over every patient", File.ReadAllText(Path.Combine(folder, "report", "report.html")));
+
+        // A second study on the same folds pairs with the first (here the same recipe: a difference of exactly 0);
+        // one dealt with another seed does not.
+        var same = WriteStudy(dir.Path, "cv-again", cvSeed: 4);
+        Assert.Equal(0, CliRunner.Run("study", "run", same, "--cv-only", "--report", "false"));
+        using (var a = StudyRunner.OpenStore(folder))
+        using (var b = StudyRunner.OpenStore(StudyRunner.DefaultFolder(same, StudySpec.Load(same))))
+        {
+            var d = CrossValidation.Compare(a, "cv", b, "cv-again").Single(r => r.Metric == "macro_mae");
+            Assert.Equal((0.0, 0.0, 0.0), (d.Difference.Estimate, d.Difference.Low, d.Difference.High));
+        }
+        Assert.Equal(0, CliRunner.Run("study", "compare", file, same));
+        var other = WriteStudy(dir.Path, "cv-other", cvSeed: 5);
+        Assert.Equal(0, CliRunner.Run("study", "run", other, "--cv-only", "--report", "false"));
+        Assert.NotEqual(0, CliRunner.Run("study", "compare", file, other));
+    }
+}
