@@ -13,10 +13,17 @@
 #   STUDY = imagenet: the method's recipe from ImageNet: cross-entropy, arg-max grade, a single final model
 #   STUDY = cxr: the earlier study, resnet10-w32 pretrained on the paediatric pneumonia images, 128x128
 # Compare any two on the same OOB lungs: pleura study compare OUT/study-cxr.yaml OUT/study-imagenet-ordinal.yaml
+# Every setting also estimates its chosen recipe by 5-fold patient-level cross-validation over all 79 patients
+# (`cross_validation`, after level 4; CV_FOLDS=0 turns it off): every lung predicted by a model that never saw its
+# patient, so `study compare` pairs two settings on 240 lungs instead of the 26 OOB lungs.
+# RECIPE=ROI/BALANCING (e.g. RECIPE=lung/over): only that recipe's cross-validated estimate (`study run --cv-only`,
+#   no levels), in a study named brixia-STUDY-cv-ROI-BALANCING: settings compared on a recipe fixed beforehand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/brixia-study}
 study=${2:-imagenet-ordinal}
+cv_folds=${CV_FOLDS:-5}
+recipe=${RECIPE:-}
 data=$(cd ../shared/data && pwd)
 # PLEURA_BIN: a copy of the built program to use (so that rebuilding the tree meanwhile does not touch a running study).
 bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
@@ -33,14 +40,16 @@ pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o 
 
 # One study file per setting; only the backbone, its start, the input and the grade decision differ.
 write_study() {  # NAME BACKBONE WEIGHTS SIZE CHANNELS STAGE2_LR DECISION ENSEMBLE STAGE1_EPOCHS LOSS BOTH_READERS PRECISION
-  cat > "$out/study-$1.yaml" <<YAML
+  local name=$1 rois="none, lung, spine" balancings="under, over, double"
+  if [ -n "$recipe" ]; then name=$1-cv-${recipe%/*}-${recipe#*/}; rois=${recipe%/*}; balancings=${recipe#*/}; fi
+  cat > "$out/study-$name.yaml" <<YAML
 # BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
-name: brixia-$1
+name: brixia-$name
 manifest: brixia-masks.csv
 groups: [sex, age, view]
 grid:
-  roi: [none, lung, spine]
-  balancing: [under, over, double]
+  roi: [$rois]
+  balancing: [$balancings]
   backbones: [$2]
 folds: 3
 top_k: 3
@@ -63,7 +72,9 @@ pretrained:
   $2: $3
 bootstrap: 1000
 min_group_size: 10
+cross_validation: { folds: $cv_folds }
 YAML
+  study_file="$out/study-$name.yaml"
 }
 
 case "$study" in
@@ -81,4 +92,4 @@ case "$study" in
     write_study "$study" resnet18-cntk imagenet.safetensors 224 3 0.0001 "$decision" "$ensemble" 20 "$loss" "$both" "$precision" ;;
   *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-sord, imagenet-both or imagenet-ordinal-bf16" >&2; exit 2 ;;
 esac
-pleura study run "$out/study-$study.yaml"
+if [ -n "$recipe" ]; then pleura study run "$study_file" --cv-only; else pleura study run "$study_file"; fi
