@@ -1,6 +1,7 @@
 using System.Globalization;
 using Pleura.Data;
 using Pleura.Evaluation;
+using Pleura.Imaging.Roi;
 using Pleura.Store;
 
 namespace Pleura.Study;
@@ -82,10 +83,11 @@ public static class CrossValidation
     {
         var patients = context.Manifest.Rows.ToDictionary(r => r.ImageId, r => r.PatientId);
         var lungs = new List<LungGrade>();
-        foreach (var side in trials.Select(t => t.Side).Distinct())
+        foreach (var patientSide in trials.SelectMany(TrialRunner.Sides).Distinct())
         {
-            var predictions = trials.Where(t => t.Side == side)
-                .SelectMany(t => TrialRunner.ReadPredictions(Path.Combine(context.TrialFolder(t.Hash), TrialRunner.TestPredictionsFile))).ToList();
+            string side = patientSide.Name();
+            var predictions = trials.Where(t => TrialRunner.Sides(t).Contains(patientSide))
+                .SelectMany(t => TrialRunner.ReadPredictions(TrialRunner.TestPredictionsPath(context.TrialFolder(t.Hash), t, patientSide))).ToList();
             string file = Path.Combine(context.Folder, "cv", $"{Slug(combination)}-{side}.csv");
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             TrialRunner.WritePredictions(file, predictions);

@@ -36,8 +36,9 @@ public static class Levels
              context.SplitFingerprint, context.PretrainedFingerprint(c.Backbone))).ToList();
 
     /// <summary>What the side's models learn from, for the trial's identity: reader 1's column, or both readers'.</summary>
-    internal static string TrainingLabels(StudyContext context, string side) =>
-        context.Spec.TrainOnBothReaders && context.Columns(side).Reader2 is { } second ? $"{context.Columns(side).Reader1}+{second}" : context.Columns(side).Reader1;
+    internal static string TrainingLabels(StudyContext context, string side) => side == PooledSides.Name
+        ? string.Join("+", PatientSides.Both.Select(s => TrainingLabels(context, s.Name())))
+        : context.Spec.TrainOnBothReaders && context.Columns(side).Reader2 is { } second ? $"{context.Columns(side).Reader1}+{second}" : context.Columns(side).Reader1;
 
     static TrainingConfig Config(StudyContext context, Combination c) => (context.Spec.Training with
     {
@@ -135,35 +136,41 @@ public static class Levels
         var oob = new Dictionary<string, IReadOnlyList<SidePrediction>>();
         var heatmaps = new Dictionary<(string Id, string Side), float[]>();
         var rows = new List<ResultRecord>();
-        foreach (var trial in trials)
+        // A pooled trial is one model graded per side: its left side sees mirrored inputs (PooledSides).
+        foreach (var (trial, side) in trials.SelectMany(t => TrialRunner.Sides(t).Select(side => (t, side))))
         {
+            string sideName = side.Name();
+            bool pooled = TrialRunner.IsPooled(trial);
             var record = context.Store.Trial(trial.Hash);
             if (record?.Status != TrialStatus.Done) throw new InvalidOperationException($"level 3: {trial.Label} did not finish: {record?.Error}");
-            // The final model also as a run folder, for `pleura evaluate|predict|explain FOLDER/final`.
-            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(trial.Side));
+            var (model, info) = Checkpoint.Load(record.Checkpoint);
+            // The final model also as a run folder, for `pleura evaluate|predict|explain FOLDER/final`: one checkpoint per side.
+            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(sideName));
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            File.Copy(record.Checkpoint, final, overwrite: true);
-            File.Copy(Checkpoint.SidecarOf(record.Checkpoint), Checkpoint.SidecarOf(final), overwrite: true);
-            var (model, _) = Checkpoint.Load(record.Checkpoint);
-            var side = Enum.Parse<PatientSide>(trial.Side, true);
-            var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(trial.Side).Reader1, roi, side,
-                (id, heatmap) => heatmaps[(id, trial.Side)] = heatmap);
+            if (pooled) Checkpoint.Save(final, model, info with { Side = sideName, LabelColumn = context.Columns(sideName).Reader1 });
+            else
+            {
+                File.Copy(record.Checkpoint, final, overwrite: true);
+                File.Copy(Checkpoint.SidecarOf(record.Checkpoint), Checkpoint.SidecarOf(final), overwrite: true);
+            }
+            var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side,
+                (id, heatmap) => heatmaps[(id, sideName)] = heatmap, pooled: pooled);
             if (context.Spec.Ensemble)
             {
-                rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all").Where(r => r.Comparison == Reader1)
+                rows.AddRange(Agreement(context, sideName, predictions, "oob", "all").Where(r => r.Comparison == Reader1)
                     .Select(r => r with { Comparison = SingleModel, Note = "the final model alone" }));
                 predictions = Ensemble(context, trial, predictions, roi, side);
             }
-            oob[trial.Side] = predictions;
-            string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{trial.Side}.csv");
+            oob[sideName] = predictions;
+            string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{sideName}.csv");
             TrialRunner.WritePredictions(oobFile, predictions);
-            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + trial.Side, oobFile));
-            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{trial.Side}", record.Checkpoint));
-            rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all"));
+            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + sideName, oobFile));
+            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{sideName}", record.Checkpoint));
+            rows.AddRange(Agreement(context, sideName, predictions, "oob", "all"));
             model.Dispose();
             foreach (var (name, (truth, predicted, note)) in Baselines.Score(context, trial, roi, side))
                 rows.AddRange(MetricTable.Score(truth, predicted, null, 4, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
-                    new ResultRecord(context.Spec.Name, "", "oob", "all", trial.Side, name, m.Name, m.Value,
+                    new ResultRecord(context.Spec.Name, "", "oob", "all", sideName, name, m.Name, m.Value,
                         double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note)));
         }
         rows.AddRange(SideMeans(rows));
@@ -187,7 +194,8 @@ public static class Levels
         {
             var (model, _) = Checkpoint.Load(member.Checkpoint);
             using (model)
-                foreach (var p in TrialRunner.Predict(context, model, final.Config, SplitPart.OutOfBox, 1, context.Columns(final.Side).Reader1, roi, side, explain: false))
+                foreach (var p in TrialRunner.Predict(context, model, final.Config, SplitPart.OutOfBox, 1, context.Columns(side.Name()).Reader1, roi, side, explain: false,
+                             pooled: TrialRunner.IsPooled(final)))
                     for (int k = 0; k < p.Probabilities.Length; k++) sums[p.ImageId][k] += p.Probabilities[k];
         }
         return predictions.Select(p =>

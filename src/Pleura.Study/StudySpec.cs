@@ -20,7 +20,11 @@ public sealed record GridSpec
     public IReadOnlyList<string> Roi { get; init; } = new[] { "none", "lung", "spine" };
     public IReadOnlyList<string> Balancing { get; init; } = new[] { "under", "over", "double" };
     public IReadOnlyList<string> Backbones { get; init; } = new[] { "resnet50", "vgg16", "densenet121" };
+    /// <summary>One model per listed lung (METHOD), or [pooled]: one model for both lungs, the left lung's ROI mirrored (PooledSides).</summary>
     public IReadOnlyList<string> Sides { get; init; } = PatientSides.Both.Select(s => s.Name()).ToArray();
+
+    /// <summary>The lungs the grid's models grade: each listed side, or both for a pooled model.</summary>
+    public IReadOnlyList<PatientSide> Lungs() => Sides.Contains(PooledSides.Name) ? PatientSides.Both : Sides.Select(PatientSides.Parse).ToList();
 }
 
 /// <summary>How level 2 picks the final combination: ranks by macro MAE and by MA-HCS, combined with these weights.</summary>
@@ -193,7 +197,15 @@ public sealed record StudySpec
         foreach (var (b, i) in Grid.Backbones.Select((b, i) => (b, i)))
             if (!Pleura.Networks.Architectures.Names.Contains(b)) Fail($"$.grid.backbones[{i}]", $"backbone '{b}' is not one of {string.Join(", ", Pleura.Networks.Architectures.Names)}");
         foreach (var (s, i) in Grid.Sides.Select((s, i) => (s, i)))
-            if (!Readers.ContainsKey(s)) Fail($"$.grid.sides[{i}]", $"side '{s}' has no entry under 'readers'");
+        {
+            if (s == PooledSides.Name)
+            {
+                if (Grid.Sides.Count > 1) Fail($"$.grid.sides[{i}]", "sides: [pooled] is one model for both lungs; it cannot be listed with other sides");
+                foreach (var lung in PatientSides.Both.Where(l => !Readers.ContainsKey(l.Name())))
+                    Fail($"$.grid.sides[{i}]", $"a pooled model grades both lungs, and side '{lung.Name()}' has no entry under 'readers'");
+            }
+            else if (!Readers.ContainsKey(s)) Fail($"$.grid.sides[{i}]", $"side '{s}' has no entry under 'readers'");
+        }
         if (Folds < 1 || Folds > 9) Fail("$.folds", $"folds must lie in 1..9 (level 3 uses the fold after the last), got {Folds}");
         if (TopK < 1) Fail("$.top_k", "top_k must be at least 1");
         if (Selection.MaeWeight < 0 || Selection.HcsWeight < 0 || Selection.MaeWeight + Selection.HcsWeight <= 0)

@@ -9,7 +9,7 @@ namespace Pleura.Tests.Study;
 /// <summary>The cross-validated estimate over every patient, on a reduced phantom study.</summary>
 public class CrossValidationTests
 {
-    static string WriteStudy(string folder, string name, int cvSeed)
+    static string WriteStudy(string folder, string name, int cvSeed, string sides = "[left, right]")
     {
         if (!Directory.Exists(Path.Combine(folder, "data")))
             PhantomDataset.Generate(new PhantomOptions { Count = 90, Size = 32, Seed = 11 }, Path.Combine(folder, "data"));
@@ -17,7 +17,7 @@ public class CrossValidationTests
         File.WriteAllText(path, $"""
             name: {name}
             manifest: data/manifest.csv
-            grid: {"{"} roi: [none, lung], balancing: [over], backbones: [resnet10-w16] {"}"}
+            grid: {"{"} roi: [none, lung], balancing: [over], backbones: [resnet10-w16], sides: {sides} {"}"}
             folds: 2
             training: {"{"} image_size: 32, input_channels: 1, batch_size: 32, stage1_epochs: 1, stage2_epochs: 1, unfreeze_conv_layers: 5 {"}"}
             cross_validation: {"{"} folds: 3, seed: {cvSeed} {"}"}
@@ -90,5 +90,35 @@ public class CrossValidationTests
         var other = WriteStudy(dir.Path, "cv-other", cvSeed: 5);
         Assert.Equal(0, CliRunner.Run("study", "run", other, "--cv-only", "--report", "false"));
         Assert.NotEqual(0, CliRunner.Run("study", "compare", file, other));
+    }
+
+    [Fact]
+    public void APooledStudyTrainsOneModelPerFoldAndGradesAndDeploysItPerLung()
+    {
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path, "pooled", cvSeed: 4, sides: "[pooled]");
+        Assert.Equal(0, CliRunner.Run("study", "run", file, "--report", "false"));
+        var spec = StudySpec.Load(file);
+        string folder = StudyRunner.DefaultFolder(file, spec);
+        var manifest = ManifestInput.Open(spec.Manifest, null);
+        using var store = StudyRunner.OpenStore(folder);
+        var trials = store.Trials(spec.Name);
+        Assert.All(trials, t => Assert.Equal("pooled", t.Side));
+        Assert.Equal(2 + 2 + 1 + 3, trials.Count);   // level 1: 2 combinations; level 2: fold 2 of both; level 3; CV: the chosen one on 3 folds
+        foreach (var side in new[] { "left", "right" })
+        {
+            var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Path.Combine(folder, "final", side, "model.safetensors"));
+            Assert.True(info.Pooled);
+            Assert.Equal(side, info.Side);
+            Assert.Contains(store.Results(spec.Name), r => r.Level == "3" && r.Side == side && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
+        }
+        Assert.Contains(store.Results(spec.Name), r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
+        // The cross-validated lungs of both sides, every image once per side.
+        var oof = store.Artefacts(spec.Name).Where(a => a.Kind.StartsWith(CrossValidation.PredictionsKind, StringComparison.Ordinal)).GroupBy(a => a.Kind).ToList();
+        Assert.Equal(2, oof.Count);
+        foreach (var kind in oof)
+            foreach (var artefact in kind)
+                Assert.Equal(manifest.Rows.Count, TrialRunner.ReadPredictions(artefact.Path).Select(p => p.ImageId).Distinct().Count());
+        Assert.Throws<InvalidDataException>(() => StudySpec.Load(WriteStudy(dir.Path, "mixed", cvSeed: 4, sides: "[pooled, left]")));
     }
 }
