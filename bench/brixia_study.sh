@@ -8,6 +8,9 @@
 #           fold models (the final model alone is reported beside it)
 #   STUDY = imagenet-sord: the same trained with soft ordinal labels (SORD) instead of cross-entropy
 #   STUDY = imagenet-both: the same trained on both readers' grades (validation, test and OOB against reader 1)
+#   STUDY = imagenet-pooled: imagenet-ordinal with one model for both lungs (grid sides: [pooled]; the left lung's ROI
+#           mirrored), trained on twice the lungs, scored per lung
+#   STUDY = imagenet-pooled-both: imagenet-pooled trained on both readers' grades
 #   STUDY = imagenet-ordinal-bf16: imagenet-ordinal trained with bfloat16 convolutions (`precision: bf16`), to be
 #           paired with the float32 study: pleura study compare OUT/study-imagenet-ordinal.yaml OUT/study-imagenet-ordinal-bf16.yaml
 #   STUDY = imagenet: the method's recipe from ImageNet: cross-entropy, arg-max grade, a single final model
@@ -42,6 +45,7 @@ pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o 
 write_study() {  # NAME BACKBONE WEIGHTS SIZE CHANNELS STAGE2_LR DECISION ENSEMBLE STAGE1_EPOCHS LOSS BOTH_READERS PRECISION
   local name=$1 rois="none, lung, spine" balancings="under, over, double"
   if [ -n "$recipe" ]; then name=$1-cv-${recipe%/*}-${recipe#*/}; rois=${recipe%/*}; balancings=${recipe#*/}; fi
+  local sides="left, right"; case "$1" in *pooled*) sides=pooled ;; esac
   cat > "$out/study-$name.yaml" <<YAML
 # BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
 name: brixia-$name
@@ -51,6 +55,7 @@ grid:
   roi: [$rois]
   balancing: [$balancings]
   backbones: [$2]
+  sides: [$sides]
 folds: 3
 top_k: 3
 split: { seed: 7, oob_fraction: 0.15 }
@@ -82,14 +87,14 @@ case "$study" in
     [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
       --arch resnet10-w32 --size 128 --grey sum --batch 16 --epochs2 30 --lr2 1e-3
     write_study cxr resnet10-w32 pneumo3.safetensors 128 1 0.0003 arg_max false 10 cross_entropy false ;;
-  imagenet|imagenet-ordinal|imagenet-sord|imagenet-both|imagenet-ordinal-bf16)
+  imagenet|imagenet-ordinal|imagenet-sord|imagenet-both|imagenet-ordinal-bf16|imagenet-pooled|imagenet-pooled-both)
     # ImageNet ResNet-18 (CNTK export), grey replicated and fed as the weights expect (their checkpoint's input recipe).
     [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
     if [ "$study" = imagenet ]; then decision=arg_max; ensemble=false; else decision=expected; ensemble=true; fi
     loss=cross_entropy; [ "$study" = imagenet-sord ] && loss=sord
-    both=false; [ "$study" = imagenet-both ] && both=true
+    both=false; case "$study" in *both) both=true ;; esac
     precision=; [ "$study" = imagenet-ordinal-bf16 ] && precision=bf16
     write_study "$study" resnet18-cntk imagenet.safetensors 224 3 0.0001 "$decision" "$ensemble" 20 "$loss" "$both" "$precision" ;;
-  *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-sord, imagenet-both or imagenet-ordinal-bf16" >&2; exit 2 ;;
+  *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-sord, imagenet-both, imagenet-pooled, imagenet-pooled-both or imagenet-ordinal-bf16" >&2; exit 2 ;;
 esac
 if [ -n "$recipe" ]; then pleura study run "$study_file" --cv-only; else pleura study run "$study_file"; fi
