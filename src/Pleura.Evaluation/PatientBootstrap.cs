@@ -1,7 +1,7 @@
 namespace Pleura.Evaluation;
 
 /// <summary>One lung's grade by a model (or a reader) against a reference, with the patient it belongs to.</summary>
-public sealed record LungGrade(string ImageId, string PatientId, string Side, int Truth, int Predicted);
+public sealed record GradedLung(string ImageId, string PatientId, string Side, int Truth, int Predicted);
 
 /// <summary>
 /// Grade metrics over lungs, averaged over the sides, with percentile bootstrap intervals that resample
@@ -19,7 +19,7 @@ public static class PatientBootstrap
     };
 
     /// <summary>Each metric of <see cref="Metrics"/> (mean over sides) with its interval over patients; then the same per side.</summary>
-    public static IReadOnlyList<(string Metric, string Side, BootstrapEstimate Estimate)> Estimate(IReadOnlyList<LungGrade> lungs, int iterations = 1000, int seed = 0)
+    public static IReadOnlyList<(string Metric, string Side, BootstrapEstimate Estimate)> Estimate(IReadOnlyList<GradedLung> lungs, int iterations = 1000, int seed = 0)
     {
         var byPatient = ByPatient(lungs);
         var sides = Sides(lungs);
@@ -32,7 +32,7 @@ public static class PatientBootstrap
     /// two must grade the same lungs against the same truth.
     /// </summary>
     public static IReadOnlyList<(string Metric, bool HigherIsBetter, double First, double Second, BootstrapEstimate Difference)> Paired(
-        IReadOnlyList<LungGrade> first, IReadOnlyList<LungGrade> second, int iterations = 1000, int seed = 0)
+        IReadOnlyList<GradedLung> first, IReadOnlyList<GradedLung> second, int iterations = 1000, int seed = 0)
     {
         var secondByLung = second.ToDictionary(l => (l.ImageId, l.Side));
         if (first.Count != second.Count || first.Any(l => !secondByLung.TryGetValue((l.ImageId, l.Side), out var other) || other.Truth != l.Truth))
@@ -52,10 +52,10 @@ public static class PatientBootstrap
         return Metrics.Select((m, j) => (m.Name, m.HigherIsBetter, estimates[metrics + j].Estimate, estimates[2 * metrics + j].Estimate, estimates[j])).ToList();
     }
 
-    static List<List<LungGrade>> ByPatient(IReadOnlyList<LungGrade> lungs) =>
+    static List<List<GradedLung>> ByPatient(IReadOnlyList<GradedLung> lungs) =>
         lungs.GroupBy(l => l.PatientId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
 
-    static List<string> Sides(IReadOnlyList<LungGrade> lungs) => lungs.Select(l => l.Side).Distinct().Order(StringComparer.Ordinal).ToList();
+    static List<string> Sides(IReadOnlyList<GradedLung> lungs) => lungs.Select(l => l.Side).Distinct().Order(StringComparer.Ordinal).ToList();
 
     static List<T> Draw<T>(List<List<T>> byPatient, IReadOnlyList<int> draw) => draw.SelectMany(i => byPatient[i]).ToList();
 
@@ -63,7 +63,7 @@ public static class PatientBootstrap
     static IEnumerable<(string Metric, string Side)> Label(IReadOnlyList<string> sides) =>
         Metrics.Select(m => (m.Name, "mean")).Concat(sides.SelectMany(s => Metrics.Select(m => (m.Name, s))));
 
-    static double[] Values(IReadOnlyList<LungGrade> lungs, IReadOnlyList<string> sides)
+    static double[] Values(IReadOnlyList<GradedLung> lungs, IReadOnlyList<string> sides)
     {
         var perSide = sides.Select(s =>
         {

@@ -7,7 +7,7 @@ using Pleura.Store;
 namespace Pleura.Study;
 
 /// <summary>A combination's cross-validated lungs: every image predicted by the one fold model that never saw its patient.</summary>
-public sealed record OutOfFold(Combination Combination, IReadOnlyList<LungGrade> Lungs);
+public sealed record OutOfFold(Combination Combination, IReadOnlyList<GradedLung> Lungs);
 
 /// <summary>
 /// The estimate that can see a difference of 0.1 on a small data set: the recipe level 2 fixed (and, optionally, every
@@ -79,10 +79,10 @@ public static class CrossValidation
     }
 
     /// <summary>The test predictions of a combination's fold trials, joined: with K folds every graded lung once.</summary>
-    static IReadOnlyList<LungGrade> Collect(StudyContext context, Combination combination, IReadOnlyList<TrialPlan> trials)
+    static IReadOnlyList<GradedLung> Collect(StudyContext context, Combination combination, IReadOnlyList<TrialPlan> trials)
     {
         var patients = context.Manifest.Rows.ToDictionary(r => r.ImageId, r => r.PatientId);
-        var lungs = new List<LungGrade>();
+        var lungs = new List<GradedLung>();
         foreach (var patientSide in trials.SelectMany(TrialRunner.Sides).Distinct())
         {
             string side = patientSide.Name();
@@ -92,7 +92,7 @@ public static class CrossValidation
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             TrialRunner.WritePredictions(file, predictions);
             context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, combination.Key, PredictionsKind + side, file));
-            lungs.AddRange(predictions.Select(p => new LungGrade(p.ImageId, patients[p.ImageId], side, p.Truth, p.Predicted)));
+            lungs.AddRange(predictions.Select(p => new GradedLung(p.ImageId, patients[p.ImageId], side, p.Truth, p.Predicted)));
         }
         return lungs;
     }
@@ -128,7 +128,7 @@ public static class CrossValidation
     static double? Interval(double v) => double.IsNaN(v) ? null : v;
 
     /// <summary>The model against reader 1 and reader 2, and reader 2 against reader 1 on the same lungs (the human benchmark).</summary>
-    static IEnumerable<(string Comparison, IReadOnlyList<LungGrade> Lungs)> Comparisons(StudyContext context, IReadOnlyList<LungGrade> vsReader1)
+    static IEnumerable<(string Comparison, IReadOnlyList<GradedLung> Lungs)> Comparisons(StudyContext context, IReadOnlyList<GradedLung> vsReader1)
     {
         yield return (Levels.Reader1, vsReader1);
         var rows = context.Manifest.Rows.ToDictionary(r => r.ImageId);
@@ -160,19 +160,19 @@ public static class CrossValidation
         return PatientBootstrap.Paired(a, b, iterations, seed);
     }
 
-    static (IReadOnlyList<LungGrade> Lungs, string SplitPath) ChosenLungs(IExperimentStore store, string study)
+    static (IReadOnlyList<GradedLung> Lungs, string SplitPath) ChosenLungs(IExperimentStore store, string study)
     {
         var chosen = Chosen(store, study) ?? throw new InvalidDataException($"study '{study}' has no cross-validated estimate (cross_validation.folds in the study file)");
         var artefacts = store.Artefacts(study);
         string split = artefacts.LastOrDefault(x => x.Kind == SplitKind)?.Path ?? throw new InvalidDataException($"study '{study}' recorded no cross-validation split");
         var plan = SplitPlan.Load(split);
         var patients = plan.Patients.SelectMany(p => p.Images.Select(i => (i, p.PatientId))).ToDictionary(x => x.i, x => x.PatientId);
-        var lungs = new List<LungGrade>();
+        var lungs = new List<GradedLung>();
         // A study run again records its files again: the last record of each side counts.
         foreach (var artefact in artefacts.Where(x => x.Owner == chosen && x.Kind.StartsWith(PredictionsKind, StringComparison.Ordinal)).GroupBy(x => x.Kind).Select(g => g.Last()))
         {
             string side = artefact.Kind[PredictionsKind.Length..];
-            lungs.AddRange(TrialRunner.ReadPredictions(artefact.Path).Select(p => new LungGrade(p.ImageId, patients[p.ImageId], side, p.Truth, p.Predicted)));
+            lungs.AddRange(TrialRunner.ReadPredictions(artefact.Path).Select(p => new GradedLung(p.ImageId, patients[p.ImageId], side, p.Truth, p.Predicted)));
         }
         return (lungs, split);
     }

@@ -55,7 +55,8 @@ public static class Levels
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Ranking, ranked.SelectMany((s, rank) => s.Mean.Select(m =>
             new ResultRecord(context.Spec.Name, ResultLevels.Ranking, "combination", s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
                 s.Complete ? (rank < context.Spec.TopK ? "top-k: goes on to level 2" : "") : "incomplete: a trial failed",
-                Selected: s.Complete && rank < context.Spec.TopK))));
+                Selected: s.Complete && rank < context.Spec.TopK))
+            .Concat(TestLungs(context, s.Combination, trials, rank + 1, s.Complete && rank < context.Spec.TopK, ResultLevels.Ranking))));
         return ranked;
     }
 
@@ -97,10 +98,35 @@ public static class Levels
                 rows.Add(Row(metric + "_sd", s.Sd[metric]));
             }
             rows.Add(Row("selection_rank", Selection(s)));
+            rows.AddRange(TestLungs(context, s.Combination, trials, s.Folds, selected, ResultLevels.Selection).Select(r => r with { Note = note }));
         }
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Selection, rows);
         context.Log($"level 2: {chosen.Key} ({rule})");
         return chosen;
+    }
+
+    /// <summary>The metric name of <see cref="TestLungs"/>' rows.</summary>
+    public const string TestLungsMacroMae = "macro_mae_test_lungs";
+
+    /// <summary>
+    /// Macro MAE (mean of sides) over the test lungs of all the combination's trials at once (the folds' test parts are
+    /// disjoint), with a 95% interval that resamples patients: how far a ranking on these few lungs can be trusted.
+    /// </summary>
+    static IEnumerable<ResultRecord> TestLungs(StudyContext context, Combination combination, IReadOnlyList<TrialPlan> trials, int count, bool selected, string level)
+    {
+        var mine = trials.Where(t => t.Combination == combination && context.Store.Trial(t.Hash)?.Status == TrialStatus.Done).ToList();
+        var patients = context.Manifest.Rows.ToDictionary(r => r.ImageId, r => r.PatientId);
+        var lungs = mine.SelectMany(t => TrialRunner.Sides(t).SelectMany(side =>
+        {
+            string path = TrialRunner.TestPredictionsPath(context.TrialFolder(t.Hash), t, side);
+            return File.Exists(path)
+                ? TrialRunner.ReadPredictions(path).Select(p => new GradedLung(p.ImageId, patients[p.ImageId], side.Name(), p.Truth, p.Predicted))
+                : Enumerable.Empty<GradedLung>();
+        })).ToList();
+        if (lungs.Count == 0) yield break;
+        var e = PatientBootstrap.Estimate(lungs, Math.Max(1, context.Spec.Bootstrap), context.Spec.Seed).Single(x => x.Metric == MetricTable.MacroMae && x.Side == "mean").Estimate;
+        yield return new ResultRecord(context.Spec.Name, level, "combination", combination.Key, "mean", Reader1, TestLungsMacroMae, e.Estimate,
+            double.IsNaN(e.Low) ? null : e.Low, double.IsNaN(e.High) ? null : e.High, count, Selected: selected);
     }
 
     /// <summary>Per combination: for each fold the mean over sides of each test metric, then mean and SD over folds.</summary>

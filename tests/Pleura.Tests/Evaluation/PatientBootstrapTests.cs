@@ -5,12 +5,12 @@ namespace Pleura.Tests.Evaluation;
 public class PatientBootstrapTests
 {
     /// <summary>Two lungs per image, one image per patient unless <paramref name="images"/> says more; truth cycles through the grades.</summary>
-    static List<LungGrade> Lungs(int patients, Func<int, int, int> predicted, int images = 1) =>
+    static List<GradedLung> Lungs(int patients, Func<int, int, int> predicted, int images = 1) =>
         (from p in Enumerable.Range(0, patients)
          from i in Enumerable.Range(0, images)
          from side in new[] { "left", "right" }
          let truth = (p + i) % 4
-         select new LungGrade($"P{p}-{i}", $"P{p}", side, truth, predicted(p, truth))).ToList();
+         select new GradedLung($"P{p}-{i}", $"P{p}", side, truth, predicted(p, truth))).ToList();
 
     [Fact]
     public void TheEstimateIsTheMeanOfTheSidesFiguresAndEachSideIsReportedToo()

@@ -113,6 +113,13 @@ public class CrossValidationTests
             Assert.Contains(store.Results(spec.Name), r => r.Level == "3" && r.Side == side && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
         }
         Assert.Contains(store.Results(spec.Name), r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
+        // Levels 1 and 2 show each combination's test lungs pooled with an interval over patients; level 2 pools the lungs of both folds.
+        foreach (var level in new[] { ResultLevels.Ranking, ResultLevels.Selection })
+        {
+            var pooledTest = store.Results(spec.Name).Where(r => r.Level == level && r.Metric == Levels.TestLungsMacroMae).ToList();
+            Assert.Equal(2, pooledTest.Count);
+            Assert.All(pooledTest, r => Assert.True(r.Low <= r.Value && r.Value <= r.High));
+        }
         // The cross-validated lungs of both sides, every image once per side.
         var oof = store.Artefacts(spec.Name).Where(a => a.Kind.StartsWith(CrossValidation.PredictionsKind, StringComparison.Ordinal)).GroupBy(a => a.Kind).ToList();
         Assert.Equal(2, oof.Count);
