@@ -79,7 +79,8 @@ internal static class StudyCommand
                 table.AddRow(Markup.Escape(r.Combination), r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"), Cli.Difference(r.Difference, r.HigherIsBetter),
                     $"{r.SecondBetter} of {r.Difference.Pairs}");
             }
-            AnsiConsole.Write(table);
+            // Studies run with --cv-only have no selection trials to pair: no empty table.
+            if (rows.Count > 0) AnsiConsole.Write(table);
             if (parse.GetValue(output) is { } csv)
             {
                 File.WriteAllLines(csv.FullName, rows.Select(r => FormattableString.Invariant(
