@@ -8,15 +8,29 @@
 #           fold models (the final model alone is reported beside it)
 #   STUDY = imagenet-sord: the same trained with soft ordinal labels (SORD) instead of cross-entropy
 #   STUDY = imagenet-both: the same trained on both readers' grades (validation, test and OOB against reader 1)
+#   STUDY = imagenet-pooled: imagenet-ordinal with one model for both lungs (grid sides: [pooled]; the left lung's ROI
+#           mirrored), trained on twice the lungs, scored per lung
+#   STUDY = imagenet-pooled-both: imagenet-pooled trained on both readers' grades
 #   STUDY = imagenet-ordinal-bf16: imagenet-ordinal trained with bfloat16 convolutions (`precision: bf16`), to be
 #           paired with the float32 study: pleura study compare OUT/study-imagenet-ordinal.yaml OUT/study-imagenet-ordinal-bf16.yaml
 #   STUDY = imagenet: the method's recipe from ImageNet: cross-entropy, arg-max grade, a single final model
 #   STUDY = cxr: the earlier study, resnet10-w32 pretrained on the paediatric pneumonia images, 128x128
 # Compare any two on the same OOB lungs: pleura study compare OUT/study-cxr.yaml OUT/study-imagenet-ordinal.yaml
+# Every setting also estimates its chosen recipe by 5-fold patient-level cross-validation over all 79 patients
+# (`cross_validation`, after level 4; CV_FOLDS=0 turns it off): every lung predicted by a model that never saw its
+# patient, so `study compare` pairs two settings on 240 lungs instead of the 26 OOB lungs.
+# RECIPE=ROI/BALANCING (e.g. RECIPE=lung/over): only that recipe's cross-validated estimate (`study run --cv-only`,
+#   no levels), in a study named brixia-STUDY-cv-ROI-BALANCING: settings compared on a recipe fixed beforehand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/brixia-study}
 study=${2:-imagenet-ordinal}
+cv_folds=${CV_FOLDS:-5}
+# STAGE2_EPOCHS: stage 2's maximum epochs (default 20); another value is named in the study (-s2eN). On BrixIA stage 2's
+# best validation loss comes within its first epochs and early stopping restores it, so a cap of 5 mostly gives the
+# same weights at a quarter of the cost (the cross-validated measurements in the README used it on 2 shared cores).
+stage2_epochs=${STAGE2_EPOCHS:-20}
+recipe=${RECIPE:-}
 data=$(cd ../shared/data && pwd)
 # PLEURA_BIN: a copy of the built program to use (so that rebuilding the tree meanwhile does not touch a running study).
 bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
@@ -33,15 +47,20 @@ pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o 
 
 # One study file per setting; only the backbone, its start, the input and the grade decision differ.
 write_study() {  # NAME BACKBONE WEIGHTS SIZE CHANNELS STAGE2_LR DECISION ENSEMBLE STAGE1_EPOCHS LOSS BOTH_READERS PRECISION
-  cat > "$out/study-$1.yaml" <<YAML
+  local name=$1 rois="none, lung, spine" balancings="under, over, double"
+  if [ -n "$recipe" ]; then name=$1-cv-${recipe%/*}-${recipe#*/}; rois=${recipe%/*}; balancings=${recipe#*/}; fi
+  [ "$stage2_epochs" = 20 ] || name=$name-s2e$stage2_epochs
+  local sides="left, right"; case "$1" in *pooled*) sides=pooled ;; esac
+  cat > "$out/study-$name.yaml" <<YAML
 # BrixIA: reader 1 = senior radiologist, reader 2 = junior; grade = zones of the lung scored > 0.
-name: brixia-$1
+name: brixia-$name
 manifest: brixia-masks.csv
 groups: [sex, age, view]
 grid:
-  roi: [none, lung, spine]
-  balancing: [under, over, double]
+  roi: [$rois]
+  balancing: [$balancings]
   backbones: [$2]
+  sides: [$sides]
 folds: 3
 top_k: 3
 split: { seed: 7, oob_fraction: 0.15 }
@@ -50,7 +69,7 @@ training:
   input_channels: $5
   batch_size: 16
   stage1_epochs: $9
-  stage2_epochs: 20
+  stage2_epochs: $stage2_epochs
   stage1_learning_rate: 0.001
   stage2_learning_rate: $6
   unfreeze_conv_layers: 5
@@ -63,7 +82,9 @@ pretrained:
   $2: $3
 bootstrap: 1000
 min_group_size: 10
+cross_validation: { folds: $cv_folds }
 YAML
+  study_file="$out/study-$name.yaml"
 }
 
 case "$study" in
@@ -71,14 +92,14 @@ case "$study" in
     [ -f "$out/pneumo3.safetensors" ] || pleura pretrain "$data/pneumonia/index.csv" --classes normal bacterial viral -o "$out/pneumo3.safetensors" \
       --arch resnet10-w32 --size 128 --grey sum --batch 16 --epochs2 30 --lr2 1e-3
     write_study cxr resnet10-w32 pneumo3.safetensors 128 1 0.0003 arg_max false 10 cross_entropy false ;;
-  imagenet|imagenet-ordinal|imagenet-sord|imagenet-both|imagenet-ordinal-bf16)
+  imagenet|imagenet-ordinal|imagenet-sord|imagenet-both|imagenet-ordinal-bf16|imagenet-pooled|imagenet-pooled-both)
     # ImageNet ResNet-18 (CNTK export), grey replicated and fed as the weights expect (their checkpoint's input recipe).
     [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
     if [ "$study" = imagenet ]; then decision=arg_max; ensemble=false; else decision=expected; ensemble=true; fi
     loss=cross_entropy; [ "$study" = imagenet-sord ] && loss=sord
-    both=false; [ "$study" = imagenet-both ] && both=true
+    both=false; case "$study" in *both) both=true ;; esac
     precision=; [ "$study" = imagenet-ordinal-bf16 ] && precision=bf16
     write_study "$study" resnet18-cntk imagenet.safetensors 224 3 0.0001 "$decision" "$ensemble" 20 "$loss" "$both" "$precision" ;;
-  *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-sord, imagenet-both or imagenet-ordinal-bf16" >&2; exit 2 ;;
+  *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-sord, imagenet-both, imagenet-pooled, imagenet-pooled-both or imagenet-ordinal-bf16" >&2; exit 2 ;;
 esac
-pleura study run "$out/study-$study.yaml"
+if [ -n "$recipe" ]; then pleura study run "$study_file" --cv-only; else pleura study run "$study_file"; fi

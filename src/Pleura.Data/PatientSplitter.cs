@@ -41,15 +41,15 @@ public static class PatientSplitter
         }
 
         var group = new Dictionary<string, int>(StringComparer.Ordinal);
-        int start = random.Next(SplitOptions.Groups), k = 0;
+        int start = random.Next(options.Groups), k = 0;
         foreach (var p in ordered.Where(p => !oob.Contains(p.Id)))
-            group[p.Id] = (start + k++) % SplitOptions.Groups;
+            group[p.Id] = (start + k++) % options.Groups;
 
         var assignments = patients.Select(p =>
         {
             if (oob.Contains(p.Id))
                 return new PatientAssignment(p.Id, p.Stratum, true, Enumerable.Repeat(SplitPart.OutOfBox, options.Folds).ToList(), p.Images);
-            var folds = Enumerable.Range(0, options.Folds).Select(fold => PartFor(group[p.Id], fold)).ToList();
+            var folds = Enumerable.Range(0, options.Folds).Select(fold => PartFor(group[p.Id], fold, options.Groups)).ToList();
             return new PatientAssignment(p.Id, p.Stratum, false, folds, p.Images);
         }).ToList();
 
@@ -65,9 +65,9 @@ public static class PatientSplitter
     }
 
     /// <summary>Fold f (0-based) tests on group f and validates on group f+1.</summary>
-    static SplitPart PartFor(int group, int fold) =>
+    static SplitPart PartFor(int group, int fold, int groups) =>
         group == fold ? SplitPart.Test
-        : group == (fold + 1) % SplitOptions.Groups ? SplitPart.Validation
+        : group == (fold + 1) % groups ? SplitPart.Validation
         : SplitPart.Train;
 
     static List<T> Shuffle<T>(List<T> items, Random random)

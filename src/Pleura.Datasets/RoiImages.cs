@@ -57,7 +57,14 @@ public sealed class RoiImages
     public static bool HasLungMasks(ManifestRow row) => (row.GetExtra(LeftMaskColumn) != "" && row.GetExtra(RightMaskColumn) != "") || row.GetExtra(BothMaskColumn) != "";
 
     /// <summary>The input (InputSize², in [0, 1]) of a side's model for an image, and the cut that made it.</summary>
-    public (float[] Pixels, RoiCut Cut) Input(string imageId, RoiScheme scheme, PatientSide side)
+    /// <param name="pooled">For a model pooled over both lungs: the left side's input mirrored (<see cref="PooledSides"/>).</param>
+    public (float[] Pixels, RoiCut Cut) Input(string imageId, RoiScheme scheme, PatientSide side, bool pooled)
+    {
+        var (pixels, cut) = Unmirrored(imageId, scheme, side);
+        return PooledSides.Seen(pixels, cut, InputSize, side, pooled);
+    }
+
+    (float[] Pixels, RoiCut Cut) Unmirrored(string imageId, RoiScheme scheme, PatientSide side)
     {
         if (scheme == RoiScheme.None) return (_whole[imageId], RoiCut.Whole(InputSize, InputSize));
         return _inputs.GetOrAdd((imageId, scheme, side), key =>
@@ -83,7 +90,7 @@ public sealed class RoiImages
     /// </summary>
     public void Prepare(string imageId, IReadOnlyList<RoiScheme> schemes, IReadOnlyList<PatientSide> sides)
     {
-        foreach (var scheme in schemes) foreach (var side in sides) Input(imageId, scheme, side);
+        foreach (var scheme in schemes) foreach (var side in sides) Unmirrored(imageId, scheme, side);
         _working.TryRemove(imageId, out _);
     }
 

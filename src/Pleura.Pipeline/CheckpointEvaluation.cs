@@ -61,7 +61,7 @@ public static class CheckpointEvaluation
             rows = rows.Where(r => images.Contains(r.Row.ImageId)).ToList();
             // The checkpoint's ROI scheme, made from the manifest's lung masks as in training.
             var roi = Pleura.Imaging.Roi.RoiSchemes.Parse(info.Roi);
-            using var set = Pleura.Training.LabelledImages.FromPixels(rows.Select(r => images.Input(r.Row.ImageId, roi, side.Patient).Pixels).ToList(), info.InputSize, rows.Select(r => r.Grade).ToList());
+            using var set = Pleura.Training.LabelledImages.FromPixels(rows.Select(r => images.Input(r.Row.ImageId, roi, side.Patient, info.Pooled).Pixels).ToList(), info.InputSize, rows.Select(r => r.Grade).ToList());
             foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log?.Invoke($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
             var (probabilities, predicted) = Pleura.Training.CheckpointScoring.Score(model, set.Images, info);
             var truth = rows.Select(r => r.Grade).ToArray();

@@ -73,7 +73,7 @@ public static class Explanation
         IReadOnlyList<ManifestRow> rows, RoiImages images)
     {
         var roi = RoiSchemes.Parse(info.Roi);
-        var inputs = rows.Select(r => images.Input(r.ImageId, roi, side.Patient)).ToList();
+        var inputs = rows.Select(r => images.Input(r.ImageId, roi, side.Patient, info.Pooled)).ToList();
         var explained = SideHeatmap.Explain(side.Name, model, layer, inputs.Select(i => i.Pixels).ToList(), info.InputSize, info.InputChannels, info.Recipe);
         return explained.Select((e, k) => e with { Heatmap = inputs[k].Cut.MapBackAtInputSize(e.Heatmap, info.InputSize) }).ToList();
     }

@@ -14,6 +14,9 @@ public sealed record GradingJob
     public int Fold { get; init; } = 1;
     public TrainingConfig Training { get; init; } = new();
     public IReadOnlyList<Side> Sides { get; init; } = Side.Both;
+    /// <summary>One model for the listed sides (`--sides pooled`): trained on every side's images, the left lung's ROI
+    /// mirrored so that all look like right lungs (Imaging's PooledSides), saved and scored per side as usual.</summary>
+    public bool Pooled { get; init; }
     /// <summary>A safetensors file of backbone weights to start from (its classifier head is replaced).</summary>
     public string? Pretrained { get; init; }
     public ErrorPolicy OnUnreadableImage { get; init; } = ErrorPolicy.Continue;

@@ -124,14 +124,16 @@ public sealed class GradingModels : IDisposable
         var lungs = _lungs is null ? null : _lungs.Masks(images.Select(i => i.PixelsBySize[_lungs.Size]).ToList());
         // Each side's input and the cut that made it; an image whose ROI cannot be cut fails with the reason.
         var failures = new Dictionary<int, string>();
+        // A model pooled over both lungs sees the left lung's input mirrored (PooledSides); its heatmap is mirrored back by the cut.
         var inputs = Sides.ToDictionary(s => s, s => images.Select((image, k) =>
         {
-            if (s.Roi == RoiScheme.None) return (Pixels: image.PixelsBySize[s.Info.InputSize], Cut: RoiCut.Whole(s.Info.InputSize, s.Info.InputSize));
+            if (s.Roi == RoiScheme.None)
+                return PooledSides.Seen(image.PixelsBySize[s.Info.InputSize], RoiCut.Whole(s.Info.InputSize, s.Info.InputSize), s.Info.InputSize, s.Side.Patient, s.Info.Pooled);
             int working = 2 * s.Info.InputSize;
             try
             {
                 var cut = RoiCut.For(s.Roi, s.Side.Patient, lungs![k].Resized(working, working), working, working);
-                return (Pixels: cut.Apply(image.PixelsBySize[working], s.Info.InputSize), Cut: cut);
+                return PooledSides.Seen(cut.Apply(image.PixelsBySize[working], s.Info.InputSize), cut, s.Info.InputSize, s.Side.Patient, s.Info.Pooled);
             }
             catch (RoiException e)
             {

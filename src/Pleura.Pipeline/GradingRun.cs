@@ -46,52 +46,65 @@ public static class GradingRun
         }
 
         var outcomes = new List<SideOutcome>();
-        foreach (var (side, index) in job.Sides.Select((s, i) => (s, i)))
+        // Per-lung models (METHOD): one model per side. Pooled: one model for every side, under its own work folder.
+        var models = job.Pooled
+            ? new[] { (Name: PooledSides.Name, Sides: job.Sides) }
+            : job.Sides.Select(s => (s.Name, Sides: (IReadOnlyList<Side>)new[] { s })).ToArray();
+        foreach (var (name, sides, index) in models.Select((m, i) => (m.Name, m.Sides, i)))
         {
-            var trainRows = SideData.Rows(manifest, plan, SplitPart.Train, job.Fold, side.Reader1Column, cache);
-            var valRows = SideData.Rows(manifest, plan, SplitPart.Validation, job.Fold, side.Reader1Column, cache);
-            var testRows = SideData.Rows(manifest, plan, SplitPart.Test, job.Fold, side.Reader1Column, cache);
-            if (trainRows.Count == 0 || valRows.Count == 0)
-                throw new InvalidDataException($"{side.Name}: no graded images in the training or validation part of fold {job.Fold} (column {side.Reader1Column})");
-            LabelledImages Tensors(List<(ManifestRow Row, int Grade)> part) => job.Roi == RoiScheme.None
-                ? SideData.Tensors(part, cache)
-                : LabelledImages.FromPixels(part.Select(r => images.Input(r.Row.ImageId, job.Roi, side.Patient).Pixels).ToList(), cache.Size, part.Select(r => r.Grade).ToList());
-            using var train = Tensors(trainRows);
-            using var validation = Tensors(valRows);
-            var config = (job.Training with { Seed = job.Training.Seed + 1000 * index }).StartingFrom(job.Pretrained);
-            log($"{side.Name}: {trainRows.Count} training, {valRows.Count} validation, {testRows.Count} test images; {config.Architecture}, balancing {config.Balancing}");
-            var trainingPlan = new TrainingPlan(config, ClassNames.Count, new ModelStart(config.Seed, job.Pretrained), Path.Combine(job.RunFolder, side.Name, "work"));
-            using var trained = ModelTraining.Train(trainingPlan, train, validation, p => progress?.Invoke(side, p), m => log($"{side.Name}: {m}"), cancel);
-            var result = trained.Result;
-            log($"{side.Name}: {result.StopReason}");
-            foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
-
-            // Scored as every command scores the checkpoint (recipe, test-time augmentation, decision rule).
-            var described = trained.Describe(ClassNames);
-            var (_, valPredicted) = CheckpointScoring.Score(trained.Model, validation.Images, described);
-            var metrics = new JsonObject { ["validation"] = Summary(GradeMetrics.Compute(validation.Labels, valPredicted)) };
-            GradeMetrics? test = null;
-            if (testRows.Count > 0)
+            var rowsBySide = sides.ToDictionary(side => side, side => (
+                Train: SideData.Rows(manifest, plan, SplitPart.Train, job.Fold, side.Reader1Column, cache),
+                Validation: SideData.Rows(manifest, plan, SplitPart.Validation, job.Fold, side.Reader1Column, cache),
+                Test: SideData.Rows(manifest, plan, SplitPart.Test, job.Fold, side.Reader1Column, cache)));
+            foreach (var (side, part) in rowsBySide)
+                if (part.Train.Count == 0 || part.Validation.Count == 0)
+                    throw new InvalidDataException($"{side.Name}: no graded images in the training or validation part of fold {job.Fold} (column {side.Reader1Column})");
+            LabelledImages Tensors(IEnumerable<(Side Side, List<(ManifestRow Row, int Grade)> Rows)> of)
             {
-                using var testSet = Tensors(testRows);
-                test = GradeMetrics.Compute(testSet.Labels, CheckpointScoring.Score(trained.Model, testSet.Images, described).Grades);
-                metrics["test"] = Summary(test);
+                var list = of.ToList();
+                if (job.Roi == RoiScheme.None && !job.Pooled) return SideData.Tensors(list.Single().Rows, cache);
+                return LabelledImages.FromPixels(list.SelectMany(x => x.Rows.Select(r => images.Input(r.Row.ImageId, job.Roi, x.Side.Patient, job.Pooled).Pixels)).ToList(),
+                    cache.Size, list.SelectMany(x => x.Rows.Select(r => r.Grade)).ToList());
             }
-            var path = CheckpointPath(job.RunFolder, side);
-            trained.Save(path, described with
+            using var train = Tensors(rowsBySide.Select(p => (p.Key, p.Value.Train)));
+            using var validation = Tensors(rowsBySide.Select(p => (p.Key, p.Value.Validation)));
+            var config = (job.Training with { Seed = job.Training.Seed + 1000 * index }).StartingFrom(job.Pretrained);
+            log($"{name}: {train.Count} training, {validation.Count} validation lungs{(job.Pooled ? " (every side's, the left mirrored)" : "")}; {config.Architecture}, balancing {config.Balancing}");
+            var trainingPlan = new TrainingPlan(config, ClassNames.Count, new ModelStart(config.Seed, job.Pretrained), Path.Combine(job.RunFolder, name, "work"));
+            using var trained = ModelTraining.Train(trainingPlan, train, validation, p => { foreach (var side in sides) progress?.Invoke(side, p); }, m => log($"{name}: {m}"), cancel);
+            var result = trained.Result;
+            log($"{name}: {result.StopReason}");
+
+            foreach (var (side, part) in rowsBySide)
             {
-                Side = side.Name,
-                LabelColumn = side.Reader1Column,
-                Roi = job.Roi.Name(),
-                Metrics = metrics,
-                SplitFile = Path.GetFullPath(job.SplitPath),
-                Fold = job.Fold,
-                SplitFingerprint = splitFingerprint,
-                DataFingerprint = dataFingerprint,
-                SeenImages = trainRows.Concat(valRows).Select(r => r.Row.ImageId).Order(StringComparer.Ordinal).ToList(),
-            });
-            RunRecord.MarkFinished(job.RunFolder, side);
-            outcomes.Add(new SideOutcome(side, path, result, test, trainRows.Count, valRows.Count, testRows.Count));
+                foreach (var f in images.RoiFailures.Where(f => f.Side == side.Name)) log($"{f.ImageId} {f.Side}: ROI {f.Roi} failed ({f.Reason}); {RoiFailure.Rule}");
+                // Scored as every command scores the checkpoint (recipe, test-time augmentation, decision rule).
+                var described = trained.Describe(ClassNames) with { Pooled = job.Pooled };
+                using var sideValidation = Tensors(new[] { (side, part.Validation) });
+                var metrics = new JsonObject { ["validation"] = Summary(GradeMetrics.Compute(sideValidation.Labels, CheckpointScoring.Score(trained.Model, sideValidation.Images, described).Grades)) };
+                GradeMetrics? test = null;
+                if (part.Test.Count > 0)
+                {
+                    using var testSet = Tensors(new[] { (side, part.Test) });
+                    test = GradeMetrics.Compute(testSet.Labels, CheckpointScoring.Score(trained.Model, testSet.Images, described).Grades);
+                    metrics["test"] = Summary(test);
+                }
+                var path = CheckpointPath(job.RunFolder, side);
+                trained.Save(path, described with
+                {
+                    Side = side.Name,
+                    LabelColumn = side.Reader1Column,
+                    Roi = job.Roi.Name(),
+                    Metrics = metrics,
+                    SplitFile = Path.GetFullPath(job.SplitPath),
+                    Fold = job.Fold,
+                    SplitFingerprint = splitFingerprint,
+                    DataFingerprint = dataFingerprint,
+                    SeenImages = rowsBySide.Values.SelectMany(p => p.Train.Concat(p.Validation)).Select(r => r.Row.ImageId).Distinct().Order(StringComparer.Ordinal).ToList(),
+                });
+                RunRecord.MarkFinished(job.RunFolder, side);
+                outcomes.Add(new SideOutcome(side, path, result, test, part.Train.Count, part.Validation.Count, part.Test.Count));
+            }
         }
         // The bfloat16 check `--precision auto` relies on, on the test part both sides were scored on.
         if (outcomes.Count > 0 && outcomes.All(o => o.TestImages > 0))

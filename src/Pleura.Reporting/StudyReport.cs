@@ -43,6 +43,7 @@ public static class StudyReport
         Level2(html, figures, results);
         Level3(html, figures, results, artefacts);
         Level4(html, figures, results, spec);
+        CrossValidated(html, results);
         Cost(html, results, trials);
 
         Directory.CreateDirectory(outputFolder);
@@ -85,10 +86,11 @@ public static class StudyReport
         html.Heading("Level 1: every combination on fold 1");
         var rows = results.Where(r => r.Level == "1").GroupBy(r => r.Group).OrderBy(g => g.First().Count).ToList();
         if (rows.Count == 0) { html.Paragraph("Not run yet."); return; }
-        html.Paragraph("Ranked by test macro MAE averaged over the sides (lower is better); the top K go on to level 2.");
-        html.Table(new[] { "rank", "combination" }.Concat(Level1Metrics).Append("note").ToList(),
+        html.Paragraph("Ranked by test macro MAE averaged over the sides (lower is better); the top K go on to level 2. " + TestLungsNote);
+        html.Table(new[] { "rank", "combination" }.Concat(Level1Metrics).Append(TestLungsColumn).Append("note").ToList(),
             rows.Select(g => (IReadOnlyList<string>)new[] { g.First().Count.ToString(), g.Key }
-                .Concat(Level1Metrics.Select(m => Html.Number(g.FirstOrDefault(r => r.Metric == m)?.Value))).Append(g.First().Note).ToArray()),
+                .Concat(Level1Metrics.Select(m => Html.Number(g.FirstOrDefault(r => r.Metric == m)?.Value))).Append(WithInterval(g.FirstOrDefault(r => r.Metric == TestLungs)))
+                .Append(g.First().Note).ToArray()),
             i => rows[i].First().Selected ? "chosen" : "");
         var withMae = rows.Where(g => g.Any(r => r.Metric == MetricTable.MacroMae)).ToList();
         html.Figure(figures.Bars("level1", "Level 1: test macro MAE (mean of sides) per combination, best first; highlighted: the best.", "macro MAE",
@@ -98,6 +100,12 @@ public static class StudyReport
             html.Table(new[] { "failed trial", "side", "fold", "reason" }, failed.Select(t => (IReadOnlyList<string>)new[] { t.Combination, t.Side, t.Fold.ToString(), t.Error }));
     }
 
+    const string TestLungs = "macro_mae_test_lungs", TestLungsColumn = "macro MAE, test lungs pooled [95% CI]";
+    const string TestLungsNote = "The column 'test lungs pooled' scores all the combination's test lungs at once (the folds' test parts are disjoint) " +
+                                 "with a 95% interval that resamples patients: overlapping intervals mean the ranking cannot tell the combinations apart.";
+
+    static string WithInterval(ResultRecord? r) => r is null ? "–" : r.Low is null ? Html.Number(r.Value) : $"{Html.Number(r.Value)} [{Html.Number(r.Low)}, {Html.Number(r.High)}]";
+
     static void Level2(Html html, Figures figures, IReadOnlyList<ResultRecord> results)
     {
         html.Heading("Level 2: the top combinations on every fold");
@@ -105,8 +113,10 @@ public static class StudyReport
         if (rows.Count == 0) { html.Paragraph("Not run yet."); return; }
         string Cell(IGrouping<string, ResultRecord> g, string m) =>
             g.FirstOrDefault(r => r.Metric == m) is { } v ? $"{Html.Number(v.Value)} ± {Html.Number(g.FirstOrDefault(r => r.Metric == m + "_sd")?.Value)}" : "–";
-        html.Table(new[] { "combination", "folds" }.Concat(Level1Metrics.Select(m => m + " (mean ± SD)")).Append("selection rank").ToList(),
+        html.Paragraph(TestLungsNote);
+        html.Table(new[] { "combination", "folds" }.Concat(Level1Metrics.Select(m => m + " (mean ± SD)")).Append(TestLungsColumn).Append("selection rank").ToList(),
             rows.Select(g => (IReadOnlyList<string>)new[] { g.Key, g.First().Count.ToString() }.Concat(Level1Metrics.Select(m => Cell(g, m)))
+                .Append(WithInterval(g.FirstOrDefault(r => r.Metric == TestLungs)))
                 .Append(Html.Number(g.FirstOrDefault(r => r.Metric == "selection_rank")?.Value, "0.0")).ToArray()),
             i => rows[i].First().Selected ? "chosen" : "");
         var chosen = rows.FirstOrDefault(g => g.First().Selected);
@@ -114,6 +124,25 @@ public static class StudyReport
         html.Figure(figures.Bars("level2", "Level 2: macro MAE mean ± SD over folds; highlighted: the chosen combination.", "macro MAE",
             rows.Select(g => g.Key).ToList(), rows.Select(g => g.FirstOrDefault(r => r.Metric == MetricTable.MacroMae)?.Value ?? double.NaN).ToList(),
             rows.Select(g => g.FirstOrDefault(r => r.Metric == "macro_mae_sd")?.Value ?? 0).ToList(), rows.FindIndex(g => g == chosen)));
+    }
+
+    static void CrossValidated(Html html, IReadOnlyList<ResultRecord> results)
+    {
+        var rows = results.Where(r => r.Level == ResultLevels.CrossValidated).ToList();
+        if (rows.Count == 0) return;
+        html.Heading("Cross-validated over every patient");
+        html.Paragraph("Each combination trained again on a patient-level cross-validation of all patients (the OOB set included): every lung is " +
+                       "scored by the fold model that never saw its patient. 95% intervals resample patients. Reader 2 against reader 1 on the same lungs " +
+                       "is the human benchmark. Candidates are paired against the chosen combination on the same folds (difference = candidate − chosen).");
+        string Cell(ResultRecord? r) => r is null ? "–" : r.Low is null ? Html.Number(r.Value) : $"{Html.Number(r.Value)} [{Html.Number(r.Low)}, {Html.Number(r.High)}]";
+        var comparisons = new[] { "model_vs_reader1", "model_vs_reader2", "reader2_vs_reader1" }.Where(c => rows.Any(r => r.Comparison == c)).ToList();
+        var paired = results.Where(r => r.Level == ResultLevels.CrossValidatedPaired && r.Metric == MetricTable.MacroMae).ToDictionary(r => r.Group);
+        html.Table(new[] { "combination", "side", "lungs" }.Concat(comparisons.Select(c => $"macro MAE {c}")).Append("candidate − chosen").ToList(),
+            rows.Where(r => r.Metric == MetricTable.MacroMae && r.Comparison == comparisons[0])
+                .OrderByDescending(r => r.Selected).ThenBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Side == "mean" ? 0 : 1).ThenBy(r => r.Side)
+                .Select(r => (IReadOnlyList<string>)new[] { r.Group + (r.Selected ? " (chosen)" : ""), r.Side, r.Count.ToString(CultureInfo.InvariantCulture) }
+                    .Concat(comparisons.Select(c => Cell(rows.FirstOrDefault(x => x.Group == r.Group && x.Side == r.Side && x.Comparison == c && x.Metric == r.Metric))))
+                    .Append(r.Side == "mean" && paired.TryGetValue(r.Group, out var d) ? Cell(d) : "").ToArray()));
     }
 
     static void Level3(Html html, Figures figures, IReadOnlyList<ResultRecord> results, IReadOnlyList<ArtefactRecord> artefacts)

@@ -51,7 +51,8 @@ public sealed record ResultRecord(string Study, string Level, string Grouping, s
 /// <summary>The <see cref="ResultRecord.Level"/> values a study writes.</summary>
 public static class ResultLevels
 {
-    public const string Ranking = "1", Selection = "2", Final = "3", FinalHeatmaps = "3-heatmaps", Subgroups = "4", Flow = "flow", Timing = "timing";
+    public const string Ranking = "1", Selection = "2", Final = "3", FinalHeatmaps = "3-heatmaps", Subgroups = "4", Flow = "flow", Timing = "timing",
+        CrossValidated = "cv", CrossValidatedPaired = "cv-paired";
 }
 
 /// <summary>A file a trial or the study produced (checkpoint, predictions, heatmaps).</summary>

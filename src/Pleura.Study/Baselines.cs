@@ -16,10 +16,11 @@ public static class Baselines
 {
     public const string Probe = "probe_vs_reader1", Intensity = "intensity_vs_reader1";
 
-    /// <summary>Per baseline, its OOB grades for the trial's side (truth = reader 1).</summary>
+    /// <summary>Per baseline, its OOB grades for one side (truth = reader 1), fit on that side's images of the trial's parts
+    /// (a pooled trial's baselines stay per side: the bars are those of the per-lung method).</summary>
     public static IReadOnlyDictionary<string, (int[] Truth, int[] Predicted, string Note)> Score(StudyContext context, TrialPlan trial, RoiScheme roi, PatientSide side)
     {
-        string column = context.Columns(trial.Side).Reader1;
+        string column = context.Columns(side.Name()).Reader1;
         using var train = TrialRunner.Labelled(context, SplitPart.Train, trial.Fold, column, roi, side);
         using var validation = TrialRunner.Labelled(context, SplitPart.Validation, trial.Fold, column, roi, side);
         using var oob = TrialRunner.Labelled(context, SplitPart.OutOfBox, 1, column, roi, side);

@@ -22,7 +22,7 @@ public static class DataFlow
         Add("flow", "unreadable images", "", "count", context.Images.Unreadable.Count, "left out");
         var readable = context.Manifest.Rows.Where(r => context.Images.Contains(r.ImageId)).ToList();
         Add("flow", "readable images", "", "count", readable.Count);
-        foreach (var side in spec.Grid.Sides)
+        foreach (var side in spec.Grid.Lungs().Select(Pleura.Imaging.Roi.PatientSides.Name))
         {
             var column = context.Columns(side).Reader1;
             Add("flow", "graded by reader 1", side, "count", readable.Count(r => Manifest.Grade(r, column) is >= 0 and <= 3));
@@ -42,7 +42,7 @@ public static class DataFlow
     {
         // Make every ROI the grid needs (once per image, in parallel), so the list is complete even for a resumed run.
         var schemes = context.Spec.Grid.Roi.Select(Pleura.Imaging.Roi.RoiSchemes.Parse).Where(s => s != Pleura.Imaging.Roi.RoiScheme.None).Distinct().ToList();
-        var sides = context.Spec.Grid.Sides.Select(s => Enum.Parse<Pleura.Imaging.Roi.PatientSide>(s, true)).ToList();
+        var sides = context.Spec.Grid.Lungs();
         var ids = context.Manifest.Rows.Select(r => r.ImageId).Where(context.Images.Contains).ToList();
         if (schemes.Count > 0)
             Parallel.ForEach(ids, id => context.Images.Prepare(id, schemes, sides));

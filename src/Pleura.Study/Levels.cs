@@ -28,7 +28,7 @@ public static class Levels
     /// <summary>The artefact kind (and file name) of the final model's OOB predictions, followed by the side.</summary>
     public const string OobPredictionsKind = "oob_predictions_";
 
-    static IReadOnlyList<TrialPlan> Trials(StudyContext context, IEnumerable<Combination> combinations, IEnumerable<int> folds, int level) =>
+    internal static IReadOnlyList<TrialPlan> Trials(StudyContext context, IEnumerable<Combination> combinations, IEnumerable<int> folds, int level) =>
         (from c in combinations
          from fold in folds
          from side in context.Spec.Grid.Sides
@@ -36,8 +36,9 @@ public static class Levels
              context.SplitFingerprint, context.PretrainedFingerprint(c.Backbone))).ToList();
 
     /// <summary>What the side's models learn from, for the trial's identity: reader 1's column, or both readers'.</summary>
-    internal static string TrainingLabels(StudyContext context, string side) =>
-        context.Spec.TrainOnBothReaders && context.Columns(side).Reader2 is { } second ? $"{context.Columns(side).Reader1}+{second}" : context.Columns(side).Reader1;
+    internal static string TrainingLabels(StudyContext context, string side) => side == PooledSides.Name
+        ? string.Join("+", PatientSides.Both.Select(s => TrainingLabels(context, s.Name())))
+        : context.Spec.TrainOnBothReaders && context.Columns(side).Reader2 is { } second ? $"{context.Columns(side).Reader1}+{second}" : context.Columns(side).Reader1;
 
     static TrainingConfig Config(StudyContext context, Combination c) => (context.Spec.Training with
     {
@@ -54,7 +55,8 @@ public static class Levels
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Ranking, ranked.SelectMany((s, rank) => s.Mean.Select(m =>
             new ResultRecord(context.Spec.Name, ResultLevels.Ranking, "combination", s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
                 s.Complete ? (rank < context.Spec.TopK ? "top-k: goes on to level 2" : "") : "incomplete: a trial failed",
-                Selected: s.Complete && rank < context.Spec.TopK))));
+                Selected: s.Complete && rank < context.Spec.TopK))
+            .Concat(TestLungs(context, s.Combination, trials, rank + 1, s.Complete && rank < context.Spec.TopK, ResultLevels.Ranking))));
         return ranked;
     }
 
@@ -96,10 +98,35 @@ public static class Levels
                 rows.Add(Row(metric + "_sd", s.Sd[metric]));
             }
             rows.Add(Row("selection_rank", Selection(s)));
+            rows.AddRange(TestLungs(context, s.Combination, trials, s.Folds, selected, ResultLevels.Selection).Select(r => r with { Note = note }));
         }
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Selection, rows);
         context.Log($"level 2: {chosen.Key} ({rule})");
         return chosen;
+    }
+
+    /// <summary>The metric name of <see cref="TestLungs"/>' rows.</summary>
+    public const string TestLungsMacroMae = "macro_mae_test_lungs";
+
+    /// <summary>
+    /// Macro MAE (mean of sides) over the test lungs of all the combination's trials at once (the folds' test parts are
+    /// disjoint), with a 95% interval that resamples patients: how far a ranking on these few lungs can be trusted.
+    /// </summary>
+    static IEnumerable<ResultRecord> TestLungs(StudyContext context, Combination combination, IReadOnlyList<TrialPlan> trials, int count, bool selected, string level)
+    {
+        var mine = trials.Where(t => t.Combination == combination && context.Store.Trial(t.Hash)?.Status == TrialStatus.Done).ToList();
+        var patients = context.Manifest.Rows.ToDictionary(r => r.ImageId, r => r.PatientId);
+        var lungs = mine.SelectMany(t => TrialRunner.Sides(t).SelectMany(side =>
+        {
+            string path = TrialRunner.TestPredictionsPath(context.TrialFolder(t.Hash), t, side);
+            return File.Exists(path)
+                ? TrialRunner.ReadPredictions(path).Select(p => new GradedLung(p.ImageId, patients[p.ImageId], side.Name(), p.Truth, p.Predicted))
+                : Enumerable.Empty<GradedLung>();
+        })).ToList();
+        if (lungs.Count == 0) yield break;
+        var e = PatientBootstrap.Estimate(lungs, Math.Max(1, context.Spec.Bootstrap), context.Spec.Seed).Single(x => x.Metric == MetricTable.MacroMae && x.Side == "mean").Estimate;
+        yield return new ResultRecord(context.Spec.Name, level, "combination", combination.Key, "mean", Reader1, TestLungsMacroMae, e.Estimate,
+            double.IsNaN(e.Low) ? null : e.Low, double.IsNaN(e.High) ? null : e.High, count, Selected: selected);
     }
 
     /// <summary>Per combination: for each fold the mean over sides of each test metric, then mean and SD over folds.</summary>
@@ -135,35 +162,41 @@ public static class Levels
         var oob = new Dictionary<string, IReadOnlyList<SidePrediction>>();
         var heatmaps = new Dictionary<(string Id, string Side), float[]>();
         var rows = new List<ResultRecord>();
-        foreach (var trial in trials)
+        // A pooled trial is one model graded per side: its left side sees mirrored inputs (PooledSides).
+        foreach (var (trial, side) in trials.SelectMany(t => TrialRunner.Sides(t).Select(side => (t, side))))
         {
+            string sideName = side.Name();
+            bool pooled = TrialRunner.IsPooled(trial);
             var record = context.Store.Trial(trial.Hash);
             if (record?.Status != TrialStatus.Done) throw new InvalidOperationException($"level 3: {trial.Label} did not finish: {record?.Error}");
-            // The final model also as a run folder, for `pleura evaluate|predict|explain FOLDER/final`.
-            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(trial.Side));
+            var (model, info) = Checkpoint.Load(record.Checkpoint);
+            // The final model also as a run folder, for `pleura evaluate|predict|explain FOLDER/final`: one checkpoint per side.
+            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(sideName));
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            File.Copy(record.Checkpoint, final, overwrite: true);
-            File.Copy(Checkpoint.SidecarOf(record.Checkpoint), Checkpoint.SidecarOf(final), overwrite: true);
-            var (model, _) = Checkpoint.Load(record.Checkpoint);
-            var side = Enum.Parse<PatientSide>(trial.Side, true);
-            var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(trial.Side).Reader1, roi, side,
-                (id, heatmap) => heatmaps[(id, trial.Side)] = heatmap);
+            if (pooled) Checkpoint.Save(final, model, info with { Side = sideName, LabelColumn = context.Columns(sideName).Reader1 });
+            else
+            {
+                File.Copy(record.Checkpoint, final, overwrite: true);
+                File.Copy(Checkpoint.SidecarOf(record.Checkpoint), Checkpoint.SidecarOf(final), overwrite: true);
+            }
+            var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side,
+                (id, heatmap) => heatmaps[(id, sideName)] = heatmap, pooled: pooled);
             if (context.Spec.Ensemble)
             {
-                rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all").Where(r => r.Comparison == Reader1)
+                rows.AddRange(Agreement(context, sideName, predictions, "oob", "all").Where(r => r.Comparison == Reader1)
                     .Select(r => r with { Comparison = SingleModel, Note = "the final model alone" }));
                 predictions = Ensemble(context, trial, predictions, roi, side);
             }
-            oob[trial.Side] = predictions;
-            string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{trial.Side}.csv");
+            oob[sideName] = predictions;
+            string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{sideName}.csv");
             TrialRunner.WritePredictions(oobFile, predictions);
-            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + trial.Side, oobFile));
-            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{trial.Side}", record.Checkpoint));
-            rows.AddRange(Agreement(context, trial.Side, predictions, "oob", "all"));
+            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + sideName, oobFile));
+            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{sideName}", record.Checkpoint));
+            rows.AddRange(Agreement(context, sideName, predictions, "oob", "all"));
             model.Dispose();
             foreach (var (name, (truth, predicted, note)) in Baselines.Score(context, trial, roi, side))
                 rows.AddRange(MetricTable.Score(truth, predicted, null, 4, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
-                    new ResultRecord(context.Spec.Name, "", "oob", "all", trial.Side, name, m.Name, m.Value,
+                    new ResultRecord(context.Spec.Name, "", "oob", "all", sideName, name, m.Name, m.Value,
                         double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note)));
         }
         rows.AddRange(SideMeans(rows));
@@ -187,7 +220,8 @@ public static class Levels
         {
             var (model, _) = Checkpoint.Load(member.Checkpoint);
             using (model)
-                foreach (var p in TrialRunner.Predict(context, model, final.Config, SplitPart.OutOfBox, 1, context.Columns(final.Side).Reader1, roi, side, explain: false))
+                foreach (var p in TrialRunner.Predict(context, model, final.Config, SplitPart.OutOfBox, 1, context.Columns(side.Name()).Reader1, roi, side, explain: false,
+                             pooled: TrialRunner.IsPooled(final)))
                     for (int k = 0; k < p.Probabilities.Length; k++) sums[p.ImageId][k] += p.Probabilities[k];
         }
         return predictions.Select(p =>

@@ -36,5 +36,16 @@ public sealed class StudyContext : IDisposable
 
     public SideColumns Columns(string side) => Spec.Readers[side];
 
+    /// <summary>
+    /// The same study on another split of the same manifest (cross-validation): images, ROIs, cache and store shared,
+    /// trials hashed with that split's fingerprint. Its trials run in this process (a cluster task rebuilds a trial
+    /// from the study's own split). Not to be disposed: the cache belongs to this context.
+    /// </summary>
+    public StudyContext WithSplit(SplitPlan plan, string splitFingerprint) => new()
+    {
+        Spec = Spec, Folder = Folder, Manifest = Manifest, Validation = Validation, Plan = plan, SplitFingerprint = splitFingerprint,
+        Images = Images, Store = Store, Cache = Cache, Log = Log, Workers = Workers, Worker = Worker, Executor = null,
+    };
+
     public void Dispose() => Cache?.Dispose();
 }

@@ -21,6 +21,11 @@ public sealed record StudyRunOptions
     public ITrialExecutor? Executor { get; init; }
     /// <summary>Who claims trials (default host:pid); a cluster task names its job.</summary>
     public string? Worker { get; init; }
+    /// <summary>
+    /// Only the cross-validated estimate of the grid's combinations, the first as the reference: for a recipe fixed
+    /// beforehand (a grid of one combination), e.g. to compare settings paired on the same folds without levels 1-3.
+    /// </summary>
+    public bool CrossValidationOnly { get; init; }
 }
 
 /// <summary>
@@ -122,6 +127,14 @@ public static class StudyRunner
         DataFlow.Record(context);
         DataFlow.RecordRoiFailures(context);
         var clock = Stopwatch.StartNew();
+        if (options.CrossValidationOnly)
+        {
+            if (spec.CrossValidation.Folds == 0) throw new InvalidDataException($"study '{spec.Name}': cross-validation only, but cross_validation.folds is 0 (off) in the study file");
+            var grid = Combination.Grid(spec.Grid);
+            CrossValidation.Run(context, grid[0], grid, cancel);
+            Timing(context, "cv", clock);
+            return;
+        }
         var level1 = Levels.One(context, cancel);
         Timing(context, "1", clock);
         if (options.UpToLevel < 2) return;
@@ -134,6 +147,13 @@ public static class StudyRunner
         Timing(context, "3", clock);
         if (options.UpToLevel < 4) return;
         Levels.Four(context, final);
+        if (spec.CrossValidation.Folds == 0) return;
+        clock.Restart();
+        var candidates = spec.CrossValidation.Candidates == CrossValidationCandidates.TopK
+            ? level1.Where(s => s.Complete).Take(spec.TopK).Select(s => s.Combination).ToList()
+            : new List<Combination>();
+        CrossValidation.Run(context, chosen, candidates, cancel);
+        Timing(context, "cv", clock);
     }
 
     static void Timing(StudyContext context, string level, Stopwatch clock)

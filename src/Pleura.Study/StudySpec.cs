@@ -20,7 +20,11 @@ public sealed record GridSpec
     public IReadOnlyList<string> Roi { get; init; } = new[] { "none", "lung", "spine" };
     public IReadOnlyList<string> Balancing { get; init; } = new[] { "under", "over", "double" };
     public IReadOnlyList<string> Backbones { get; init; } = new[] { "resnet50", "vgg16", "densenet121" };
+    /// <summary>One model per listed lung (METHOD), or [pooled]: one model for both lungs, the left lung's ROI mirrored (PooledSides).</summary>
     public IReadOnlyList<string> Sides { get; init; } = PatientSides.Both.Select(s => s.Name()).ToArray();
+
+    /// <summary>The lungs the grid's models grade: each listed side, or both for a pooled model.</summary>
+    public IReadOnlyList<PatientSide> Lungs() => Sides.Contains(PooledSides.Name) ? PatientSides.Both : Sides.Select(PatientSides.Parse).ToList();
 }
 
 /// <summary>How level 2 picks the final combination: ranks by macro MAE and by MA-HCS, combined with these weights.</summary>
@@ -35,6 +39,29 @@ public sealed record StudySplitSpec
 {
     public int Seed { get; init; } = 42;
     public double OobFraction { get; init; } = 0.1;
+}
+
+/// <summary>Which combinations the cross-validated estimate covers.</summary>
+public enum CrossValidationCandidates
+{
+    /// <summary>Level 2's choice only.</summary>
+    Chosen,
+    /// <summary>Every combination level 2 ranked (the top K), each paired against the chosen one.</summary>
+    TopK,
+}
+
+/// <summary>
+/// The cross-validated estimate over every patient (the OOB set included): the patients dealt into <see cref="Folds"/>
+/// groups, each fold testing one group, validating on the next and training on the rest, so every image is predicted by
+/// a model that never saw its patient. With 120 images this scores 240 lungs instead of the OOB set's two dozen.
+/// </summary>
+public sealed record CrossValidationSpec
+{
+    /// <summary>Folds (0: off). Each costs one trial per side of every candidate.</summary>
+    public int Folds { get; init; }
+    /// <summary>The seed that deals the patients (default: the split's). Studies with the same manifest and seed share folds, so they pair.</summary>
+    public int? Seed { get; init; }
+    public CrossValidationCandidates Candidates { get; init; } = CrossValidationCandidates.Chosen;
 }
 
 /// <summary>What each task of a Slurm job array asks for (`pleura study run --executor slurm`).</summary>
@@ -101,6 +128,8 @@ public sealed record StudySpec
     public SlurmSpec Slurm { get; init; } = new();
     /// <summary>The file this spec was read from (null when built in code): its folder records the file's hash.</summary>
     [JsonIgnore] public string? SourceFile { get; init; }
+    /// <summary>After level 2: the chosen recipe's (and optionally every candidate's) error over all patients by patient-level cross-validation.</summary>
+    public CrossValidationSpec CrossValidation { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -171,13 +200,23 @@ public sealed record StudySpec
         foreach (var (b, i) in Grid.Backbones.Select((b, i) => (b, i)))
             if (!Pleura.Networks.Architectures.Names.Contains(b)) Fail($"$.grid.backbones[{i}]", $"backbone '{b}' is not one of {string.Join(", ", Pleura.Networks.Architectures.Names)}");
         foreach (var (s, i) in Grid.Sides.Select((s, i) => (s, i)))
-            if (!Readers.ContainsKey(s)) Fail($"$.grid.sides[{i}]", $"side '{s}' has no entry under 'readers'");
+        {
+            if (s == PooledSides.Name)
+            {
+                if (Grid.Sides.Count > 1) Fail($"$.grid.sides[{i}]", "sides: [pooled] is one model for both lungs; it cannot be listed with other sides");
+                foreach (var lung in PatientSides.Both.Where(l => !Readers.ContainsKey(l.Name())))
+                    Fail($"$.grid.sides[{i}]", $"a pooled model grades both lungs, and side '{lung.Name()}' has no entry under 'readers'");
+            }
+            else if (!Readers.ContainsKey(s)) Fail($"$.grid.sides[{i}]", $"side '{s}' has no entry under 'readers'");
+        }
         if (Folds < 1 || Folds > 9) Fail("$.folds", $"folds must lie in 1..9 (level 3 uses the fold after the last), got {Folds}");
         if (TopK < 1) Fail("$.top_k", "top_k must be at least 1");
         if (Selection.MaeWeight < 0 || Selection.HcsWeight < 0 || Selection.MaeWeight + Selection.HcsWeight <= 0)
             Fail("$.selection", "selection weights must be non-negative and not both zero");
         if (Split.OobFraction is < 0 or >= 1) Fail("$.split.oob_fraction", $"oob_fraction must be a fraction from 0 to below 1, got {Split.OobFraction}");
         if (Bootstrap < 0) Fail("$.bootstrap", "bootstrap must be 0 or more");
+        if (CrossValidation.Folds is < 0 or 1 or 2 || CrossValidation.Folds > 20)
+            Fail("$.cross_validation.folds", $"cross_validation.folds must be 0 (off) or 3..20 (each fold tests one group of patients and validates on the next), got {CrossValidation.Folds}");
         if (Slurm.CpusPerTask < 1) Fail("$.slurm.cpus_per_task", "cpus_per_task must be at least 1");
         if (Slurm.MaxParallel < 0) Fail("$.slurm.max_parallel", "max_parallel must be 0 (no limit) or more");
         if (Slurm.Retries < 0) Fail("$.slurm.retries", "retries must be 0 or more");

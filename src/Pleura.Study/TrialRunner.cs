@@ -22,46 +22,67 @@ public sealed record SidePrediction(string ImageId, int Truth, int Predicted, fl
 public static class TrialRunner
 {
     public const int Classes = 4;
+    /// <summary>A trial's predictions on its fold's test part, in its folder.</summary>
+    public const string TestPredictionsFile = "test_predictions.csv";
 
     public static void Run(StudyContext context, TrialPlan trial, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         string folder = context.TrialFolder(trial.Hash);
         Directory.CreateDirectory(folder);
-        var columns = context.Columns(trial.Side);
         var roi = trial.Combination.Roi;
-        var side = Enum.Parse<PatientSide>(trial.Side, true);
+        // A per-lung trial trains on its side; a pooled one on every side, the left mirrored (PooledSides), and is scored per side.
+        bool pooled = IsPooled(trial);
+        var sides = Sides(trial);
+        string reference = string.Join("+", sides.Select(s => context.Columns(s.Name()).Reader1));
 
-        using var train = context.Spec.TrainOnBothReaders && columns.Reader2 is { } second
-            ? Merge(Labelled(context, SplitPart.Train, trial.Fold, columns.Reader1, roi, side), Labelled(context, SplitPart.Train, trial.Fold, second, roi, side))
-            : Labelled(context, SplitPart.Train, trial.Fold, columns.Reader1, roi, side);
-        using var validation = Labelled(context, SplitPart.Validation, trial.Fold, columns.Reader1, roi, side);
+        using var train = Merge(sides.SelectMany(side =>
+        {
+            var columns = context.Columns(side.Name());
+            var parts = new List<Part> { Labelled(context, SplitPart.Train, trial.Fold, columns.Reader1, roi, side, pooled) };
+            if (context.Spec.TrainOnBothReaders && columns.Reader2 is { } second) parts.Add(Labelled(context, SplitPart.Train, trial.Fold, second, roi, side, pooled));
+            return parts;
+        }).ToList());
+        using var validation = Merge(sides.Select(side => Labelled(context, SplitPart.Validation, trial.Fold, context.Columns(side.Name()).Reader1, roi, side, pooled)).ToList());
         if (train.Set.Count == 0 || validation.Set.Count == 0)
-            throw new InvalidDataException($"no graded images in the training or validation part of fold {trial.Fold} (column {columns.Reader1})");
+            throw new InvalidDataException($"no graded images in the training or validation part of fold {trial.Fold} (column {reference})");
 
         var plan = new TrainingPlan(trial.Config, Classes, Start(context, trial.Combination.Backbone), Path.Combine(folder, "work")) { Cache = context.Cache };
         using var trained = ModelTraining.Train(plan, train.Set, validation.Set, cancel: cancel);
         var result = trained.Result;
 
-        var test = Predict(context, trained.Model, trial.Config, SplitPart.Test, trial.Fold, columns.Reader1, roi, side);
-        WritePredictions(Path.Combine(folder, "test_predictions.csv"), test);
+        var tests = sides.ToDictionary(side => side, side => Predict(context, trained.Model, trial.Config, SplitPart.Test, trial.Fold, context.Columns(side.Name()).Reader1, roi, side, pooled: pooled));
+        foreach (var (side, test) in tests) WritePredictions(TestPredictionsPath(folder, trial, side), test);
+        var testMetrics = tests.Values.Where(t => t.Count > 0)
+            .Select(t => (Metrics: GradeMetrics.Compute(t.Select(p => p.Truth).ToList(), t.Select(p => p.Predicted).ToList()), Predictions: t)).ToList();
         string checkpoint = Path.Combine(folder, "model.safetensors");
         trained.Save(checkpoint, trained.Describe(OpacityGrade.Names) with
         {
-            Side = trial.Side, LabelColumn = columns.Reader1, Roi = roi.Name(), Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
+            Side = trial.Side, LabelColumn = reference, Roi = roi.Name(), Pooled = pooled, Fold = trial.Fold, SplitFingerprint = context.SplitFingerprint,
             DataFingerprint = context.DataFingerprint, SeenImages = train.Ids.Concat(validation.Ids).Distinct().Order(StringComparer.Ordinal).ToList(),
-            Metrics = new JsonObject { ["test_macro_mae"] = test.Count > 0 ? GradeMetrics.Compute(test.Select(p => p.Truth).ToList(), test.Select(p => p.Predicted).ToList()).MacroMae : null },
+            Metrics = new JsonObject { ["test_macro_mae"] = testMetrics.Count > 0 ? testMetrics.Average(t => t.Metrics.MacroMae) : null },
         });
 
         var metrics = new List<MetricRecord>();
         var (_, valPredicted) = trained.Evaluate(validation.Set);
         metrics.AddRange(Summary(trial.Hash, "validation", GradeMetrics.Compute(validation.Set.Labels, valPredicted), null));
-        if (test.Count > 0)
-            metrics.AddRange(Summary(trial.Hash, "test", GradeMetrics.Compute(test.Select(p => p.Truth).ToList(), test.Select(p => p.Predicted).ToList()), test));
+        // A pooled trial's test figures are the mean of its sides', as levels 1-2 average two per-lung trials.
+        metrics.AddRange(testMetrics.SelectMany(t => Summary(trial.Hash, "test", t.Metrics, t.Predictions))
+            .GroupBy(m => m.Metric).Select(g => g.First() with { Value = g.Average(m => m.Value), Count = g.Sum(m => m.Count) }));
         var epochs = result.History.Select(h => new EpochLog(trial.Hash, h.Stage, h.Epoch, h.LearningRate, h.TrainLoss, h.ValidationLoss,
             h.ValidationMacroMae, h.ValidationAccuracy, h.Seconds, h.ResidentMegabytes));
         context.Store.Finish(trial.Hash, clock.Elapsed.TotalSeconds, checkpoint, metrics, epochs);
     }
+
+    /// <summary>Whether a trial is one model for both lungs (`sides: [pooled]` in the grid).</summary>
+    public static bool IsPooled(TrialPlan trial) => trial.Side == PooledSides.Name;
+
+    /// <summary>The lungs a trial's model grades: its side, or both for a pooled trial.</summary>
+    public static IReadOnlyList<PatientSide> Sides(TrialPlan trial) => IsPooled(trial) ? PatientSides.Both : new[] { Enum.Parse<PatientSide>(trial.Side, true) };
+
+    /// <summary>Where a trial wrote its test predictions for a side (a pooled trial writes one file per side).</summary>
+    public static string TestPredictionsPath(string trialFolder, TrialPlan trial, PatientSide side) =>
+        Path.Combine(trialFolder, IsPooled(trial) ? $"test_predictions_{side.Name()}.csv" : TestPredictionsFile);
 
     /// <summary>
     /// A trial's start: pretrained weights for the backbone when the study names them, over one seeded initialisation
@@ -76,27 +97,32 @@ public static class TrialRunner
         public void Dispose() => Set.Dispose();
     }
 
-    internal static Part Labelled(StudyContext context, SplitPart part, int fold, string labelColumn, RoiScheme roi, PatientSide side)
+    internal static Part Labelled(StudyContext context, SplitPart part, int fold, string labelColumn, RoiScheme roi, PatientSide side, bool pooled = false)
     {
         var rows = SideData.Rows(context.Manifest, context.Plan, part, fold, labelColumn, context.Images.Whole);
-        var inputs = rows.Select(r => context.Images.Input(r.Row.ImageId, roi, side)).ToList();
-        string sideKey = roi == RoiScheme.None ? "" : side.Name();
+        var inputs = rows.Select(r => context.Images.Input(r.Row.ImageId, roi, side, pooled)).ToList();
+        // The activation cache's key: a mirrored input is another input.
+        string sideKey = (roi == RoiScheme.None ? "" : side.Name()) + (pooled && PooledSides.Mirrors(side) ? "|mirrored" : "");
         var pixels = inputs.Select(i => i.Pixels).ToList();
         var set = LabelledImages.FromPixels(pixels, context.Images.InputSize, rows.Select(r => r.Grade).ToList(),
             rows.Select(r => $"{r.Row.ImageId}|{roi.Name()}|{sideKey}").ToList());
         return new Part(set, rows.Select(r => r.Row.ImageId).ToList(), pixels, inputs.Select(i => i.Cut).ToList());
     }
 
-    /// <summary>One part from two label columns: every image once per reader who graded it.</summary>
-    static Part Merge(Part first, Part second)
+    /// <summary>One part from several (label columns, sides): every image once per part it is in. A single part is returned as it is.</summary>
+    static Part Merge(IReadOnlyList<Part> parts)
     {
-        using (first)
-        using (second)
+        if (parts.Count == 1) return parts[0];
+        try
         {
-            var pixels = first.Pixels.Concat(second.Pixels).ToList();
-            var set = LabelledImages.FromPixels(pixels, (int)first.Set.Images.shape[2], first.Set.Labels.Concat(second.Set.Labels).ToList(),
-                (first.Set.Keys ?? Array.Empty<string>()).Concat(second.Set.Keys ?? Array.Empty<string>()).ToList());
-            return new Part(set, first.Ids.Concat(second.Ids).ToList(), pixels, first.Cuts.Concat(second.Cuts).ToList());
+            var pixels = parts.SelectMany(p => p.Pixels).ToList();
+            var set = LabelledImages.FromPixels(pixels, (int)parts[0].Set.Images.shape[2], parts.SelectMany(p => p.Set.Labels).ToList(),
+                parts.SelectMany(p => p.Set.Keys ?? Array.Empty<string>()).ToList());
+            return new Part(set, parts.SelectMany(p => p.Ids).ToList(), pixels, parts.SelectMany(p => p.Cuts).ToList());
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
         }
     }
 
@@ -105,9 +131,9 @@ public static class TrialRunner
     /// Grad-CAM heatmap mapped back to the whole image; <paramref name="heatmapSink"/> receives that map at the input size.
     /// </summary>
     public static IReadOnlyList<SidePrediction> Predict(StudyContext context, nn.Module<Tensor, Tensor> model, TrainingConfig config, SplitPart part, int fold,
-        string labelColumn, RoiScheme roi, PatientSide side, Action<string, float[]>? heatmapSink = null, bool explain = true)
+        string labelColumn, RoiScheme roi, PatientSide side, Action<string, float[]>? heatmapSink = null, bool explain = true, bool pooled = false)
     {
-        using var data = Labelled(context, part, fold, labelColumn, roi, side);
+        using var data = Labelled(context, part, fold, labelColumn, roi, side, pooled);
         int size = context.Images.InputSize;
         bool heatmaps = explain && context.Spec.Heatmaps && context.Images.HasMasks;
         // The Grad-CAM pass below gives the plain probabilities; a separate pass is needed without it or with augmented copies.
@@ -152,6 +178,16 @@ public static class TrialRunner
             yield return new(hash, set, "hcs", scored.Average(p => p.Hcs!.Value), scored.Count);
             yield return new(hash, set, "ma_hcs", HeatmapConcordance.MacroAveraged(scored.Select(p => (p.Truth, p.Hcs!.Value))), scored.Count);
         }
+    }
+
+    /// <summary>What <see cref="WritePredictions"/> wrote.</summary>
+    public static IReadOnlyList<SidePrediction> ReadPredictions(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: a trial's predictions are missing", path);
+        static int Int(string v) => int.Parse(v, CultureInfo.InvariantCulture);
+        static float Float(string v) => float.Parse(v, CultureInfo.InvariantCulture);
+        return CsvTable.Read(path).Rows.Select(r => new SidePrediction(r["image_id"], Int(r["truth"]), Int(r["predicted"]),
+            Enumerable.Range(0, Classes).Select(k => Float(r[$"p{k}"])).ToArray(), r["hcs"] == "" ? null : double.Parse(r["hcs"], CultureInfo.InvariantCulture))).ToList();
     }
 
     public static void WritePredictions(string path, IEnumerable<SidePrediction> predictions)

@@ -53,7 +53,25 @@ internal static class StudyCommand
                         Markup.Escape(Cli.SignedInterval(r.Difference.Estimate, r.Difference.Low, r.Difference.High)));
                 AnsiConsole.Write(final);
             }
-            var rows = StudyComparison.Compare(storeA, a.Name, storeB, b.Name, allowNone: oob is not null);
+            var cv = CrossValidation.HasEstimate(storeA, a.Name) && CrossValidation.HasEstimate(storeB, b.Name)
+                ? CrossValidation.Compare(storeA, a.Name, storeB, b.Name, seed: b.Seed)
+                : null;
+            if (cv is not null)
+            {
+                var cvTable = new Table().Title($"Chosen recipes cross-validated on the same folds (every patient): {Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}, mean of sides")
+                    .AddColumns("metric", a.Name, b.Name, "difference [[95% bootstrap CI over patients]]");
+                foreach (var r in cv)
+                    cvTable.AddRow(r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"), Markup.Escape(Cli.SignedInterval(r.Difference.Estimate, r.Difference.Low, r.Difference.High)));
+                AnsiConsole.Write(cvTable);
+                if (parse.GetValue(output) is { } cvCsv)
+                {
+                    var path = Path.ChangeExtension(cvCsv.FullName, null) + ".cv.csv";
+                    File.WriteAllLines(path, cv.Select(r => FormattableString.Invariant($"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High}"))
+                        .Prepend($"metric,{a.Name},{b.Name},difference,ci_low,ci_high"));
+                    Cli.Done(path);
+                }
+            }
+            var rows = StudyComparison.Compare(storeA, a.Name, storeB, b.Name, allowNone: oob is not null || cv is not null);
             var table = new Table().Title($"{Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}")
                 .AddColumns("combination", "metric", a.Name, b.Name, "difference [[95% CI]]", $"{b.Name} better in");
             foreach (var r in rows)
@@ -61,7 +79,8 @@ internal static class StudyCommand
                 table.AddRow(Markup.Escape(r.Combination), r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"), Cli.Difference(r.Difference, r.HigherIsBetter),
                     $"{r.SecondBetter} of {r.Difference.Pairs}");
             }
-            AnsiConsole.Write(table);
+            // Studies run with --cv-only have no selection trials to pair: no empty table.
+            if (rows.Count > 0) AnsiConsole.Write(table);
             if (parse.GetValue(output) is { } csv)
             {
                 File.WriteAllLines(csv.FullName, rows.Select(r => FormattableString.Invariant(
@@ -129,7 +148,9 @@ internal static class StudyCommand
         var executor = Cli.Option("--executor", "Where trials run: local (this process) or slurm (one job array per level; needs a store every node reaches).", "local");
         var partition = new Option<string?>("--partition") { Description = "Slurm partition (default: the study file's slurm.partition, else the cluster's default)." };
         var maxParallel = new Option<int?>("--max-parallel") { Description = "Slurm tasks running at once (default: the study file's slurm.max_parallel)." };
-        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers, storeOption, executor, partition, maxParallel };
+        var cvOnly = Cli.Option("--cv-only", "Skip levels 1-4: only the cross-validated estimate (cross_validation in the study file) of the grid's combinations, " +
+                                             "the first as the reference; for a recipe fixed beforehand, to pair settings on the same folds.", false);
+        var command = new Command(name, description) { file, folder, upTo, noCache, report, threads, workers, storeOption, executor, partition, maxParallel, cvOnly };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             int workerCount = Math.Max(1, parse.GetValue(workers));
@@ -145,7 +166,11 @@ internal static class StudyCommand
                     Partition = parse.GetValue(partition), MaxParallel = parse.GetValue(maxParallel),
                 })
                 : null;
-            var options = new StudyRunOptions { UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount, Executor = slurm };
+            var options = new StudyRunOptions
+            {
+                UpToLevel = parse.GetValue(upTo), Cache = parse.GetValue(noCache) ? false : null, Workers = workerCount, Executor = slurm,
+                CrossValidationOnly = parse.GetValue(cvOnly),
+            };
             // Everything the study file names in the manifest is checked before the study folder and store exist.
             StudyRunner.OpenManifest(spec);
             using var store = StudyRunner.OpenStore(spec, studyFolder, parse.GetValue(storeOption));
@@ -231,6 +256,10 @@ internal static class StudyCommand
         if (chosen is not null) AnsiConsole.MarkupLineInterpolated($"chosen: [bold]{chosen.Group}[/]");
         var final = results.Where(r => r.Level == "3" && r.Side == "mean" && r.Metric == Pleura.Evaluation.MetricTable.MacroMae).ToList();
         foreach (var r in final) AnsiConsole.MarkupLineInterpolated($"OOB {r.Comparison}: macro MAE {r.Value:0.000}");
+        foreach (var r in results.Where(r => r.Level == ResultLevels.CrossValidated && r.Side == "mean" && r.Metric == Pleura.Evaluation.MetricTable.MacroMae))
+            AnsiConsole.MarkupLineInterpolated($"cross-validated ({r.Count} lungs) {r.Group}{(r.Selected ? " (chosen)" : "")}, {r.Comparison}: macro MAE {r.Value:0.000} [[{r.Low:0.000}, {r.High:0.000}]]");
+        foreach (var r in results.Where(r => r.Level == ResultLevels.CrossValidatedPaired && r.Metric == Pleura.Evaluation.MetricTable.MacroMae))
+            AnsiConsole.MarkupLineInterpolated($"cross-validated, paired: {r.Group} minus the chosen: macro MAE {Cli.SignedInterval(r.Value, r.Low ?? double.NaN, r.High ?? double.NaN)}");
         foreach (var t in trials.Where(t => t.Status == TrialStatus.Failed)) Cli.Warn($"{t.Combination} {t.Side} fold {t.Fold}: {t.Error}");
     }
 

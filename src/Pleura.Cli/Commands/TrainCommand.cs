@@ -68,7 +68,8 @@ internal static class TrainCommand
         var split = Cli.RequiredOption<FileInfo>("--split", "Split file from `pleura split`.", "-s");
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Run folder (re-run the same command to resume).", "-o");
         var fold = Cli.Option("--fold", "Fold of the split to train on.", 1).AtLeast(1);
-        var sides = Cli.Option("--sides", "Which lungs: left, right or both (comma-separated).", "left,right");
+        var sides = Cli.Option("--sides", "Which lungs: left, right or both (comma-separated), one model each; or pooled: one model for both lungs, " +
+                                          "the left lung's ROI mirrored so that both look like right lungs (saved and scored per lung).", "left,right");
         var pretrained = new Option<FileInfo?>("--pretrained") { Description = "safetensors weights to start from (torchvision names; the head is replaced)." };
         var strict = Cli.Option("--strict", "Stop at the first unreadable image instead of leaving it out.", false);
         var roi = Cli.Option("--roi", "What each side's model sees: none (whole image), lung (that lung, cropped), spine (the patient-side half); lung and spine need lung masks in the manifest.", "none");
@@ -87,7 +88,9 @@ internal static class TrainCommand
                 RunFolder = parse.GetValue(output)!.FullName,
                 Fold = parse.GetValue(fold),
                 Training = training.Read(parse),
-                Sides = parse.GetValue(sides)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Side.Parse).ToList(),
+                Sides = parse.GetValue(sides) == Pleura.Imaging.Roi.PooledSides.Name ? Side.Both
+                    : parse.GetValue(sides)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Side.Parse).ToList(),
+                Pooled = parse.GetValue(sides) == Pleura.Imaging.Roi.PooledSides.Name,
                 Pretrained = parse.GetValue(pretrained)?.FullName,
                 OnUnreadableImage = parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
                 Roi = Pleura.Imaging.Roi.RoiSchemes.Parse(parse.GetValue(roi)!),

@@ -10,10 +10,16 @@ public sealed class RoiException(string reason) : Exception(reason);
 /// </summary>
 public sealed class RoiCut
 {
-    RoiCut(int width, int height, bool[]? keep, int x0, int y0, int x1, int y1)
+    RoiCut(int width, int height, bool[]? keep, int x0, int y0, int x1, int y1, bool mirrored = false)
     {
-        Width = width; Height = height; Keep = keep; X0 = x0; Y0 = y0; X1 = x1; Y1 = y1;
+        Width = width; Height = height; Keep = keep; X0 = x0; Y0 = y0; X1 = x1; Y1 = y1; Mirrored = mirrored;
     }
+
+    /// <summary>The input is the box mirrored left-right (a model pooled over both lungs; see <see cref="PooledSides"/>).</summary>
+    public bool Mirrored { get; }
+
+    /// <summary>The same cut with its input mirrored left-right; heatmaps over that input are mirrored back by <see cref="MapBack"/>.</summary>
+    public RoiCut Mirror() => new(Width, Height, Keep, X0, Y0, X1, Y1, !Mirrored);
 
     public int Width { get; }
     public int Height { get; }
@@ -118,7 +124,8 @@ public sealed class RoiCut
                 int i = (Y0 + y) * Width + X0 + x;
                 box[y * bw + x] = Keep is null || Keep[i] ? pixels[i] : 0f;
             }
-        return Bilinear.Resize(box, bw, bh, size, size);
+        var input = Bilinear.Resize(box, bw, bh, size, size);
+        return Mirrored ? MirrorRows(input, size) : input;
     }
 
     /// <summary>A map over the model's input placed in the whole image and resampled to <paramref name="size"/>² (the overlay's grid).</summary>
@@ -131,10 +138,20 @@ public sealed class RoiCut
     /// <summary>A map over the model's input (size x size) placed in the whole image, zero outside the box.</summary>
     public float[] MapBack(float[] map, int size)
     {
-        var resized = Bilinear.Resize(map, size, size, X1 - X0, Y1 - Y0);
+        var resized = Bilinear.Resize(Mirrored ? MirrorRows(map, size) : map, size, size, X1 - X0, Y1 - Y0);
         var whole = new float[Width * Height];
         for (int y = Y0; y < Y1; y++)
             Array.Copy(resized, (y - Y0) * (X1 - X0), whole, y * Width + X0, X1 - X0);
         return whole;
+    }
+
+    /// <summary>A square map mirrored left-right (each row reversed).</summary>
+    public static float[] MirrorRows(float[] map, int size)
+    {
+        var mirrored = new float[map.Length];
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                mirrored[y * size + x] = map[y * size + size - 1 - x];
+        return mirrored;
     }
 }

@@ -44,6 +44,10 @@ public sealed record CheckpointInfo
     public int TestTimeAugmentationSeed { get; init; } = DefaultTestTimeAugmentationSeed;
     public const int DefaultTestTimeAugmentationSeed = 1;
     public string Roi { get; init; } = "none";
+    /// <summary>One model for both lungs (`--sides pooled`): it learnt every lung as a right lung, so the left side's
+    /// input is mirrored left-right before it is fed (Imaging's PooledSides states the rule for every ROI).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Pooled { get; init; }
     public JsonNode? Training { get; init; }
     public JsonNode? Metrics { get; init; }
     public string SplitFile { get; init; } = "";
