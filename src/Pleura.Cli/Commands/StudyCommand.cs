@@ -46,23 +46,16 @@ internal static class StudyCommand
                 : null;
             if (oob is not null)
             {
-                var final = new Table().Title($"Final models on the same OOB lungs ({oob[0].Images} images): {Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}, mean of sides")
-                    .AddColumns("metric", a.Name, b.Name, "difference [[95% bootstrap CI over images]]");
-                foreach (var r in oob)
-                    final.AddRow(r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"),
-                        Markup.Escape(Cli.SignedInterval(r.Difference.Estimate, r.Difference.Low, r.Difference.High)));
-                AnsiConsole.Write(final);
+                ShowPaired($"Final models on the same OOB lungs ({oob[0].Images} images): {Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}, mean of sides",
+                    a.Name, b.Name, "images", oob.Select(r => (r.Metric, r.First, r.Second, r.Difference)));
             }
             var cv = CrossValidation.HasEstimate(storeA, a.Name) && CrossValidation.HasEstimate(storeB, b.Name)
                 ? CrossValidation.Compare(storeA, a.Name, storeB, b.Name, seed: b.Seed)
                 : null;
             if (cv is not null)
             {
-                var cvTable = new Table().Title($"Chosen recipes cross-validated on the same folds (every patient): {Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}, mean of sides")
-                    .AddColumns("metric", a.Name, b.Name, "difference [[95% bootstrap CI over patients]]");
-                foreach (var r in cv)
-                    cvTable.AddRow(r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"), Markup.Escape(Cli.SignedInterval(r.Difference.Estimate, r.Difference.Low, r.Difference.High)));
-                AnsiConsole.Write(cvTable);
+                ShowPaired($"Chosen recipes cross-validated on the same folds (every patient): {Markup.Escape(b.Name)} against {Markup.Escape(a.Name)}, mean of sides",
+                    a.Name, b.Name, "patients", cv.Select(r => (r.Metric, r.First, r.Second, r.Difference)));
                 if (parse.GetValue(output) is { } cvCsv)
                 {
                     var path = Path.ChangeExtension(cvCsv.FullName, null) + ".cv.csv";
@@ -108,6 +101,16 @@ internal static class StudyCommand
     {
         Description = "The experiment store, instead of the study file's: a postgresql://user@host:port/database URI or Host=... connection string, or a SQLite file (default: STUDY_FOLDER/study.db).",
     };
+
+    /// <summary>Two studies' figures side by side with the paired difference and its interval over <paramref name="units"/>.</summary>
+    static void ShowPaired(string title, string first, string second, string units,
+        IEnumerable<(string Metric, double First, double Second, Pleura.Evaluation.BootstrapEstimate Difference)> rows)
+    {
+        var table = new Table().Title(title).AddColumns("metric", first, second, $"difference [[95% bootstrap CI over {units}]]");
+        foreach (var r in rows)
+            table.AddRow(r.Metric, r.First.ToString("0.000"), r.Second.ToString("0.000"), Markup.Escape(Cli.SignedInterval(r.Difference.Estimate, r.Difference.Low, r.Difference.High)));
+        AnsiConsole.Write(table);
+    }
 
     static (StudySpec Spec, string Folder) Open(ParseResult parse, Argument<FileInfo> file, Option<DirectoryInfo?> folder)
     {
