@@ -26,11 +26,7 @@ internal static class Cli
         {
             // A usage error is a line per problem and a pointer to the help, not the whole help page.
             foreach (var e in parsed.Errors) Error(UsageMessage(e.Message));
-            // The command's whole path ("study run"), without the root's own name.
-            var names = new List<string>();
-            for (var result = parsed.CommandResult; result.Command is not RootCommand; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
-                names.Insert(0, result.Command.Name);
-            ErrorConsole.MarkupLineInterpolated($"[grey]see `pleura {string.Join(' ', names.Append("--help"))}`[/]");
+            ErrorConsole.MarkupLineInterpolated($"[grey]see `pleura {string.Join(' ', CommandPath(parsed).Append("--help"))}`[/]");
             return ExitUsage;
         }
         if (Environment.GetEnvironmentVariable(CheckOnlyVariable) == "1") return CheckOnly(parsed, args);
@@ -48,11 +44,18 @@ internal static class Cli
     /// <summary>With <see cref="CheckOnlyVariable"/>: arguments under this folder (or NAME=PATH values) are inputs that must exist.</summary>
     public const string CheckInputsVariable = "PLEURA_CHECK_INPUTS";
 
-    static int CheckOnly(System.CommandLine.ParseResult parsed, string[] args)
+    /// <summary>The command's whole path ("study run"), without the root's own name.</summary>
+    static List<string> CommandPath(System.CommandLine.ParseResult parsed)
     {
         var names = new List<string>();
         for (var result = parsed.CommandResult; result.Command is not RootCommand; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
             names.Insert(0, result.Command.Name);
+        return names;
+    }
+
+    static int CheckOnly(System.CommandLine.ParseResult parsed, string[] args)
+    {
+        var names = CommandPath(parsed);
         var root = Environment.GetEnvironmentVariable(CheckInputsVariable) is { Length: > 0 } r ? Path.GetFullPath(r) : null;
         var inputs = root is null ? [] : args.Select(a => a.Contains('=') ? a[(a.IndexOf('=') + 1)..] : a)
             .Where(a => a.StartsWith(root, StringComparison.Ordinal)).ToList();
