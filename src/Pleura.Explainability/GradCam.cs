@@ -43,6 +43,7 @@ public static class GradCam
     /// <param name="classes">Classes to explain (default: all).</param>
     public static GradCamMaps Compute(nn.Module<Tensor, Tensor> model, string layer, Tensor input, IReadOnlyList<int>? classes = null)
     {
+        if (model is EnsembleNetwork ensemble) return OfEnsemble(ensemble, layer, input, classes);
         var target = ModuleTree.DepthFirst(model).FirstOrDefault(m => m.Name == layer).Module as nn.Module<Tensor, Tensor>
             ?? throw new ArgumentException($"the network has no layer '{layer}' (layers: {string.Join(", ", ModuleTree.DepthFirst(model).Select(m => m.Name).Take(40))}, ...)");
         model.eval();
@@ -92,6 +93,32 @@ public static class GradCam
             leaf?.Dispose();
             for (int i = 0; i < parameters.Count; i++) parameters[i].requires_grad = trainable[i];
         }
+    }
+
+    /// <summary>
+    /// An ensemble's maps: per class the mean of its members' maps, each from the member's own score for the class
+    /// (members are separate networks, so there is no shared layer to take one gradient at), with the ensemble's logits
+    /// (the log of its mean probabilities, as <see cref="EnsembleNetwork"/> answers).
+    /// </summary>
+    static GradCamMaps OfEnsemble(EnsembleNetwork ensemble, string layer, Tensor input, IReadOnlyList<int>? classes)
+    {
+        var maps = ensemble.Members.Select(m => Compute(m, layer, input, classes)).ToList();
+        var first = maps[0];
+        var raw = new float[first.Raw.Length];
+        var logits = new float[first.Logits.Length];
+        foreach (var m in maps)
+            for (int i = 0; i < raw.Length; i++) raw[i] += m.Raw[i] / maps.Count;
+        for (int n = 0; n < first.Batch; n++)
+        {
+            var mean = new double[first.Classes];
+            foreach (var m in maps)
+            {
+                var p = m.Probabilities(n);
+                for (int c = 0; c < mean.Length; c++) mean[c] += p[c] / (double)maps.Count;
+            }
+            for (int c = 0; c < mean.Length; c++) logits[n * first.Classes + c] = (float)Math.Log(mean[c]);
+        }
+        return first with { Logits = logits, Raw = raw };
     }
 
     /// <summary>Bilinear upsampling (align_corners = false, as torch.nn.functional.interpolate) to the input size.</summary>

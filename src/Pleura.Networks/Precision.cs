@@ -79,6 +79,8 @@ public static class Precision
 
     static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Conv2d, object> Converted = new();
 
-    static IEnumerable<Conv2d> AfterStem(nn.Module model) =>
-        ModuleTree.DepthFirst(model).Where(m => m.Module is Conv2d).Select(m => (Conv2d)m.Module).Skip(1).ToList();
+    // An ensemble's members each have their own stem.
+    static IEnumerable<Conv2d> AfterStem(nn.Module model) => model is EnsembleNetwork ensemble
+        ? ensemble.Members.SelectMany(AfterStem).ToList()
+        : ModuleTree.DepthFirst(model).Where(m => m.Module is Conv2d).Select(m => (Conv2d)m.Module).Skip(1).ToList();
 }

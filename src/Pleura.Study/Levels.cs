@@ -8,6 +8,7 @@ using Pleura.Networks.Weights;
 using Pleura.Pipeline;
 using Pleura.Store;
 using Pleura.Training;
+using static TorchSharp.torch;
 
 namespace Pleura.Study;
 
@@ -170,30 +171,33 @@ public static class Levels
             var record = context.Store.Trial(trial.Hash);
             if (record?.Status != TrialStatus.Done) throw new InvalidOperationException($"level 3: {trial.Label} did not finish: {record?.Error}");
             var (model, info) = Checkpoint.Load(record.Checkpoint);
-            // The final model also as a run folder, for `pleura evaluate|predict|explain FOLDER/final`: one checkpoint per side.
+            // The study's answer as a run folder, for `pleura evaluate|predict|explain|serve|export FOLDER/final`: one checkpoint
+            // per side, holding the final model or, with `ensemble: true`, the ensemble that level 3 scores.
             string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(sideName));
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            if (pooled) Checkpoint.Save(final, model, info with { Side = sideName, LabelColumn = context.Columns(sideName).Reader1 });
-            else
-            {
-                File.Copy(record.Checkpoint, final, overwrite: true);
-                File.Copy(Checkpoint.SidecarOf(record.Checkpoint), Checkpoint.SidecarOf(final), overwrite: true);
-            }
-            var predictions = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side,
-                (id, heatmap) => heatmaps[(id, sideName)] = heatmap, pooled: pooled);
+            info = info with { Side = sideName, LabelColumn = context.Columns(sideName).Reader1 };
             if (context.Spec.Ensemble)
             {
-                rows.AddRange(Agreement(context, sideName, predictions, "oob", "all").Where(r => r.Comparison == Reader1)
+                var single = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side, explain: false, pooled: pooled);
+                rows.AddRange(Agreement(context, sideName, single, "oob", "all").Where(r => r.Comparison == Reader1)
                     .Select(r => r with { Comparison = SingleModel, Note = "the final model alone" }));
-                predictions = Ensemble(context, trial, predictions, roi, side);
+                SaveEnsemble(context, trial, model, info, final);
             }
+            else
+            {
+                using (model) Checkpoint.Save(final, model, info);
+            }
+            // Scored from the saved answer itself: `pleura evaluate FOLDER/final` on the OOB set gives these figures.
+            var (answer, _) = Checkpoint.Load(final);
+            var predictions = TrialRunner.Predict(context, answer, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side,
+                (id, heatmap) => heatmaps[(id, sideName)] = heatmap, pooled: pooled);
+            answer.Dispose();
             oob[sideName] = predictions;
             string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{sideName}.csv");
             TrialRunner.WritePredictions(oobFile, predictions);
             context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + sideName, oobFile));
             context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{sideName}", record.Checkpoint));
             rows.AddRange(Agreement(context, sideName, predictions, "oob", "all"));
-            model.Dispose();
             foreach (var (name, (truth, predicted, note)) in Baselines.Score(context, trial, roi, side))
                 rows.AddRange(MetricTable.Score(truth, predicted, null, 4, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
                     new ResultRecord(context.Spec.Name, "", "oob", "all", sideName, name, m.Name, m.Value,
@@ -206,29 +210,43 @@ public static class Levels
     }
 
     /// <summary>
-    /// The final model's OOB predictions with probabilities averaged over it and the chosen combination's level-2 fold
-    /// models of the same side (each trained on another arrangement of the same non-OOB patients).
+    /// The final model and the chosen combination's level-2 fold models of the same side (each trained on another
+    /// arrangement of the same non-OOB patients) as one network answering the mean of their probabilities, saved at
+    /// <paramref name="path"/> with the final model's description, its members named and every image any member saw.
     /// </summary>
-    static IReadOnlyList<SidePrediction> Ensemble(StudyContext context, TrialPlan final, IReadOnlyList<SidePrediction> predictions, RoiScheme roi, PatientSide side)
+    static void SaveEnsemble(StudyContext context, TrialPlan final, nn.Module<Tensor, Tensor> finalModel, CheckpointInfo finalInfo, string path)
     {
         // This study's level-2 trials of the combination, by hash: never a model the store kept from other settings.
         var members = Trials(context, new[] { final.Combination }, Enumerable.Range(1, context.Spec.Folds), 2)
-            .Where(t => t.Side == final.Side).Select(t => context.Store.Trial(t.Hash))
-            .Where(t => t?.Status == TrialStatus.Done).Select(t => t!).ToList();
-        var sums = predictions.ToDictionary(p => p.ImageId, p => p.Probabilities.Select(v => (double)v).ToArray());
-        foreach (var member in members)
+            .Where(t => t.Side == final.Side).Select(t => (Plan: t, Record: context.Store.Trial(t.Hash)))
+            .Where(t => t.Record?.Status == TrialStatus.Done).ToList();
+        var networks = new List<nn.Module<Tensor, Tensor>> { finalModel };
+        EnsembleNetwork? ensemble = null;
+        try
         {
-            var (model, _) = Checkpoint.Load(member.Checkpoint);
-            using (model)
-                foreach (var p in TrialRunner.Predict(context, model, final.Config, SplitPart.OutOfBox, 1, context.Columns(side.Name()).Reader1, roi, side, explain: false,
-                             pooled: TrialRunner.IsPooled(final)))
-                    for (int k = 0; k < p.Probabilities.Length; k++) sums[p.ImageId][k] += p.Probabilities[k];
+            var seen = new HashSet<string>(finalInfo.SeenImages ?? Array.Empty<string>(), StringComparer.Ordinal);
+            foreach (var (_, record) in members)
+            {
+                var (model, info) = Checkpoint.Load(record!.Checkpoint);
+                networks.Add(model);
+                seen.UnionWith(info.SeenImages ?? Array.Empty<string>());
+            }
+            // Without a finished fold model (a study stopped before level 2 completed) the answer is the final model alone.
+            if (networks.Count == 1) { Checkpoint.Save(path, finalModel, finalInfo); return; }
+            ensemble = new EnsembleNetwork(networks);
+            Checkpoint.Save(path, ensemble, finalInfo with
+            {
+                EnsembleMembers = members.Select(m => $"fold {m.Plan.Fold} model (level 2, trial {m.Plan.Hash})")
+                    .Prepend($"final model (level 3, fold {final.Fold}, trial {final.Hash})").ToList(),
+                SeenImages = seen.Order(StringComparer.Ordinal).ToList(),
+                Metrics = null,
+            });
         }
-        return predictions.Select(p =>
+        finally
         {
-            var mean = sums[p.ImageId].Select(v => (float)(v / (members.Count + 1))).ToArray();
-            return p with { Probabilities = mean, Predicted = final.Config.Decision.Decide(mean) };
-        }).ToList();
+            ensemble?.Dispose();
+            foreach (var network in networks) network.Dispose();
+        }
     }
 
     /// <summary>Model vs reader 1, model vs reader 2, reader 2 vs reader 1 on the given predictions, with bootstrap intervals.</summary>

@@ -33,12 +33,20 @@ public static class OnnxExport
         var g = new OnnxGraph();
         g.Input(InputName, Float, "batch", 1, size, size);
         var x = Recipe(g, info.Recipe, info.InputChannels, new OnnxValue(InputName, new[] { 1L, size, size }));
-        var logits = model switch
+        var networks = EnsembleNetwork.NetworksOf(model);
+        var outputs = networks.Select((network, i) =>
         {
-            ResNet net => ResNetOnnx.Emit(g, net, x),
-            Vgg net => VggOnnx.Emit(g, net, x),
-            DenseNet net => DenseNetOnnx.Emit(g, net, x),
-            _ => throw OnnxLayers.Unsupported("", $"is a {model.GetType().Name}: Pleura exports ResNet, VGG and DenseNet networks"),
+            g.Scope = networks.Count > 1 ? $"member{i}." : "";
+            return Emit(g, network, x);
+        }).ToList();
+        g.Scope = "";
+        // An ensemble answers the mean of its members' probabilities; its logits are their log, as EnsembleNetwork's.
+        var logits = outputs.Count == 1 ? outputs[0] : outputs[0] with
+        {
+            Name = g.Node("Log", "ensemble.log", new[]
+            {
+                g.Node("Mean", "ensemble.mean", outputs.Select((o, i) => g.Node("Softmax", $"member{i}.probabilities", new[] { o.Name }, OnnxGraph.Int("axis", 1)))),
+            }),
         };
         if (logits.Shape.Count != 1 || logits.Shape[0] != info.Classes.Count)
             throw OnnxLayers.Unsupported("", $"ends in {string.Join("x", logits.Shape)} outputs, but its checkpoint names {info.Classes.Count} classes");
@@ -59,6 +67,14 @@ public static class OnnxExport
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return proto;
     }
+
+    static OnnxValue Emit(OnnxGraph g, nn.Module<Tensor, Tensor> network, OnnxValue x) => network switch
+    {
+        ResNet net => ResNetOnnx.Emit(g, net, x),
+        Vgg net => VggOnnx.Emit(g, net, x),
+        DenseNet net => DenseNetOnnx.Emit(g, net, x),
+        _ => throw OnnxLayers.Unsupported("", $"is a {network.GetType().Name}: Pleura exports ResNet, VGG and DenseNet networks"),
+    };
 
     /// <summary>The input recipe as graph nodes, the same arithmetic in the same order as <see cref="InputRecipe.Feed"/>.</summary>
     static OnnxValue Recipe(OnnxGraph g, InputRecipe recipe, int channels, OnnxValue grey)

@@ -26,8 +26,12 @@ public sealed class OnnxGraph
 
     public GraphProto Proto => _graph;
 
+    /// <summary>A prefix for every name made from now on: an ensemble's members each emit their layers under their own.</summary>
+    public string Scope { get; set; } = "";
+
     string Unique(string name)
     {
+        name = Scope + name;
         var candidate = name;
         while (!_names.Add(candidate)) candidate = $"{name}_{++_counter}";
         return candidate;

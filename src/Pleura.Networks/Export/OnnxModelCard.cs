@@ -32,6 +32,7 @@ public static class OnnxModelCard
 
     public static string Summary(CheckpointInfo info) =>
         $"Pleura {info.Architecture}{(info.Side.Length > 0 ? $" ({info.Side} lung)" : "")}, classes {string.Join(", ", info.Classes)}. " +
+        (info.EnsembleMembers is { Count: > 1 } members ? $"An ensemble of {members.Count} networks: probabilities = the mean of their softmax outputs, logits = its log. " : "") +
         $"Input {InputDescription(info)}; the graph applies the input recipe ({info.Recipe.Description}) itself. " +
         $"Outputs {OnnxExport.LogitsName} and {OnnxExport.ProbabilitiesName} (softmax), N x {info.Classes.Count}. Decision: {DecisionRule(info)}.";
 
@@ -62,6 +63,7 @@ public static class OnnxModelCard
             ("pleura.version", PleuraVersion),
             ("pleura.commit", PleuraCommit),
         };
+        if (info.EnsembleMembers is not null) properties.Add(("pleura.ensemble_members", Text(info.EnsembleMembers)));
         if (info.PretrainedFrom is not null) properties.Add(("pleura.pretrained_from", info.PretrainedFrom));
         if (info.Metrics is not null) properties.Add(("pleura.metrics", info.Metrics.ToJsonString()));
         return properties;

@@ -60,6 +60,13 @@ public sealed record CheckpointInfo
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? SeenImages { get; init; }
+    /// <summary>
+    /// Where each network of an ensemble came from, in the order of its weights (members.0, members.1, ...); null for
+    /// one network. The model is then the mean of the members' class probabilities (<see cref="EnsembleNetwork"/>), all
+    /// of the checkpoint's architecture and input recipe, and <see cref="SeenImages"/> holds every image any member saw.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? EnsembleMembers { get; init; }
     public string? PretrainedFrom { get; init; }
     public string? StopReason { get; init; }
     public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
@@ -102,12 +109,20 @@ public static class Checkpoint
     public static (nn.Module<Tensor, Tensor> Model, CheckpointInfo Info) Load(string weightsPath)
     {
         var info = ReadInfo(weightsPath);
-        var model = Architectures.Get(info.Architecture).Create(info.Classes.Count, info.InputChannels);
+        var model = Network(info);
         var contents = Safetensors.Read(weightsPath);
         try { WeightLoader.Load(model, contents.Tensors, origin: weightsPath); }
         finally { foreach (var (_, t) in contents.Tensors) t.Dispose(); }
         model.eval();
         ChannelsLast.Weights(model);
         return (model, info);
+    }
+
+    /// <summary>The network a description names, with fresh weights: one of its architecture, or an ensemble of them.</summary>
+    public static nn.Module<Tensor, Tensor> Network(CheckpointInfo info)
+    {
+        var architecture = Architectures.Get(info.Architecture);
+        nn.Module<Tensor, Tensor> One() => architecture.Create(info.Classes.Count, info.InputChannels);
+        return info.EnsembleMembers is { Count: > 1 } members ? new EnsembleNetwork(members.Select(_ => One()).ToList()) : One();
     }
 }

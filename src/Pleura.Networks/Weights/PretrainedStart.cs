@@ -8,8 +8,13 @@ public static class PretrainedStart
 {
     /// <summary>Loads the backbone of the safetensors file at <paramref name="path"/> into <paramref name="model"/>, fitting
     /// the first convolution to the model's input channels (whatever the network calls it) and leaving the head as initialised.</summary>
-    public static LoadReport Load(nn.Module model, string headPrefix, string path) =>
-        Load(model, headPrefix, Safetensors.Read(path).Tensors, path, RecipeOf(path));
+    public static LoadReport Load(nn.Module model, string headPrefix, string path)
+    {
+        if (File.Exists(Checkpoint.SidecarOf(path)) && Checkpoint.ReadInfo(path).EnsembleMembers is { Count: > 1 } members)
+            throw new InvalidDataException($"{path} is an ensemble of {members.Count} networks (a study's answer), not one backbone to start from: " +
+                                           "start from one of its members' checkpoints (the study's trials/HASH/model.safetensors)");
+        return Load(model, headPrefix, Safetensors.Read(path).Tensors, path, RecipeOf(path));
+    }
 
     /// <summary>The input recipe of the weights at <paramref name="path"/>: their sidecar's, or grey in [0, 1] when they
     /// have none (a file written by another tool says nothing about its inputs).</summary>

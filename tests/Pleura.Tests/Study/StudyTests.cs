@@ -147,6 +147,31 @@ public class StudyTests(ITestOutputHelper output)
             Assert.Contains(results, r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.SingleModel && r.Metric == "macro_mae");
             Assert.Contains(results, r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
         }
+        // The ensemble is the study's answer in final/: evaluate there on the OOB set gives level 3's own predictions,
+        // and the exported ONNX graph combines the members as Pleura does.
+        string folder = StudyRunner.DefaultFolder(ensemble, spec);
+        foreach (var side in new[] { "left", "right" })
+            Assert.Equal(3, Pleura.Networks.Weights.Checkpoint.ReadInfo(Path.Combine(folder, "final", side, "model.safetensors")).EnsembleMembers?.Count);
+        string evaluation = Path.Combine(dir.Path, "evaluation");
+        var (evaluated, printed) = CliRunner.RunCaptured("evaluate", Path.Combine(folder, "final"), "-m", Path.Combine(dir.Path, "data", "manifest.csv"),
+            "-s", Path.Combine(folder, "split.json"), "--part", "oob", "--hcs", "false", "-o", evaluation);
+        Assert.True(evaluated == 0, printed);
+        var evaluatedRows = File.ReadAllLines(Path.Combine(evaluation, "predictions.csv")).Skip(1).Select(l => l.Split(','))
+            .ToDictionary(f => (f[0], f[1]), f => (Grade: int.Parse(f[3], System.Globalization.CultureInfo.InvariantCulture),
+                P: f[4..8].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()));
+        foreach (var side in new[] { "left", "right" })
+        {
+            var answered = TrialRunner.ReadPredictions(Path.Combine(folder, $"{Levels.OobPredictionsKind}{side}.csv"));
+            Assert.NotEmpty(answered);
+            foreach (var p in answered)
+            {
+                var e = evaluatedRows[(p.ImageId, side)];
+                Assert.Equal(p.Predicted, e.Grade);
+                for (int k = 0; k < 4; k++) Assert.InRange(Math.Abs(p.Probabilities[k] - e.P[k]), 0, 2e-6);   // both files carry 6 decimals
+            }
+        }
+        var (exported, exportPrinted) = CliRunner.RunCaptured("export", "onnx", Path.Combine(folder, "final"), "-o", Path.Combine(dir.Path, "onnx"), "--check", "--check-images", "3");
+        Assert.True(exported == 0, exportPrinted);
 
         string csv = Path.Combine(dir.Path, "compare.csv");
         Assert.Equal(0, CliRunner.Run("study", "compare", argmax, ensemble, "-o", csv));
