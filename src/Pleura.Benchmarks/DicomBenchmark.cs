@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Pleura.Dicom;
 using Pleura.Dicom.Rendering;
+using Pleura.Files;
 using Pleura.Pipeline;
 
 namespace Pleura.Benchmarks;
@@ -111,7 +112,7 @@ public static class DicomBenchmark
         foreach (var r in rows)
             text.Append(System.Globalization.CultureInfo.InvariantCulture,
                 $"{Pleura.Data.CsvText.Field(r.TransferSyntax)},{r.Files},{r.MegapixelsPerImage:0.000},{r.Threads},{r.PleuraImagesPerSecond:0.00},{r.DcmtkTool},{r.DcmtkImagesPerSecond:0.00},{Pleura.Data.CsvText.Field(r.DcmtkNote ?? "")}\n");
-        File.WriteAllText(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     static void RunDcmtk(string tool, string file)

@@ -123,7 +123,7 @@ public sealed class SlurmExecutor(SlurmOptions options, SlurmClient? client = nu
         var text = new StringBuilder("#!/bin/sh\n")
             .Append("# A task of the study's job array: claims the next queued trial from the store, trains it, records it.\n")
             .Append("exec ").Append(string.Join(' ', command.Select(Quote))).Append(" --threads \"${SLURM_CPUS_PER_TASK:-1}\"\n");
-        Pleura.Data.AtomicFile.WriteAllText(script, text.ToString());
+        Pleura.Files.AtomicFile.WriteAllText(script, text.ToString());
         // The script may hold the store's connection string.
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pleura.Files;
 using CsvHelper;
 
 namespace Pleura.Data;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pleura.Files;
 
 namespace Pleura.Data;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
+using Pleura.Files;
 using CsvHelper;
 using CsvHelper.Configuration;
+
 
 namespace Pleura.Data;
 
@@ -129,27 +131,28 @@ public static class ManifestCsv
     /// <summary>Writes the manifest with Pleura's column names: standard columns first, then the extras.</summary>
     public static void Write(Manifest manifest, string path)
     {
-        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        using var writer = new StreamWriter(path);
-        using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
-        foreach (var c in ManifestColumns.Standard.Concat(manifest.ExtraColumns)) csv.WriteField(c);
-        csv.NextRecord();
-        foreach (var r in manifest.Rows)
+        AtomicFile.Write(path, temp =>
         {
-            csv.WriteField(r.ImageId);
-            csv.WriteField(r.Path);
-            csv.WriteField(r.PatientId);
-            csv.WriteField(r.Accession);
-            csv.WriteField(r.StudyDate);
-            csv.WriteField(r.View);
-            csv.WriteField(r.Age?.ToString(CultureInfo.InvariantCulture) ?? "");
-            csv.WriteField(r.Sex);
-            csv.WriteField(r.Race);
-            csv.WriteField(r.CovidStatus);
-            csv.WriteField(r.PatientStatus);
-            foreach (var c in manifest.ExtraColumns) csv.WriteField(r.GetExtra(c));
+            using var writer = new StreamWriter(temp);
+            using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
+            foreach (var c in ManifestColumns.Standard.Concat(manifest.ExtraColumns)) csv.WriteField(c);
             csv.NextRecord();
-        }
+            foreach (var r in manifest.Rows)
+            {
+                csv.WriteField(r.ImageId);
+                csv.WriteField(r.Path);
+                csv.WriteField(r.PatientId);
+                csv.WriteField(r.Accession);
+                csv.WriteField(r.StudyDate);
+                csv.WriteField(r.View);
+                csv.WriteField(r.Age?.ToString(CultureInfo.InvariantCulture) ?? "");
+                csv.WriteField(r.Sex);
+                csv.WriteField(r.Race);
+                csv.WriteField(r.CovidStatus);
+                csv.WriteField(r.PatientStatus);
+                foreach (var c in manifest.ExtraColumns) csv.WriteField(r.GetExtra(c));
+                csv.NextRecord();
+            }
+        });
     }
 }

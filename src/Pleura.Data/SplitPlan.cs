@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Pleura.Files;
 
 namespace Pleura.Data;
 
@@ -60,7 +61,7 @@ public sealed class SplitPlan
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
     }
 
     public static SplitPlan Load(string path) => FormattedJson.Load<SplitPlan>(path, Json, "split file", "a Pleura split file", FormatName, p => p.Format);

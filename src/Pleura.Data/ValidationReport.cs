@@ -1,3 +1,5 @@
+using Pleura.Files;
+
 namespace Pleura.Data;
 
 public enum IssueSeverity { Warning, Error }
@@ -43,18 +45,21 @@ public sealed class ValidationReport
     /// <summary>Writes the report as CSV (line, image_id, severity, kind, message) for auditing.</summary>
     public void WriteCsv(string path)
     {
-        using var writer = new StreamWriter(path);
-        using var csv = new CsvHelper.CsvWriter(writer, System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var h in new[] { "line", "image_id", "severity", "kind", "message" }) csv.WriteField(h);
-        csv.NextRecord();
-        foreach (var i in _issues.OrderBy(i => i.Line))
+        AtomicFile.Write(path, temp =>
         {
-            csv.WriteField(i.Line);
-            csv.WriteField(i.ImageId);
-            csv.WriteField(i.Severity.ToString().ToLowerInvariant());
-            csv.WriteField(i.Kind.ToString());
-            csv.WriteField(i.Message);
+            using var writer = new StreamWriter(temp);
+            using var csv = new CsvHelper.CsvWriter(writer, System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var h in new[] { "line", "image_id", "severity", "kind", "message" }) csv.WriteField(h);
             csv.NextRecord();
-        }
+            foreach (var i in _issues.OrderBy(i => i.Line))
+            {
+                csv.WriteField(i.Line);
+                csv.WriteField(i.ImageId);
+                csv.WriteField(i.Severity.ToString().ToLowerInvariant());
+                csv.WriteField(i.Kind.ToString());
+                csv.WriteField(i.Message);
+                csv.NextRecord();
+            }
+        });
     }
 }

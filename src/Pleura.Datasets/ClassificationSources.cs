@@ -1,4 +1,5 @@
 using Pleura.Data;
+using Pleura.Files;
 
 namespace Pleura.Datasets;
 

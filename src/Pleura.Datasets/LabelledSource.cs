@@ -1,4 +1,5 @@
 using Pleura.Data;
+using Pleura.Files;
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;
 using Pleura.Training;
@@ -66,7 +67,7 @@ public sealed record LabelledSet(IReadOnlyList<LabelledItem> Items, IReadOnlyLis
     {
         if (LeftOut.Count == 0) return Array.Empty<string>();
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        File.WriteAllLines(path, LeftOut);
+        AtomicFile.WriteAllLines(path, LeftOut);
         return LeftOut.Take(shown).Append($"{LeftOut.Count} rows left out in all; every one with its reason in {path}");
     }
 }

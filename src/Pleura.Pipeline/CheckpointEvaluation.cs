@@ -4,6 +4,7 @@ using System.Text.Json;
 using Pleura.Data;
 using Pleura.Datasets;
 using Pleura.Evaluation;
+using Pleura.Files;
 using Pleura.Imaging;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
@@ -137,7 +138,7 @@ public static class CheckpointEvaluation
             metrics = r.Metrics.ToDictionary(m => m.Name, m => new { value = CsvText.OrNull(m.Value), ci_low = CsvText.OrNull(m.Low), ci_high = CsvText.OrNull(m.High) }),
             confusion_matrix = r.Confusion?.ToRows(),
         });
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, JsonText.Indented));
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, JsonText.Indented));
         WritePredictions(Path.Combine(folder, "predictions.csv"), predictions);
     }
 

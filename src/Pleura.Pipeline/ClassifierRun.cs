@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Pleura.Data;
 using Pleura.Datasets;
 using Pleura.Evaluation;
+using Pleura.Files;
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;
 using Pleura.Networks;
@@ -86,7 +87,7 @@ public static class ClassifierRun
         using var inputs = ClassifierInputs.Create(job.Roi, config.ImageSize, job.LungModel);
         Directory.CreateDirectory(job.RunFolder);
         var data = job.Input.Decode(inputs, Path.Combine(job.RunFolder, "left-out.txt"), log, cancel);
-        if (data.RoiFailures.Count > 0) File.WriteAllLines(Path.Combine(job.RunFolder, RoiFailuresFile), data.RoiFailures.Select(f => $"{f.Path}: {f.Reason}"));
+        if (data.RoiFailures.Count > 0) AtomicFile.WriteAllLines(Path.Combine(job.RunFolder, RoiFailuresFile), data.RoiFailures.Select(f => $"{f.Path}: {f.Reason}"));
         if (job.Roi != RoiScheme.None) WriteRoiExamples(job.RunFolder, data);
         var ids = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();
         var split = OpenSplit(job, data, ids);
@@ -245,7 +246,7 @@ public static class ClassifierRun
         var validation = ReadScores(Path.Combine(runFolder, "report", ValidationPredictionsFile), info.Classes);
         Directory.CreateDirectory(outputFolder);
         var data = (input with { Classes = input.Classes ?? info.Classes }).Decode(models.Inputs, Path.Combine(outputFolder, "left-out.txt"), log, cancel);
-        if (data.RoiFailures.Count > 0) File.WriteAllLines(Path.Combine(outputFolder, RoiFailuresFile), data.RoiFailures.Select(f => $"{f.Path}: {f.Reason}"));
+        if (data.RoiFailures.Count > 0) AtomicFile.WriteAllLines(Path.Combine(outputFolder, RoiFailuresFile), data.RoiFailures.Select(f => $"{f.Path}: {f.Reason}"));
         if (!data.Classes.SequenceEqual(info.Classes))
             throw new InvalidDataException($"{input.Source} has the classes {string.Join(", ", data.Classes)}; the run was trained on {string.Join(", ", info.Classes)}");
         var images = data.Items.Select(i => Path.GetFullPath(i.Path)).ToList();

@@ -3,6 +3,7 @@ using System.Text;
 using Pleura.Data;
 using Pleura.Datasets;
 using Pleura.Evaluation;
+using Pleura.Files;
 using Pleura.Imaging;
 using Pleura.Phantoms;
 using Pleura.Training;
@@ -235,6 +236,6 @@ public static class DemoRun
         text.AppendLine();
         text.AppendLine($"Grad-CAM heatmaps on the OOB set ({result.Heatmaps.Images} images; overlays and matrix.png in explain/): HCS {result.Heatmaps.MeanHcs:0.000}, " +
                         $"MA-HCS {result.Heatmaps.MaHcs:0.000}, count form {result.Heatmaps.MeanHcsCount:0.000}, share of attention on the true opacity {result.Heatmaps.MeanOpacityConcordance:0.000}.");
-        File.WriteAllText(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using Pleura.Data;
 using Pleura.Dicom;
 using Pleura.Dicom.Rendering;
+using Pleura.Files;
 using Pleura.Imaging;
 
 namespace Pleura.Pipeline;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Pleura.Data;
+using Pleura.Files;
 
 namespace Pleura.Pipeline;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Pleura.Datasets;
 using Pleura.Dicom.Rendering;
 using Pleura.Evaluation;
+using Pleura.Files;
 using Pleura.Imaging;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
@@ -189,7 +190,7 @@ public sealed class NegativeDetector : IDisposable
             Record("heldout", phantomScore);
             if (imageScore is not null) Record("heldout_images", imageScore);
             node["metrics"] = metrics;
-            File.WriteAllText(sidecar, node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteAllText(sidecar, node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             log(phantomScore.ToString());
             if (imageScore is not null) log(imageScore.ToString());
             return new NegativeTrainOutcome(output, trained.TrainImages + trained.ValidationImages, phantomScore, imageScore, trained);

@@ -5,6 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Pleura.Data;
 using Pleura.Datasets;
+using Pleura.Files;
 using Pleura.Networks;
 using Pleura.Networks.Export;
 using Pleura.Networks.Weights;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pleura.Data;
+using Pleura.Files;
 using Pleura.Networks;
 
 namespace Pleura.Pipeline;

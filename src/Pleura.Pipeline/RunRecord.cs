@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Pleura.Data;
 using Pleura.Datasets;
+using Pleura.Files;
 using Pleura.Training;
 
 namespace Pleura.Pipeline;

@@ -7,6 +7,7 @@ using Pleura.Dicom.Results;
 using Pleura.Dicom.Writing;
 using Pleura.DicomWeb;
 using Pleura.Explainability;
+using Pleura.Files;
 using Pleura.Imaging;
 using Pleura.Networks.Weights;
 using Pleura.Imaging.Roi;

@@ -71,7 +71,7 @@ public static class ClassifierReport
                            $"McNemar exact p = {Html.Number(p.Accuracy.P, "0.0000")}.");
         }
         var path = Path.Combine(folder, "report.html");
-        Pleura.Data.AtomicFile.WriteAllText(path, html.Page(title));
+        Pleura.Files.AtomicFile.WriteAllText(path, html.Page(title));
         return path;
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Pleura.Data;
 using Pleura.Evaluation;
+using Pleura.Files;
 
 namespace Pleura.Reporting;
 

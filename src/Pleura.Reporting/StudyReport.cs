@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Pleura.Evaluation;
+using Pleura.Files;
 using Pleura.Store;
 
 namespace Pleura.Reporting;
@@ -48,7 +49,7 @@ public static class StudyReport
 
         Directory.CreateDirectory(outputFolder);
         string path = Path.Combine(outputFolder, "report.html");
-        File.WriteAllText(path, html.Page($"Pleura study {study}"));
+        AtomicFile.WriteAllText(path, html.Page($"Pleura study {study}"));
         return path;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Pleura.Files;
 using Parquet;
 using Parquet.Data;
 using Parquet.Schema;
@@ -43,7 +44,7 @@ public static class StoreExport
         static string Quote(string s) => s.AsSpan().IndexOfAny(NeedsQuotes) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
         var text = new StringBuilder(string.Join(',', columns)).Append('\n');
         foreach (var row in rows) text.Append(string.Join(',', row.Select(v => Quote(Cell(v))))).Append('\n');
-        File.WriteAllText(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     /// <summary>Numeric columns as doubles (NaN where empty), the rest as strings (SQLite's dynamic types, made explicit).</summary>
@@ -52,15 +53,19 @@ public static class StoreExport
         bool Numeric(int c) => rows.Count > 0 && rows.All(r => r[c] is null or long or int or double);
         var fields = columns.Select((name, c) => Numeric(c) ? (DataField)new DataField<double>(name) : new DataField<string>(name)).ToList();
         var schema = new ParquetSchema(fields.Cast<Field>().ToArray());
-        await using var stream = File.Create(path);
-        await using var writer = await ParquetWriter.CreateAsync(schema, stream);
-        using var group = writer.CreateRowGroup();
-        for (int c = 0; c < columns.Count; c++)
+        // Built in memory, then written whole: an interrupted export never leaves a truncated file.
+        using var stream = new MemoryStream();
+        await using (var writer = await ParquetWriter.CreateAsync(schema, stream))
         {
-            if (fields[c] is DataField<string> text)
-                await group.WriteAsync(text, rows.Select(r => r[c] is null ? null : Cell(r[c])).ToArray());
-            else
-                await group.WriteAsync((DataField<double>)fields[c], new ReadOnlyMemory<double>(rows.Select(r => r[c] is null ? double.NaN : Convert.ToDouble(r[c], CultureInfo.InvariantCulture)).ToArray()));
+            using var group = writer.CreateRowGroup();
+            for (int c = 0; c < columns.Count; c++)
+            {
+                if (fields[c] is DataField<string> text)
+                    await group.WriteAsync(text, rows.Select(r => r[c] is null ? null : Cell(r[c])).ToArray());
+                else
+                    await group.WriteAsync((DataField<double>)fields[c], new ReadOnlyMemory<double>(rows.Select(r => r[c] is null ? double.NaN : Convert.ToDouble(r[c], CultureInfo.InvariantCulture)).ToArray()));
+            }
         }
+        AtomicFile.WriteAllBytes(path, stream.ToArray());
     }
 }

@@ -6,6 +6,7 @@ using Pleura.Data;
 using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Explainability;
+using Pleura.Files;
 using Pleura.Imaging.Roi;
 using Pleura.Networks;
 using Pleura.Store;
@@ -197,6 +198,6 @@ public static class TrialRunner
             text.AppendLine(string.Join(',', new[] { CsvText.Field(p.ImageId), p.Truth.ToString(CultureInfo.InvariantCulture), p.Predicted.ToString(CultureInfo.InvariantCulture) }
                 .Concat(p.Probabilities.Select(v => v.ToString("0.######", CultureInfo.InvariantCulture)))
                 .Append(p.Hcs is { } h ? h.ToString("0.######", CultureInfo.InvariantCulture) : "")));
-        File.WriteAllText(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pleura.Files;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
 using static TorchSharp.torch;
@@ -191,8 +192,7 @@ public sealed class EpochLoop
 
             State.EpochsDone = stop ? stage.Epochs : epoch; // an early-stopped stage is finished, also for a resumed run
             weights.SaveLast();
-            optimizer.save_state_dict(Path.Combine(_folder, OptimizerState) + ".tmp");
-            File.Move(Path.Combine(_folder, OptimizerState) + ".tmp", Path.Combine(_folder, OptimizerState), overwrite: true);
+            AtomicFile.Write(Path.Combine(_folder, OptimizerState), temp => optimizer.save_state_dict(temp));
             State.Save(_folder);
             onEpoch?.Invoke(record);
             if (stop) break;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pleura.Files;
 
 namespace Pleura.Training;
 
@@ -36,8 +37,7 @@ public sealed class ResumeState
     public void Save(string folder)
     {
         var path = PathIn(folder);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, Json));
-        File.Move(path + ".tmp", path, overwrite: true);
-        File.WriteAllLines(Path.Combine(folder, "epochs.csv"), History.Select(h => h.ToCsv()).Prepend(EpochRecord.CsvHeader));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+        AtomicFile.WriteAllLines(Path.Combine(folder, "epochs.csv"), History.Select(h => h.ToCsv()).Prepend(EpochRecord.CsvHeader));
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Pleura.Files;
 using Pleura.Networks;
 using Pleura.Networks.Segmentation;
 using Pleura.Networks.Weights;
@@ -24,7 +25,7 @@ public static class SegmentationCheckpoint
         InputRecipe? recipe, string? pretrained, IReadOnlyList<string> testImages, IReadOnlyList<(string Structure, double Dice)> testDice)
     {
         Safetensors.Write(path, StateDicts.Ordered(model), new Dictionary<string, string> { ["architecture"] = architecture });
-        File.WriteAllText(Checkpoint.SidecarOf(path), new JsonObject
+        AtomicFile.WriteAllText(Checkpoint.SidecarOf(path), new JsonObject
         {
             ["format"] = FormatName,
             ["architecture"] = architecture,

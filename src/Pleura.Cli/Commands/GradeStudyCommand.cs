@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Pleura.Data;
 using Pleura.DicomWeb;
+using Pleura.Files;
 using Pleura.Pipeline;
 using Spectre.Console;
 

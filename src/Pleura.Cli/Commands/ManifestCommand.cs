@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pleura.Data;
+using Pleura.Files;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Pleura.Data;
 using Pleura.Evaluation;
+using Pleura.Files;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;
@@ -116,13 +117,8 @@ internal static class MetricsCommand
     static void Write(List<GroupResult> results, string folder)
     {
         Directory.CreateDirectory(folder);
-        using (var writer = new StreamWriter(Path.Combine(folder, "metrics.csv")))
-        {
-            writer.WriteLine("group,n,metric,value,ci_low,ci_high");
-            foreach (var r in results)
-                foreach (var v in r.Values)
-                    writer.WriteLine(string.Join(',', CsvText.Field(r.Group), r.Count, v.Name, CsvText.Number(v.Value), CsvText.Number(v.Low), CsvText.Number(v.High)));
-        }
+        CsvOutput.Write(Path.Combine(folder, "metrics.csv"), ["group", "n", "metric", "value", "ci_low", "ci_high"],
+            results.SelectMany(r => r.Values.Select(v => new[] { r.Group, CsvOutput.Integer(r.Count), v.Name, CsvText.Number(v.Value), CsvText.Number(v.Low), CsvText.Number(v.High) })));
         var json = results.Select(r => new
         {
             group = r.Group,
@@ -131,7 +127,7 @@ internal static class MetricsCommand
             confusion_matrix = r.Metrics.Confusion.ToRows(),
             support = r.Metrics.Report.Support,
         });
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, Pleura.Data.JsonText.Indented));
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, Pleura.Data.JsonText.Indented));
     }
 
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pleura.Data;
+using Pleura.Files;
 using Pleura.Imaging;
 using Pleura.Pipeline;
 using Spectre.Console;

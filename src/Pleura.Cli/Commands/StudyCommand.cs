@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Pleura.Cluster;
+using Pleura.Files;
 using Pleura.Networks;
 using Pleura.Reporting;
 using Pleura.Store;
@@ -59,7 +60,7 @@ internal static class StudyCommand
                 if (parse.GetValue(output) is { } cvCsv)
                 {
                     var path = Path.ChangeExtension(cvCsv.FullName, null) + ".cv.csv";
-                    File.WriteAllLines(path, cv.Select(r => FormattableString.Invariant($"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High}"))
+                    AtomicFile.WriteAllLines(path, cv.Select(r => FormattableString.Invariant($"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High}"))
                         .Prepend($"metric,{a.Name},{b.Name},difference,ci_low,ci_high"));
                     Cli.Done(path);
                 }
@@ -76,14 +77,14 @@ internal static class StudyCommand
             if (rows.Count > 0) AnsiConsole.Write(table);
             if (parse.GetValue(output) is { } csv)
             {
-                File.WriteAllLines(csv.FullName, rows.Select(r => FormattableString.Invariant(
+                AtomicFile.WriteAllLines(csv.FullName, rows.Select(r => FormattableString.Invariant(
                         $"{Pleura.Data.CsvText.Field(r.Combination)},{r.Metric},{r.First},{r.Second},{r.Difference.Mean},{r.Difference.Interval.Low},{r.Difference.Interval.High},{r.SecondBetter},{r.Difference.Pairs}"))
                     .Prepend($"combination,metric,{a.Name},{b.Name},difference,ci_low,ci_high,{b.Name}_better_in,pairs"));
                 Cli.Done(csv.FullName);
                 if (oob is not null)
                 {
                     var oobCsv = Path.ChangeExtension(csv.FullName, null) + ".oob.csv";
-                    File.WriteAllLines(oobCsv, oob.Select(r => FormattableString.Invariant(
+                    AtomicFile.WriteAllLines(oobCsv, oob.Select(r => FormattableString.Invariant(
                             $"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High},{r.Images}"))
                         .Prepend($"metric,{a.Name},{b.Name},difference,ci_low,ci_high,images"));
                     Cli.Done(oobCsv);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Pleura.Files;
 
 namespace Pleura.Dicom.Writing;
 
@@ -28,7 +29,7 @@ public static class DicomFileWriter
     }
 
     public static void Write(string path, DicomDataset dataset, SequenceLengths sequences = SequenceLengths.Undefined, TransferSyntax? syntax = null) =>
-        File.WriteAllBytes(path, ToBytes(dataset, sequences, syntax));
+        AtomicFile.WriteAllBytes(path, ToBytes(dataset, sequences, syntax));
 
     /// <param name="syntax">Explicit VR Little Endian (the default) for native pixel data, or the compressed syntax of
     /// encapsulated pixel data.</param>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Pleura.Files;
 using static TorchSharp.torch;
 
 namespace Pleura.Networks.Weights;
@@ -83,7 +84,7 @@ public static class Checkpoint
     {
         if (info.Input is not null) info = info with { Normalisation = info.Input.Description };
         Safetensors.Write(weightsPath, StateDicts.Ordered(model), new Dictionary<string, string> { ["format"] = CheckpointInfo.FormatName, ["architecture"] = info.Architecture });
-        File.WriteAllText(SidecarOf(weightsPath), JsonSerializer.Serialize(info, Json));
+        AtomicFile.WriteAllText(SidecarOf(weightsPath), JsonSerializer.Serialize(info, Json));
     }
 
     public static CheckpointInfo ReadInfo(string weightsPath)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Pleura.Files;
 using static TorchSharp.torch;
 
 namespace Pleura.Networks.Weights;
@@ -132,17 +133,15 @@ public static class Safetensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padding = (8 - json.Length % 8) % 8; // data starts 8-byte aligned, padded with spaces as the reference writer does
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        var temp = path + ".tmp";
-        using (var stream = File.Create(temp))
+        // A crash never leaves a half-written checkpoint under the real name.
+        AtomicFile.Write(path, temp =>
         {
+            using var stream = File.Create(temp);
             stream.Write(BitConverter.GetBytes((ulong)(json.Length + padding)));
             stream.Write(json);
             for (int i = 0; i < padding; i++) stream.WriteByte((byte)' ');
             foreach (var blob in blobs) stream.Write(blob);
-        }
-        File.Move(temp, path, overwrite: true); // a crash never leaves a half-written checkpoint under the real name
+        });
     }
 
     static long ElementSize(ScalarType type) => type switch

@@ -1,4 +1,4 @@
-namespace Pleura.Data;
+namespace Pleura.Files;
 
 /// <summary>
 /// Writes an output under a temporary name beside its destination and renames it when complete, so that a crash, a
