@@ -39,6 +39,7 @@ public static class StudyReport
             html.Paragraph("Training: " + string.Join(", ", training.Where(p => p.Key is not ("architecture" or "balancing" or "seed")).Select(p => $"{p.Key} {p.Value}")) +
                            (spec["pretrained"] is JsonObject pre && pre.Count > 0 ? "; pretrained: " + string.Join(", ", pre.Select(p => $"{p.Key} from {Path.GetFileName(p.Value!.ToString())}")) : "; backbones start from one seeded initialisation each"));
 
+        if (BaselineWarning.Of(results) is { } warning) html.Paragraph("Warning: " + warning);
         DataSection(html, figures, results);
         Level1(html, figures, results, trials);
         Level2(html, figures, results);
@@ -141,7 +142,7 @@ public static class StudyReport
         html.Table(new[] { "combination", "side", "lungs" }.Concat(comparisons.Select(c => $"macro MAE {c}")).Append("candidate − chosen").ToList(),
             rows.Where(r => r.Metric == MetricTable.MacroMae && r.Comparison == comparisons[0])
                 .OrderByDescending(r => r.Selected).ThenBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Side == "mean" ? 0 : 1).ThenBy(r => r.Side)
-                .Select(r => (IReadOnlyList<string>)new[] { r.Group + (r.Selected ? " (chosen)" : ""), r.Side, r.Count.ToString(CultureInfo.InvariantCulture) }
+                .Select(r => (IReadOnlyList<string>)new[] { r.Group + (r.Selected ? " (chosen)" : r.Grouping == "baseline" ? " (baseline)" : ""), r.Side, r.Count.ToString(CultureInfo.InvariantCulture) }
                     .Concat(comparisons.Select(c => Cell(rows.FirstOrDefault(x => x.Group == r.Group && x.Side == r.Side && x.Comparison == c && x.Metric == r.Metric))))
                     .Append(r.Side == "mean" && paired.TryGetValue(r.Group, out var d) ? Cell(d) : "").ToArray()));
     }

@@ -84,6 +84,8 @@ public sealed class ModelCatalogue : IDisposable
                     ["fold"] = info.Fold,
                     ["validation"] = info.Metrics?.DeepClone(),
                     ["pretrained_from"] = info.PretrainedFrom is null ? null : Path.GetFileName(info.PretrainedFrom),
+                    ["ensemble_members"] = info.EnsembleMembers is null ? null : new JsonArray(info.EnsembleMembers.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
+                    ["warnings"] = new JsonArray((info.Warnings ?? Array.Empty<string>()).Select(w => (JsonNode?)JsonValue.Create(w)).ToArray()),
                     ["pleura_version"] = info.PleuraVersion,
                     ["created_utc"] = info.CreatedUtc,
                 });

@@ -15,6 +15,8 @@ namespace Pleura.Study;
 public static class Baselines
 {
     public const string Probe = "probe_vs_reader1", Intensity = "intensity_vs_reader1";
+    /// <summary>The baselines' names in the cross-validated tables, where they stand beside combinations.</summary>
+    public const string ProbeName = "ridge probe", IntensityName = "global intensity";
 
     /// <summary>Per baseline, its OOB grades for one side (truth = reader 1), fit on that side's images of the trial's parts
     /// (a pooled trial's baselines stay per side: the bars are those of the per-lung method).</summary>
@@ -42,6 +44,53 @@ public static class Baselines
                 $"ridge on frozen {trial.Combination.Backbone} features ({start}), alpha {probe.Alpha:0.###}");
         }
         return result;
+    }
+
+    /// <summary>
+    /// The same two bars on the cross-validation folds of <paramref name="foldTrials"/> (one combination's trials: one
+    /// per fold, or per fold and side): on each fold, fit on its training part (the probe's strength on its validation part) with the combination's
+    /// inputs and graded on its test part, per side against reader 1. Every lung once, as the combination's own
+    /// out-of-fold predictions, so the two pair lung by lung. Frozen features are computed once per image and side.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<GradedLung>> OutOfFold(StudyContext cv, IReadOnlyList<TrialPlan> foldTrials)
+    {
+        var first = foldTrials[0];
+        var roi = first.Combination.Roi;
+        var patients = cv.Manifest.Rows.ToDictionary(r => r.ImageId, r => r.PatientId);
+        var lungs = new Dictionary<string, List<GradedLung>> { [IntensityName] = new(), [ProbeName] = new() };
+        var (model, _) = TrialRunner.Start(cv, first.Combination.Backbone).Create(first.Config, TrialRunner.Classes);
+        using (model)
+            foreach (var side in foldTrials.SelectMany(TrialRunner.Sides).Distinct())
+            {
+                string column = cv.Columns(side.Name()).Reader1;
+                var features = new Dictionary<string, float[]>(StringComparer.Ordinal);
+                IReadOnlyList<float[]> FeaturesOf(IStagedNetwork staged, TrialRunner.Part part)
+                {
+                    var missing = part.Ids.Select((id, i) => (Id: id, Index: (long)i)).Where(x => !features.ContainsKey(x.Id)).ToList();
+                    if (missing.Count > 0)
+                    {
+                        using var index = tensor(missing.Select(m => m.Index).ToArray());
+                        using var images = part.Set.Images.index_select(0, index);
+                        var computed = Features(staged, first.Config.Recipe, first.Config.InputChannels, images);
+                        for (int k = 0; k < missing.Count; k++) features[missing[k].Id] = computed[k];
+                    }
+                    return part.Ids.Select(id => features[id]).ToList();
+                }
+                foreach (int fold in foldTrials.Select(t => t.Fold).Distinct().Order())
+                {
+                    using var train = TrialRunner.Labelled(cv, SplitPart.Train, fold, column, roi, side);
+                    using var validation = TrialRunner.Labelled(cv, SplitPart.Validation, fold, column, roi, side);
+                    using var test = TrialRunner.Labelled(cv, SplitPart.Test, fold, column, roi, side);
+                    if (train.Set.Count == 0 || test.Set.Count == 0) continue;
+                    GradedLung Lung(int i, int predicted) => new(test.Ids[i], patients[test.Ids[i]], side.Name(), test.Set.Labels[i], predicted);
+                    var intensity = GlobalIntensityBaseline.Fit(train.Pixels.Select(GlobalIntensityBaseline.Features).ToList(), train.Set.Labels);
+                    lungs[IntensityName].AddRange(test.Pixels.Select((p, i) => Lung(i, intensity.Predict(GlobalIntensityBaseline.Features(p)))));
+                    if (model is not IStagedNetwork staged || validation.Set.Count == 0) continue;
+                    var probe = RidgeProbe.FitChoosingStrength(FeaturesOf(staged, train), train.Set.Labels, FeaturesOf(staged, validation), validation.Set.Labels);
+                    lungs[ProbeName].AddRange(FeaturesOf(staged, test).Select((f, i) => Lung(i, probe.Predict(f))));
+                }
+            }
+        return lungs.Where(l => l.Value.Count > 0).ToDictionary(l => l.Key, l => (IReadOnlyList<GradedLung>)l.Value);
     }
 
     /// <summary>Pooled features (every stage but the head) of grey images, fed by the weights' recipe.</summary>

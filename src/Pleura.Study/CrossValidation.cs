@@ -74,7 +74,21 @@ public static class CrossValidation
             }
             results.Add(new OutOfFold(combination, Collect(context, combination, mine)));
         }
-        Record(context, chosen, results);
+        // The bars on the same folds and lungs as the chosen recipe: a study whose recipe a baseline beats says so.
+        var bars = results.Any(r => r.Combination == chosen)
+            ? Baselines.OutOfFold(cv, trials.Where(t => t.Combination == chosen).OrderBy(t => t.Fold).ToList())
+            : new Dictionary<string, IReadOnlyList<GradedLung>>();
+        Record(context, chosen, results, bars);
+        if (Reporting.BaselineWarning.Of(context.Store.Results(context.Spec.Name)) is { } warning)
+        {
+            context.Log("warning: " + warning);
+            // The answer's model cards say it too (a study run with --cv-only has no answer).
+            foreach (var side in Pleura.Datasets.Side.Both)
+            {
+                string answer = Pipeline.GradingRun.CheckpointPath(System.IO.Path.Combine(context.Folder, "final"), side);
+                if (File.Exists(answer)) Pleura.Networks.Weights.Checkpoint.SaveInfo(answer, Pleura.Networks.Weights.Checkpoint.ReadInfo(answer) with { Warnings = new[] { warning } });
+            }
+        }
         return results;
     }
 
@@ -99,9 +113,18 @@ public static class CrossValidation
 
     static string Slug(Combination c) => $"{c.Backbone}-{c.RoiName}-{c.BalancingName}";
 
-    static void Record(StudyContext context, Combination chosen, IReadOnlyList<OutOfFold> results)
+    /// <summary>The grouping of the baselines' rows at the cross-validated levels (combinations are grouped "combination").</summary>
+    public const string BaselineGrouping = "baseline";
+
+    static void Record(StudyContext context, Combination chosen, IReadOnlyList<OutOfFold> results, IReadOnlyDictionary<string, IReadOnlyList<GradedLung>> bars)
     {
         var rows = new List<ResultRecord>();
+        foreach (var (name, lungs) in bars)
+            foreach (var (comparison, compared) in Comparisons(context, lungs).Where(c => c.Comparison != Levels.ReaderVsReader))
+                foreach (var (metric, side, e) in PatientBootstrap.Estimate(compared, Math.Max(1, context.Spec.Bootstrap), context.Spec.Seed))
+                    rows.Add(new ResultRecord(context.Spec.Name, ResultLevels.CrossValidated, BaselineGrouping, name, side, comparison, metric, e.Estimate,
+                        Interval(e.Low), Interval(e.High), side == "mean" ? compared.Count : compared.Count(l => l.Side == side),
+                        $"baseline on the chosen combination's folds and inputs ({chosen.Key})"));
         foreach (var oof in results)
         {
             bool selected = oof.Combination == chosen;
@@ -120,6 +143,12 @@ public static class CrossValidation
                     paired.Add(new ResultRecord(context.Spec.Name, ResultLevels.CrossValidatedPaired, "combination", other.Combination.Key, "mean", CandidateMinusChosen,
                         d.Metric, d.Difference.Estimate, Interval(d.Difference.Low), Interval(d.Difference.High), other.Lungs.Count,
                         FormattableString.Invariant($"{d.Metric}: candidate {d.Second:0.000}, chosen ({chosen.Key}) {d.First:0.000}; same folds, patients resampled together")));
+        if (results.FirstOrDefault(r => r.Combination == chosen) is { } chosenLungs)
+            foreach (var (name, lungs) in bars)
+                foreach (var d in PatientBootstrap.Paired(chosenLungs.Lungs, lungs, Math.Max(1, context.Spec.Bootstrap), context.Spec.Seed))
+                    paired.Add(new ResultRecord(context.Spec.Name, ResultLevels.CrossValidatedPaired, BaselineGrouping, name, "mean", CandidateMinusChosen,
+                        d.Metric, d.Difference.Estimate, Interval(d.Difference.Low), Interval(d.Difference.High), lungs.Count,
+                        FormattableString.Invariant($"{d.Metric}: baseline {d.Second:0.000}, chosen ({chosen.Key}) {d.First:0.000}; same folds, patients resampled together")));
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.CrossValidatedPaired, paired);
         foreach (var r in rows.Where(r => r.Side == "mean" && r.Metric == MetricTable.MacroMae))
             context.Log(FormattableString.Invariant($"cross-validation: {r.Group}, {r.Comparison}: macro MAE {r.Value:0.000} [{r.Low:0.000}, {r.High:0.000}] over {r.Count} lungs"));

@@ -64,6 +64,7 @@ public static class OnnxModelCard
             ("pleura.commit", PleuraCommit),
         };
         if (info.EnsembleMembers is not null) properties.Add(("pleura.ensemble_members", Text(info.EnsembleMembers)));
+        if (info.Warnings is not null) properties.Add(("pleura.warnings", Text(info.Warnings)));
         if (info.PretrainedFrom is not null) properties.Add(("pleura.pretrained_from", info.PretrainedFrom));
         if (info.Metrics is not null) properties.Add(("pleura.metrics", info.Metrics.ToJsonString()));
         return properties;

@@ -68,6 +68,9 @@ public sealed record CheckpointInfo
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? EnsembleMembers { get; init; }
+    /// <summary>What a user must know before relying on the model (e.g. a study found that a baseline grades as well); null when nothing.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
     public string? PretrainedFrom { get; init; }
     public string? StopReason { get; init; }
     public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
@@ -84,8 +87,11 @@ public static class Checkpoint
     {
         if (info.Input is not null) info = info with { Normalisation = info.Input.Description };
         Safetensors.Write(weightsPath, StateDicts.Ordered(model), new Dictionary<string, string> { ["format"] = CheckpointInfo.FormatName, ["architecture"] = info.Architecture });
-        AtomicFile.WriteAllText(SidecarOf(weightsPath), JsonSerializer.Serialize(info, Json));
+        SaveInfo(weightsPath, info);
     }
+
+    /// <summary>Writes (or rewrites) the description beside existing weights.</summary>
+    public static void SaveInfo(string weightsPath, CheckpointInfo info) => AtomicFile.WriteAllText(SidecarOf(weightsPath), JsonSerializer.Serialize(info, Json));
 
     public static CheckpointInfo ReadInfo(string weightsPath)
     {

@@ -69,10 +69,23 @@ public class CrossValidationTests
                 Assert.Equal(2 * manifest.Rows.Count, mean.Count);
                 Assert.True(mean.Low <= mean.Value && mean.Value <= mean.High, $"{mean.Low} {mean.Value} {mean.High}");
             }
-            var paired = results.Single(r => r.Level == ResultLevels.CrossValidatedPaired && r.Metric == "macro_mae");
+            var paired = results.Single(r => r.Level == ResultLevels.CrossValidatedPaired && r.Grouping == "combination" && r.Metric == "macro_mae");
             Assert.Equal("resnet10-w16 / roi lung / over", paired.Group);
             double Mean(string group) => results.Single(r => r.Level == ResultLevels.CrossValidated && r.Group == group && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae").Value;
             Assert.Equal(Mean(paired.Group) - Mean(chosen), paired.Value, 9);
+            // The baselines on the chosen recipe's folds and lungs: every lung once, paired against it.
+            foreach (var baseline in new[] { Baselines.IntensityName, Baselines.ProbeName })
+            {
+                var mean = results.Single(r => r.Level == ResultLevels.CrossValidated && r.Grouping == CrossValidation.BaselineGrouping && r.Group == baseline
+                                               && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
+                Assert.Equal(2 * manifest.Rows.Count, mean.Count);
+                var difference = results.Single(r => r.Level == ResultLevels.CrossValidatedPaired && r.Grouping == CrossValidation.BaselineGrouping && r.Group == baseline && r.Metric == "macro_mae");
+                Assert.Equal(mean.Value - Mean(chosen), difference.Value, 9);
+            }
+            Assert.DoesNotContain(results, r => r.Grouping == CrossValidation.BaselineGrouping && r.Comparison == Levels.ReaderVsReader);
+            // The warning follows the rule: said exactly when a baseline's estimate is at or below the model's.
+            double best = new[] { Baselines.IntensityName, Baselines.ProbeName }.Min(Mean);
+            Assert.Equal(best <= Mean(chosen), Pleura.Reporting.BaselineWarning.Of(results) is not null);
         }
         Assert.Contains("Cross-validated over every patient", File.ReadAllText(Path.Combine(folder, "report", "report.html")));
 
