@@ -82,11 +82,17 @@ public static class Baselines
                     using var validation = TrialRunner.Labelled(cv, SplitPart.Validation, fold, column, roi, side);
                     using var test = TrialRunner.Labelled(cv, SplitPart.Test, fold, column, roi, side);
                     if (train.Set.Count == 0 || test.Set.Count == 0) continue;
+                    // With train_on_both_readers the bars learn from both readers' grades, as the model does.
+                    string? second = cv.Spec.TrainOnBothReaders ? cv.Columns(side.Name()).Reader2 : null;
+                    using var train2 = second is null ? null : TrialRunner.Labelled(cv, SplitPart.Train, fold, second, roi, side);
+                    var trainPixels = train.Pixels.Concat(train2?.Pixels ?? Array.Empty<float[]>()).ToList();
+                    var trainLabels = train.Set.Labels.Concat(train2?.Set.Labels ?? Array.Empty<int>()).ToList();
                     GradedLung Lung(int i, int predicted) => new(test.Ids[i], patients[test.Ids[i]], side.Name(), test.Set.Labels[i], predicted);
-                    var intensity = GlobalIntensityBaseline.Fit(train.Pixels.Select(GlobalIntensityBaseline.Features).ToList(), train.Set.Labels);
+                    var intensity = GlobalIntensityBaseline.Fit(trainPixels.Select(GlobalIntensityBaseline.Features).ToList(), trainLabels);
                     lungs[IntensityName].AddRange(test.Pixels.Select((p, i) => Lung(i, intensity.Predict(GlobalIntensityBaseline.Features(p)))));
                     if (model is not IStagedNetwork staged || validation.Set.Count == 0) continue;
-                    var probe = RidgeProbe.FitChoosingStrength(FeaturesOf(staged, train), train.Set.Labels, FeaturesOf(staged, validation), validation.Set.Labels);
+                    var trainFeatures = FeaturesOf(staged, train).Concat(train2 is null ? Array.Empty<float[]>() : FeaturesOf(staged, train2)).ToList();
+                    var probe = RidgeProbe.FitChoosingStrength(trainFeatures, trainLabels, FeaturesOf(staged, validation), validation.Set.Labels);
                     lungs[ProbeName].AddRange(FeaturesOf(staged, test).Select((f, i) => Lung(i, probe.Predict(f))));
                 }
             }
