@@ -28,7 +28,7 @@ internal static class BenchCommand
         var clients = Cli.Option("--clients", "Concurrent clients, one load level each (e.g. --clients 1 4 16).", new[] { 1, 4, 16 });
         clients.AllowMultipleArgumentsPerToken = true;
         var seconds = Cli.Option("--seconds", "Length of each load level.", 60).AtLeast(1);
-        var precision = Cli.Option("--precision", "fp32 or bf16.", "fp32");
+        var precision = Cli.Option("--precision", "fp32 (the default, so that figures compare), bf16, or auto (bf16 where native and the run's bf16 check holds).", "fp32");
         var batch = Cli.Option("--batch", "The server's images per forward pass (serve --batch).", 16).AtLeast(1);
         var noWrk = Cli.Option("--no-wrk", "Use the built-in HttpClient load generator even when wrk is installed.", false);
         var csv = new Option<FileInfo?>("--csv") { Description = "Also write the table as CSV." };
@@ -44,7 +44,7 @@ internal static class BenchCommand
             var files = RadiographReader.ImageFiles(imageFolder).Take(256).ToList();
             if (files.Count == 0) throw new FileNotFoundException($"{imageFolder}: no images");
             var result = ServeBenchmark.Run(folder, files, parse.GetValue(clients)!, TimeSpan.FromSeconds(parse.GetValue(seconds)),
-                EvaluateCommand.ParsePrecision(parse.GetValue(precision)!), !parse.GetValue(noWrk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(batch)).GetAwaiter().GetResult();
+                Cli.Precision(parse.GetValue(precision)!, folder), !parse.GetValue(noWrk), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), parse.GetValue(batch)).GetAwaiter().GetResult();
             var table = new Table().AddColumns("clients", "generator", "images/s", "x predict", "per server CPU-s", "x predict per CPU-s", "p50 ms", "p99 ms", "errors", "memory MiB (start -> end)");
             foreach (var l in result.Levels)
                 table.AddRow(l.Clients.ToString(), l.Generator, l.ImagesPerSecond.ToString("0.0"), (l.ImagesPerSecond / result.PredictImagesPerSecond).ToString("0.00"),

@@ -46,13 +46,6 @@ internal static class EvaluateCommand
         _ => throw new ArgumentException($"--part must be test, validation, train or oob, not '{text}'"),
     };
 
-    internal static bool ParsePrecision(string text) => text.ToLowerInvariant() switch
-    {
-        "fp32" or "float32" => false,
-        "bf16" or "bfloat16" => true,
-        _ => throw new ArgumentException($"--precision must be fp32 or bf16, not '{text}'"),
-    };
-
     internal static void Show(IReadOnlyList<SideEvaluation> results, string title)
     {
         string[] headline = { Pleura.Evaluation.MetricTable.MacroMae, "mae", "accuracy", Pleura.Evaluation.MetricTable.F1Weighted, Pleura.Evaluation.MetricTable.QuadraticKappa, "r2", "clear_vs_any_f1_weighted", "roc_auc_ovr_macro", "hcs_mean", "ma_hcs" };
