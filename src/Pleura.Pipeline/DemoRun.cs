@@ -47,8 +47,8 @@ public sealed record DemoResult(IReadOnlyList<RunMetric> Metrics, IReadOnlyList<
 /// </summary>
 public static class DemoRun
 {
-    public const string ModelVsReader1 = "model_vs_reader1", ModelVsReader2 = "model_vs_reader2",
-        Reader2VsReader1 = "reader2_vs_reader1", BaselineVsReader1 = "baseline_vs_reader1";
+    public const string ModelVsReader1 = Pleura.Store.ResultComparisons.ModelVsReader1, ModelVsReader2 = Pleura.Store.ResultComparisons.ModelVsReader2,
+        Reader2VsReader1 = Pleura.Store.ResultComparisons.Reader2VsReader1, BaselineVsReader1 = "baseline_vs_reader1";
 
     public static DemoResult Run(DemoOptions options, string runFolder, Action<string>? log = null, Action<int>? generation = null,
         Action<Side, TrainingProgress>? training = null, CancellationToken cancel = default)

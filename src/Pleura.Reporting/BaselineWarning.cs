@@ -14,13 +14,13 @@ public static class BaselineWarning
 {
     public static string? Of(IReadOnlyList<ResultRecord> results)
     {
-        var macro = results.Where(r => r.Level == ResultLevels.CrossValidated && r.Side == "mean" && r.Comparison == "model_vs_reader1"
+        var macro = results.Where(r => r.Level == ResultLevels.CrossValidated && r.Side == "mean" && r.Comparison == ResultComparisons.ModelVsReader1
                                        && r.Metric == MetricTable.MacroMae).ToList();
         var chosen = macro.FirstOrDefault(r => r.Selected);
         if (chosen is null) return null;
-        var better = macro.Where(r => r.Grouping == "baseline" && r.Value <= chosen.Value).OrderBy(r => r.Value).ToList();
+        var better = macro.Where(r => r.Grouping == ResultComparisons.BaselineGrouping && r.Value <= chosen.Value).OrderBy(r => r.Value).ToList();
         if (better.Count == 0) return null;
-        var paired = results.Where(r => r.Level == ResultLevels.CrossValidatedPaired && r.Grouping == "baseline" && r.Metric == MetricTable.MacroMae)
+        var paired = results.Where(r => r.Level == ResultLevels.CrossValidatedPaired && r.Grouping == ResultComparisons.BaselineGrouping && r.Metric == MetricTable.MacroMae)
             .ToDictionary(r => r.Group);
         string Difference(ResultRecord b) => paired.TryGetValue(b.Group, out var d) && d.Low is not null
             ? string.Create(CultureInfo.InvariantCulture, $"; baseline − model {d.Value:0.000} [{d.Low:0.000}, {d.High:0.000}]") : "";

@@ -137,12 +137,12 @@ public static class StudyReport
                        "scored by the fold model that never saw its patient. 95% intervals resample patients. Reader 2 against reader 1 on the same lungs " +
                        "is the human benchmark. Candidates are paired against the chosen combination on the same folds (difference = candidate − chosen).");
         string Cell(ResultRecord? r) => r is null ? "–" : r.Low is null ? Html.Number(r.Value) : $"{Html.Number(r.Value)} [{Html.Number(r.Low)}, {Html.Number(r.High)}]";
-        var comparisons = new[] { "model_vs_reader1", "model_vs_reader2", "reader2_vs_reader1" }.Where(c => rows.Any(r => r.Comparison == c)).ToList();
+        var comparisons = new[] { ResultComparisons.ModelVsReader1, ResultComparisons.ModelVsReader2, ResultComparisons.Reader2VsReader1 }.Where(c => rows.Any(r => r.Comparison == c)).ToList();
         var paired = results.Where(r => r.Level == ResultLevels.CrossValidatedPaired && r.Metric == MetricTable.MacroMae).ToDictionary(r => r.Group);
         html.Table(new[] { "combination", "side", "lungs" }.Concat(comparisons.Select(c => $"macro MAE {c}")).Append("candidate − chosen").ToList(),
             rows.Where(r => r.Metric == MetricTable.MacroMae && r.Comparison == comparisons[0])
                 .OrderByDescending(r => r.Selected).ThenBy(r => r.Group, StringComparer.Ordinal).ThenBy(r => r.Side == "mean" ? 0 : 1).ThenBy(r => r.Side)
-                .Select(r => (IReadOnlyList<string>)new[] { r.Group + (r.Selected ? " (chosen)" : r.Grouping == "baseline" ? " (baseline)" : ""), r.Side, r.Count.ToString(CultureInfo.InvariantCulture) }
+                .Select(r => (IReadOnlyList<string>)new[] { r.Group + (r.Selected ? " (chosen)" : r.Grouping == ResultComparisons.BaselineGrouping ? " (baseline)" : ""), r.Side, r.Count.ToString(CultureInfo.InvariantCulture) }
                     .Concat(comparisons.Select(c => Cell(rows.FirstOrDefault(x => x.Group == r.Group && x.Side == r.Side && x.Comparison == c && x.Metric == r.Metric))))
                     .Append(r.Side == "mean" && paired.TryGetValue(r.Group, out var d) ? Cell(d) : "").ToArray()));
     }
@@ -157,7 +157,8 @@ public static class StudyReport
                        "a global-intensity grader and a linear probe (ridge on the frozen features of the backbone the model started from). " +
                        "With `ensemble: true` the model is the mean of the final model and the chosen combination's fold models; the final model alone is shown too. " +
                        "Mean-of-sides values first, then each side with its 95% bootstrap interval.");
-        var comparisons = new[] { "model_vs_reader1", "model_vs_reader2", "reader2_vs_reader1", "single_model_vs_reader1", "probe_vs_reader1", "intensity_vs_reader1" }
+        var comparisons = new[] { ResultComparisons.ModelVsReader1, ResultComparisons.ModelVsReader2, ResultComparisons.Reader2VsReader1, ResultComparisons.SingleModelVsReader1,
+                ResultComparisons.ProbeVsReader1, ResultComparisons.IntensityVsReader1 }
             .Where(c => rows.Any(r => r.Comparison == c)).ToList();
         string Cell(string side, string comparison, string metric)
         {

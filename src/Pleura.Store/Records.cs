@@ -55,5 +55,17 @@ public static class ResultLevels
         CrossValidated = "cv", CrossValidatedPaired = "cv-paired";
 }
 
+/// <summary>
+/// The <see cref="ResultRecord.Comparison"/> values of agreement rows (what is graded against which reader) and the
+/// <see cref="ResultRecord.Grouping"/> values of the cross-validated tables: named once for the study that writes them
+/// and the report that reads them.
+/// </summary>
+public static class ResultComparisons
+{
+    public const string ModelVsReader1 = "model_vs_reader1", ModelVsReader2 = "model_vs_reader2", Reader2VsReader1 = "reader2_vs_reader1",
+        SingleModelVsReader1 = "single_model_vs_reader1", ProbeVsReader1 = "probe_vs_reader1", IntensityVsReader1 = "intensity_vs_reader1";
+    public const string CombinationGrouping = "combination", BaselineGrouping = "baseline";
+}
+
 /// <summary>A file a trial or the study produced (checkpoint, predictions, heatmaps).</summary>
 public sealed record ArtefactRecord(string Study, string Owner, string Kind, string Path);

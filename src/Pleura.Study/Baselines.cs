@@ -2,6 +2,7 @@ using Pleura.Data;
 using Pleura.Evaluation;
 using Pleura.Imaging.Roi;
 using Pleura.Networks;
+using Pleura.Store;
 using static TorchSharp.torch;
 
 namespace Pleura.Study;
@@ -14,7 +15,7 @@ namespace Pleura.Study;
 /// </summary>
 public static class Baselines
 {
-    public const string Probe = "probe_vs_reader1", Intensity = "intensity_vs_reader1";
+    public const string Probe = ResultComparisons.ProbeVsReader1, Intensity = ResultComparisons.IntensityVsReader1;
     /// <summary>The baselines' names in the cross-validated tables, where they stand beside combinations.</summary>
     public const string ProbeName = "ridge probe", IntensityName = "global intensity";
 

@@ -113,8 +113,8 @@ public static class CrossValidation
 
     static string Slug(Combination c) => $"{c.Backbone}-{c.RoiName}-{c.BalancingName}";
 
-    /// <summary>The grouping of the baselines' rows at the cross-validated levels (combinations are grouped "combination").</summary>
-    public const string BaselineGrouping = "baseline";
+    /// <summary>The grouping of the baselines' rows at the cross-validated levels (beside combinations').</summary>
+    public const string BaselineGrouping = ResultComparisons.BaselineGrouping;
 
     static void Record(StudyContext context, Combination chosen, IReadOnlyList<OutOfFold> results, IReadOnlyDictionary<string, IReadOnlyList<GradedLung>> bars)
     {
@@ -131,7 +131,7 @@ public static class CrossValidation
             string note = selected ? "level 2's choice" : "";
             foreach (var (comparison, lungs) in Comparisons(context, oof.Lungs))
                 foreach (var (metric, side, e) in PatientBootstrap.Estimate(lungs, Math.Max(1, context.Spec.Bootstrap), context.Spec.Seed))
-                    rows.Add(new ResultRecord(context.Spec.Name, ResultLevels.CrossValidated, "combination", oof.Combination.Key, side, comparison, metric, e.Estimate,
+                    rows.Add(new ResultRecord(context.Spec.Name, ResultLevels.CrossValidated, ResultComparisons.CombinationGrouping, oof.Combination.Key, side, comparison, metric, e.Estimate,
                         Interval(e.Low), Interval(e.High), side == "mean" ? lungs.Count : lungs.Count(l => l.Side == side), note, selected));
         }
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.CrossValidated, rows);
@@ -140,7 +140,7 @@ public static class CrossValidation
         if (results.FirstOrDefault(r => r.Combination == chosen) is { } reference)
             foreach (var other in results.Where(r => r.Combination != chosen))
                 foreach (var d in PatientBootstrap.Paired(reference.Lungs, other.Lungs, Math.Max(1, context.Spec.Bootstrap), context.Spec.Seed))
-                    paired.Add(new ResultRecord(context.Spec.Name, ResultLevels.CrossValidatedPaired, "combination", other.Combination.Key, "mean", CandidateMinusChosen,
+                    paired.Add(new ResultRecord(context.Spec.Name, ResultLevels.CrossValidatedPaired, ResultComparisons.CombinationGrouping, other.Combination.Key, "mean", CandidateMinusChosen,
                         d.Metric, d.Difference.Estimate, Interval(d.Difference.Low), Interval(d.Difference.High), other.Lungs.Count,
                         FormattableString.Invariant($"{d.Metric}: candidate {d.Second:0.000}, chosen ({chosen.Key}) {d.First:0.000}; same folds, patients resampled together")));
         if (results.FirstOrDefault(r => r.Combination == chosen) is { } chosenLungs)

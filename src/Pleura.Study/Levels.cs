@@ -23,9 +23,9 @@ public static class Levels
 {
     public static readonly IReadOnlyList<string> Headline = new[] { MetricTable.MacroMae, "mae", "accuracy", MetricTable.F1Weighted, MetricTable.QuadraticKappa, "ma_hcs" };
 
-    public const string Reader1 = "model_vs_reader1", Reader2 = "model_vs_reader2", ReaderVsReader = "reader2_vs_reader1";
+    public const string Reader1 = ResultComparisons.ModelVsReader1, Reader2 = ResultComparisons.ModelVsReader2, ReaderVsReader = ResultComparisons.Reader2VsReader1;
     /// <summary>With an ensemble answer, the final model alone against reader 1.</summary>
-    public const string SingleModel = "single_model_vs_reader1";
+    public const string SingleModel = ResultComparisons.SingleModelVsReader1;
     /// <summary>The artefact kind (and file name) of the final model's OOB predictions, followed by the side.</summary>
     public const string OobPredictionsKind = "oob_predictions_";
 
@@ -54,7 +54,7 @@ public static class Levels
         TrialQueue.RunAll(context, "1", trials, cancel);
         var ranked = Score(context, combinations, trials).OrderBy(s => s.Complete ? 0 : 1).ThenBy(s => s.Mean.GetValueOrDefault(MetricTable.MacroMae, double.MaxValue)).ToList();
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Ranking, ranked.SelectMany((s, rank) => s.Mean.Select(m =>
-            new ResultRecord(context.Spec.Name, ResultLevels.Ranking, "combination", s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
+            new ResultRecord(context.Spec.Name, ResultLevels.Ranking, ResultComparisons.CombinationGrouping, s.Combination.Key, "mean", Reader1, m.Key, m.Value, null, null, rank + 1,
                 s.Complete ? (rank < context.Spec.TopK ? "top-k: goes on to level 2" : "") : "incomplete: a trial failed",
                 Selected: s.Complete && rank < context.Spec.TopK))
             .Concat(TestLungs(context, s.Combination, trials, rank + 1, s.Complete && rank < context.Spec.TopK, ResultLevels.Ranking))));
@@ -92,7 +92,7 @@ public static class Levels
             bool selected = s.Combination == chosen;
             string note = selected ? "chosen; " + rule : "";
             ResultRecord Row(string metric, double value) =>
-                new(context.Spec.Name, ResultLevels.Selection, "combination", s.Combination.Key, "mean", Reader1, metric, value, null, null, s.Folds, note, selected);
+                new(context.Spec.Name, ResultLevels.Selection, ResultComparisons.CombinationGrouping, s.Combination.Key, "mean", Reader1, metric, value, null, null, s.Folds, note, selected);
             foreach (var (metric, mean) in s.Mean)
             {
                 rows.Add(Row(metric, mean));
@@ -126,7 +126,7 @@ public static class Levels
         })).ToList();
         if (lungs.Count == 0) yield break;
         var e = PatientBootstrap.Estimate(lungs, Math.Max(1, context.Spec.Bootstrap), context.Spec.Seed).Single(x => x.Metric == MetricTable.MacroMae && x.Side == "mean").Estimate;
-        yield return new ResultRecord(context.Spec.Name, level, "combination", combination.Key, "mean", Reader1, TestLungsMacroMae, e.Estimate,
+        yield return new ResultRecord(context.Spec.Name, level, ResultComparisons.CombinationGrouping, combination.Key, "mean", Reader1, TestLungsMacroMae, e.Estimate,
             double.IsNaN(e.Low) ? null : e.Low, double.IsNaN(e.High) ? null : e.High, count, Selected: selected);
     }
 
