@@ -35,6 +35,22 @@ public sealed record ClassificationSplit(int Seed, double TestFraction, int Fold
 
     public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 
+    /// <summary>Reads a split file; one that is damaged (no image list, an image twice or without its patient or class, a group outside 0..folds) is refused naming the file.</summary>
     public static ClassificationSplit Load(string path) =>
-        FormattedJson.Load<ClassificationSplit>(path, Json, "split file", "a Pleura classification split", FormatName, s => s.Format);
+        FormattedJson.Load<ClassificationSplit>(path, Json, "split file", "a Pleura classification split", FormatName, s => s.Format, Problem);
+
+    static string? Problem(ClassificationSplit split)
+    {
+        if (split.Folds < 1) return $"folds {split.Folds} is not a positive number of folds";
+        if (split.Images is null) return "images is missing";
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < split.Images.Count; i++)
+        {
+            var image = split.Images[i];
+            if (image is null || string.IsNullOrEmpty(image.ImageId) || image.Patient is null || image.Class is null) return $"image {i + 1} lacks its id, patient or class";
+            if (!seen.Add(image.ImageId)) return $"image '{image.ImageId}' is listed twice";
+            if (image.Group < 0 || image.Group > split.Folds) return $"image '{image.ImageId}' is in group {image.Group}, not 0 (test) or 1..{split.Folds}";
+        }
+        return null;
+    }
 }

@@ -9,9 +9,11 @@ namespace Pleura.Data;
 public static class SplitBinding
 {
     /// <summary>Throws when <paramref name="plan"/> does not fit <paramref name="manifest"/>; a note when it fits another version of it, else null.</summary>
+    /// <remarks>The images and patients are compared even when the fingerprints agree: a split file changed after it
+    /// was made (an image line lost, a patient id damaged) keeps its fingerprint but no longer fits.</remarks>
     public static string? Check(SplitPlan plan, Manifest manifest, string splitPath, string manifestPath)
     {
-        if (plan.ManifestFingerprint == manifest.Fingerprint()) return null;
+        bool made = plan.ManifestFingerprint == manifest.Fingerprint();
         var inSplit = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var patient in plan.Patients)
             foreach (var image in patient.Images) inSplit[image] = patient.PatientId;
@@ -24,8 +26,11 @@ public static class SplitBinding
         var inManifest = manifest.Rows.Select(r => r.ImageId).ToHashSet(StringComparer.Ordinal);
         var notInManifest = inSplit.Keys.Where(i => !inManifest.Contains(i)).Order(StringComparer.Ordinal).ToList();
         if (notInManifest.Count > 0) problems.Add($"{notInManifest.Count} image(s) of the split not in the manifest (e.g. {notInManifest[0]})");
+        if (problems.Count > 0 && made)
+            throw new InvalidDataException($"{splitPath} records {manifestPath}'s fingerprint but was changed since: {string.Join("; ", problems)}. Make the split again (`pleura split`)");
         if (problems.Count > 0)
             throw new InvalidDataException($"{splitPath} was not made from {manifestPath}: {string.Join("; ", problems)}. Make a split of this manifest (`pleura split`)");
+        if (made) return null;
         return $"{splitPath} was made from another version of {manifestPath} (fingerprints differ); its patients and images agree exactly, so it is used";
     }
 }

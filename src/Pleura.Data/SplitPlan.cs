@@ -64,5 +64,28 @@ public sealed class SplitPlan
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
     }
 
-    public static SplitPlan Load(string path) => FormattedJson.Load<SplitPlan>(path, Json, "split file", "a Pleura split file", FormatName, p => p.Format);
+    /// <summary>Reads a split file; one that is damaged (a list missing, a patient or image twice, fold parts that do not fit its fold count) is refused naming the file.</summary>
+    public static SplitPlan Load(string path) => FormattedJson.Load<SplitPlan>(path, Json, "split file", "a Pleura split file", FormatName, p => p.Format, Problem);
+
+    /// <summary>What makes a plan read from a file unusable, or null: every list present, each patient once with one
+    /// part per fold (all OOB for an OOB patient, none OOB otherwise), each image under one patient.</summary>
+    static string? Problem(SplitPlan plan)
+    {
+        if (plan.FoldCount < 1) return $"foldCount {plan.FoldCount} is not a positive number of folds";
+        if (plan.Patients is null || plan.StratifiedBy is null || plan.ManifestFingerprint is null) return "patients, stratifiedBy or manifestFingerprint is missing";
+        var patients = new HashSet<string>(StringComparer.Ordinal);
+        var images = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < plan.Patients.Count; i++)
+        {
+            var p = plan.Patients[i];
+            if (p is null || string.IsNullOrEmpty(p.PatientId) || p.Folds is null || p.Images is null) return $"patient {i + 1} lacks its id, folds or images";
+            if (!patients.Add(p.PatientId)) return $"patient '{p.PatientId}' is listed twice";
+            if (p.Folds.Count != plan.FoldCount) return $"patient '{p.PatientId}' has {p.Folds.Count} fold part(s) for {plan.FoldCount} folds";
+            if (p.Folds.Any(f => !Enum.IsDefined(f) || (f == SplitPart.OutOfBox) != p.OutOfBox))
+                return $"patient '{p.PatientId}' has parts ({string.Join(", ", p.Folds)}) that do not fit {(p.OutOfBox ? "the OOB set" : "the folds")}";
+            foreach (var image in p.Images)
+                if (string.IsNullOrEmpty(image) || !images.Add(image)) return $"image '{image}' of patient '{p.PatientId}' is empty or listed twice";
+        }
+        return null;
+    }
 }
