@@ -32,6 +32,7 @@ internal sealed partial class StudyFileProblems(string file, IReadOnlyDictionary
             var full = path.EndsWith("." + name, StringComparison.Ordinal) ? path : $"{path}.{name}";
             return At(full, $"unknown key '{name}'" + (known is null ? "" : $" (known here: {string.Join(", ", known)})"));
         }
+        if (NullNotAllowed().IsMatch(e.Message)) return At(path, "an empty value (a value is needed here)");
         var conversion = Conversion().Match(e.Message);
         if (conversion.Success)
             return At(path, $"expected {Expected(conversion.Groups[1].Value)}");
@@ -65,4 +66,7 @@ internal sealed partial class StudyFileProblems(string file, IReadOnlyDictionary
 
     [GeneratedRegex(@"could not be converted to (\S+?)\.? Path")]
     private static partial Regex Conversion();
+
+    [GeneratedRegex(@"doesn't allow (setting|getting) null values")]
+    private static partial Regex NullNotAllowed();
 }

@@ -142,6 +142,11 @@ public sealed record StudySpec
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
+    static readonly char[] ControlCharacters = Enumerable.Range(0, 32).Where(c => c is not ('\t' or '\n' or '\r')).Append(127).Select(c => (char)c).ToArray();
+
+    /// <summary>How study files are read: as <see cref="Json"/>, and a key left empty (or null) where a value is needed is refused.</summary>
+    static readonly JsonSerializerOptions FileJson = new(Json) { RespectNullableAnnotations = true };
+
     /// <summary>The same conventions on one line: for hashes and table cells.</summary>
     public static readonly JsonSerializerOptions CompactJson = new(Json) { WriteIndented = false };
 
@@ -158,18 +163,24 @@ public sealed record StudySpec
         string text = File.ReadAllText(path);
         JsonNode? node;
         var lines = new Dictionary<string, int>(StringComparer.Ordinal);
+        bool yaml = Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml";
+        // YAML is printable text; YamlDotNet trips over a NUL with exceptions of its own, so control characters are refused first, at their line.
+        if (yaml && text.IndexOfAny(ControlCharacters) is var at and >= 0)
+            throw new InvalidDataException($"{path}, line {text.AsSpan(0, at).Count('\n') + 1}: not valid YAML: a control character (U+{(int)text[at]:X4}); a study file is plain text");
         try
         {
-            node = Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" ? YamlToJson(text, lines) : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            node = yaml ? YamlToJson(text, lines) : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
-        catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException)
+        // YamlDotNet stops on some damaged text with InvalidOperationException or ArgumentException instead of its YamlException.
+        catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException or InvalidOperationException or ArgumentException)
         {
             throw new InvalidDataException($"{path}: not valid {(path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "JSON" : "YAML")}: {e.Message}");
         }
         var problems = new StudyFileProblems(path, lines);
         StudySpec spec;
-        try { spec = node.Deserialize<StudySpec>(Json) ?? throw new InvalidDataException($"{path}: empty study file"); }
+        try { spec = node.Deserialize<StudySpec>(FileJson) ?? throw new InvalidDataException($"{path}: empty study file"); }
         catch (JsonException e) { throw problems.FromJson(e); }
+        spec.CheckEntries(problems);
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
         if (spec.Manifest == "") throw problems.At("$.manifest", "'manifest' is required (the manifest CSV, relative to the study file)");
@@ -186,6 +197,29 @@ public sealed record StudySpec
     }
 
     public void Check(string origin) => Check(new StudyFileProblems(origin, new Dictionary<string, int>()));
+
+    /// <summary>Entries of lists and mappings as read (the keys themselves are checked by the deserializer): none left
+    /// empty, and the paths usable as paths.</summary>
+    void CheckEntries(StudyFileProblems problems)
+    {
+        var lists = new (string Key, IEnumerable<string?> Values)[]
+        {
+            ("$.groups", Groups), ("$.grid.roi", Grid.Roi), ("$.grid.balancing", Grid.Balancing), ("$.grid.backbones", Grid.Backbones),
+            ("$.grid.sides", Grid.Sides), ("$.slurm.options", Slurm.Options),
+        };
+        foreach (var (key, values) in lists)
+            foreach (var (value, i) in values.Select((v, i) => (v, i)))
+                if (value is null) throw problems.At($"{key}[{i}]", "an empty entry (a value is needed)");
+        foreach (var (side, columns) in Readers)
+            if (columns is null) throw problems.At($"$.readers.{side}", "an empty entry (reader1 and optionally reader2 are needed)");
+        var paths = Pretrained.Select(p => ($"$.pretrained.{p.Key}", p.Value))
+            .Append(("$.manifest", Manifest)).Append(("$.cache_folder", CacheFolder)).Append(("$.store", Store));
+        foreach (var (key, value) in paths)
+        {
+            if (value is null) throw problems.At(key, "an empty entry (a path is needed)");
+            if (value.IndexOfAny(Path.GetInvalidPathChars()) >= 0) throw problems.At(key, "not a usable path (it holds a control character)");
+        }
+    }
 
     void Check(StudyFileProblems problems)
     {
@@ -257,7 +291,7 @@ public sealed record StudySpec
             {
                 YamlMappingNode map => new JsonObject(map.Children.Select(c =>
                 {
-                    var key = ((YamlScalarNode)c.Key).Value!;
+                    var key = (c.Key as YamlScalarNode)?.Value ?? throw new YamlDotNet.Core.YamlException(c.Key.Start, c.Key.End, "a key must be a plain name");
                     lines[$"{path}.{key}"] = (int)c.Key.Start.Line;
                     return new KeyValuePair<string, JsonNode?>(key, Convert(c.Value, $"{path}.{key}"));
                 })),
@@ -274,7 +308,9 @@ public sealed record StudySpec
             if (v is "true" or "True" or "TRUE") return JsonValue.Create(true);
             if (v is "false" or "False" or "FALSE") return JsonValue.Create(false);
             if (long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
-            if (double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
+            // Only finite numbers: 1e400 or NaN stays text and is refused as "expected a number" where a number belongs.
+            if (double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+                return JsonValue.Create(d);
             return JsonValue.Create(v);
         }
     }
