@@ -15,7 +15,7 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
     public BadInputCatalogue(BadInputWorld world) => _world = world;
 
     /// <summary>A case: the arguments ({w} is the world folder, {out} a path that must stay unwritten), the exit code and a part of the message.</summary>
-    sealed record Case(string[] Args, int Code, string Message);
+    internal sealed record Case(string[] Args, int Code, string Message);
 
     static Case C(int code, string message, params string[] args) => new(args, code, message);
 
@@ -24,7 +24,8 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
     static Case T(int code, string message, string manifest, string split, string run, params string[] more) =>
         new(new[] { "train", "-m", manifest, "-s", split, "-o", run }.Concat(Train).Concat(more).ToArray(), code, message);
 
-    static readonly Dictionary<string, Case> Cases = new()
+    /// <summary>The cases by name; docs/contracts.md lists each (Cli/ContractsPageTests).</summary>
+    internal static readonly Dictionary<string, Case> Cases = new()
     {
         // 1. Test-set leakage.
         ["train into a finished run with another split"] = T(Invalid, "holds another run (split fingerprint", "{w}/ph/manifest.csv", "{w}/s2.json", "{w}/run"),
