@@ -112,18 +112,6 @@ public class ReaderProperties
             .Uid(DicomTag.StudyInstanceUID, "2.25.1")
             .Uid(DicomTag.SeriesInstanceUID, "2.25.2")
             .Texts(DicomTag.ImageType, "CS", "ORIGINAL", "PRIMARY")
-            .Text(DicomTag.StudyDate, "DA", "20240102")
-            .Text(DicomTag.ContentTime, "TM", "101112.5")
-            .Text(DicomTag.AcquisitionTime, "TM", "1011")
-            .Text(DicomTag.AccessionNumber, "SH", "ACC1")
-            .Text(DicomTag.Modality, "CS", "CR")
-            .Text(DicomTag.PatientID, "LO", "P1")
-            .Text(DicomTag.PatientBirthDate, "DA", "19700203")
-            .Text(DicomTag.PatientSex, "CS", "F")
-            .Text(DicomTag.PatientAge, "AS", "054Y")
-            .Text(DicomTag.BodyPartExamined, "CS", "CHEST")
-            .Text(DicomTag.ViewPosition, "CS", "PA")
-            .Text(DicomTag.LossyImageCompression, "CS", "00")
             .Sequence(Pleura.Dicom.Results.ResultTags.ReferencedSeriesSequence,
                 new DicomDatasetBuilder().Uid(DicomTag.SeriesInstanceUID, "2.25.3")
                     .Sequence(Pleura.Dicom.Results.ResultTags.ReferencedSOPSequence,
@@ -137,9 +125,19 @@ public class ReaderProperties
             .Texts(DicomTag.WindowCenter, "DS", "2000", "1000").Texts(DicomTag.WindowWidth, "DS", "4000", "500")
             .Texts(DicomTag.WindowCenterWidthExplanation, "LO", "WIDE", "NARROW")
             .Bytes(DicomTag.PixelData, bits > 8 ? "OW" : "OB", pixels);
+        foreach (var (tag, vr, value) in HeaderValues) b.Text(tag, vr, value);
         if (frames > 1) b.Integer(DicomTag.NumberOfFrames, frames);
         return b;
     }
+
+    /// <summary>The text values an ingest reads (dates, times, ids, the frontal-chest rule's attributes), as a frontal chest CR of an adult has them.</summary>
+    static readonly (DicomTag Tag, string VR, string Value)[] HeaderValues =
+    [
+        (DicomTag.StudyDate, "DA", "20240102"), (DicomTag.ContentTime, "TM", "101112.5"), (DicomTag.AcquisitionTime, "TM", "1011"),
+        (DicomTag.AccessionNumber, "SH", "ACC1"), (DicomTag.Modality, "CS", "CR"), (DicomTag.PatientID, "LO", "P1"),
+        (DicomTag.PatientBirthDate, "DA", "19700203"), (DicomTag.PatientSex, "CS", "F"), (DicomTag.PatientAge, "AS", "054Y"),
+        (DicomTag.BodyPartExamined, "CS", "CHEST"), (DicomTag.ViewPosition, "CS", "PA"), (DicomTag.LossyImageCompression, "CS", "00"),
+    ];
 
     /// <summary>Signed pixels through a Modality LUT Sequence and a VOI LUT Sequence (LookupTable), Presentation LUT Shape INVERSE.</summary>
     static DicomDataset Luts()
