@@ -78,8 +78,9 @@ public sealed record TrainingConfig
         Input?.Check();
         if (TestTimeAugmentations is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(TestTimeAugmentations), TestTimeAugmentations, "0 to 64 augmented copies");
         Architectures.Get(Architecture).CheckInputSize(ImageSize);
-        if (Stage1LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage1LearningRate), Stage1LearningRate, "learning rates must be positive");
-        if (Stage2LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(Stage2LearningRate), Stage2LearningRate, "learning rates must be positive");
+        // Written as "not above 0" so that NaN is refused too.
+        if (!(Stage1LearningRate > 0) || double.IsInfinity(Stage1LearningRate)) throw new ArgumentOutOfRangeException(nameof(Stage1LearningRate), Stage1LearningRate, "learning rates must be positive numbers");
+        if (!(Stage2LearningRate > 0) || double.IsInfinity(Stage2LearningRate)) throw new ArgumentOutOfRangeException(nameof(Stage2LearningRate), Stage2LearningRate, "learning rates must be positive numbers");
     }
 
     /// <summary>A short stable hash of the settings, for resume checks.</summary>
