@@ -69,5 +69,19 @@ public sealed class RidgeProbe
         return sum;
     }
 
+    /// <summary>The probe as one linear function of the raw features, Score(x) = sum_j Weights[j] x_j + Bias (the
+    /// standardisation folded in), so that a network's linear head can compute it.</summary>
+    public (double[] Weights, double Bias) LinearForm()
+    {
+        var weights = new double[_weights.Count];
+        double bias = _intercept;
+        for (int j = 0; j < weights.Length; j++)
+        {
+            weights[j] = _weights[j] / _scale[j];
+            bias -= weights[j] * _mean[j];
+        }
+        return (weights, bias);
+    }
+
     public int Predict(float[] features) => (int)Math.Clamp(Math.Round(Score(features), MidpointRounding.AwayFromZero), 0, _maxGrade);
 }

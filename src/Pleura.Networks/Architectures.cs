@@ -41,6 +41,9 @@ public static class Architectures
         // blocks (`pleura weights imagenet` imports it).
         new("resnet18-cntk", "ResNet-18 as exported from CNTK (layer4 of three blocks): the ImageNet weights Pleura has offline", "fc.", 5,
             (k, c) => new ResNet("resnet18-cntk", false, new[] { 2, 2, 2, 3 }, k, 64, c), InputMultiple: 32),
+        // The same with its head on layer3's and layer4's pooled features: the ImageNet start loads unchanged (only the head differs).
+        new("resnet18-cntk-l34", "ResNet-18 (CNTK ImageNet weights) whose head reads layer3's and layer4's pooled features", "fc.", 5,
+            (k, c) => new ResNet("resnet18-cntk-l34", false, new[] { 2, 2, 2, 3 }, k, 64, c, headOnLayer3: true), InputMultiple: 32),
         new("resnet50", "ResNet-50 (torchvision), the paper's chosen backbone", "fc.", 5, (k, c) => ResNet.ResNet50(k, c), InTorchvision: true),
         // The ReLU after the last convolution, before the last max-pool.
         new("vgg16", "VGG-16 (torchvision)", "classifier.6.", 5, (k, c) => Vgg.Vgg16(k, c), "classifier.", GradCamLayer: "features.29", InTorchvision: true),

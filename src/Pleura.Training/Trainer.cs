@@ -65,6 +65,18 @@ public sealed class Trainer
             EpochCheckpoints.Load(_model, Path.Combine(_folder, FinalWeights));
             return Result(loop.State);
         }
+        if (_config.Head == HeadFit.Ridge)
+        {
+            // No epochs: the head is fitted once on the stage-1 examples (balanced as stage 1 would be) and written whole.
+            var examples = Balancer.Examples(train.Labels, _config.Balancing, 1, _config.Seed * 31 + 1);
+            using var images = Materialise(train, examples);
+            var probe = RidgeHead.Fit(_model, _headPrefix, images, examples.Select(e => train.Labels[e.Source]).ToList(), validation.Images, validation.Labels,
+                Input, _classes, _config.BatchSize);
+            loop.State.StopReason = $"ridge head fitted in closed form on {examples.Count} examples (strength {probe.Alpha:G3}, chosen on the validation part)";
+            EpochCheckpoints.Save(_model, Path.Combine(_folder, FinalWeights));
+            loop.Complete();
+            return Result(loop.State);
+        }
         for (int stage = loop.State.Stage; stage <= 2; stage++)
         {
             int epochs = stage == 1 ? _config.Stage1Epochs : _config.Stage2Epochs;

@@ -4,6 +4,15 @@ using Pleura.Networks.Weights;
 
 namespace Pleura.Training;
 
+/// <summary>How a classifier's head is trained.</summary>
+public enum HeadFit
+{
+    /// <summary>The METHOD's two stages: the head by gradient descent on frozen features, then the last convolutions too.</summary>
+    FineTune,
+    /// <summary>A ridge regression of the grade on the frozen pooled features, closed form (<see cref="RidgeHead"/>).</summary>
+    Ridge,
+}
+
 /// <summary>
 /// Everything that defines a training run (METHOD section 6 defaults): recorded in checkpoints and hashed so a resumed
 /// run is only ever continued with the same settings.
@@ -53,6 +62,13 @@ public sealed record TrainingConfig
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public ArithmeticPrecision Precision { get; init; }
+
+    /// <summary>
+    /// How the head is trained: fine-tuned (the two stages, the default), or fitted in closed form as a ridge read-out of
+    /// the frozen features (<see cref="RidgeHead"/>; no stage 2). Left out of the JSON when default.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public HeadFit Head { get; init; }
 
     /// <summary>These settings fed as the weights at <paramref name="startPath"/> expect (their sidecar's recipe).</summary>
     public TrainingConfig StartingFrom(string? startPath) =>

@@ -27,8 +27,11 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
 
     /// <param name="width">Channels of the first stage (torchvision: 64); smaller widths make fast small models.</param>
     /// <param name="inChannels">3 for RGB-shaped input (grey replicated), 1 for grey input with summed conv1 kernels.</param>
-    public ResNet(string name, bool bottleneck, int[] blocks, int numClasses, int width = 64, int inChannels = 3) : base(name)
+    /// <param name="headOnLayer3">The head reads layer3's pooled features beside layer4's (concatenated): mid-level
+    /// texture that a frozen read-out of layer4 alone misses (measured on BrixIA: a ridge read-out of both beat layer4's).</param>
+    public ResNet(string name, bool bottleneck, int[] blocks, int numClasses, int width = 64, int inChannels = 3, bool headOnLayer3 = false) : base(name)
     {
+        HeadOnLayer3 = headOnLayer3;
         if (blocks.Length != 4 || blocks.Any(b => b < 1)) throw new ArgumentException("a ResNet has four stages of at least one block", nameof(blocks));
         Blocks = blocks.ToArray();
         int expansion = bottleneck ? 4 : 1;
@@ -57,12 +60,15 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
         layer3 = Layer(width * 4, blocks[2], 2);
         layer4 = Layer(width * 8, blocks[3], 2);
         avgpool = AdaptiveAvgPool2d(new long[] { 1, 1 });
-        FeatureCount = width * 8 * expansion;
+        FeatureCount = (width * 8 + (headOnLayer3 ? width * 4 : 0)) * expansion;
         fc = Linear(FeatureCount, numClasses);
         RegisterComponents();
     }
 
     public bool Bottlenecked { get; }
+
+    /// <summary>Whether the head reads layer3's pooled features too (before layer4's, concatenated).</summary>
+    public bool HeadOnLayer3 { get; }
 
     /// <summary>Residual blocks per stage (ResNet-18: 2, 2, 2, 2).</summary>
     public IReadOnlyList<int> Blocks { get; }
@@ -75,8 +81,14 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
     public Tensor Features(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return avgpool.call(FeatureMaps(x)).flatten(1).MoveToOuterDisposeScope();
+        if (!HeadOnLayer3) return avgpool.call(FeatureMaps(x)).flatten(1).MoveToOuterDisposeScope();
+        var maps = EncoderFeatures(x);
+        return Pooled(maps[3], maps[4]).MoveToOuterDisposeScope();
     }
+
+    /// <summary>layer3's and layer4's pooled features, concatenated (the head's input with <see cref="HeadOnLayer3"/>).</summary>
+    Tensor Pooled(Tensor layer3Maps, Tensor layer4Maps) =>
+        cat(new[] { avgpool.call(layer3Maps).flatten(1), avgpool.call(layer4Maps).flatten(1).to_type(layer3Maps.dtype) }, 1);
 
     /// <summary>The last convolutional block's output (N x C x h x w), the usual Grad-CAM target.</summary>
     public Tensor FeatureMaps(Tensor x)
@@ -110,12 +122,18 @@ public sealed class ResNet : Module<Tensor, Tensor>, IStagedNetwork
         {
             var stages = new List<NetworkStage> { new("stem", new[] { "conv1.", "bn1." }, x => maxpool.call(relu.call(bn1.call(conv1.call(x))))) };
             foreach (var (name, layer) in new[] { ("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4) })
+            {
+                // With a head on layer3 too, layer4 and the pooling are one stage: the chain passes one tensor, and
+                // layer3's maps must reach the head beside layer4's.
+                if (HeadOnLayer3 && name == "layer4") break;
                 foreach (var (index, block) in layer.named_children())
                 {
                     var module = (Module<Tensor, Tensor>)block;
                     stages.Add(new($"{name}.{index}", new[] { $"{name}.{index}." }, x => module.call(x.to_type(StageType(layer)))));
                 }
-            stages.Add(new("avgpool", Array.Empty<string>(), x => avgpool.call(x).flatten(1)));
+            }
+            if (HeadOnLayer3) stages.Add(new("layer4+avgpool", new[] { "layer4." }, x => Pooled(x, layer4.call(x.to_type(StageType(layer4))))));
+            else stages.Add(new("avgpool", Array.Empty<string>(), x => avgpool.call(x).flatten(1)));
             stages.Add(new("fc", new[] { "fc." }, x => fc.call(x.to_type(fc.weight!.dtype))));
             return stages;
         }

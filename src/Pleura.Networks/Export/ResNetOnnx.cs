@@ -14,9 +14,20 @@ public static class ResNetOnnx
         x = Conv(g, "conv1", Child<Conv2d>(net, "", "conv1"), x);
         x = Relu(g, "bn1", BatchNorm(g, "bn1", Child<BatchNorm2d>(net, "", "bn1"), x));
         x = MaxPool(g, "maxpool", Child<MaxPool2d>(net, "", "maxpool"), x);
+        OnnxValue? layer3 = null;
         foreach (var stage in new[] { "layer1", "layer2", "layer3", "layer4" })
+        {
             x = Sequence(g, stage, Child<Sequential>(net, "", stage), x, Block);
-        x = Flatten(g, "avgpool", AdaptiveAvgPool(g, "avgpool", Child<AdaptiveAvgPool2d>(net, "", "avgpool"), x));
+            if (stage == "layer3") layer3 = x;
+        }
+        var pool = Child<AdaptiveAvgPool2d>(net, "", "avgpool");
+        x = Flatten(g, "avgpool", AdaptiveAvgPool(g, "avgpool", pool, x));
+        if (net.HeadOnLayer3)
+        {
+            // The head reads layer3's pooled features, then layer4's (ResNet.Pooled).
+            var pooled3 = Flatten(g, "avgpool.layer3", AdaptiveAvgPool(g, "avgpool.layer3", pool, layer3!));
+            x = new OnnxValue(g.Node("Concat", "avgpool.concat", new[] { pooled3.Name, x.Name }, OnnxGraph.Int("axis", 1)), new[] { pooled3.Shape[0] + x.Shape[0] });
+        }
         return Linear(g, "fc", Child<Linear>(net, "", "fc"), x);
     }
 

@@ -28,6 +28,7 @@ public class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         { "resnet18", 3, "torchvision", 50 },
         { "resnet50", 1, "cntk", 1 },
+        { "resnet18-cntk-l34", 3, "cntk", 1 },
         { "densenet121", 1, "unit", 50 },
         { "densenet121", 3, "torchvision", 50 },
     };

@@ -9,7 +9,7 @@ namespace Pleura.Tests.Study;
 /// <summary>The cross-validated estimate over every patient, on a reduced phantom study.</summary>
 public class CrossValidationTests
 {
-    static string WriteStudy(string folder, string name, int cvSeed, string sides = "[left, right]")
+    static string WriteStudy(string folder, string name, int cvSeed, string sides = "[left, right]", bool ensemble = false)
     {
         if (!Directory.Exists(Path.Combine(folder, "data")))
             PhantomDataset.Generate(new PhantomOptions { Count = 90, Size = 32, Seed = 11 }, Path.Combine(folder, "data"));
@@ -23,6 +23,7 @@ public class CrossValidationTests
             cross_validation: {"{"} folds: 3, seed: {cvSeed} {"}"}
             heatmaps: false
             bootstrap: 50
+            ensemble: {(ensemble ? "true" : "false")}
             """);
         return path;
     }
@@ -109,7 +110,7 @@ public class CrossValidationTests
     public void APooledStudyTrainsOneModelPerFoldAndGradesAndDeploysItPerLung()
     {
         using var dir = new TempFolder();
-        var file = WriteStudy(dir.Path, "pooled", cvSeed: 4, sides: "[pooled]");
+        var file = WriteStudy(dir.Path, "pooled", cvSeed: 4, sides: "[pooled]", ensemble: true);
         Assert.Equal(0, CliRunner.Run("study", "run", file, "--report", "false"));
         var spec = StudySpec.Load(file);
         string folder = StudyRunner.DefaultFolder(file, spec);
@@ -123,6 +124,7 @@ public class CrossValidationTests
             var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Path.Combine(folder, "final", side, "model.safetensors"));
             Assert.True(info.Pooled);
             Assert.Equal(side, info.Side);
+            Assert.Equal(3, info.EnsembleMembers?.Count);   // the answer: the final model and the two level-2 fold models
             Assert.Contains(store.Results(spec.Name), r => r.Level == "3" && r.Side == side && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");
         }
         Assert.Contains(store.Results(spec.Name), r => r.Level == "3" && r.Side == "mean" && r.Comparison == Levels.Reader1 && r.Metric == "macro_mae");

@@ -9,6 +9,7 @@ public class ActivationCacheTests
     [Theory]
     [InlineData("resnet10-w16")]
     [InlineData("resnet18")]
+    [InlineData("resnet18-cntk-l34")]
     [InlineData("vgg16")]
     [InlineData("densenet121")]
     public void RunningTheStagesInTurnEqualsTheForwardPass(string architecture)
