@@ -12,21 +12,23 @@ namespace Pleura.Networks;
 public sealed class EnsembleNetwork : nn.Module<Tensor, Tensor>
 {
     readonly ModuleList<nn.Module<Tensor, Tensor>> members;
+    readonly nn.Module<Tensor, Tensor>[] _networks;
 
     public EnsembleNetwork(IReadOnlyList<nn.Module<Tensor, Tensor>> members) : base(nameof(EnsembleNetwork))
     {
         if (members.Count < 2) throw new ArgumentException($"an ensemble needs at least two networks, got {members.Count}", nameof(members));
-        this.members = new ModuleList<nn.Module<Tensor, Tensor>>(members.ToArray());
+        _networks = members.ToArray();
+        this.members = new ModuleList<nn.Module<Tensor, Tensor>>(_networks);
         RegisterComponents();
     }
 
-    public IReadOnlyList<nn.Module<Tensor, Tensor>> Members => members.ToList();
+    public IReadOnlyList<nn.Module<Tensor, Tensor>> Members => _networks;
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         Tensor? sum = null;
-        foreach (var member in members)
+        foreach (var member in _networks)
         {
             var p = member.call(x).softmax(1);
             sum = sum is null ? p : sum + p;

@@ -31,6 +31,29 @@ public static class NetworkStages
     }
 
     /// <summary>
+    /// What the network's head reads for each image (every stage but the last, in eval mode, as float32 rows): the
+    /// frozen features that linear read-outs (the ridge probe baseline, ridge heads) are fitted on.
+    /// </summary>
+    /// <param name="input">Turns a batch of grey images into the network's input (its recipe and channels).</param>
+    public static IReadOnlyList<float[]> HeadInputs(IStagedNetwork network, Tensor images, Func<Tensor, Tensor> input, int batchSize)
+    {
+        ((nn.Module)network).eval();
+        using var _ = no_grad();
+        var stages = network.Stages;
+        var rows = new List<float[]>();
+        for (long start = 0; start < images.shape[0]; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var x = input(images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start)));
+            var pooled = Run(stages, x, 0, stages.Count - 1).flatten(1).to_type(ScalarType.Float32).contiguous();
+            var values = pooled.data<float>().ToArray();
+            int d = (int)pooled.shape[1];
+            for (int i = 0; i < pooled.shape[0]; i++) rows.Add(values.AsSpan(i * d, d).ToArray());
+        }
+        return rows;
+    }
+
+    /// <summary>
     /// The first stage that owns a trainable parameter or behaves randomly: stages before it form a frozen, deterministic prefix.
     /// </summary>
     public static int FrozenPrefixLength(IReadOnlyList<NetworkStage> stages, IReadOnlySet<string> trainable)

@@ -3,6 +3,7 @@ using Pleura.Evaluation;
 using Pleura.Imaging.Roi;
 using Pleura.Networks;
 using Pleura.Store;
+using Pleura.Training;
 using static TorchSharp.torch;
 
 namespace Pleura.Study;
@@ -30,19 +31,16 @@ public static class Baselines
         var result = new Dictionary<string, (int[], int[], string)>();
         if (oob.Set.Count == 0 || train.Set.Count == 0) return result;
 
-        var intensity = GlobalIntensityBaseline.Fit(train.Pixels.Select(GlobalIntensityBaseline.Features).ToList(), train.Set.Labels);
-        result[Intensity] = (oob.Set.Labels.ToArray(), oob.Pixels.Select(p => intensity.Predict(GlobalIntensityBaseline.Features(p))).ToArray(),
-            "nearest class centroid of image mean and spread");
-
+        var truth = oob.Set.Labels.ToArray();
         var (model, _) = TrialRunner.Start(context, trial.Combination.Backbone).Create(trial.Config, TrialRunner.Classes);
         using (model)
         {
-            if (model is not IStagedNetwork staged) return result;
-            IReadOnlyList<float[]> FeaturesOf(Tensor images) => Features(staged, trial.Config.Recipe, trial.Config.InputChannels, images);
-            var probe = RidgeProbe.FitChoosingStrength(FeaturesOf(train.Set.Images), train.Set.Labels, FeaturesOf(validation.Set.Images), validation.Set.Labels);
+            var compute = FeaturesOf(model, trial.Config);
+            var (intensity, probe) = FitAndGrade(new[] { train }, validation, oob, compute is null ? null : part => compute(part.Set.Images));
+            result[Intensity] = (truth, intensity, "nearest class centroid of image mean and spread");
             string start = context.Spec.Pretrained.TryGetValue(trial.Combination.Backbone, out var path) ? Path.GetFileName(path) : "seeded random weights";
-            result[Probe] = (oob.Set.Labels.ToArray(), FeaturesOf(oob.Set.Images).Select(probe.Predict).ToArray(),
-                $"ridge on frozen {trial.Combination.Backbone} features ({start}), alpha {probe.Alpha:0.###}");
+            if (probe is { } p)
+                result[Probe] = (truth, p.Grades, $"ridge on frozen {trial.Combination.Backbone} features ({start}), alpha {p.Alpha:0.###}");
         }
         return result;
     }
@@ -60,19 +58,21 @@ public static class Baselines
         var patients = cv.Manifest.Rows.ToDictionary(r => r.ImageId, r => r.PatientId);
         var lungs = new Dictionary<string, List<GradedLung>> { [IntensityName] = new(), [ProbeName] = new() };
         var (model, _) = TrialRunner.Start(cv, first.Combination.Backbone).Create(first.Config, TrialRunner.Classes);
+        var compute = FeaturesOf(model, first.Config);
         using (model)
             foreach (var side in foldTrials.SelectMany(TrialRunner.Sides).Distinct())
             {
                 string column = cv.Columns(side.Name()).Reader1;
+                // Features once per image and side, whichever folds' parts it is in.
                 var features = new Dictionary<string, float[]>(StringComparer.Ordinal);
-                IReadOnlyList<float[]> FeaturesOf(IStagedNetwork staged, TrialRunner.Part part)
+                IReadOnlyList<float[]> Cached(TrialRunner.Part part)
                 {
                     var missing = part.Ids.Select((id, i) => (Id: id, Index: (long)i)).Where(x => !features.ContainsKey(x.Id)).ToList();
                     if (missing.Count > 0)
                     {
                         using var index = tensor(missing.Select(m => m.Index).ToArray());
                         using var images = part.Set.Images.index_select(0, index);
-                        var computed = Features(staged, first.Config.Recipe, first.Config.InputChannels, images);
+                        var computed = compute!(images);
                         for (int k = 0; k < missing.Count; k++) features[missing[k].Id] = computed[k];
                     }
                     return part.Ids.Select(id => features[id]).ToList();
@@ -86,36 +86,34 @@ public static class Baselines
                     // With train_on_both_readers the bars learn from both readers' grades, as the model does.
                     string? second = cv.Spec.TrainOnBothReaders ? cv.Columns(side.Name()).Reader2 : null;
                     using var train2 = second is null ? null : TrialRunner.Labelled(cv, SplitPart.Train, fold, second, roi, side);
-                    var trainPixels = train.Pixels.Concat(train2?.Pixels ?? Array.Empty<float[]>()).ToList();
-                    var trainLabels = train.Set.Labels.Concat(train2?.Set.Labels ?? Array.Empty<int>()).ToList();
+                    var (intensity, probe) = FitAndGrade(train2 is null ? new[] { train } : new[] { train, train2 }, validation, test,
+                        compute is null || validation.Set.Count == 0 ? null : Cached);
                     GradedLung Lung(int i, int predicted) => new(test.Ids[i], patients[test.Ids[i]], side.Name(), test.Set.Labels[i], predicted);
-                    var intensity = GlobalIntensityBaseline.Fit(trainPixels.Select(GlobalIntensityBaseline.Features).ToList(), trainLabels);
-                    lungs[IntensityName].AddRange(test.Pixels.Select((p, i) => Lung(i, intensity.Predict(GlobalIntensityBaseline.Features(p)))));
-                    if (model is not IStagedNetwork staged || validation.Set.Count == 0) continue;
-                    var trainFeatures = FeaturesOf(staged, train).Concat(train2 is null ? Array.Empty<float[]>() : FeaturesOf(staged, train2)).ToList();
-                    var probe = RidgeProbe.FitChoosingStrength(trainFeatures, trainLabels, FeaturesOf(staged, validation), validation.Set.Labels);
-                    lungs[ProbeName].AddRange(FeaturesOf(staged, test).Select((f, i) => Lung(i, probe.Predict(f))));
+                    lungs[IntensityName].AddRange(intensity.Select((g, i) => Lung(i, g)));
+                    if (probe is { } p) lungs[ProbeName].AddRange(p.Grades.Select((g, i) => Lung(i, g)));
                 }
             }
         return lungs.Where(l => l.Value.Count > 0).ToDictionary(l => l.Key, l => (IReadOnlyList<GradedLung>)l.Value);
     }
 
-    /// <summary>Pooled features (every stage but the head) of grey images, fed by the weights' recipe.</summary>
-    static IReadOnlyList<float[]> Features(IStagedNetwork network, InputRecipe recipe, int channels, Tensor images, int batch = 16)
+    /// <summary>
+    /// Both bars fit on the training parts (the probe's strength on the validation part) and graded on the test part;
+    /// the probe only where <paramref name="features"/> gives the frozen features of a part.
+    /// </summary>
+    static (int[] Intensity, (int[] Grades, double Alpha)? Probe) FitAndGrade(IReadOnlyList<TrialRunner.Part> train, TrialRunner.Part validation,
+        TrialRunner.Part test, Func<TrialRunner.Part, IReadOnlyList<float[]>>? features)
     {
-        ((nn.Module)network).eval();
-        using var _ = no_grad();
-        var stages = network.Stages;
-        var rows = new List<float[]>();
-        for (long start = 0; start < images.shape[0]; start += batch)
-        {
-            using var scope = NewDisposeScope();
-            var x = recipe.Feed(images.narrow(0, start, Math.Min(batch, images.shape[0] - start)), channels);
-            var pooled = NetworkStages.Run(stages, x, 0, stages.Count - 1).flatten(1).to_type(ScalarType.Float32).contiguous();
-            var values = pooled.data<float>().ToArray();
-            int d = (int)pooled.shape[1];
-            for (int i = 0; i < pooled.shape[0]; i++) rows.Add(values.AsSpan(i * d, d).ToArray());
-        }
-        return rows;
+        var labels = train.SelectMany(p => p.Set.Labels).ToList();
+        var intensity = GlobalIntensityBaseline.Fit(train.SelectMany(p => p.Pixels).Select(GlobalIntensityBaseline.Features).ToList(), labels);
+        var intensityGrades = test.Pixels.Select(p => intensity.Predict(GlobalIntensityBaseline.Features(p))).ToArray();
+        if (features is null) return (intensityGrades, null);
+        var probe = RidgeProbe.FitChoosingStrength(train.SelectMany(features).ToList(), labels, features(validation), validation.Set.Labels);
+        return (intensityGrades, (features(test).Select(probe.Predict).ToArray(), probe.Alpha));
     }
+
+    /// <summary>Pooled features (every stage but the head) of a batch of grey images, fed by the weights' recipe; null
+    /// for a network that cannot be cut before its head.</summary>
+    static Func<Tensor, IReadOnlyList<float[]>>? FeaturesOf(nn.Module<Tensor, Tensor> model, TrainingConfig config) => model is IStagedNetwork staged
+        ? images => NetworkStages.HeadInputs(staged, images, x => config.Recipe.Feed(x, config.InputChannels), batchSize: 16)
+        : null;
 }

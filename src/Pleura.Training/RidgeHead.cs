@@ -30,8 +30,8 @@ public static class RidgeHead
         var stages = staged.Stages;
         if (!stages[^1].ParameterPrefixes.All(p => p.StartsWith(headPrefix, StringComparison.Ordinal)))
             throw new InvalidOperationException($"the network's last stage is not its head '{headPrefix}'");
-        var probe = RidgeProbe.FitChoosingStrength(Features(model, stages, trainImages, input, batchSize), trainLabels,
-            Features(model, stages, validationImages, input, batchSize), validationLabels, classes - 1);
+        var probe = RidgeProbe.FitChoosingStrength(NetworkStages.HeadInputs(staged, trainImages, input, batchSize), trainLabels,
+            NetworkStages.HeadInputs(staged, validationImages, input, batchSize), validationLabels, classes - 1);
         var (weights, bias) = probe.LinearForm();
         var w = new float[classes * weights.Length];
         var b = new float[classes];
@@ -46,23 +46,5 @@ public static class RidgeHead
         head.weight!.copy_(wt);
         head.bias!.copy_(bt);
         return probe;
-    }
-
-    /// <summary>The head's input for each image: the stages before the head, in eval mode.</summary>
-    static IReadOnlyList<float[]> Features(nn.Module<Tensor, Tensor> model, IReadOnlyList<NetworkStage> stages, Tensor images, Func<Tensor, Tensor> input, int batchSize)
-    {
-        model.eval();
-        using var _ = no_grad();
-        var rows = new List<float[]>();
-        for (long start = 0; start < images.shape[0]; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var x = input(images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start)));
-            var pooled = NetworkStages.Run(stages, x, 0, stages.Count - 1).flatten(1).to_type(ScalarType.Float32).contiguous();
-            var values = pooled.data<float>().ToArray();
-            int d = (int)pooled.shape[1];
-            for (int i = 0; i < pooled.shape[0]; i++) rows.Add(values.AsSpan(i * d, d).ToArray());
-        }
-        return rows;
     }
 }
