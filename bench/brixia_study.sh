@@ -44,9 +44,23 @@ mkdir -p "$out"
 
 pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/metadata.csv" --images "$data/cohen/images" \
   --lung-masks "$data/cohen/lung-masks" -o "$out/brixia.csv"   # exit 1 (errors in the data) stops the study: never a stale manifest
-# Lung masks: the collection's own for most images; the lung U-Net (trained on JSRT/SCR) for the others.
-[ -f "$out/lungs.safetensors" ] || pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
-  --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --size 128 --epochs 30 --arch unet-w16
+# Lung masks: the collection's own for most images (92 of 120); for the others (and any image graded later) METHOD's
+# U-Net (ResNet-18 encoder from ImageNet) trained on the collection's own masks (its convention: lungs behind the heart
+# included) of every patient outside the study, so that it never saw a study patient. Until LUNGS=jsrt: the small
+# U-Net on JSRT/SCR (masks without the region behind the heart). Delete OUT/lungs.safetensors to train it again.
+[ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
+if [ ! -f "$out/lungs.safetensors" ]; then
+  if [ "${LUNGS:-collection}" = jsrt ]; then
+    pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
+      --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --size 128 --epochs 30 --arch unet-w16
+  else
+    pleura manifest import "$data/cohen/metadata.csv" --map path=filename --map patient_id=patientid --image-root "$data/cohen/images" \
+      -o "$out/cohen.csv" --replace >/dev/null
+    pleura segment train -m "$out/cohen.csv" --mask left_lung="$data/cohen/lung-masks/left" --mask right_lung="$data/cohen/lung-masks/right" \
+      --exclude-patients "$out/brixia.csv" --arch resnet18-cntk-unet --pretrained "$out/imagenet.safetensors" --size 128 --epochs 30 \
+      -o "$out/lungs.safetensors"
+  fi
+fi
 pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o "$out/predicted-lungs" --manifest-out "$out/brixia-masks.csv"
 
 # One study file per setting; only the backbone, its start, the input and the grade decision differ.
@@ -99,7 +113,6 @@ case "$study" in
     write_study cxr resnet10-w32 pneumo3.safetensors 128 1 0.0003 arg_max false 10 cross_entropy false ;;
   imagenet|imagenet-ordinal|imagenet-sord|imagenet-both|imagenet-ordinal-bf16|imagenet-pooled|imagenet-pooled-both)
     # ImageNet ResNet-18 (CNTK export), grey replicated and fed as the weights expect (their checkpoint's input recipe).
-    [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
     if [ "$study" = imagenet ]; then decision=arg_max; ensemble=false; else decision=expected; ensemble=true; fi
     loss=cross_entropy; [ "$study" = imagenet-sord ] && loss=sord
     both=false; case "$study" in *both) both=true ;; esac
@@ -108,7 +121,6 @@ case "$study" in
   imagenet-probe)
     # No fine-tuning: one ridge read-out for both lungs (the left mirrored) of the frozen ImageNet features of layer3
     # and layer4 (resnet18-cntk-l34), fitted in closed form on both readers' grades (`head: ridge`).
-    [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
     write_study "$study" resnet18-cntk-l34 imagenet.safetensors 224 3 0.0001 expected true 20 cross_entropy true "" ridge ;;
   *) echo "unknown study '$study': cxr, imagenet, imagenet-ordinal, imagenet-probe, imagenet-sord, imagenet-both, imagenet-pooled, imagenet-pooled-both or imagenet-ordinal-bf16" >&2; exit 2 ;;
 esac

@@ -20,8 +20,9 @@ public sealed record StructureMasks(string Name, string Folder)
     }
 }
 
-/// <summary>One training or test image and its mask files, one per structure, in the structures' order.</summary>
-public sealed record SegmentationExample(string Name, string Image, IReadOnlyList<string> Masks);
+/// <summary>One training or test image and its mask files, one per structure, in the structures' order. Patient is
+/// known when the image comes from a manifest; hold-out parts then keep each patient's images together.</summary>
+public sealed record SegmentationExample(string Name, string Image, IReadOnlyList<string> Masks, string? Patient = null);
 
 /// <summary>
 /// A segmentation set: images and their mask files, one per structure, from image + mask folders or a manifest's mask
@@ -38,14 +39,30 @@ public static class SegmentationExamples
         return names.Select(n => new SegmentationExample(n, Path.Combine(imagesFolder, n), structures.Select(s => s.MaskFor(n) ?? Path.Combine(s.Folder, n)).ToList())).ToList();
     }
 
-    /// <summary>A manifest's images that have a mask in every named column (mask images or LabelMe files), in manifest order.</summary>
-    public static IReadOnlyList<SegmentationExample> FromManifest(Manifest manifest, IReadOnlyList<(string Structure, string Column)> columns)
+    /// <summary>A manifest's images that have a mask for every structure, in manifest order. Each structure's masks come
+    /// from a manifest column of mask paths (mask images or LabelMe files) or, when no column has that name, from a
+    /// folder of masks named as the images (e.g. the COVID-19 collection's lung masks for a manifest of its images).
+    /// Images of the excluded patients are left out (e.g. a study's patients, so that a lung model never saw them).</summary>
+    public static IReadOnlyList<SegmentationExample> FromManifest(Manifest manifest, IReadOnlyList<(string Structure, string Where)> sources,
+        IReadOnlySet<string>? excludedPatients = null)
     {
-        foreach (var (_, column) in columns)
-            if (!manifest.ExtraColumns.Contains(column)) throw new InvalidDataException($"the manifest has no column '{column}'");
-        var examples = manifest.Rows.Where(r => columns.All(c => r.GetExtra(c.Column) != ""))
-            .Select(r => new SegmentationExample(r.ImageId, manifest.ResolvePath(r), columns.Select(c => manifest.Resolve(r.GetExtra(c.Column))).ToList())).ToList();
-        if (examples.Count == 0) throw new InvalidDataException($"no manifest row has a mask in every one of {string.Join(", ", columns.Select(c => c.Column))}");
+        var lookups = sources.Select(source =>
+        {
+            if (manifest.ExtraColumns.Contains(source.Where))
+                return (Func<ManifestRow, string?>)(r => r.GetExtra(source.Where) is { Length: > 0 } path ? manifest.Resolve(path) : null);
+            if (Directory.Exists(source.Where))
+            {
+                var folder = new StructureMasks(source.Structure, source.Where);
+                return r => folder.MaskFor(Path.GetFileName(manifest.ResolvePath(r)));
+            }
+            throw new InvalidDataException($"'{source.Where}' is neither a column of the manifest nor a folder of masks");
+        }).ToList();
+        var examples = manifest.Rows.Where(r => excludedPatients is null || !excludedPatients.Contains(r.PatientId))
+            .Select(r => (Row: r, Masks: lookups.Select(l => l(r)).ToList()))
+            .Where(e => e.Masks.All(m => m is not null))
+            .Select(e => new SegmentationExample(e.Row.ImageId, manifest.ResolvePath(e.Row), e.Masks.Select(m => m!).ToList(), e.Row.PatientId)).ToList();
+        if (examples.Count == 0)
+            throw new InvalidDataException($"no manifest row{(excludedPatients is { Count: > 0 } ? " of a patient not excluded" : "")} has a mask in every one of {string.Join(", ", sources.Select(c => c.Where))}");
         return examples;
     }
 

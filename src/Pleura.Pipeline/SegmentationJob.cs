@@ -12,8 +12,8 @@ namespace Pleura.Pipeline;
 public sealed record StructureScores(string Structure, int Images, BootstrapEstimate Dice, BootstrapEstimate IoU, BootstrapEstimate Hausdorff95, BootstrapEstimate AverageSurfaceDistance);
 
 /// <summary>
-/// `pleura segment`: trains a U-Net on image + mask folders (one image per patient, as in JSRT; a seeded hold-out is
-/// the test set), scores it per structure, and predicts masks.
+/// `pleura segment`: trains a U-Net on image + mask folders (one image per patient, as in JSRT) or a manifest's images
+/// (parts by patient), with a seeded hold-out as the test set, scores it per structure, and predicts masks.
 /// </summary>
 public static class SegmentationJob
 {
@@ -43,6 +43,24 @@ public static class SegmentationJob
     }
 
     /// <summary>
+    /// Seeded test / validation / training parts (image indices) that keep each patient's images in one part: patients in
+    /// a seeded order, the first ones to the test part until it holds its share of the images, the next ones to the
+    /// validation part until it holds a tenth of the rest. With one image per patient this is a seeded image hold-out.
+    /// </summary>
+    public static (List<int> Test, List<int> Validation, List<int> Training) HoldOut(IReadOnlyList<string> patientOfImage, double testFraction, int seed)
+    {
+        var random = new Random(seed);
+        var groups = Enumerable.Range(0, patientOfImage.Count).GroupBy(i => patientOfImage[i]).Select(g => g.ToList()).ToList()
+            .OrderBy(_ => random.Next()).ToList();
+        int testCount = (int)Math.Round(patientOfImage.Count * testFraction);
+        int validationCount = Math.Max(1, (patientOfImage.Count - testCount) / 10);
+        List<int> test = new(), validation = new(), training = new();
+        foreach (var group in groups)
+            (test.Count < testCount ? test : validation.Count < validationCount ? validation : training).AddRange(group);
+        return (test, validation, training);
+    }
+
+    /// <summary>
     /// Trains on a seeded hold-out split: the test images are held out first, then a tenth of the rest validates
     /// (early stopping, best weights). The work folder OUTPUT.work/ makes a stopped run resumable.
     /// </summary>
@@ -54,15 +72,13 @@ public static class SegmentationJob
         if (size % multiple != 0) throw new ArgumentException($"{architecture} needs an input size that is a multiple of {multiple}, not {size}");
         var (files, images, masks, failures) = SegmentationExamples.Load(examples, structures, size);
         foreach (var f in failures) log?.Invoke($"unreadable, left out: {f.Path}: {f.Reason}");
-        var random = new Random(seed);
-        var order = Enumerable.Range(0, files.Count).OrderBy(_ => random.Next()).ToList();
-        int testCount = (int)Math.Round(files.Count * testFraction);
-        var testIndex = tensor(order.Take(testCount).Select(i => (long)i).ToArray());
-        int validationCount = Math.Max(1, (files.Count - testCount) / 10);
-        var validationIndex = tensor(order.Skip(testCount).Take(validationCount).Select(i => (long)i).ToArray());
-        var trainIndex = tensor(order.Skip(testCount + validationCount).Select(i => (long)i).ToArray());
-        log?.Invoke($"{files.Count - testCount - validationCount} training, {validationCount} validation and {testCount} test images at {size}x{size}; " +
-                    $"structures: {string.Join(", ", structures)}");
+        var patients = examples.ToDictionary(e => e.Name, e => e.Patient ?? e.Name);
+        var (testPart, validationPart, trainPart) = HoldOut(files.Select(f => patients[f]).ToList(), testFraction, seed);
+        var testIndex = tensor(testPart.Select(i => (long)i).ToArray());
+        var validationIndex = tensor(validationPart.Select(i => (long)i).ToArray());
+        var trainIndex = tensor(trainPart.Select(i => (long)i).ToArray());
+        log?.Invoke($"{trainPart.Count} training, {validationPart.Count} validation and {testPart.Count} test images at {size}x{size}" +
+                    $"{(examples.Any(e => e.Patient is not null) ? " (parts by patient)" : "")}; structures: {string.Join(", ", structures)}");
         var model = SeededInit.Create(seed, () => SegmentationArchitectures.Create(architecture, 1, structures.Count));
         InputRecipe? recipe = null;
         if (pretrained is not null)
@@ -81,7 +97,7 @@ public static class SegmentationJob
         var predicted = SegmentationTraining.Predict(model, images.index_select(0, testIndex), recipe: recipe);
         var scores = Score(predicted, masks.index_select(0, testIndex), structures, size);
         SegmentationCheckpoint.Save(output, model, architecture, structures, size, epochs, recipe, pretrained,
-            order.Take(testCount).Select(i => files[i]).ToList(), scores.Select(s => (s.Structure, s.Dice.Estimate)).ToList());
+            testPart.Select(i => files[i]).ToList(), scores.Select(s => (s.Structure, s.Dice.Estimate)).ToList());
         return (scores, losses);
     }
 }

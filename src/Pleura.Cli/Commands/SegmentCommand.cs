@@ -24,7 +24,7 @@ internal static class SegmentCommand
     static Option<string[]> MaskOption() => new("--mask")
     {
         Description = "A structure and its masks, NAME=DIR (mask folder: same file names as the images, 0/255, or LabelMe .json), " +
-                      "or with --manifest NAME=COLUMN (a manifest column of mask paths); repeat per structure.",
+                      "or with --manifest NAME=COLUMN (a manifest column of mask paths) or NAME=DIR (masks named as the images); repeat per structure.",
         Required = true,
         AllowMultipleArgumentsPerToken = true,
     };
@@ -33,10 +33,15 @@ internal static class SegmentCommand
     sealed class ImageSource
     {
         public readonly Option<DirectoryInfo?> Images = new("--images") { Description = "Folder of images (with --mask NAME=DIR)." };
-        public readonly Option<FileInfo?> Manifest = new("--manifest", "-m") { Description = "A manifest instead of a folder (with --mask NAME=COLUMN)." };
+        public readonly Option<FileInfo?> Manifest = new("--manifest", "-m") { Description = "A manifest instead of a folder (with --mask NAME=COLUMN or NAME=DIR); parts held out by patient." };
         public readonly Option<string[]> Masks = MaskOption();
+        public readonly Option<FileInfo[]> ExcludePatients = new("--exclude-patients")
+        {
+            Description = "With --manifest: leave out every image of a patient listed in this manifest (e.g. a study's, so that a lung model never saw its patients); repeatable.",
+            AllowMultipleArgumentsPerToken = true,
+        };
 
-        public IEnumerable<Option> All => new Option[] { Images, Manifest, Masks };
+        public IEnumerable<Option> All => new Option[] { Images, Manifest, Masks, ExcludePatients };
 
         public (IReadOnlyList<SegmentationExample> Examples, IReadOnlyList<string> Structures) Read(ParseResult parse, IReadOnlyList<string>? order = null)
         {
@@ -52,8 +57,15 @@ internal static class SegmentCommand
             if (parse.GetValue(Manifest) is { } manifestFile)
             {
                 var manifest = ManifestInput.Open(manifestFile.FullName, Array.Empty<string>());
-                return (SegmentationExamples.FromManifest(manifest, pairs.Select(p => (p.Name, p.Where)).ToList()), names);
+                var excluded = parse.GetValue(ExcludePatients) is { Length: > 0 } others
+                    ? others.SelectMany(o => ManifestInput.Open(o.FullName, Array.Empty<string>()).Rows.Select(r => r.PatientId)).ToHashSet()
+                    : null;
+                var examples = SegmentationExamples.FromManifest(manifest, pairs.Select(p => (p.Name, p.Where)).ToList(), excluded);
+                if (excluded is not null)
+                    AnsiConsole.MarkupLineInterpolated($"[grey]{manifest.Rows.Count(r => excluded.Contains(r.PatientId))} images of the {excluded.Count} excluded patients left out; {examples.Count} images with masks remain[/]");
+                return (examples, names);
             }
+            if (parse.GetValue(ExcludePatients) is { Length: > 0 }) throw new ArgumentException("--exclude-patients needs --manifest (image folders carry no patients)");
             var folder = parse.GetValue(Images) ?? throw new ArgumentException("give --images DIR with mask folders, or --manifest M with mask columns");
             foreach (var p in pairs) if (!Directory.Exists(p.Where)) throw new DirectoryNotFoundException($"{p.Where}: mask folder not found");
             return (SegmentationExamples.FromFolders(folder.FullName, pairs.Select(p => new StructureMasks(p.Name, p.Where)).ToList()), names);

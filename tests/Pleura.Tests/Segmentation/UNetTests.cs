@@ -148,3 +148,51 @@ public class ImageNetEncoderTests
         Assert.Equal(InputRecipe.ImageNetCntk.Description, recipe.Description);
     }
 }
+
+public class SegmentationSourceTests
+{
+    [Fact]
+    public void AManifestTakesMaskFoldersAndLeavesOutTheExcludedPatients()
+    {
+        using var dir = new TempFolder();
+        var data = Path.Combine(dir.Path, "phantoms");
+        var manifest = PhantomDataset.Generate(new PhantomOptions { Count = 24, Size = 32, Seed = 5 }, data);
+        var folders = new[] { "left_lung", "right_lung" }.Select(s => (s, Path.Combine(data, "masks", s))).ToList();
+
+        var all = SegmentationExamples.FromManifest(manifest, folders);
+        Assert.Equal(manifest.Rows.Count, all.Count);
+        Assert.All(all, e => Assert.Equal(Path.GetFileName(e.Image), Path.GetFileName(e.Masks[0])));
+        Assert.Equal(manifest.Rows.Select(r => r.PatientId), all.Select(e => e.Patient));
+
+        var excluded = manifest.Rows.Take(5).Select(r => r.PatientId).ToHashSet();
+        var rest = SegmentationExamples.FromManifest(manifest, folders, excluded);
+        Assert.Equal(manifest.Rows.Count(r => !excluded.Contains(r.PatientId)), rest.Count);
+        Assert.DoesNotContain(rest, e => excluded.Contains(e.Patient!));
+
+        var error = Assert.Throws<InvalidDataException>(() => SegmentationExamples.FromManifest(manifest, new[] { ("left_lung", "no_such_column") }));
+        Assert.Contains("no_such_column", error.Message);
+    }
+
+    [Fact]
+    public void HoldOutPartsKeepEachPatientTogetherAndSinglePatientsGiveTheSeededImageHoldOut()
+    {
+        var patients = Enumerable.Range(0, 60).Select(i => $"p{i / 3}").ToList();   // three images per patient
+        var (test, validation, training) = SegmentationJob.HoldOut(patients, 0.2, seed: 3);
+        Assert.Equal(60, test.Count + validation.Count + training.Count);
+        Assert.Equal(60, test.Concat(validation).Concat(training).Distinct().Count());
+        var parts = new[] { test, validation, training }.Select(p => p.Select(i => patients[i]).ToHashSet()).ToList();
+        Assert.Empty(parts[0].Intersect(parts[1]));
+        Assert.Empty(parts[0].Intersect(parts[2]));
+        Assert.Empty(parts[1].Intersect(parts[2]));
+        Assert.Equal(12, test.Count);
+
+        // One image per patient (JSRT): the same parts as a seeded shuffle of the images.
+        var single = Enumerable.Range(0, 50).Select(i => $"i{i}").ToList();
+        var random = new Random(7);
+        var order = Enumerable.Range(0, 50).OrderBy(_ => random.Next()).ToList();
+        var (t, v, r) = SegmentationJob.HoldOut(single, 0.1, seed: 7);
+        Assert.Equal(order.Take(5), t);
+        Assert.Equal(order.Skip(5).Take(4), v);
+        Assert.Equal(order.Skip(9), r);
+    }
+}
