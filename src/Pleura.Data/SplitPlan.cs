@@ -46,6 +46,15 @@ public sealed class SplitPlan
         return _byImage.TryGetValue(imageId, out var a) ? PartOfPatient(a.PatientId, fold) : throw new KeyNotFoundException($"image '{imageId}' is not in this split");
     }
 
+    /// <summary>Whether two splits deal the same patients, with the same images, into the same parts of the same folds:
+    /// what pairing two studies needs. The manifests may differ in other columns (e.g. lung masks from another model).</summary>
+    public bool AssignsAlike(SplitPlan other)
+    {
+        static string Key(PatientAssignment p) =>
+            $"{p.PatientId}|{p.OutOfBox}|{string.Join(",", p.Folds)}|{string.Join(",", p.Images.Order(StringComparer.Ordinal))}";
+        return FoldCount == other.FoldCount && Patients.Select(Key).Order(StringComparer.Ordinal).SequenceEqual(other.Patients.Select(Key).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>Image ids of one part of a fold (the OOB set for <see cref="SplitPart.OutOfBox"/>, whatever the fold).</summary>
     public IReadOnlyList<string> Images(SplitPart part, int fold = 1) =>
         Patients.Where(p => PartOfPatient(p.PatientId, fold) == part).SelectMany(p => p.Images).ToList();

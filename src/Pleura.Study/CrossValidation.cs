@@ -177,15 +177,17 @@ public static class CrossValidation
     /// <summary>
     /// Two studies' chosen recipes on the same cross-validation folds, paired patient by patient: the difference
     /// (second − first) of each metric, mean of sides, with a bootstrap over patients. Studies pair when they dealt
-    /// the same patients into the same folds (same manifest, cross-validation folds and seed).
+    /// the same patients into the same folds (same patients and images, cross-validation folds and seed; other manifest columns,
+    /// such as lung masks from another model, may differ).
     /// </summary>
     public static IReadOnlyList<(string Metric, bool HigherIsBetter, double First, double Second, BootstrapEstimate Difference)> Compare(
         IExperimentStore first, string firstStudy, IExperimentStore second, string secondStudy, int iterations = 2000, int seed = 1)
     {
         var (a, splitA) = ChosenLungs(first, firstStudy);
         var (b, splitB) = ChosenLungs(second, secondStudy);
-        if (Fingerprints.OfFile(splitA) != Fingerprints.OfFile(splitB))
-            throw new InvalidDataException($"studies '{firstStudy}' and '{secondStudy}' cross-validated on different folds ({splitA} and {splitB} differ): give both the same cross_validation folds and seed on the same manifest");
+        if (!SplitPlan.Load(splitA).AssignsAlike(SplitPlan.Load(splitB)))
+            throw new InvalidDataException($"studies '{firstStudy}' and '{secondStudy}' cross-validated on different folds ({splitA} and {splitB} deal patients differently): " +
+                                           "give both the same cross_validation folds and seed on the same patients and images");
         return PatientBootstrap.Paired(a, b, iterations, seed);
     }
 

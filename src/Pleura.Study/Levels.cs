@@ -43,14 +43,16 @@ public static class Levels
 
     static TrainingConfig Config(StudyContext context, Combination c) => (context.Spec.Training with
     {
-        Architecture = c.Backbone, Balancing = c.Balancing, Seed = context.Spec.Seed,
+        Architecture = c.Backbone, Balancing = c.Balancing, Seed = context.Spec.Seed, Head = c.Head,
     }).StartingFrom(context.Spec.Pretrained.GetValueOrDefault(c.Backbone));
 
-    /// <summary>Level 1: every combination on fold 1, ranked by test macro MAE averaged over the sides.</summary>
+    /// <summary>Level 1: every combination on fold 1 (or on every selection fold, <see cref="RankingFolds.AllFolds"/>), ranked by
+    /// test macro MAE averaged over the sides (and folds).</summary>
     public static IReadOnlyList<CombinationScore> One(StudyContext context, CancellationToken cancel)
     {
-        var combinations = Combination.Grid(context.Spec.Grid);
-        var trials = Trials(context, combinations, new[] { 1 }, 1);
+        var combinations = Combination.Grid(context.Spec.Grid, context.Spec.Training.Head);
+        var folds = context.Spec.Selection.RankOn == RankingFolds.AllFolds ? Enumerable.Range(1, context.Spec.Folds) : new[] { 1 };
+        var trials = Trials(context, combinations, folds, 1);
         TrialQueue.RunAll(context, "1", trials, cancel);
         var ranked = Score(context, combinations, trials).OrderBy(s => s.Complete ? 0 : 1).ThenBy(s => s.Mean.GetValueOrDefault(MetricTable.MacroMae, double.MaxValue)).ToList();
         context.Store.ReplaceResults(context.Spec.Name, ResultLevels.Ranking, ranked.SelectMany((s, rank) => s.Mean.Select(m =>
@@ -163,90 +165,54 @@ public static class Levels
         var oob = new Dictionary<string, IReadOnlyList<SidePrediction>>();
         var heatmaps = new Dictionary<(string Id, string Side), float[]>();
         var rows = new List<ResultRecord>();
-        // A pooled trial is one model graded per side: its left side sees mirrored inputs (PooledSides).
-        foreach (var (trial, side) in trials.SelectMany(t => TrialRunner.Sides(t).Select(side => (t, side))))
+        // A pooled trial is one model graded per side: its left side sees mirrored inputs (PooledSides). Its model (and
+        // ensemble members) are loaded once and written as each side's answer.
+        foreach (var trial in trials)
         {
-            string sideName = side.Name();
             bool pooled = TrialRunner.IsPooled(trial);
             var record = context.Store.Trial(trial.Hash);
             if (record?.Status != TrialStatus.Done) throw new InvalidOperationException($"level 3: {trial.Label} did not finish: {record?.Error}");
-            var (model, info) = Checkpoint.Load(record.Checkpoint);
-            // The study's answer as a run folder, for `pleura evaluate|predict|explain|serve|export FOLDER/final`: one checkpoint
-            // per side, holding the final model or, with `ensemble: true`, the ensemble that level 3 scores.
-            string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(sideName));
-            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            info = info with { Side = sideName, LabelColumn = context.Columns(sideName).Reader1 };
-            if (context.Spec.Ensemble)
+            var (model, trained) = Checkpoint.Load(record.Checkpoint);
+            using var finalModel = model;
+            using var ensemble = context.Spec.Ensemble ? FinalEnsemble.Of(context, trial, model, trained) : null;
+            foreach (var side in TrialRunner.Sides(trial))
             {
-                var single = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side, explain: false, pooled: pooled);
-                rows.AddRange(Agreement(context, sideName, single, "oob", "all").Where(r => r.Comparison == Reader1)
-                    .Select(r => r with { Comparison = SingleModel, Note = "the final model alone" }));
-                SaveEnsemble(context, trial, model, info, final);
+                string sideName = side.Name();
+                // The study's answer as a run folder, for `pleura evaluate|predict|explain|serve|export FOLDER/final`: one checkpoint
+                // per side, holding the final model or, with `ensemble: true`, the ensemble that level 3 scores.
+                string final = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), Side.Parse(sideName));
+                Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+                var info = trained with { Side = sideName, LabelColumn = context.Columns(sideName).Reader1 };
+                if (context.Spec.Ensemble)
+                {
+                    var single = TrialRunner.Predict(context, model, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side, explain: false, pooled: pooled);
+                    rows.AddRange(Agreement(context, sideName, single, "oob", "all").Where(r => r.Comparison == Reader1)
+                        .Select(r => r with { Comparison = SingleModel, Note = "the final model alone" }));
+                }
+                // Without a finished fold model (a study stopped before level 2 completed) the answer is the final model alone.
+                if (ensemble?.Network is { } network) Checkpoint.Save(final, network, ensemble.Describe(info));
+                else Checkpoint.Save(final, model, info);
+                // Scored from the saved answer itself: `pleura evaluate FOLDER/final` on the OOB set gives these figures.
+                var (answer, _) = Checkpoint.Load(final);
+                var predictions = TrialRunner.Predict(context, answer, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side,
+                    (id, heatmap) => heatmaps[(id, sideName)] = heatmap, pooled: pooled);
+                answer.Dispose();
+                oob[sideName] = predictions;
+                string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{sideName}.csv");
+                TrialRunner.WritePredictions(oobFile, predictions);
+                context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + sideName, oobFile));
+                context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{sideName}", record.Checkpoint));
+                rows.AddRange(Agreement(context, sideName, predictions, "oob", "all"));
+                foreach (var (name, (truth, predicted, note)) in Baselines.Score(context, trial, roi, side))
+                    rows.AddRange(MetricTable.Score(truth, predicted, null, 4, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
+                        new ResultRecord(context.Spec.Name, "", "oob", "all", sideName, name, m.Name, m.Value,
+                            double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note)));
             }
-            else
-            {
-                using (model) Checkpoint.Save(final, model, info);
-            }
-            // Scored from the saved answer itself: `pleura evaluate FOLDER/final` on the OOB set gives these figures.
-            var (answer, _) = Checkpoint.Load(final);
-            var predictions = TrialRunner.Predict(context, answer, trial.Config, SplitPart.OutOfBox, 1, context.Columns(sideName).Reader1, roi, side,
-                (id, heatmap) => heatmaps[(id, sideName)] = heatmap, pooled: pooled);
-            answer.Dispose();
-            oob[sideName] = predictions;
-            string oobFile = Path.Combine(context.Folder, $"{OobPredictionsKind}{sideName}.csv");
-            TrialRunner.WritePredictions(oobFile, predictions);
-            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", OobPredictionsKind + sideName, oobFile));
-            context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{sideName}", record.Checkpoint));
-            rows.AddRange(Agreement(context, sideName, predictions, "oob", "all"));
-            foreach (var (name, (truth, predicted, note)) in Baselines.Score(context, trial, roi, side))
-                rows.AddRange(MetricTable.Score(truth, predicted, null, 4, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
-                    new ResultRecord(context.Spec.Name, "", "oob", "all", sideName, name, m.Name, m.Value,
-                        double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note)));
         }
         rows.AddRange(SideMeans(rows));
         context.Store.ReplaceResults(context.Spec.Name, "3", rows);
         WriteHeatmapMatrix(context, oob, heatmaps);
         return new FinalModel(chosen, oob);
-    }
-
-    /// <summary>
-    /// The final model and the chosen combination's level-2 fold models of the same side (each trained on another
-    /// arrangement of the same non-OOB patients) as one network answering the mean of their probabilities, saved at
-    /// <paramref name="path"/> with the final model's description, its members named and every image any member saw.
-    /// </summary>
-    static void SaveEnsemble(StudyContext context, TrialPlan final, nn.Module<Tensor, Tensor> finalModel, CheckpointInfo finalInfo, string path)
-    {
-        // This study's level-2 trials of the combination, by hash: never a model the store kept from other settings.
-        var members = Trials(context, new[] { final.Combination }, Enumerable.Range(1, context.Spec.Folds), 2)
-            .Where(t => t.Side == final.Side).Select(t => (Plan: t, Record: context.Store.Trial(t.Hash)))
-            .Where(t => t.Record?.Status == TrialStatus.Done).ToList();
-        var networks = new List<nn.Module<Tensor, Tensor>> { finalModel };
-        EnsembleNetwork? ensemble = null;
-        try
-        {
-            var seen = new HashSet<string>(finalInfo.SeenImages ?? Array.Empty<string>(), StringComparer.Ordinal);
-            foreach (var (_, record) in members)
-            {
-                var (model, info) = Checkpoint.Load(record!.Checkpoint);
-                networks.Add(model);
-                seen.UnionWith(info.SeenImages ?? Array.Empty<string>());
-            }
-            // Without a finished fold model (a study stopped before level 2 completed) the answer is the final model alone.
-            if (networks.Count == 1) { Checkpoint.Save(path, finalModel, finalInfo); return; }
-            ensemble = new EnsembleNetwork(networks);
-            Checkpoint.Save(path, ensemble, finalInfo with
-            {
-                EnsembleMembers = members.Select(m => $"fold {m.Plan.Fold} model (level 2, trial {m.Plan.Hash})")
-                    .Prepend($"final model (level 3, fold {final.Fold}, trial {final.Hash})").ToList(),
-                SeenImages = seen.Order(StringComparer.Ordinal).ToList(),
-                Metrics = null,
-            });
-        }
-        finally
-        {
-            ensemble?.Dispose();
-            foreach (var network in networks) network.Dispose();
-        }
     }
 
     /// <summary>Model vs reader 1, model vs reader 2, reader 2 vs reader 1 on the given predictions, with bootstrap intervals.</summary>
@@ -333,5 +299,61 @@ public static class Levels
             new ResultRecord(context.Spec.Name, ResultLevels.FinalHeatmaps, "oob", "all", "whole image", "", "ma_hcs", summary.MaHcs, null, null, summary.Images),
             new ResultRecord(context.Spec.Name, ResultLevels.FinalHeatmaps, "oob", "all", "whole image", "", "opacity_concordance", summary.MeanOpacityConcordance, null, null, summary.Images),
         }.Where(r => !double.IsNaN(r.Value)));
+    }
+}
+
+/// <summary>
+/// The final model and the chosen combination's level-2 fold models of the same trial side (each trained on another
+/// arrangement of the same non-OOB patients) as one network answering the mean of their probabilities, described by the
+/// final model's description, its members named and every image any member saw. Owns the members it loaded; the final
+/// model stays the caller's.
+/// </summary>
+sealed class FinalEnsemble : IDisposable
+{
+    readonly List<nn.Module<Tensor, Tensor>> _members = new();
+    readonly List<string> _names = new();
+    readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+
+    /// <summary>The ensemble, or null when no fold model finished (a study stopped before level 2 completed).</summary>
+    public EnsembleNetwork? Network { get; private set; }
+
+    public static FinalEnsemble Of(StudyContext context, TrialPlan final, nn.Module<Tensor, Tensor> finalModel, CheckpointInfo finalInfo)
+    {
+        var ensemble = new FinalEnsemble();
+        try
+        {
+            ensemble._seen.UnionWith(finalInfo.SeenImages ?? Array.Empty<string>());
+            ensemble._names.Add($"final model (level 3, fold {final.Fold}, trial {final.Hash})");
+            // This study's level-2 trials of the combination, by hash: never a model the store kept from other settings.
+            foreach (var plan in Levels.Trials(context, new[] { final.Combination }, Enumerable.Range(1, context.Spec.Folds), 2).Where(t => t.Side == final.Side))
+            {
+                if (context.Store.Trial(plan.Hash) is not { Status: TrialStatus.Done } record) continue;
+                var (model, info) = Checkpoint.Load(record.Checkpoint);
+                ensemble._members.Add(model);
+                ensemble._names.Add($"fold {plan.Fold} model (level 2, trial {plan.Hash})");
+                ensemble._seen.UnionWith(info.SeenImages ?? Array.Empty<string>());
+            }
+            if (ensemble._members.Count > 0) ensemble.Network = new EnsembleNetwork(ensemble._members.Prepend(finalModel).ToList());
+            return ensemble;
+        }
+        catch
+        {
+            ensemble.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A side's sidecar for the ensemble: the final model's, with the members and every image any of them saw.</summary>
+    public CheckpointInfo Describe(CheckpointInfo finalInfo) => finalInfo with
+    {
+        EnsembleMembers = _names, SeenImages = _seen.Order(StringComparer.Ordinal).ToList(), Metrics = null,
+    };
+
+    public void Dispose()
+    {
+        // The final model inside the ensemble is the caller's; it disposes it after this (a second dispose is harmless).
+        Network?.Dispose();
+        foreach (var member in _members) member.Dispose();
+        _members.Clear();
     }
 }

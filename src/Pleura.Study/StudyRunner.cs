@@ -130,7 +130,7 @@ public static class StudyRunner
         if (options.CrossValidationOnly)
         {
             if (spec.CrossValidation.Folds == 0) throw new InvalidDataException($"study '{spec.Name}': cross-validation only, but cross_validation.folds is 0 (off) in the study file");
-            var grid = Combination.Grid(spec.Grid);
+            var grid = Combination.Grid(spec.Grid, spec.Training.Head);
             CrossValidation.Run(context, grid[0], grid, cancel);
             Timing(context, "cv", clock);
             return;

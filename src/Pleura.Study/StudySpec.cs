@@ -22,16 +22,36 @@ public sealed record GridSpec
     public IReadOnlyList<string> Backbones { get; init; } = new[] { "resnet50", "vgg16", "densenet121" };
     /// <summary>One model per listed lung (METHOD), or [pooled]: one model for both lungs, the left lung's ROI mirrored (PooledSides).</summary>
     public IReadOnlyList<string> Sides { get; init; } = PatientSides.Both.Select(s => s.Name()).ToArray();
+    /// <summary>How each backbone's head is fitted: [fine_tune] (METHOD's two stages), [ridge] (a closed-form read-out of
+    /// the frozen features), or both, so that levels 1-3 rank probes and fine-tuned models on the same folds. Unset: the
+    /// one value of training.head.</summary>
+    public IReadOnlyList<string>? Heads { get; init; }
+
+    /// <summary>A head name of the study file (fine_tune, ridge).</summary>
+    public static bool TryParseHead(string name, out HeadFit head) =>
+        Enum.TryParse(name.Replace("_", ""), ignoreCase: true, out head) && Enum.IsDefined(head) && !int.TryParse(name, out _);
 
     /// <summary>The lungs the grid's models grade: each listed side, or both for a pooled model.</summary>
     public IReadOnlyList<PatientSide> Lungs() => Sides.Contains(PooledSides.Name) ? PatientSides.Both : Sides.Select(PatientSides.Parse).ToList();
 }
 
-/// <summary>How level 2 picks the final combination: ranks by macro MAE and by MA-HCS, combined with these weights.</summary>
+/// <summary>Which folds level 1 ranks the grid on.</summary>
+public enum RankingFolds
+{
+    /// <summary>METHOD: fold 1's test part (with 120 images, about nine images per lung).</summary>
+    FirstFold,
+    /// <summary>Every selection fold (the mean over folds, as level 2 ranks): every non-OOB patient tested once per
+    /// combination, for small data sets where one fold's test part cannot rank anything. Level 2 reuses these trials.</summary>
+    AllFolds,
+}
+
+/// <summary>How levels 1 and 2 pick the final combination: level 1 ranks on <see cref="RankOn"/>; level 2 ranks by macro
+/// MAE and by MA-HCS, combined with these weights.</summary>
 public sealed record SelectionSpec
 {
     public double MaeWeight { get; init; } = 0.5;
     public double HcsWeight { get; init; } = 0.5;
+    public RankingFolds RankOn { get; init; } = RankingFolds.FirstFold;
 }
 
 /// <summary>The patient-level split the study makes (METHOD section 4).</summary>
@@ -205,7 +225,7 @@ public sealed record StudySpec
         var lists = new (string Key, IEnumerable<string?> Values)[]
         {
             ("$.groups", Groups), ("$.grid.roi", Grid.Roi), ("$.grid.balancing", Grid.Balancing), ("$.grid.backbones", Grid.Backbones),
-            ("$.grid.sides", Grid.Sides), ("$.slurm.options", Slurm.Options),
+            ("$.grid.sides", Grid.Sides), ("$.grid.heads", Grid.Heads ?? Array.Empty<string>()), ("$.slurm.options", Slurm.Options),
         };
         foreach (var (key, values) in lists)
             foreach (var (value, i) in values.Select((v, i) => (v, i)))
@@ -233,6 +253,9 @@ public sealed record StudySpec
             if (!Enum.TryParse<Balancing>(b, true, out _)) Fail($"$.grid.balancing[{i}]", $"balancing '{b}' must be none, under, over or double");
         foreach (var (b, i) in Grid.Backbones.Select((b, i) => (b, i)))
             if (!Pleura.Networks.Architectures.Names.Contains(b)) Fail($"$.grid.backbones[{i}]", $"backbone '{b}' is not one of {string.Join(", ", Pleura.Networks.Architectures.Names)}");
+        if (Grid.Heads is { Count: 0 }) Fail("$.grid.heads", "every grid dimension needs at least one value");
+        foreach (var (h, i) in (Grid.Heads ?? Array.Empty<string>()).Select((h, i) => (h, i)))
+            if (!GridSpec.TryParseHead(h, out _)) Fail($"$.grid.heads[{i}]", $"head '{h}' must be fine_tune or ridge");
         foreach (var (s, i) in Grid.Sides.Select((s, i) => (s, i)))
         {
             if (s == PooledSides.Name)

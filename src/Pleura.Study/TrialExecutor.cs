@@ -68,7 +68,7 @@ public static class TrialTask
     {
         var config = JsonSerializer.Deserialize<TrainingConfig>(record.ConfigJson, StudySpec.CompactJson)
                      ?? throw new InvalidDataException($"trial {record.Hash} has no training settings in the store");
-        var combination = new Combination(RoiSchemes.Parse(record.Roi), Enum.Parse<Balancing>(record.Balancing, ignoreCase: true), record.Backbone);
+        var combination = new Combination(RoiSchemes.Parse(record.Roi), Enum.Parse<Balancing>(record.Balancing, ignoreCase: true), record.Backbone, config.Head);
         var plan = TrialPlan.Create(combination, record.Side, record.Fold, record.Level, config, Levels.TrainingLabels(context, record.Side), context.DataFingerprint,
             context.SplitFingerprint, context.PretrainedFingerprint(record.Backbone));
         if (plan.Hash != record.Hash)

@@ -5,19 +5,22 @@ using Pleura.Training;
 
 namespace Pleura.Study;
 
-/// <summary>One point of the grid: an ROI scheme, a balancing and a backbone (both sides share it).</summary>
-public sealed record Combination(RoiScheme Roi, Balancing Balancing, string Backbone)
+/// <summary>One point of the grid: an ROI scheme, a balancing, a backbone and how its head is fitted (both sides share it).</summary>
+public sealed record Combination(RoiScheme Roi, Balancing Balancing, string Backbone, HeadFit Head = HeadFit.FineTune)
 {
     public string RoiName => Roi.Name();
     public string BalancingName => Balancing.ToString().ToLowerInvariant();
-    public string Key => $"{Backbone} / roi {RoiName} / {BalancingName}";
+    /// <summary>A fine-tuned combination keeps the key it always had; a ridge read-out says so after the backbone.</summary>
+    public string Key => $"{Backbone}{(Head == HeadFit.Ridge ? " + ridge head" : "")} / roi {RoiName} / {BalancingName}";
 
-    /// <summary>The grid of a study file, parsed once here (the file was checked when it was loaded).</summary>
-    public static IReadOnlyList<Combination> Grid(GridSpec grid) =>
-        (from b in grid.Backbones
+    /// <summary>The grid of a study file, parsed once here (the file was checked when it was loaded). Without grid.heads
+    /// every combination takes training.head.</summary>
+    public static IReadOnlyList<Combination> Grid(GridSpec grid, HeadFit trainingHead) =>
+        (from h in grid.Heads?.Select(name => GridSpec.TryParseHead(name, out var head) ? head : throw new ArgumentException($"unknown head '{name}'")) ?? new[] { trainingHead }
+         from b in grid.Backbones
          from r in grid.Roi
          from bal in grid.Balancing
-         select new Combination(RoiSchemes.Parse(r), Enum.Parse<Balancing>(bal, ignoreCase: true), b)).ToList();
+         select new Combination(RoiSchemes.Parse(r), Enum.Parse<Balancing>(bal, ignoreCase: true), b, h)).ToList();
 }
 
 /// <summary>One side model of a combination on one fold, and the hash that identifies it across runs and levels.</summary>

@@ -59,10 +59,7 @@ internal static class StudyCommand
                     a.Name, b.Name, "patients", cv.Select(r => (r.Metric, r.First, r.Second, r.Difference)));
                 if (parse.GetValue(output) is { } cvCsv)
                 {
-                    var path = Path.ChangeExtension(cvCsv.FullName, null) + ".cv.csv";
-                    AtomicFile.WriteAllLines(path, cv.Select(r => FormattableString.Invariant($"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High}"))
-                        .Prepend($"metric,{a.Name},{b.Name},difference,ci_low,ci_high"));
-                    Cli.Done(path);
+                    WritePaired(Path.ChangeExtension(cvCsv.FullName, null) + ".cv.csv", a.Name, b.Name, cv.Select(r => (r.Metric, r.First, r.Second, r.Difference, "")), null);
                 }
             }
             var rows = StudyComparison.Compare(storeA, a.Name, storeB, b.Name, allowNone: oob is not null || cv is not null);
@@ -83,11 +80,8 @@ internal static class StudyCommand
                 Cli.Done(csv.FullName);
                 if (oob is not null)
                 {
-                    var oobCsv = Path.ChangeExtension(csv.FullName, null) + ".oob.csv";
-                    AtomicFile.WriteAllLines(oobCsv, oob.Select(r => FormattableString.Invariant(
-                            $"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High},{r.Images}"))
-                        .Prepend($"metric,{a.Name},{b.Name},difference,ci_low,ci_high,images"));
-                    Cli.Done(oobCsv);
+                    WritePaired(Path.ChangeExtension(csv.FullName, null) + ".oob.csv", a.Name, b.Name,
+                        oob.Select(r => (r.Metric, r.First, r.Second, r.Difference, r.Images.ToString(System.Globalization.CultureInfo.InvariantCulture))), "images");
                 }
             }
             return Cli.ExitOk;
@@ -102,6 +96,18 @@ internal static class StudyCommand
     {
         Description = "The experiment store, instead of the study file's: a postgresql://user@host:port/database URI or Host=... connection string, or a SQLite file (default: STUDY_FOLDER/study.db).",
     };
+
+    /// <summary>The CSV of <see cref="ShowPaired"/>'s rows: metric, both figures, the difference and its interval (and one
+    /// more column when <paramref name="extraColumn"/> names it).</summary>
+    static void WritePaired(string path, string first, string second,
+        IEnumerable<(string Metric, double First, double Second, Pleura.Evaluation.BootstrapEstimate Difference, string Extra)> rows, string? extraColumn)
+    {
+        string tail = extraColumn is null ? "" : "," + extraColumn;
+        AtomicFile.WriteAllLines(path, rows.Select(r => FormattableString.Invariant($"{r.Metric},{r.First},{r.Second},{r.Difference.Estimate},{r.Difference.Low},{r.Difference.High}")
+                + (extraColumn is null ? "" : "," + r.Extra))
+            .Prepend($"metric,{first},{second},difference,ci_low,ci_high{tail}"));
+        Cli.Done(path);
+    }
 
     /// <summary>Two studies' figures side by side with the paired difference and its interval over <paramref name="units"/>.</summary>
     static void ShowPaired(string title, string first, string second, string units,

@@ -24,6 +24,21 @@ public class SplitTests
     }
 
     [Fact]
+    public void SplitsOfManifestsThatDifferOnlyInOtherColumnsAssignAlike()
+    {
+        var manifest = MakeManifest(60);
+        var plan = PatientSplitter.Split(manifest, new SplitOptions { Seed = 7 });
+        // The same patients and grades with another column (e.g. lung masks from another model): another fingerprint, same folds.
+        var withMasks = new Manifest(manifest.Rows.Select(r => r with { Extra = new Dictionary<string, string>(r.Extra) { ["lung_mask"] = r.ImageId + ".png" } }).ToList(),
+            new[] { "left_grade", "right_grade", "lung_mask" }, "/data");
+        var again = PatientSplitter.Split(withMasks, new SplitOptions { Seed = 7 });
+        Assert.NotEqual(plan.ManifestFingerprint, again.ManifestFingerprint);
+        Assert.True(plan.AssignsAlike(again));
+        Assert.False(plan.AssignsAlike(PatientSplitter.Split(manifest, new SplitOptions { Seed = 8 })));
+        Assert.False(plan.AssignsAlike(PatientSplitter.Split(MakeManifest(59), new SplitOptions { Seed = 7 })));
+    }
+
+    [Fact]
     public void NoPatientIsInTwoPartsOrInBothOobAndAFold()
     {
         var manifest = MakeManifest();

@@ -265,6 +265,51 @@ public class StudyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ProbesAndFineTunedModelsAreRankedInOneGridOnTheSameFolds()
+    {
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path, "heads");
+        File.WriteAllText(file, File.ReadAllText(file).Replace("roi: [none, lung, spine]", "roi: [none]").Replace("balancing: [under, over]", "balancing: [under]")
+            .Replace("backbones: [resnet10-w16]", "backbones: [resnet10-w16]\n  heads: [fine_tune, ridge]"));
+        Assert.Equal(0, CliRunner.Run("study", "run", file, "--up-to", "1", "--report", "false"));
+        var spec = StudySpec.Load(file);
+        using var store = StudyRunner.OpenStore(StudyRunner.DefaultFolder(file, spec));
+        var trials = store.Trials(spec.Name);
+        Assert.Equal(4, trials.Count);   // two heads x two lungs, fold 1
+        var ridge = trials.Where(t => t.Combination.Contains("ridge head", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, ridge.Count);
+        Assert.All(ridge, t => Assert.Equal(Pleura.Training.HeadFit.Ridge,
+            System.Text.Json.JsonSerializer.Deserialize<Pleura.Training.TrainingConfig>(t.ConfigJson, StudySpec.CompactJson)!.Head));
+        Assert.All(trials.Except(ridge), t => Assert.DoesNotContain("ridge", t.ConfigJson, StringComparison.Ordinal));
+        var ranked = store.Results(spec.Name).Where(r => r.Level == ResultLevels.Ranking && r.Side == "mean" && r.Metric == "macro_mae").ToList();
+        Assert.Equal(2, ranked.Select(r => r.Group).Distinct().Count());
+
+        File.WriteAllText(file, File.ReadAllText(file).Replace("heads: [fine_tune, ridge]", "heads: [fine_tune, lasso]"));
+        var refused = Assert.Throws<InvalidDataException>(() => StudySpec.Load(file));
+        Assert.Contains("heads[1]", refused.Message);
+        Assert.Contains("lasso", refused.Message);
+    }
+
+    [Fact]
+    public void Level1CanRankOnEverySelectionFoldAndLevel2ReusesThoseTrials()
+    {
+        using var dir = new TempFolder();
+        var file = WriteStudy(dir.Path, "all-folds", "\nselection: { rank_on: all_folds }\n");
+        File.WriteAllText(file, File.ReadAllText(file).Replace("roi: [none, lung, spine]", "roi: [none, spine]").Replace("balancing: [under, over]", "balancing: [under]"));
+        Assert.Equal(0, CliRunner.Run("study", "run", file, "--up-to", "2", "--report", "false"));
+        var spec = StudySpec.Load(file);
+        Assert.Equal(RankingFolds.AllFolds, spec.Selection.RankOn);
+        using var store = StudyRunner.OpenStore(StudyRunner.DefaultFolder(file, spec));
+        var trials = store.Trials(spec.Name);
+        Assert.Equal(8, trials.Count);   // 2 combinations x 2 lungs x 2 folds, all at level 1; level 2 trained nothing new
+        Assert.All(trials, t => Assert.Equal(1, t.Level));
+        // Level 1's test-lung figure now covers both folds' test parts: every non-OOB patient once.
+        var lungs = store.Results(spec.Name).Where(r => r.Level == ResultLevels.Ranking && r.Metric == Levels.TestLungsMacroMae).ToList();
+        Assert.Equal(2, lungs.Count);
+        Assert.All(lungs, r => Assert.NotNull(r.Low));
+    }
+
+    [Fact]
     public void TrialsRunOnSeveralWorkers()
     {
         using var dir = new TempFolder();
