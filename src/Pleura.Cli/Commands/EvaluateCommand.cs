@@ -24,12 +24,15 @@ internal static class EvaluateCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var (runFolder, manifest, split, which, fold) = set.Read(parse);
+            var folder = parse.GetValue(output)?.FullName ?? RunSetSymbols.DefaultFolder(runFolder, "evaluation", which, fold);
+            var owner = OutputOwners.Evaluation(runFolder, which, fold);
+            owner.RefuseOtherOutput(folder);
             bool bf16 = Cli.Precision(parse.GetValue(precision)!, runFolder);
             var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, manifest, split, which, fold, bf16, parse.GetValue(bootstrap),
                 log: Cli.Warn, heatmaps: parse.GetValue(hcs), allowSeen: parse.GetValue(allowSeen));
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(results, $"{which} part, fold {fold}{(bf16 ? ", bfloat16" : "")}");
-            var folder = parse.GetValue(output)?.FullName ?? RunSetSymbols.DefaultFolder(runFolder, "evaluation", which, fold);
+            owner.ClaimOutput(folder);
             CheckpointEvaluation.Write(folder, results, predictions);
             Cli.Done($"metrics.json, metrics.csv and predictions.csv in {folder}");
             return Cli.ExitOk;

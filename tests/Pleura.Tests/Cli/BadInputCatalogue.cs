@@ -58,6 +58,42 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["study run with a training run's folder"] = C(Invalid, "holds a training run (job.json)", "study", "run", "{w}/study.yaml", "--folder", "{w}/run"),
         ["train into a study's folder"] = T(Invalid, "belongs to study 'catalogue-study', not to a training run", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/study-folder"),
         ["ingest into a training run's folder"] = C(Invalid, "holds a training run (job.json)", "ingest", "{w}/dicom", "-o", "{w}/run"),
+        // Every other command that writes: its own output folder, or files in a folder nobody owns.
+        ["phantoms into a training run's folder"] = C(Invalid, "holds a training run (job.json)", "phantoms", "--count", "60", "--size", "64", "-o", "{w}/run"),
+        ["phantoms with another seed into a phantom folder"] = C(Invalid, "seed 1 there, 2 now", "phantoms", "--count", "60", "--size", "64", "--seed", "2", "-o", "{w}/ph"),
+        ["phantoms with fewer images into a phantom folder"] = C(Invalid, "count 60 there, 30 now", "phantoms", "--count", "30", "--size", "64", "--seed", "1", "-o", "{w}/ph"),
+        ["split into a study's folder"] = C(Invalid, "study-folder belongs to study 'catalogue-study': split does not write split.json",
+            "split", "{w}/ph/manifest.csv", "-o", "{w}/study-folder/split.json"),
+        ["split over the phantoms' manifest"] = C(Invalid, "belongs to phantom set 'synthetic radiographs': split does not write manifest.csv", "split", "{w}/ph/manifest.csv", "-o", "{w}/ph/manifest.csv"),
+        ["evaluate into a training run's folder"] = C(Invalid, "is not this evaluation's folder: it holds a training run (job.json)",
+            "evaluate", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{w}/run"),
+        ["evaluate into the phantoms' folder"] = C(Invalid, "it belongs to phantom set 'synthetic radiographs', not evaluation",
+            "evaluate", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{w}/ph"),
+        ["explain into a study's folder"] = C(Invalid, "it belongs to study 'catalogue-study', not explanation",
+            "explain", "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", "{w}/study-folder"),
+        ["export a run to ONNX into the phantoms' folder"] = C(Invalid, "it belongs to phantom set 'synthetic radiographs', not ONNX export", "export", "onnx", "{w}/run", "-o", "{w}/ph"),
+        ["segment predict into a training run's folder"] = C(Invalid, "is not this segmentation's folder: it holds a training run (job.json)",
+            "segment", "predict", "{w}/run/left/model.safetensors", "{w}/ph/images/ph00001.png", "-o", "{w}/run"),
+        ["segment opacity into a study's folder"] = C(Invalid, "it belongs to study 'catalogue-study', not opacity measurement",
+            "segment", "opacity", "{w}/run/left/model.safetensors", "-m", "{w}/ph/manifest.csv", "-o", "{w}/study-folder"),
+        ["metrics of a table in the phantoms' folder without -o"] = C(Invalid, "ph belongs to phantom set 'synthetic radiographs': metrics does not write metrics.csv",
+            "metrics", "{w}/ph/manifest.csv", "--truth", "left_grade", "--pred", "right_grade"),
+        ["weights imagenet over a run's checkpoint"] = C(Invalid, "run holds a training run (job.json): weights does not write model.safetensors",
+            "weights", "imagenet", "-o", "{w}/run/left/model.safetensors"),
+        ["weights import into a study's folder"] = C(Invalid, "belongs to study 'catalogue-study': weights import does not write",
+            "weights", "import", "{w}/run/left/model.safetensors", "--arch", "resnet10-w16", "-o", "{w}/study-folder/w.safetensors"),
+        ["pretrain into a training run's folder"] = C(Invalid, "holds a training run (job.json): pretrain does not write",
+            "pretrain", "{w}/ph", "-o", "{w}/run/pre.safetensors", "--arch", "resnet10-w16", "--size", "64"),
+        ["classify train into a training run's folder"] = C(Invalid, "holds a training run (job.json): classify train does not write",
+            "classify", "train", "{w}/ph", "-o", "{w}/run", "--classes", "frontal", "lateral"),
+        ["classify predict into a study's folder"] = C(Invalid, "belongs to study 'catalogue-study': classify predict does not write",
+            "classify", "predict", "{w}/run", "{w}/ph/images/ph00001.png", "-o", "{w}/study-folder/classes.csv"),
+        ["classify evaluate into the phantoms' folder"] = C(Invalid, "it belongs to phantom set 'synthetic radiographs', not classifier evaluation",
+            "classify", "evaluate", "{w}/run", "{w}/ph", "-o", "{w}/ph"),
+        ["classify explain into a study's folder"] = C(Invalid, "it belongs to study 'catalogue-study', not classifier explanation",
+            "classify", "explain", "{w}/run", "-o", "{w}/study-folder"),
+        ["classify compare into a training run's folder"] = C(Invalid, "is not this classifier comparison's folder: it holds a training run (job.json)",
+            "classify", "compare", "{w}/run", "{w}/half", "-o", "{w}/run"),
         // 2. Labels and manifests.
         ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
         ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),
@@ -200,6 +236,29 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         var (code, printed) = CliRunner.RunCaptured("export", "onnx", scratch.File("run"), "-o", scratch.File("onnx"));
         Assert.True(code == 0, printed);
         Assert.True(File.Exists(scratch.File("onnx/left.onnx")));
+    }
+
+    /// <summary>
+    /// A rerun of `evaluate` into its own folder replaces its results; the same folder for another part of the split is
+    /// another evaluation's and is refused, its results unchanged.
+    /// </summary>
+    [Fact]
+    public void EvaluateAgainIntoItsOwnFolderReplacesItsResultsAndAnotherPartIsRefused()
+    {
+        using var scratch = new TempFolder();
+        string[] Evaluate(string part) => new[] { "evaluate", _world.File("run"), "-m", _world.File("ph/manifest.csv"), "-s", _world.File("s1.json"),
+            "--part", part, "--bootstrap", "0", "--hcs", "false", "-o", scratch.File("eval") };
+        var (code, printed) = CliRunner.RunCaptured(Evaluate("test"));
+        Assert.True(code == 0, printed);
+        File.WriteAllText(scratch.File("eval/metrics.json"), "stale");
+        (code, printed) = CliRunner.RunCaptured(Evaluate("test"));
+        Assert.True(code == 0, printed);
+        Assert.NotEqual("stale", File.ReadAllText(scratch.File("eval/metrics.json")));
+        var before = FolderSnapshot.Of(scratch.Path);
+        (code, printed) = CliRunner.RunCaptured(Evaluate("oob"));
+        Assert.Equal(Invalid, code);
+        Assert.True(printed.Contains("eval is not this evaluation's folder: part Test there, OutOfBox now", StringComparison.Ordinal), printed);
+        Assert.Equal(before, FolderSnapshot.Of(scratch.Path));
     }
 
     /// <summary>`serve` on a port another program holds: one line that says so, no logged stack trace, no temporary folder left.</summary>
