@@ -122,6 +122,10 @@ internal static class Cli
         }
     }
 
+    /// <summary>`--allow-incomplete`: answer from a run whose training stopped midway, for its finished lung only, saying so in every output.</summary>
+    public static Option<bool> AllowIncompleteOption() => Option("--allow-incomplete",
+        "Answer from a run whose training stopped midway (refused otherwise), for the lung whose model finished only; every output names the lung left out.", false);
+
     public static void Error(string message) => ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
     public static void Warn(string message) => ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {message}");
     public static void Done(string message) => AnsiConsole.MarkupLineInterpolated($"[green]✓[/] {message}");

@@ -16,7 +16,14 @@ public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<s
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
+    /// <summary>What a command that makes an output folder of its own says when that folder is another's.</summary>
+    public const string OutputHint = "Give it an output folder of its own (-o).";
+
     public string Describe() => $"{Kind} '{Name}'";
+
+    /// <summary>The owner of a command's own output folder: its kind, what it was made from, and the facts that tell one such output from another.</summary>
+    public static FolderOwner Output(string kind, string name, params (string Key, object Value)[] facts) =>
+        new(kind, name, facts.ToDictionary(f => f.Key, f => Convert.ToString(f.Value, System.Globalization.CultureInfo.InvariantCulture) ?? ""));
 
     public string? Fact(string key) => Facts.TryGetValue(key, out var value) ? value : null;
 
@@ -36,6 +43,45 @@ public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<s
 
     /// <summary>Records this owner in <paramref name="folder"/> (replacing an earlier record of the same owner).</summary>
     public void Write(string folder) => AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));
+
+    /// <summary>
+    /// For a command that makes an output folder of its own (phantoms, an evaluation, an ONNX export, masks): throws,
+    /// writing nothing, when <paramref name="folder"/> is a file, holds a training run or belongs to another owner
+    /// (another kind or name, or another value of any of this owner's facts). A rerun of the same command passes and
+    /// replaces its own results; nothing else's are replaced. Call it before any work.
+    /// </summary>
+    public void RefuseOtherOutput(string folder)
+    {
+        if (File.Exists(folder)) throw new InvalidDataException($"{folder} is a file, not a folder. {OutputHint}");
+        RefuseOther(folder, OutputHint, Facts.Keys.ToArray());
+    }
+
+    /// <summary>Checks again (<see cref="RefuseOtherOutput"/>), then creates the folder and records this owner in it.</summary>
+    public void ClaimOutput(string folder)
+    {
+        RefuseOtherOutput(folder);
+        Directory.CreateDirectory(folder);
+        Write(folder);
+    }
+
+    /// <summary>
+    /// For a command that writes files into a folder it does not own (a split, weights, metrics tables, predictions):
+    /// throws, writing nothing, when <paramref name="file"/> is a folder, or when its folder or a folder above it holds
+    /// a training run or belongs to an owner (a study, an ingest, another command's output), whose files it would
+    /// replace or mix with its own.
+    /// </summary>
+    public static void RefuseOwnedFolderOf(string file, string command)
+    {
+        var path = Path.GetFullPath(file);
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a folder: give {command} a file to write (-o)");
+        for (var folder = Path.GetDirectoryName(path); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            string? owner = File.Exists(Path.Combine(folder, TrainingRunRecord)) ? $"holds a training run ({TrainingRunRecord})"
+                : Read(folder) is { } there ? $"belongs to {there.Describe()}" : null;
+            if (owner is not null)
+                throw new InvalidDataException($"{folder} {owner}: {command} does not write {Path.GetFileName(path)} into another's folder. Write it elsewhere (-o).");
+        }
+    }
 
     /// <summary>
     /// Throws when <paramref name="folder"/> records another owner: another kind or name, or a different value of one

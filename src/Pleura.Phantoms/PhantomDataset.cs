@@ -30,10 +30,17 @@ public static class PhantomDataset
     /// <summary>One planned image: its patient, the index of the image within the patient, and the target grades.</summary>
     sealed record Plan(int Index, int Patient, int Visit, int LeftGrade, int RightGrade);
 
+    /// <summary>
+    /// A phantom folder belongs to the phantoms of its count, size and seed: the same command again writes the same
+    /// files, while other settings into it (whose manifest would drop or change rows it keeps images of) are refused.
+    /// </summary>
+    public static Pleura.Data.FolderOwner Owner(PhantomOptions options) => Pleura.Data.FolderOwner.Output("phantom set", "synthetic radiographs",
+        ("count", options.Count), ("size", options.Size), ("seed", options.Seed));
+
     public static Manifest Generate(PhantomOptions options, string outputFolder, Action<int>? onProgress = null)
     {
         options.Check();
-        Directory.CreateDirectory(outputFolder);
+        Owner(options).ClaimOutput(outputFolder);
         var plans = PlanImages(options);
         var anatomies = new Dictionary<int, Anatomy>();
         foreach (var p in plans.Select(p => p.Patient).Distinct())

@@ -33,9 +33,9 @@ public static class CheckpointEvaluation
     public static (IReadOnlyList<SideEvaluation> Results, IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Evaluate(
         string runFolder, string manifestPath, string splitPath, SplitPart part, int fold, bool bfloat16 = false,
         int bootstrapIterations = 1000, int seed = 0, ErrorPolicy policy = ErrorPolicy.Continue, Action<string>? log = null, bool heatmaps = false,
-        bool allowSeen = false)
+        bool allowSeen = false, bool allowIncomplete = false)
     {
-        RunRecord.RequireComplete(runFolder);
+        var unfinished = RunRecord.RequireComplete(runFolder, allowIncomplete);
         var labelColumns = Side.Both.Select(s => GradingRun.CheckpointPath(runFolder, s)).Where(File.Exists).Select(p => Checkpoint.ReadInfo(p).LabelColumn).ToList();
         var (manifest, plan, warning) = SideData.Open(manifestPath, splitPath, labelColumns);
         var splitFingerprint = Fingerprints.OfFile(splitPath);
@@ -49,6 +49,7 @@ public static class CheckpointEvaluation
         foreach (var side in Side.Both)
         {
             var path = GradingRun.CheckpointPath(runFolder, side);
+            if (unfinished.Contains(side.Name)) continue;
             if (!File.Exists(path)) { log?.Invoke($"no {side.Name} model in {runFolder}; skipped"); continue; }
             var (model, info) = LoadForInference(path, bfloat16);
             var rows = SideData.Rows(manifest, plan, part, fold, info.LabelColumn);
@@ -87,8 +88,14 @@ public static class CheckpointEvaluation
             }
             results.Add(new SideEvaluation(MeanOfSides, results.Sum(r => r.Count), mean, null));
         }
+        // --allow-incomplete: a side that did not finish is named in every table, with no figures and no mean over sides.
+        if (unfinished.Count > 0) log?.Invoke($"{runFolder}: {RunRecord.IncompleteNote(unfinished)}");
+        foreach (var side in unfinished) results.Add(new SideEvaluation(side, 0, [new MetricValue(UnfinishedMetric, 1, double.NaN, double.NaN)], null));
         return (results, predictions, failures.DistinctBy(f => f.Path).ToList());
     }
+
+    /// <summary>With --allow-incomplete: the metric a side whose training did not finish has instead of figures (1).</summary>
+    public const string UnfinishedMetric = "training_not_finished";
 
     /// <summary>With --allow-seen: how many scored images the model was trained or validated on.</summary>
     public const string SeenMetric = "images_seen_in_training";
@@ -139,15 +146,22 @@ public static class CheckpointEvaluation
             confusion_matrix = r.Confusion?.ToRows(),
         });
         AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), JsonSerializer.Serialize(json, JsonText.Indented));
-        WritePredictions(Path.Combine(folder, "predictions.csv"), predictions);
+        WritePredictions(Path.Combine(folder, "predictions.csv"), predictions,
+            results.Where(r => r.Metrics.Any(m => m.Name == UnfinishedMetric)).Select(r => r.Side).ToList());
     }
 
-    public static void WritePredictions(string path, IEnumerable<GradePrediction> predictions)
+    /// <summary>
+    /// The predictions table; each side in <paramref name="unfinished"/> (--allow-incomplete) has a row per image with
+    /// no grade and <see cref="UnfinishedMetric"/> in the grade's place, so that the table says which lung is missing.
+    /// </summary>
+    public static void WritePredictions(string path, IReadOnlyList<GradePrediction> predictions, IReadOnlyList<string>? unfinished = null)
     {
+        var missing = (unfinished ?? []).SelectMany(side => predictions.Select(p => p.ImageId).Distinct()
+            .Select(image => new[] { image, side, "", UnfinishedMetric, "", "", "", "", "" }));
         CsvOutput.Write(path, ["image", "side", "truth", "grade", "p_clear", "p_mild", "p_moderate", "p_severe", "expected_grade"],
             predictions.Select(p => new[] { p.ImageId, p.Side, CsvOutput.Integer(p.Truth), CsvOutput.Integer(p.Predicted) }
                 .Concat(p.Probabilities.Select(v => v.ToString("0.000000", CultureInfo.InvariantCulture)))
-                .Append(p.ExpectedGrade.ToString("0.0000", CultureInfo.InvariantCulture))));
+                .Append(p.ExpectedGrade.ToString("0.0000", CultureInfo.InvariantCulture))).Concat(missing));
     }
 
 }

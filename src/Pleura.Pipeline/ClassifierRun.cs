@@ -82,6 +82,8 @@ public static class ClassifierRun
     {
         log ??= _ => { };
         job.Training.Check();
+        // A classifier run keeps its split.json and fold models in its folder: never in a grading run's, a study's or an ingest's.
+        FolderOwner.RefuseOwnedFolderOf(Path.Combine(job.RunFolder, SplitFile), "classify train");
         var config = job.Training.StartingFrom(job.Pretrained);
         CheckSameRoi(job);
         using var inputs = ClassifierInputs.Create(job.Roi, config.ImageSize, job.LungModel);

@@ -45,9 +45,10 @@ public sealed class GradingModels : IDisposable
 {
     readonly LungSegmenter? _lungs;
 
-    GradingModels(string runFolder, IReadOnlyList<SideModel> sides, bool bfloat16, LungSegmenter? lungs)
+    GradingModels(string runFolder, IReadOnlyList<SideModel> sides, bool bfloat16, LungSegmenter? lungs, IReadOnlyList<string> unfinished)
     {
         RunFolder = runFolder;
+        Unfinished = unfinished;
         Sides = sides;
         BFloat16 = bfloat16;
         _lungs = lungs;
@@ -55,6 +56,8 @@ public sealed class GradingModels : IDisposable
 
     public string RunFolder { get; }
     public IReadOnlyList<SideModel> Sides { get; }
+    /// <summary>The sides whose training did not finish (loaded with allowIncomplete): no model, no grade; every answer names them.</summary>
+    public IReadOnlyList<string> Unfinished { get; }
     public bool BFloat16 { get; }
     public string? LungModel => _lungs?.Path;
 
@@ -68,9 +71,10 @@ public sealed class GradingModels : IDisposable
 
     /// <param name="lungModel">The lung U-Net (`pleura segment train`, structures left_lung and right_lung); needed for a
     /// run trained on a lung ROI, optional otherwise (it then gives the lung outline and HCS of explanations).</param>
-    public static GradingModels Load(string runFolder, bool bfloat16 = false, string? lungModel = null)
+    /// <param name="allowIncomplete">Load a run whose training stopped midway, the finished sides only (<see cref="Unfinished"/>).</param>
+    public static GradingModels Load(string runFolder, bool bfloat16 = false, string? lungModel = null, bool allowIncomplete = false)
     {
-        RunRecord.RequireComplete(runFolder);
+        var unfinished = RunRecord.RequireComplete(runFolder, allowIncomplete);
         var sides = new List<SideModel>();
         LungSegmenter? lungs = null;
         try
@@ -78,7 +82,7 @@ public sealed class GradingModels : IDisposable
             foreach (var side in Side.Both)
             {
                 var path = GradingRun.CheckpointPath(runFolder, side);
-                if (!File.Exists(path)) continue;
+                if (!File.Exists(path) || unfinished.Contains(side.Name)) continue;
                 var (model, info) = CheckpointEvaluation.LoadForInference(path, bfloat16);
                 sides.Add(new SideModel(side, path, model, info));
             }
@@ -88,7 +92,7 @@ public sealed class GradingModels : IDisposable
                 throw new InvalidDataException($"{roi.CheckpointPath} was trained on ROI '{roi.Info.Roi}', which needs the lungs of each image: give a lung U-Net " +
                                                "(--lungs MODEL, from `pleura segment train`), or score a manifest with lung mask columns with `pleura evaluate`");
             if (lungModel is not null) lungs = LungSegmenter.Load(lungModel);
-            return new GradingModels(runFolder, sides, bfloat16, lungs);
+            return new GradingModels(runFolder, sides, bfloat16, lungs, unfinished);
         }
         catch
         {

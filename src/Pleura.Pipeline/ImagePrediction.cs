@@ -25,9 +25,10 @@ public static class ImagePrediction
     }
 
     public static (IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Predict(
-        string runFolder, IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue, string? lungModel = null)
+        string runFolder, IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue, string? lungModel = null,
+        bool allowIncomplete = false)
     {
-        using var models = GradingModels.Load(runFolder, bfloat16, lungModel);
+        using var models = GradingModels.Load(runFolder, bfloat16, lungModel, allowIncomplete);
         // Each file is decoded once per size the run needs and serves both sides.
         var (decoded, failures) = models.DecodeAll(files, policy);
         var graded = models.Grade(decoded);

@@ -63,20 +63,32 @@ public static class RunRecord
     /// Throws when the `pleura train` run in <paramref name="runFolder"/> has a side whose training did not finish
     /// (stopped, or failed). Folders without a job.json (models not made by `pleura train`) are not judged here.
     /// </summary>
-    public static void RequireComplete(string runFolder)
+    public static void RequireComplete(string runFolder) => RequireComplete(runFolder, allowIncomplete: false);
+
+    /// <summary>
+    /// <see cref="RequireComplete(string)"/>, or with <paramref name="allowIncomplete"/> (`--allow-incomplete`) the
+    /// sides whose training did not finish, for the caller to leave out and name in every output; a run none of whose
+    /// sides finished is refused either way.
+    /// </summary>
+    public static IReadOnlyList<string> RequireComplete(string runFolder, bool allowIncomplete)
     {
         var path = Path.Combine(runFolder, FileName);
-        if (!File.Exists(path)) return;
+        if (!File.Exists(path)) return Array.Empty<string>();
         var record = Read(path);
         var sides = (record["Sides"] as JsonArray ?? new JsonArray()).Select(s => s?["Name"]?.GetValue<string>()).OfType<string>().ToList();
         // Runs recorded before finished sides were: a side finished when its checkpoint was saved.
         var finished = record[FinishedKey] is JsonArray names ? names.Select(n => n?.GetValue<string>()).OfType<string>().ToList()
             : sides.Where(s => File.Exists(GradingRun.CheckpointPath(runFolder, Side.Parse(s)))).ToList();
         var missing = sides.Except(finished, StringComparer.Ordinal).ToList();
-        if (missing.Count > 0)
+        if (missing.Count > 0 && (!allowIncomplete || finished.Count == 0))
             throw new InvalidDataException($"{runFolder} is an incomplete run: training of the {string.Join(" and ", missing)} lung model did not finish " +
                                            $"(finished: {(finished.Count == 0 ? "none" : string.Join(", ", finished))}); run the same `pleura train` again to finish it");
+        return missing;
     }
+
+    /// <summary>What every output of an answer for an incomplete run says (`--allow-incomplete`).</summary>
+    public static string IncompleteNote(IReadOnlyList<string> missing) =>
+        $"incomplete run: training of the {string.Join(" and ", missing)} lung model did not finish; no grade for that lung (--allow-incomplete)";
 
     static JsonObject Read(string path)
     {

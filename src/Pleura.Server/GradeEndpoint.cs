@@ -65,6 +65,11 @@ public sealed partial class GradeEndpoint : IDisposable
             ["classes"] = served.Models.Sides[0].Info.Classes,
             ["lung_warning"] = grades.LungWarning,
         };
+        if (served.Models.Unfinished.Count > 0)
+        {
+            body["unfinished_sides"] = served.Models.Unfinished;
+            body["note"] = RunRecord.IncompleteNote(served.Models.Unfinished);
+        }
         if (grades.Heatmap is { } heat)
             body["heatmap"] = new
             {

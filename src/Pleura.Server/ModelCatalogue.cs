@@ -34,7 +34,7 @@ public sealed class ModelCatalogue : IDisposable
             {
                 var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
                 if (runs.Any(r => r.Name == name)) name += "-" + (runs.Count + 1);
-                runs.Add(new ServedRun(name, GradingModels.Load(folder, options.BFloat16, options.LungModel)));
+                runs.Add(new ServedRun(name, GradingModels.Load(folder, options.BFloat16, options.LungModel, options.AllowIncomplete)));
             }
             var view = options.ViewRun is null ? null : ViewCheck.Load(options.ViewRun, options.BFloat16);
             return new ModelCatalogue(runs, view);
@@ -95,6 +95,7 @@ public sealed class ModelCatalogue : IDisposable
                 ["name"] = run.Name, ["default"] = run == Default, ["precision"] = run.Models.BFloat16 ? "bf16" : "fp32",
                 ["lung_model"] = run.Models.LungModel is { } lungs ? Path.GetFileName(Path.GetDirectoryName(lungs)) + "/" + Path.GetFileName(lungs) : null,
                 ["sides"] = sides,
+                ["unfinished_sides"] = new JsonArray(run.Models.Unfinished.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
             });
         }
         return new JsonObject

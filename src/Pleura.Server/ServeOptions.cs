@@ -17,6 +17,8 @@ public sealed record ServeOptions
     public string Host { get; init; } = "127.0.0.1";
     /// <summary>0 picks a free port (tests); the bound address is then in <see cref="PleuraServer.Addresses"/>.</summary>
     public int Port { get; init; } = 8080;
+    /// <summary>Serve runs whose training stopped midway, answering for their finished lung only (every answer names the other).</summary>
+    public bool AllowIncomplete { get; init; }
     public bool BFloat16 { get; init; }
     /// <summary>Keys a caller sends as <c>X-API-Key</c> or <c>Authorization: Bearer</c>. There is no default key.</summary>
     public required IReadOnlyList<string> ApiKeys { get; init; }

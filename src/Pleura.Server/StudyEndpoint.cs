@@ -32,6 +32,10 @@ public sealed class StudyEndpoint
             throw new RequestRefusedException(StatusCodes.Status503ServiceUnavailable, "this server has no PACS configured: start it with --pacs URL");
         var served = _models.Find(run) ?? throw new RequestRefusedException(StatusCodes.Status404NotFound,
             $"no run named '{run}'; this server has {string.Join(", ", _models.Runs.Select(r => r.Name))}");
+        // A report stored in the PACS has no place to say a lung was left out: an incomplete run answers only over HTTP.
+        if (served.Models.Unfinished.Count > 0)
+            throw new RequestRefusedException(StatusCodes.Status409Conflict,
+                $"run '{served.Name}' is served with --allow-incomplete ({RunRecord.IncompleteNote(served.Models.Unfinished)}); it stores no report in the PACS");
         using var pacs = new DicomWebClient(_options.Pacs, _options.PacsTimeout, _options.PacsUser, _options.PacsPassword);
         var options = new StudyGradingOptions { Overlay = overlay == true, BFloat16 = served.Models.BFloat16 };
         try

@@ -116,11 +116,8 @@ public static class Mutants
     /// <paramref name="allocationBound"/> (managed bytes allocated for a file of a given length). Fails with every
     /// mutant that broke the rule (up to ten), each with its edits, so that it can be reproduced.
     /// </summary>
-    /// <param name="safetyNetAllowed">Accept a named error that wraps a crash (a reader's catch-all around code that
-    /// does not check its input yet), instead of counting it as the crash it renames.</param>
     public static void EachIsReadOrRefusedByName(byte[] valid, Gen<Mutation[]> edits, int stream, string folder, string extension,
-        Action<string> read, TimeSpan timeLimit, Type[] named, Func<long, long>? allocationBound = null, int from = 0, int? to = null,
-        bool safetyNetAllowed = false)
+        Action<string> read, TimeSpan timeLimit, Type[] named, Func<long, long>? allocationBound = null, int from = 0, int? to = null)
     {
         var pcg = new PCG((uint)stream, Seed);
         var failures = new List<string>();
@@ -132,7 +129,7 @@ public static class Mutants
             File.WriteAllBytes(path, bytes);
             try
             {
-                if (Problem(path, bytes.Length, read, timeLimit, named, allocationBound, safetyNetAllowed) is { } problem)
+                if (Problem(path, bytes.Length, read, timeLimit, named, allocationBound) is { } problem)
                     failures.Add($"mutant {i} [{string.Join(", ", mutations.Select(m => m.ToString()))}], {bytes.Length} bytes: {problem}");
             }
             finally { File.Delete(path); }
@@ -148,7 +145,7 @@ public static class Mutants
     };
 
     /// <summary>Why reading one mutant broke the rule, or null when it was read or refused by name in time.</summary>
-    static string? Problem(string path, long length, Action<string> read, TimeSpan timeLimit, Type[] named, Func<long, long>? allocationBound, bool safetyNetAllowed)
+    static string? Problem(string path, long length, Action<string> read, TimeSpan timeLimit, Type[] named, Func<long, long>? allocationBound)
     {
         long allocated = 0;
         var task = Task.Run(() =>
@@ -165,7 +162,7 @@ public static class Mutants
         {
             if (!inner.Message.Contains(path, StringComparison.Ordinal)) return $"the error does not name the file: {inner.Message}";
             // A safety net that renames a crash is not a reason found by a check.
-            for (var cause = safetyNetAllowed ? null : inner.InnerException; cause is not null; cause = cause.InnerException)
+            for (var cause = inner.InnerException; cause is not null; cause = cause.InnerException)
                 if (Crashes.Any(t => t.IsInstanceOfType(cause))) return $"a crash renamed by a safety net: {inner}";
         }
         catch (AggregateException e)

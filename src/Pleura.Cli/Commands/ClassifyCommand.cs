@@ -34,6 +34,7 @@ internal static class ClassifyCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            Pleura.Data.FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "classify predict");
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
             if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
             bool bf16 = Cli.Precision(parse.GetValue(precision)!, parse.GetValue(run)!.FullName);
@@ -68,8 +69,11 @@ internal static class ClassifyCommand
             var folder = parse.GetValue(run)!.FullName;
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs) ?? Array.Empty<string>());
             var outputFolder = parse.GetValue(output)?.FullName ?? Path.Combine(folder, "explain");
+            var owner = OutputOwners.ClassifierExplanation(folder);
+            owner.RefuseOtherOutput(outputFolder);
             var results = Cli.WithProgress("explaining", parse.GetValue(limit), step =>
                 ClassifierExplanation.Run(folder, files, outputFolder, parse.GetValue(limit), (done, _) => step(done), parse.GetValue(lungs)?.FullName));
+            owner.ClaimOutput(outputFolder);
             int known = results.Count(r => r.Truth is not null);
             Cli.Done($"{results.Count} overlays in {Path.Combine(outputFolder, "images")}" +
                      (known > 0 ? $"; {results.Count(r => r.Truth == r.Predicted)} of {known} with a known class right" : "") + $"; table {Path.Combine(outputFolder, "explain.csv")}");
@@ -177,10 +181,13 @@ internal static class ClassifyCommand
             var input = labels.Input(parse, parse.GetValue(source)!, parse.GetValue(strict));
             var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(input.Source));
             var outputFolder = parse.GetValue(output)?.FullName ?? Path.Combine(folder, "external", Pleura.Reporting.ClassifierResultFiles.FileSafe(name));
+            var owner = OutputOwners.ClassifierEvaluation(folder, input.Source);
+            owner.RefuseOtherOutput(outputFolder);
             var (evaluation, scores, images, failures) = ClassifierRun.Evaluate(folder, input, outputFolder, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"),
                 parse.GetValue(lungs)?.FullName, cancel);
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(evaluation, $"{input.Source}: {evaluation.Count} images (cut-offs from the run's out-of-fold probabilities)");
+            owner.ClaimOutput(outputFolder);
             var report = ClassifierReport.Write(outputFolder, $"External validation on {name}: {string.Join(" / ", evaluation.Classes)}", evaluation, scores);
             ClassifierRun.WriteScores(Path.Combine(outputFolder, "predictions.csv"), evaluation.Classes.ToList(), images, scores);
             Cli.Done($"report: {report}");
@@ -202,6 +209,8 @@ internal static class ClassifyCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             string a = parse.GetValue(first)!.FullName, b = parse.GetValue(second)!.FullName;
+            var owner = OutputOwners.ClassifierComparison(a, b);
+            owner.RefuseOtherOutput(parse.GetValue(output)!.FullName);
             var (comparison, evaluation, test) = ClassifierRun.Compare(a, b);
             string nameA = Path.GetFileName(a), nameB = Path.GetFileName(b);
             var table = new Table().Title(Markup.Escape($"{nameB} - {nameA} on {test.Count} test images")).AddColumns("class", $"AUC {Markup.Escape(nameA)}", $"AUC {Markup.Escape(nameB)}", "difference [[95% CI]]", "DeLong p");
@@ -213,6 +222,7 @@ internal static class ClassifyCommand
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"accuracy {nameA} {comparison.AccuracyA.Value:0.000}, {nameB} {comparison.AccuracyB.Value:0.000}; McNemar exact p {comparison.Accuracy.P:0.0000}");
+            owner.ClaimOutput(parse.GetValue(output)!.FullName);
             var report = ClassifierReport.Write(parse.GetValue(output)!.FullName, $"{nameB} against {nameA}", evaluation, test,
                 compared: new Pleura.Reporting.ComparedModel(nameA, nameB, comparison));
             Cli.Done($"report: {report}");

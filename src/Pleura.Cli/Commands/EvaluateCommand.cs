@@ -16,20 +16,24 @@ internal static class EvaluateCommand
         var hcs = Cli.Option("--hcs", "Also compute HCS and MA-HCS from Grad-CAM heatmaps where the manifest has lung masks.", true);
         var allowSeen = Cli.Option("--allow-seen",
             "Score test or OOB images even if the model was trained or validated on some of them (refused otherwise); the overlap is reported.", false);
+        var allowIncomplete = Cli.AllowIncompleteOption();
         var command = new Command("evaluate", "Score a run's checkpoints on a split part or the OOB set: every METHOD section 7 metric per side and averaged over sides.")
         {
-            precision, bootstrap, output, hcs, allowSeen,
+            precision, bootstrap, output, hcs, allowSeen, allowIncomplete,
         };
         set.AddTo(command);
         command.SetAction(parse => Cli.Run(() =>
         {
             var (runFolder, manifest, split, which, fold) = set.Read(parse);
+            var folder = parse.GetValue(output)?.FullName ?? RunSetSymbols.DefaultFolder(runFolder, "evaluation", which, fold);
+            var owner = OutputOwners.Evaluation(runFolder, which, fold);
+            owner.RefuseOtherOutput(folder);
             bool bf16 = Cli.Precision(parse.GetValue(precision)!, runFolder);
             var (results, predictions, failures) = CheckpointEvaluation.Evaluate(runFolder, manifest, split, which, fold, bf16, parse.GetValue(bootstrap),
-                log: Cli.Warn, heatmaps: parse.GetValue(hcs), allowSeen: parse.GetValue(allowSeen));
+                log: Cli.Warn, heatmaps: parse.GetValue(hcs), allowSeen: parse.GetValue(allowSeen), allowIncomplete: parse.GetValue(allowIncomplete));
             foreach (var f in failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             Show(results, $"{which} part, fold {fold}{(bf16 ? ", bfloat16" : "")}");
-            var folder = parse.GetValue(output)?.FullName ?? RunSetSymbols.DefaultFolder(runFolder, "evaluation", which, fold);
+            owner.ClaimOutput(folder);
             CheckpointEvaluation.Write(folder, results, predictions);
             Cli.Done($"metrics.json, metrics.csv and predictions.csv in {folder}");
             return Cli.ExitOk;

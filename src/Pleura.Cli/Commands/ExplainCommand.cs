@@ -21,8 +21,11 @@ internal static class ExplainCommand
         {
             var (runFolder, manifest, split, which, fold) = set.Read(parse);
             var folder = parse.GetValue(output)?.FullName ?? RunSetSymbols.DefaultFolder(runFolder, "explain", which, fold);
+            var owner = OutputOwners.Explanation(runFolder, which, fold);
+            owner.RefuseOtherOutput(folder);
             var (images, summary) = Cli.WithProgress("heatmaps", parse.GetValue(limit), progress =>
                 Explanation.Run(runFolder, manifest, split, which, fold, folder, parse.GetValue(limit), parse.GetValue(layer), (done, _) => progress(done)));
+            owner.ClaimOutput(folder);
             var table = new Table().AddColumns("images", "mean HCS", "MA-HCS", "mean HCS (count form)", "attention on true opacity");
             string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("0.000");
             table.AddRow(summary.Images.ToString(), F(summary.MeanHcs), F(summary.MaHcs), F(summary.MeanHcsCount), F(summary.MeanOpacityConcordance));

@@ -24,11 +24,14 @@ internal static class ExportCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var folder = parse.GetValue(output)!.FullName;
+            var owner = OutputOwners.OnnxExport(parse.GetValue(run)!.FullName);
+            owner.RefuseOtherOutput(folder);
             var models = OnnxRunExport.Export(parse.GetValue(run)!.FullName, folder, line =>
             {
                 if (line.StartsWith("warning: ", StringComparison.Ordinal)) Cli.Warn(line["warning: ".Length..]);
                 else AnsiConsole.MarkupLine(Markup.Escape(line));
             }, parse.GetValue(check) ? parse.GetValue(images) : 0);
+            owner.ClaimOutput(folder);
             Cli.Done($"{models.Count} model(s) written to {folder} ({string.Join(", ", models.Select(m => m.File))}, {OnnxRunExport.DescriptionFile}, {OnnxRunExport.ReadmeFile})");
             return Cli.ExitOk;
         }));

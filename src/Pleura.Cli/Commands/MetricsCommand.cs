@@ -27,6 +27,8 @@ internal static class MetricsCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            var folder = parse.GetValue(output)?.FullName ?? Path.GetDirectoryName(parse.GetValue(file)!.FullName)!;
+            FolderOwner.RefuseOwnedFolderOf(Path.Combine(folder, "metrics.csv"), "metrics");
             var table = CsvTable.Read(parse.GetValue(file)!.FullName);
             string truthColumn = parse.GetValue(truth)!, predColumn = parse.GetValue(pred)!;
             var probaColumns = parse.GetValue(proba) ?? Array.Empty<string>();
@@ -46,7 +48,6 @@ internal static class MetricsCommand
 
             var results = groups.Select(g => Score(g.Name, g.Cases, k, probaColumns.Length > 0, parse.GetValue(bootstrap), parse.GetValue(seed))).ToList();
             foreach (var r in results) Show(r);
-            var folder = parse.GetValue(output)?.FullName ?? Path.GetDirectoryName(table.Path)!;
             Write(results, folder);
             Cli.Done($"{cases.Count} cases scored; metrics.json and metrics.csv in {folder}");
             return Cli.ExitOk;

@@ -55,6 +55,7 @@ internal static class PretrainCommand
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             // Pretraining fine-tunes everything in one stage; the stage-1 options do not apply.
+            Pleura.Data.FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "pretrain");
             var config = training.Read(parse) with { Stage1Epochs = 0, UnfreezeConvLayers = -1 };
             var job = new PretrainJob
             {

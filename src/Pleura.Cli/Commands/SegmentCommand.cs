@@ -148,6 +148,8 @@ internal static class SegmentCommand
         var command = new Command("predict", "Write predicted masks for images, or lung masks for a manifest's images (for the lung and spine ROIs and HCS).") { model, inputs, output, manifestIn, manifestOut };
         command.SetAction(parse => Cli.Run(() =>
         {
+            var owner = OutputOwners.Masks(parse.GetValue(model)!.FullName);
+            owner.RefuseOtherOutput(parse.GetValue(output)!.FullName);
             if (parse.GetValue(manifestIn) is { } manifestFile)
             {
                 var source = ManifestInput.Open(manifestFile.FullName, Array.Empty<string>());
@@ -155,6 +157,7 @@ internal static class SegmentCommand
                 foreach (var f in failed) Cli.Warn($"could not read {f.Path}: {f.Reason}");
                 foreach (var f in flags) Cli.Warn($"{f.ImageId}: {f.Reason}");
                 var target = parse.GetValue(manifestOut)?.FullName ?? Path.Combine(parse.GetValue(output)!.FullName, "manifest.csv");
+                owner.ClaimOutput(parse.GetValue(output)!.FullName);
                 ManifestCsv.Write(updated, target);
                 Cli.Done($"lung masks in {parse.GetValue(output)!.FullName}; manifest with mask columns: {target}; {flags.Count} flagged, {failed.Count} unreadable");
                 return failed.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
@@ -168,6 +171,7 @@ internal static class SegmentCommand
             for (int k = 0; k < read.Readable.Count; k++)
                 for (int s = 0; s < structures.Count; s++)
                     PngWriter.WriteMask(Path.Combine(parse.GetValue(output)!.FullName, structures[s], Path.GetFileNameWithoutExtension(files[read.Readable[k]]) + ".png"), predicted[k][s], size, size);
+            owner.ClaimOutput(parse.GetValue(output)!.FullName);
             Cli.Done($"masks of {read.Readable.Count} images in {parse.GetValue(output)!.FullName}; {read.Failures.Count} unreadable");
             return read.Failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;
         }));
@@ -189,6 +193,9 @@ internal static class SegmentCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            var folder = parse.GetValue(output)!.FullName;
+            var owner = OutputOwners.Opacity(parse.GetValue(model)!.FullName, parse.GetValue(manifest)!.FullName);
+            owner.RefuseOtherOutput(folder);
             var data = ManifestInput.Open(parse.GetValue(manifest)!.FullName, labelColumns: null);
             IReadOnlyList<ManifestRow> rows = data.Rows;
             if (parse.GetValue(split) is { } splitFile)
@@ -199,8 +206,7 @@ internal static class SegmentCommand
                 rows = data.Rows.Where(r => ids.Contains(r.ImageId)).ToList();
             }
             var result = OpacityJob.Evaluate(parse.GetValue(model)!.FullName, data, rows, Side.Left, Side.Right, parse.GetValue(bootstrap));
-            var folder = parse.GetValue(output)!.FullName;
-            Directory.CreateDirectory(folder);
+            owner.ClaimOutput(folder);
             OpacityJob.WriteImages(Path.Combine(folder, "opacity.csv"), result.Images);
             OpacityJob.WriteSummary(Path.Combine(folder, "summary.csv"), result);
             foreach (var f in result.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");

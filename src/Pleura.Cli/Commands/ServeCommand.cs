@@ -20,9 +20,10 @@ internal static class ServeCommand
         var maxPixels = Cli.Option("--max-megapixels", "Largest image decoded, in megapixels (413 above).", 100).AtLeast(1);
         var concurrent = Cli.Option("--max-concurrent", "Grading requests handled at once (429 above).", 32).AtLeast(1);
         var batch = Cli.Option("--batch", "Images per forward pass.", 16).AtLeast(1);
+        var allowIncomplete = Cli.AllowIncompleteOption();
         var command = new Command("serve", "Serve grading runs over HTTP: POST /v1/grade, GET /v1/models, health, OpenAPI (/openapi/v1.json), Prometheus metrics (/metrics) and a web viewer (/).")
         {
-            runs, host, port, precision, keyFile, view, lungs, pacs, pacsUser, maxUpload, maxPixels, concurrent, batch,
+            runs, host, port, precision, keyFile, view, lungs, pacs, pacsUser, maxUpload, maxPixels, concurrent, batch, allowIncomplete,
         };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
@@ -31,6 +32,7 @@ internal static class ServeCommand
                 Runs = parse.GetValue(runs)!.Select(r => r.FullName).ToList(),
                 ViewRun = parse.GetValue(view)?.FullName,
                 LungModel = parse.GetValue(lungs)?.FullName,
+                AllowIncomplete = parse.GetValue(allowIncomplete),
                 Pacs = parse.GetValue(pacs) is { } url ? (Uri.TryCreate(url, UriKind.Absolute, out var root) && root.Scheme is "http" or "https" ? root
                     : throw new ArgumentException($"--pacs: '{url}' is not an http(s) URL")) : null,
                 PacsUser = parse.GetValue(pacsUser),

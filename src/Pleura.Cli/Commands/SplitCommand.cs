@@ -24,6 +24,8 @@ internal static class SplitCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            var outPath = parse.GetValue(output)!.FullName;
+            FolderOwner.RefuseOwnedFolderOf(outPath, "split");
             var by = parse.GetValue(stratify);
             var manifest = ManifestInput.Open(parse.GetValue(file)!.FullName, by is { Length: > 0 } ? by : null);
             var plan = PatientSplitter.Split(manifest, new SplitOptions
@@ -33,7 +35,6 @@ internal static class SplitCommand
                 Folds = parse.GetValue(folds),
                 StratifyBy = by is { Length: > 0 } ? by : null,
             });
-            var outPath = parse.GetValue(output)!.FullName;
             plan.Save(outPath);
             ShowSizes(plan, manifest);
             Cli.Done($"split of {plan.Patients.Count} patients saved to {outPath}");

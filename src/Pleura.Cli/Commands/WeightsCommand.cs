@@ -72,6 +72,7 @@ internal static class WeightsCommand
     /// <summary>An ONNX ResNet as a Pleura checkpoint; ML.NET's CNTK file gets the input recipe it was trained with.</summary>
     static void WriteOnnx(string path, string architecture, string outPath)
     {
+        Pleura.Data.FolderOwner.RefuseOwnedFolderOf(outPath, "weights");
         var (model, weights, report) = ImageNetWeights.Import(path, architecture);
         var table = new Table().AddColumns("ONNX initializer", "key", "shape");
         foreach (var m in weights.Mapping) table.AddRow(Markup.Escape(m.OnnxName), Markup.Escape(m.Key), m.Shape);
@@ -106,6 +107,7 @@ internal static class WeightsCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var path = parse.GetValue(file)!.FullName;
+            Pleura.Data.FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "weights import");
             if (IsOnnx(path))
             {
                 WriteOnnx(path, parse.GetValue(arch)!, parse.GetValue(output)!.FullName);

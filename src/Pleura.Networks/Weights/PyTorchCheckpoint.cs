@@ -51,20 +51,30 @@ public static class PyTorchCheckpoint
             return zip ? ReadZip(path, file, unsupported) : ReadLegacy(path, file, unsupported);
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: truncated PyTorch checkpoint", e); }
-        catch (InvalidCastException e) { throw new InvalidDataException($"{path}: not a PyTorch checkpoint this reader understands ({e.Message})", e); }
-        // A damaged pickle stream breaks the unpickler's parsing in many ways; each is the file's fault, named as such.
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new InvalidDataException($"{path}: damaged PyTorch checkpoint ({e.Message})", e);
-        }
-        // The zip reader's and the unpickler's own errors do not know the file: name it.
+        // The unpickler and the checks below refuse every damage they meet with a reason (InvalidDataException); other
+        // exceptions are not renamed here, so that a crash of the reader shows as one. The zip reader's and the
+        // unpickler's own errors do not know the file: name it.
         catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
         {
             throw new InvalidDataException($"{path}: damaged PyTorch checkpoint ({e.Message})", e);
         }
     }
 
+    /// <summary>
+    /// The zip container, read by System.IO.Compression, which reports a damaged archive as InvalidDataException and
+    /// some damage (a central directory or entry header pointing outside the file, an unknown compression method) as
+    /// IOException, NotSupportedException or ArgumentException: each of those is its check of the archive, named as such.
+    /// </summary>
     static PyTorchFile ReadZip(string path, Stream file, List<string> unsupported)
+    {
+        try { return ReadZipArchive(path, file, unsupported); }
+        catch (Exception e) when (e is IOException and not EndOfStreamException or NotSupportedException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: damaged zip container ({e.Message})", e);
+        }
+    }
+
+    static PyTorchFile ReadZipArchive(string path, Stream file, List<string> unsupported)
     {
         using var archive = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
         var pickle = archive.Entries.FirstOrDefault(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal))
@@ -109,31 +119,37 @@ public static class PyTorchCheckpoint
         if (Next() is Dictionary<object, object?> info && info.TryGetValue("little_endian", out var little) && little is false)
             throw new InvalidDataException($"{path}: big-endian checkpoints are not supported");
         var root = Next();
-        var keys = (Next() as List<object?>)?.Cast<string>().ToList() ?? throw new InvalidDataException($"{path}: storage list missing");
+        var keys = Next() is List<object?> list && list.All(k => k is string) ? list.Cast<string>().ToList()
+            : throw new InvalidDataException($"{path}: storage list missing (no list of storage keys after the state dict)");
         var storages = new Dictionary<string, byte[]>();
-        var sizes = CollectStorages(root).ToDictionary(s => s.Key, s => s.ElementSize);
+        // Tensors that share a storage name it once each.
+        var sizes = new Dictionary<string, int>();
+        foreach (var s in CollectStorages(root))
+            if (sizes.TryGetValue(s.Key, out var other) && other != s.ElementSize)
+                throw new InvalidDataException($"{path}: storage {s.Key} is used with elements of {other} and {s.ElementSize} bytes");
+            else sizes[s.Key] = s.ElementSize;
         var reader = new BinaryReader(file);
         foreach (var key in keys)
         {
             long numel = reader.ReadInt64();
             int elementSize = sizes.TryGetValue(key, out var size) ? size : throw new InvalidDataException($"{path}: storage {key} has no known type");
-            long bytes = numel * elementSize;
-            if (numel < 0 || bytes > file.Length - file.Position)
+            if (numel < 0 || numel > (file.Length - file.Position) / elementSize)
                 throw new InvalidDataException($"{path}: storage {key} claims {numel} elements, more than the file holds");
-            storages[key] = reader.ReadBytes((int)bytes);
+            storages[key] = reader.ReadBytes((int)(numel * elementSize));
         }
-        return Extract(path, "legacy (torch.save < 1.6)", root, unsupported, k => storages[k]);
+        return Extract(path, "legacy (torch.save < 1.6)", root, unsupported,
+            k => storages.TryGetValue(k, out var bytes) ? bytes : throw new InvalidDataException($"{path}: a tensor uses storage {k}, which the file does not hold"));
     }
 
     static object? PersistentLoad(object? id)
     {
-        if (id is not object?[] { Length: >= 5 } t || t[0] as string != "storage")
+        if (id is not object?[] { Length: >= 5 } t || t[0] as string != "storage" || t[2] is null)
             throw new InvalidDataException("unsupported persistent id in pickle (expected a storage reference)");
         var typeName = (t[1] as UnsupportedGlobal)?.Name ?? t[1]?.ToString() ?? "";
         if (!StorageTypes.TryGetValue(typeName, out var type)) throw new InvalidDataException($"unsupported storage type {typeName}");
         long viewOffset = 0;
         if (t.Length >= 6 && t[5] is object?[] view && view.Length >= 2 && view[1] is long o) viewOffset = o; // legacy storage views
-        return new StorageRef(t[2]!.ToString()!, type.Type, type.Size, viewOffset);
+        return new StorageRef(t[2]!.ToString() ?? "", type.Type, type.Size, viewOffset);
     }
 
     static object? Build(string module, string name, object?[] args, List<string> unsupported)
@@ -144,10 +160,12 @@ public static class PyTorchCheckpoint
                 return new Dictionary<object, object?>();
             case ("torch._utils", "_rebuild_tensor_v2"):
             case ("torch._utils", "_rebuild_tensor"):
-                return new PendingTensor((StorageRef)args[0]!, (long)args[1]!, Longs(args[2]), Longs(args[3]));
+                if (args is not [StorageRef storage, long offset, var size, var stride, ..])
+                    throw new InvalidDataException($"{module}.{name} is called with ({Kinds(args)}), not (storage, offset, size, stride)");
+                return new PendingTensor(storage, offset, Longs(size, "size"), Longs(stride, "stride"));
             case ("torch._utils", "_rebuild_parameter"):
             case ("torch._utils", "_rebuild_parameter_with_state"):
-                return args[0];
+                return args.Length > 0 ? args[0] : throw new InvalidDataException($"{module}.{name} is called without a tensor");
             default:
                 var global = new UnsupportedGlobal(module, name);
                 if (!unsupported.Contains(global.ToString())) unsupported.Add(global.ToString());
@@ -155,16 +173,28 @@ public static class PyTorchCheckpoint
         }
     }
 
-    static long[] Longs(object? tuple) => ((object?[])tuple!).Select(x => (long)x!).ToArray();
+    static long[] Longs(object? tuple, string what) => tuple is object?[] items && items.All(x => x is long)
+        ? items.Select(x => (long)x!).ToArray()
+        : throw new InvalidDataException($"a tensor's {what} is not a tuple of whole numbers");
 
-    static IEnumerable<StorageRef> CollectStorages(object? node) => node switch
+    static string Kinds(object?[] args) => string.Join(", ", args.Select(a => a?.GetType().Name ?? "null"));
+
+    /// <summary>Every storage the tensors under <paramref name="root"/> use; a container met twice (a pickle may make one hold itself) is walked once.</summary>
+    static List<StorageRef> CollectStorages(object? root)
     {
-        PendingTensor p => new[] { p.Storage },
-        Dictionary<object, object?> d => d.Values.SelectMany(CollectStorages),
-        List<object?> l => l.SelectMany(CollectStorages),
-        object?[] a => a.SelectMany(CollectStorages),
-        _ => Array.Empty<StorageRef>(),
-    };
+        var found = new List<StorageRef>();
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<object?>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            if (node is PendingTensor p) found.Add(p.Storage);
+            else if (node is System.Collections.IEnumerable items and not string and not byte[] && seen.Add(node))
+                foreach (var item in node is Dictionary<object, object?> d ? d.Values : items) pending.Push(item);
+        }
+        return found;
+    }
 
     static PyTorchFile Extract(string path, string container, object? root, List<string> unsupported, Func<string, byte[]> storage)
     {
@@ -198,14 +228,25 @@ public static class PyTorchCheckpoint
     static Tensor Materialise(PendingTensor p, Func<string, byte[]> storage)
     {
         var bytes = storage(p.Storage.Key);
+        if (bytes.Length % p.Storage.ElementSize != 0)
+            throw new InvalidDataException($"storage {p.Storage.Key} holds {bytes.Length} bytes, not a whole number of {p.Storage.ElementSize}-byte elements");
         long numel = bytes.Length / p.Storage.ElementSize;
+        if (p.Size.Length != p.Stride.Length) throw new InvalidDataException($"a tensor has {p.Size.Length} sizes and {p.Stride.Length} strides");
+        if (p.Size.Any(s => s < 0) || p.Stride.Any(s => s < 0))
+            throw new InvalidDataException($"a tensor has a negative size or stride ({string.Join("x", p.Size)}, strides {string.Join(", ", p.Stride)})");
+        if (p.Size.Any(s => s == 0)) return empty(p.Size, p.Storage.Type);
+        // In 128 bits, so that damaged sizes cannot overflow past the checks.
+        Int128 offset = (Int128)p.Storage.ViewOffset + p.Offset, span = 1, elements = 1;
+        for (int d = 0; d < p.Size.Length; d++)
+        {
+            span += (Int128)(p.Size[d] - 1) * p.Stride[d];
+            elements *= p.Size[d];
+            if (elements > numel) throw new InvalidDataException($"a tensor of size {string.Join("x", p.Size)} has more elements than its storage ({numel})");
+        }
+        if (offset < 0 || offset + span > numel) throw new InvalidDataException($"a tensor reaches past its storage ({offset + span} > {numel} elements)");
         using var flat = empty(new[] { numel }, p.Storage.Type);
         flat.bytes = bytes;
-        long offset = p.Storage.ViewOffset + p.Offset;
-        long span = p.Size.Length == 0 ? 1 : p.Size.Zip(p.Stride).Sum(x => x.First == 0 ? 0 : (x.First - 1) * x.Second) + 1;
-        if (p.Size.Any(s => s == 0)) return empty(p.Size, p.Storage.Type);
-        if (offset < 0 || offset + span > numel) throw new InvalidDataException($"a tensor reaches past its storage ({offset + span} > {numel} elements)");
-        using var view = flat.as_strided(p.Size, p.Stride, offset);
+        using var view = flat.as_strided(p.Size, p.Stride, (long)offset);
         return view.contiguous().clone();
     }
 }

@@ -65,7 +65,7 @@ public sealed class RestrictedUnpickler : IDisposable
                 case (byte)'J': Push((long)_in.ReadInt32()); break;
                 case 0x8a: Push(ReadLong(_in.ReadByte())); break; // LONG1
                 case 0x8b: Push(ReadLong(_in.ReadInt32())); break; // LONG4
-                case (byte)'G': Push(BitConverter.ToDouble(BitConverter.IsLittleEndian ? _in.ReadBytes(8).Reverse().ToArray() : _in.ReadBytes(8))); break;
+                case (byte)'G': { var big = Counted(8); Push(BitConverter.ToDouble(BitConverter.IsLittleEndian ? big.Reverse().ToArray() : big)); break; }
                 case (byte)'X': Push(Encoding.UTF8.GetString(Counted(_in.ReadInt32()))); break;
                 case 0x8c: Push(Encoding.UTF8.GetString(Counted(_in.ReadByte()))); break;
                 case 0x8d: Push(Encoding.UTF8.GetString(Counted(_in.ReadInt64()))); break;
@@ -80,19 +80,19 @@ public sealed class RestrictedUnpickler : IDisposable
                 case (byte)'h': Push(Memo(_in.ReadByte())); break;
                 case (byte)'j': Push(Memo(_in.ReadInt32())); break;
                 case (byte)'c': Push(new UnsupportedGlobal(ReadLine(), ReadLine())); break; // GLOBAL (resolved at call time)
-                case 0x93: { var name = (string)Pop()!; var module = (string)Pop()!; Push(new UnsupportedGlobal(module, name)); break; }
+                case 0x93: { var name = Pop<string>("a global's name"); var module = Pop<string>("a global's module"); Push(new UnsupportedGlobal(module, name)); break; }
                 case (byte)'t': Push(PopMark().ToArray()); break;
                 case 0x85: Push(new[] { Pop() }); break;
                 case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; }
                 case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; }
                 case (byte)'l': Push(PopMark()); break;
-                case (byte)'d': { var items = PopMark(); var d = new Dictionary<object, object?>(); for (int i = 0; i < items.Count; i += 2) d[Key(items[i])] = items[i + 1]; Push(d); break; }
-                case (byte)'a': { var v = Pop(); ((List<object?>)Top()!).Add(v); break; }
-                case (byte)'e': { var items = PopMark(); ((List<object?>)Top()!).AddRange(items); break; }
+                case (byte)'d': { var d = new Dictionary<object, object?>(); SetItems(d, PopMark()); Push(d); break; }
+                case (byte)'a': { var v = Pop(); AsList(Top()).Add(v); break; }
+                case (byte)'e': { var items = PopMark(); AsList(Top()).AddRange(items); break; }
                 case (byte)'s': { var v = Pop(); var k = Pop(); AsDict(Top())[Key(k)] = v; break; }
-                case (byte)'u': { var items = PopMark(); var d = AsDict(Top()); for (int i = 0; i < items.Count; i += 2) d[Key(items[i])] = items[i + 1]; break; }
-                case (byte)'R': { var args = (object?[])Pop()!; var f = Pop(); Push(Call(f, args)); break; } // REDUCE
-                case 0x81: { var args = (object?[])Pop()!; var cls = Pop(); Push(Call(cls, args)); break; } // NEWOBJ
+                case (byte)'u': { var items = PopMark(); SetItems(AsDict(Top()), items); break; }
+                case (byte)'R': { var args = Pop<object?[]>("a call's arguments"); var f = Pop(); Push(Call(f, args)); break; } // REDUCE
+                case 0x81: { var args = Pop<object?[]>("a call's arguments"); var cls = Pop(); Push(Call(cls, args)); break; } // NEWOBJ
                 case (byte)'b': Pop(); break; // BUILD: object state (e.g. OrderedDict._metadata) is not needed and never applied
                 case (byte)'Q': Push(_persistentLoad(Pop())); break; // BINPERSID
                 default:
@@ -108,7 +108,20 @@ public sealed class RestrictedUnpickler : IDisposable
     };
 
     static Dictionary<object, object?> AsDict(object? o) => o as Dictionary<object, object?>
-        ?? throw new InvalidDataException($"pickle sets an item on a {o?.GetType().Name ?? "null"}");
+        ?? throw new InvalidDataException($"pickle sets an item on a {Kind(o)}");
+
+    static List<object?> AsList(object? o) => o as List<object?> ?? throw new InvalidDataException($"pickle appends to a {Kind(o)}");
+
+    static string Kind(object? o) => o?.GetType().Name ?? "null";
+
+    static void SetItems(Dictionary<object, object?> d, List<object?> items)
+    {
+        if (items.Count % 2 != 0) throw new InvalidDataException($"pickle gives a dict {items.Count} items, not key-value pairs");
+        for (int i = 0; i < items.Count; i += 2) d[Key(items[i])] = items[i + 1];
+    }
+
+    /// <summary>Pops a value that must be a <typeparamref name="T"/> (<paramref name="what"/>), refusing anything else.</summary>
+    T Pop<T>(string what) => Pop() is T value ? value : throw new InvalidDataException($"pickle has something else where {what} should be");
 
     static object Key(object? k) => k ?? "None";
 
@@ -127,6 +140,7 @@ public sealed class RestrictedUnpickler : IDisposable
     {
         if (_marks.Count == 0) throw new InvalidDataException("pickle MARK missing");
         int mark = _marks.Pop();
+        if (mark > _stack.Count) throw new InvalidDataException("pickle MARK below the items popped since");
         var items = _stack.GetRange(mark, _stack.Count - mark);
         _stack.RemoveRange(mark, _stack.Count - mark);
         return items;
@@ -146,7 +160,7 @@ public sealed class RestrictedUnpickler : IDisposable
     byte[] Counted(long length)
     {
         long left = _in.BaseStream.CanSeek ? _in.BaseStream.Length - _in.BaseStream.Position : int.MaxValue;
-        if (length < 0 || length > left) throw new InvalidDataException($"pickle item of {length} bytes runs past the end of the data ({left} left)");
+        if (length < 0 || length > left || length > Array.MaxLength) throw new InvalidDataException($"pickle item of {length} bytes runs past the end of the data ({left} left)");
         return _in.ReadBytes((int)length);
     }
 
@@ -161,6 +175,7 @@ public sealed class RestrictedUnpickler : IDisposable
     {
         "00" => false,
         "01" => true,
-        _ => long.Parse(text, System.Globalization.CultureInfo.InvariantCulture),
+        _ => long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
+            : throw new InvalidDataException($"pickle INT '{(text.Length > 40 ? text[..40] + "..." : text)}' is not a whole number"),
     };
 }

@@ -24,6 +24,10 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
     static Case T(int code, string message, string manifest, string split, string run, params string[] more) =>
         new(new[] { "train", "-m", manifest, "-s", split, "-o", run }.Concat(Train).Concat(more).ToArray(), code, message);
 
+    /// <summary>`evaluate` or `explain` of the world's run on its manifest and first split, into <paramref name="output"/>.</summary>
+    static Case Scored(string message, string command, string output) =>
+        C(Invalid, message, command, "{w}/run", "-m", "{w}/ph/manifest.csv", "-s", "{w}/s1.json", "-o", output);
+
     /// <summary>The cases by name; docs/contracts.md lists each (Cli/ContractsPageTests).</summary>
     internal static readonly Dictionary<string, Case> Cases = new()
     {
@@ -58,6 +62,39 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         ["study run with a training run's folder"] = C(Invalid, "holds a training run (job.json)", "study", "run", "{w}/study.yaml", "--folder", "{w}/run"),
         ["train into a study's folder"] = T(Invalid, "belongs to study 'catalogue-study', not to a training run", "{w}/ph/manifest.csv", "{w}/s1.json", "{w}/study-folder"),
         ["ingest into a training run's folder"] = C(Invalid, "holds a training run (job.json)", "ingest", "{w}/dicom", "-o", "{w}/run"),
+        // Every other command that writes: its own output folder, or files in a folder nobody owns.
+        ["phantoms into a training run's folder"] = C(Invalid, "holds a training run (job.json)", "phantoms", "--count", "60", "--size", "64", "-o", "{w}/run"),
+        ["phantoms with another seed into a phantom folder"] = C(Invalid, "seed 1 there, 2 now", "phantoms", "--count", "60", "--size", "64", "--seed", "2", "-o", "{w}/ph"),
+        ["phantoms with fewer images into a phantom folder"] = C(Invalid, "count 60 there, 30 now", "phantoms", "--count", "30", "--size", "64", "--seed", "1", "-o", "{w}/ph"),
+        ["split into a study's folder"] = C(Invalid, "study-folder belongs to study 'catalogue-study': split does not write split.json",
+            "split", "{w}/ph/manifest.csv", "-o", "{w}/study-folder/split.json"),
+        ["split over the phantoms' manifest"] = C(Invalid, "belongs to phantom set 'synthetic radiographs': split does not write manifest.csv", "split", "{w}/ph/manifest.csv", "-o", "{w}/ph/manifest.csv"),
+        ["evaluate into a training run's folder"] = Scored("is not this evaluation's folder: it holds a training run (job.json)", "evaluate", "{w}/run"),
+        ["evaluate into the phantoms' folder"] = Scored("it belongs to phantom set 'synthetic radiographs', not evaluation", "evaluate", "{w}/ph"),
+        ["explain into a study's folder"] = Scored("it belongs to study 'catalogue-study', not explanation", "explain", "{w}/study-folder"),
+        ["export a run to ONNX into the phantoms' folder"] = C(Invalid, "it belongs to phantom set 'synthetic radiographs', not ONNX export", "export", "onnx", "{w}/run", "-o", "{w}/ph"),
+        ["segment predict into a training run's folder"] = C(Invalid, "is not this segmentation's folder: it holds a training run (job.json)",
+            "segment", "predict", "{w}/run/left/model.safetensors", "{w}/ph/images/ph00001.png", "-o", "{w}/run"),
+        ["segment opacity into a study's folder"] = C(Invalid, "it belongs to study 'catalogue-study', not opacity measurement",
+            "segment", "opacity", "{w}/run/left/model.safetensors", "-m", "{w}/ph/manifest.csv", "-o", "{w}/study-folder"),
+        ["metrics of a table in the phantoms' folder without -o"] = C(Invalid, "ph belongs to phantom set 'synthetic radiographs': metrics does not write metrics.csv",
+            "metrics", "{w}/ph/manifest.csv", "--truth", "left_grade", "--pred", "right_grade"),
+        ["weights imagenet over a run's checkpoint"] = C(Invalid, "run holds a training run (job.json): weights does not write model.safetensors",
+            "weights", "imagenet", "-o", "{w}/run/left/model.safetensors"),
+        ["weights import into a study's folder"] = C(Invalid, "belongs to study 'catalogue-study': weights import does not write",
+            "weights", "import", "{w}/run/left/model.safetensors", "--arch", "resnet10-w16", "-o", "{w}/study-folder/w.safetensors"),
+        ["pretrain into a training run's folder"] = C(Invalid, "holds a training run (job.json): pretrain does not write",
+            "pretrain", "{w}/ph", "-o", "{w}/run/pre.safetensors", "--arch", "resnet10-w16", "--size", "64"),
+        ["classify train into a training run's folder"] = C(Invalid, "holds a training run (job.json): classify train does not write",
+            "classify", "train", "{w}/ph", "-o", "{w}/run", "--classes", "frontal", "lateral"),
+        ["classify predict into a study's folder"] = C(Invalid, "belongs to study 'catalogue-study': classify predict does not write",
+            "classify", "predict", "{w}/run", "{w}/ph/images/ph00001.png", "-o", "{w}/study-folder/classes.csv"),
+        ["classify evaluate into the phantoms' folder"] = C(Invalid, "it belongs to phantom set 'synthetic radiographs', not classifier evaluation",
+            "classify", "evaluate", "{w}/run", "{w}/ph", "-o", "{w}/ph"),
+        ["classify explain into a study's folder"] = C(Invalid, "it belongs to study 'catalogue-study', not classifier explanation",
+            "classify", "explain", "{w}/run", "-o", "{w}/study-folder"),
+        ["classify compare into a training run's folder"] = C(Invalid, "is not this classifier comparison's folder: it holds a training run (job.json)",
+            "classify", "compare", "{w}/run", "{w}/half", "-o", "{w}/run"),
         // 2. Labels and manifests.
         ["split a manifest with grade 5"] = C(Invalid, "left_grade = '5' is not a grade 0-3", "split", "{w}/ph/grade5.csv", "-o", "{out}"),
         ["split a manifest with grade abc"] = C(Invalid, "right_grade = 'abc' is not a grade 0-3", "split", "{w}/ph/grade_abc.csv", "-o", "{out}"),
@@ -200,6 +237,85 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         var (code, printed) = CliRunner.RunCaptured("export", "onnx", scratch.File("run"), "-o", scratch.File("onnx"));
         Assert.True(code == 0, printed);
         Assert.True(File.Exists(scratch.File("onnx/left.onnx")));
+    }
+
+    /// <summary>
+    /// A rerun of `evaluate` into its own folder replaces its results; the same folder for another part of the split is
+    /// another evaluation's and is refused, its results unchanged.
+    /// </summary>
+    [Fact]
+    public void EvaluateAgainIntoItsOwnFolderReplacesItsResultsAndAnotherPartIsRefused()
+    {
+        using var scratch = new TempFolder();
+        string[] Evaluate(string part) => new[] { "evaluate", _world.File("run"), "-m", _world.File("ph/manifest.csv"), "-s", _world.File("s1.json"),
+            "--part", part, "--bootstrap", "0", "--hcs", "false", "-o", scratch.File("eval") };
+        var (code, printed) = CliRunner.RunCaptured(Evaluate("test"));
+        Assert.True(code == 0, printed);
+        File.WriteAllText(scratch.File("eval/metrics.json"), "stale");
+        (code, printed) = CliRunner.RunCaptured(Evaluate("test"));
+        Assert.True(code == 0, printed);
+        Assert.NotEqual("stale", File.ReadAllText(scratch.File("eval/metrics.json")));
+        var before = FolderSnapshot.Of(scratch.Path);
+        (code, printed) = CliRunner.RunCaptured(Evaluate("oob"));
+        Assert.Equal(Invalid, code);
+        Assert.True(printed.Contains("eval is not this evaluation's folder: part Test there, OutOfBox now", StringComparison.Ordinal), printed);
+        Assert.Equal(before, FolderSnapshot.Of(scratch.Path));
+    }
+
+    /// <summary>
+    /// `--allow-incomplete` answers from a run stopped during the right lung for the left lung only, and every output
+    /// says so: `predict`'s CSV (a row per image with no grade) and JSON, `evaluate`'s tables (no mean over sides),
+    /// the server's answer and model card; the server stores no report in a PACS from it.
+    /// </summary>
+    [Fact]
+    public async Task ARunStoppedDuringTheRightLungAnswersForTheLeftLungOnlyWithAllowIncompleteAndSaysSoEverywhere()
+    {
+        using var scratch = new TempFolder();
+        const string Note = "training of the right lung model did not finish; no grade for that lung (--allow-incomplete)";
+        var image = _world.File("ph/images/ph00001.png");
+        var (code, printed) = CliRunner.RunCaptured("predict", _world.File("half"), image, "-o", scratch.File("p.csv"), "--allow-incomplete");
+        Assert.True(code == 0, printed);
+        Assert.Contains(Note, printed, StringComparison.Ordinal);
+        var rows = File.ReadAllLines(scratch.File("p.csv"));
+        Assert.Equal(3, rows.Length);
+        Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(image)},left,,[0-3],", rows[1]);
+        Assert.Equal($"{image},right,,training_not_finished,,,,,", rows[2]);
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(scratch.File("p.json"))))
+        {
+            Assert.Equal("right", Assert.Single(json.RootElement.GetProperty("unfinished_sides").EnumerateArray()).GetString());
+            Assert.Contains(Note, json.RootElement.GetProperty("note").GetString(), StringComparison.Ordinal);
+            Assert.All(json.RootElement.GetProperty("predictions").EnumerateArray(), p => Assert.Equal("left", p.GetProperty("side").GetString()));
+        }
+
+        (code, printed) = CliRunner.RunCaptured("evaluate", _world.File("half"), "-m", _world.File("ph/manifest.csv"), "-s", _world.File("s1.json"),
+            "--bootstrap", "0", "--hcs", "false", "-o", scratch.File("eval"), "--allow-incomplete");
+        Assert.True(code == 0, printed);
+        Assert.Contains(Note, printed, StringComparison.Ordinal);
+        var metrics = File.ReadAllText(scratch.File("eval/metrics.csv"));
+        Assert.Contains("right,0,training_not_finished,1,", metrics, StringComparison.Ordinal);
+        Assert.Contains("left,", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(Pleura.Pipeline.CheckpointEvaluation.MeanOfSides, metrics, StringComparison.Ordinal);
+        Assert.Contains(",right,,training_not_finished,", File.ReadAllText(scratch.File("eval/predictions.csv")), StringComparison.Ordinal);
+        Assert.Contains("training_not_finished", File.ReadAllText(scratch.File("eval/metrics.json")), StringComparison.Ordinal);
+
+        const string Key = "allow-incomplete-test-key-0123456789";
+        await using var server = await Pleura.Server.PleuraServer.Start(new Pleura.Server.ServeOptions
+        {
+            Runs = new[] { _world.File("half") }, Port = 0, ApiKeys = new[] { Key }, AllowIncomplete = true, TempFolder = scratch.File("serve"), JsonLogs = false,
+        });
+        using var client = new HttpClient { BaseAddress = new Uri(server.Addresses[0]) };
+        client.DefaultRequestHeaders.Add("X-API-Key", Key);
+        using var content = new ByteArrayContent(File.ReadAllBytes(image));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+        using var answer = await client.PostAsync("/v1/grade", content);
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+        using (var json = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("left", Assert.Single(json.RootElement.GetProperty("sides").EnumerateArray()).GetProperty("side").GetString());
+            Assert.Equal("right", Assert.Single(json.RootElement.GetProperty("unfinished_sides").EnumerateArray()).GetString());
+            Assert.Contains(Note, json.RootElement.GetProperty("note").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Contains("\"unfinished_sides\":[\"right\"]", (await client.GetStringAsync("/v1/models")).Replace(" ", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     /// <summary>`serve` on a port another program holds: one line that says so, no logged stack trace, no temporary folder left.</summary>
