@@ -212,9 +212,10 @@ internal static class SegmentCommand
         var fold = Cli.Option("--fold", "Fold of the split.", 1).AtLeast(1);
         var bootstrap = Cli.Option("--bootstrap", "Bootstrap iterations for the intervals.", 1000).AtLeast(0);
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for opacity.csv (per image) and the summary.", "-o");
+        var overlays = Cli.Option("--overlays", "Also draw the map over this many images (OUT/overlays/: heat, lung outlines with their three zones, fractions and grades).", 0).AtLeast(0);
         var command = new Command("opacity", "Opacity segmentation as a grader: per-lung opaque fraction -> grade, % of the lungs opaque, agreement with the readers, Dice, and outcome AUCs (went_icu, survival).")
         {
-            model, manifest, split, part, fold, bootstrap, output,
+            model, manifest, split, part, fold, bootstrap, output, overlays,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -232,6 +233,8 @@ internal static class SegmentCommand
             Directory.CreateDirectory(folder);
             OpacityJob.WriteImages(Path.Combine(folder, "opacity.csv"), result.Images);
             OpacityJob.WriteSummary(Path.Combine(folder, "summary.csv"), result);
+            if (parse.GetValue(overlays) is > 0 and var count)
+                Cli.Done($"{OpacityJob.WriteOverlays(parse.GetValue(model)!.FullName, data, rows, Path.Combine(folder, "overlays"), count, Side.Left, Side.Right).Count} overlays in {Path.Combine(folder, "overlays")}");
             foreach (var f in result.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             if (result.WithoutLungMasks > 0) Cli.Warn($"{result.WithoutLungMasks} image(s) have no lung mask and were left out (run `pleura segment predict --manifest` with a lung model first)");
             var table = new Table().AddColumns("side", "images", "macro MAE", "MAE", "weighted F1", "quadratic kappa");
