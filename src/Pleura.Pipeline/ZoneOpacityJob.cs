@@ -121,7 +121,7 @@ public static class ZoneOpacityJob
         var settings = System.Text.Json.JsonSerializer.Serialize(new { folds, splitSeed, options, manifest = data.Fingerprint() });
         var settingsFile = Path.Combine(folder, "zones-cv.json");
         if (File.Exists(settingsFile) && File.ReadAllText(settingsFile) != settings)
-            throw new InvalidOperationException($"{folder} holds a cross-validation with other settings or data ({settingsFile}); give a new folder");
+            throw new InvalidDataException($"{folder} holds a cross-validation with other settings or data ({settingsFile}); give a new folder");
         Directory.CreateDirectory(folder);
         Pleura.Files.AtomicFile.WriteAllText(settingsFile, settings);
         plan.Save(Path.Combine(folder, "split.json"));
@@ -149,7 +149,8 @@ public static class ZoneOpacityJob
     /// The fourth study's figures on images scored by models that never saw them, each with a percentile interval
     /// over patients: zone AUC (mean probability of the zone against "scored > 0") per reader; per-lung grade from the
     /// opaque fraction against each reader (macro MAE, mean of the sides); Spearman's rho of % of the lungs opaque and of
-    /// the summed zone means with each reader's global score.
+    /// the summed zone means with each reader's global score; % opacity against each outcome column the manifest has
+    /// (<see cref="OpacityJob.Outcomes"/>, ROC AUC).
     /// </summary>
     public static IReadOnlyList<ZoneFigure> Figures(Manifest manifest, IReadOnlyList<ZoneOpacityImage> images, int bootstrap = 1000, int seed = 0)
     {
@@ -188,6 +189,18 @@ public static class ZoneOpacityJob
             int withGlobal = images.Count(i => Manifest.Grade(byId[i.ImageId], global) is not null);
             figures.Add(new ZoneFigure($"spearman_percent_global_r{reader}", $"Spearman of % of the lungs opaque with the {who}'s global score", OverPatients(s => Rho(s, i => i.Measure.PercentOfLungs)), withGlobal));
             figures.Add(new ZoneFigure($"spearman_zone_sum_global_r{reader}", $"Spearman of the summed zone mean probabilities with the {who}'s global score", OverPatients(s => Rho(s, i => i.ZoneMean.Sum())), withGlobal));
+        }
+        foreach (var (column, positive, meaning) in OpacityJob.Outcomes)
+        {
+            if (!manifest.ExtraColumns.Contains(column)) continue;
+            double OutcomeAuc(List<ZoneOpacityImage> set)
+            {
+                var known = set.Where(i => byId[i.ImageId].GetExtra(column) is "Y" or "N").ToList();
+                var truth = known.Select(i => byId[i.ImageId].GetExtra(column) == positive ? 1 : 0).ToList();
+                return truth.Distinct().Count() < 2 ? double.NaN : Roc.Auc(truth, known.Select(i => i.Measure.PercentOfLungs).ToList());
+            }
+            int answered = images.Count(i => byId[i.ImageId].GetExtra(column) is "Y" or "N");
+            if (answered > 0) figures.Add(new ZoneFigure($"outcome_auc_{column}", $"% of the lungs opaque predicting {meaning} (ROC AUC)", OverPatients(OutcomeAuc), answered));
         }
         return figures;
     }

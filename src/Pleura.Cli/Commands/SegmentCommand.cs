@@ -319,7 +319,7 @@ internal static class SegmentCommand
             var folder = parse.GetValue(output)!.FullName;
             var figures = ZoneOpacityJob.CrossValidate(manifest, parse.GetValue(folds), parse.GetValue(splitSeed), zones.Read(parse), folder, parse.GetValue(bootstrap),
                 m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
-            var table = new Table().AddColumns("figure", "value [95% CI over patients]", "n");
+            var table = new Table().AddColumns("figure", "value (95% CI over patients)", "n");
             foreach (var f in figures) table.AddRow(Markup.Escape(f.Name), Markup.Escape($"{f.Value.Estimate:0.000} [{f.Value.Low:0.000}, {f.Value.High:0.000}]"), f.Count.ToString());
             AnsiConsole.Write(table);
             Cli.Done($"out-of-fold predictions and figures in {folder} (predictions.csv, metrics.csv)");

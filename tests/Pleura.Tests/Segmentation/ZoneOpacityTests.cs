@@ -70,6 +70,26 @@ public class ZoneOpacityTests
     }
 
     [Fact]
+    public void CrossValidationByPatientWritesEveryFigureAndRefusesAFolderOfOtherSettings()
+    {
+        using var dir = new TempFolder();
+        var (_, path) = ZoneScoredPhantoms(dir, "ph", 30, 23);
+        string[] Args(string epochs) => ["segment", "zones-cv", "-m", path, "-o", dir.File("cv"), "--folds", "3", "--arch", "unet-w8", "--size", "64", "--epochs", epochs, "--bootstrap", "20"];
+        var (code, output) = CliRunner.RunCaptured(Args("1"));
+        Assert.True(code == 0, output);
+        var names = File.ReadAllLines(dir.File("cv/metrics.csv")).Skip(1).Select(l => l.Split(',')[0]).ToList();
+        Assert.Equal(["zone_auc_r1", "lung_grade_macro_mae_r1", "spearman_percent_global_r1", "spearman_zone_sum_global_r1"], names.Take(4));
+        // Every image predicted once, by the fold whose model never saw its patient.
+        var predictions = File.ReadAllLines(dir.File("cv/predictions.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(30, predictions.Count);
+        var split = SplitPlan.Load(dir.File("cv/split.json"));
+        Assert.All(predictions, p => Assert.Equal(SplitPart.Test, split.PartOfImage(p[0], int.Parse(p[2], CultureInfo.InvariantCulture))));
+        var (again, message) = CliRunner.RunCaptured(Args("2"));
+        Assert.NotEqual(0, again);
+        Assert.Contains("holds a cross-validation with other settings", message);
+    }
+
+    [Fact]
     public void TheZoneLossRewardsAMapOpaqueWhereTheScoresSayAndClearOutsideTheLungs()
     {
         // One 8x8 image: zone 0 (rows 0-1) scored 3, zone 1 (rows 2-3) scored 0, the other zones unknown; rows 6-7 outside the lungs.
