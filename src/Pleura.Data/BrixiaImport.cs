@@ -13,6 +13,15 @@ public static class BrixiaImport
     static readonly string[] RightZones = { "A", "B", "C" };
     static readonly string[] LeftZones = { "D", "E", "F" };
 
+    /// <summary>BrixIA's zones in their order: A-C the patient's right lung upper/middle/lower, D-F the left lung's.</summary>
+    public static IReadOnlyList<string> Zones { get; } = RightZones.Concat(LeftZones).ToArray();
+
+    /// <summary>The manifest column of a zone's score (0-3) by reader 1 (senior) or 2 (junior): brixia_a_r1 ... brixia_f_r2.</summary>
+    public static string ZoneColumn(string zone, int reader) => $"brixia_{zone.ToLowerInvariant()}_r{reader}";
+
+    /// <summary>Every zone column, reader 1's A-F then reader 2's.</summary>
+    public static IReadOnlyList<string> ZoneColumns { get; } = new[] { 1, 2 }.SelectMany(r => Zones.Select(z => ZoneColumn(z, r))).ToArray();
+
     /// <param name="lungMasksFolder">Optional: masks of both lungs named by the image's base name (the collection's lung-masks/); they go into a <c>lung_mask</c> column.</param>
     public static Manifest Build(string annotationsCsv, string metadataCsv, string imagesFolder, ValidationReport report, string? lungMasksFolder = null)
     {
@@ -52,6 +61,9 @@ public static class BrixiaImport
             }
             double? age = meta is not null && double.TryParse(meta["age"], NumberStyles.Float, CultureInfo.InvariantCulture, out var y) ? y : null;
             var finding = meta?["finding"] ?? "";
+            // Each zone's own score too, as given (checked by Count above): what zone-level models learn from.
+            var zoneScores = new[] { ("S", 1), ("J", 2) }.SelectMany(r => Zones.Select(z => (Column: ZoneColumn(z, r.Item2), Value: a[$"{r.Item1}_{z}"])))
+                .Select(c => (c.Column, Value: int.TryParse(c.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 3 ? c.Value : ""));
             rows.Add(new ManifestRow
             {
                 ImageId = Path.GetFileNameWithoutExtension(file),
@@ -63,7 +75,7 @@ public static class BrixiaImport
                 CovidStatus = finding.Length == 0 ? "" : finding.Contains("COVID-19", StringComparison.OrdinalIgnoreCase) ? "positive" : "negative",
                 StudyDate = meta?["date"] ?? "",
                 SourceLine = a.Line,
-                Extra = new Dictionary<string, string>
+                Extra = new Dictionary<string, string>(zoneScores.Select(c => KeyValuePair.Create(c.Column, c.Value)))
                 {
                     ["left_grade"] = Count("S", LeftZones) ?? "",
                     ["right_grade"] = Count("S", RightZones) ?? "",
@@ -80,6 +92,7 @@ public static class BrixiaImport
             });
         }
         var columns = new List<string> { "left_grade", "right_grade", "left_grade_r2", "right_grade_r2", "brixia_global_r1", "brixia_global_r2", "finding", "went_icu", "survival" };
+        columns.AddRange(ZoneColumns);
         if (lungMasksFolder is not null) columns.Add("lung_mask");
         else foreach (var r in rows) ((Dictionary<string, string>)r.Extra).Remove("lung_mask");
         return new Manifest(rows, columns,

@@ -73,19 +73,7 @@ public static class DeLong
         return (v10, v01);
     }
 
-    static double[] MidRanks(double[] values)
-    {
-        var order = Enumerable.Range(0, values.Length).OrderBy(i => values[i]).ToArray();
-        var ranks = new double[values.Length];
-        for (int i = 0; i < order.Length;)
-        {
-            int j = i;
-            while (j + 1 < order.Length && values[order[j + 1]] == values[order[i]]) j++;
-            for (int k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2.0 + 1;
-            i = j + 1;
-        }
-        return ranks;
-    }
+    static double[] MidRanks(double[] values) => RankCorrelation.Ranks(values);
 
     /// <summary>Sample covariance (n − 1 denominator), as DeLong's S10 and S01.</summary>
     static double Covariance(double[] a, double[] b)

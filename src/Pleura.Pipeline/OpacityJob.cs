@@ -104,6 +104,37 @@ public static class OpacityJob
         return new OpacityEvaluation(images, agreement, diceEstimate, outcomes, rows.Count - withLungs.Count, read.Failures);
     }
 
+    /// <summary>
+    /// Overlays of an opacity model's map on the first <paramref name="count"/> rows with lung masks: the probability
+    /// as heat, each lung's outline with its three zones (<see cref="LungZones"/>), and per lung the opaque fraction,
+    /// its grade and the readers' grades. Returns the files written.
+    /// </summary>
+    public static IReadOnlyList<string> WriteOverlays(string modelPath, Manifest manifest, IReadOnlyList<ManifestRow> rows, string folder, int count, Side left, Side right)
+    {
+        var (network, structures, size, recipe) = SegmentationCheckpoint.Load(modelPath);
+        int channel = structures.ToList().FindIndex(s => s.Equals("opacity", StringComparison.OrdinalIgnoreCase));
+        if (channel < 0) throw new ArgumentException($"{modelPath} segments {string.Join(", ", structures)}; an opacity model segments 'opacity'");
+        var chosen = rows.Where(RoiImages.HasLungMasks).Take(count).ToList();
+        using var read = ImageTensors.Read(chosen.Select(manifest.ResolvePath).ToList(), size, ErrorPolicy.Continue);
+        var maps = SegmentationTraining.Probabilities(network, read.Images.Images, recipe: recipe);
+        using var grey = read.Images.Images.contiguous();
+        var pixels = grey.data<float>().ToArray();
+        var written = new List<string>();
+        for (int k = 0; k < read.Readable.Count; k++)
+        {
+            var row = chosen[read.Readable[k]];
+            var lungs = RoiImages.ReadLungMasks(manifest, row, size);
+            var measure = OpacityMeasure.From(maps[k][channel].Select(v => v >= 0.5f).ToArray(), lungs);
+            string Lung(string name, double fraction, Side side) =>
+                $"{name}: {fraction:P0} opaque, grade {OpacityGrade.FromFraction(fraction)} (readers {row.GetExtra(side.Reader1Column)}/{row.GetExtra(side.Reader2Column)})";
+            var path = Path.Combine(folder, FileNames.Safe(row.ImageId) + ".png");
+            Pleura.Explainability.Overlay.Write(path, pixels.AsSpan(k * size * size, size * size).ToArray(), maps[k][channel], LungZones.From(lungs).OutlineMask(), size,
+                [row.ImageId, Lung("patient's right lung", measure.RightFraction, right), Lung("left lung", measure.LeftFraction, left), $"{measure.PercentOfLungs:0}% of the lungs opaque; zones: thirds of each lung's height"]);
+            written.Add(path);
+        }
+        return written;
+    }
+
     /// <summary>Every figure of an evaluation: grade agreement per side, Dice, outcome AUCs, with intervals and counts.</summary>
     public static void WriteSummary(string path, OpacityEvaluation e)
     {

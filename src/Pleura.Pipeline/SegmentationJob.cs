@@ -61,6 +61,20 @@ public static class SegmentationJob
     }
 
     /// <summary>
+    /// A fresh U-Net from the seed, its ResNet encoder started from <paramref name="pretrained"/> when given, and the
+    /// input recipe those weights expect (null: grey in [0, 1]).
+    /// </summary>
+    public static (nn.Module<Tensor, Tensor> Model, InputRecipe? Recipe) NewModel(string architecture, int structures, int seed, string? pretrained, Action<string>? log)
+    {
+        var model = SeededInit.Create(seed, () => SegmentationArchitectures.Create(architecture, 1, structures));
+        if (pretrained is null) return (model, null);
+        if (model is not ResNetUNet unet) throw new ArgumentException($"{architecture} has no ResNet encoder to start from {pretrained}; use a resnet*-unet");
+        // The encoder is fed as its weights expect; the grey model's summed first convolution takes the recipe's means.
+        log?.Invoke($"encoder started from {pretrained}: {PretrainedStart.Load(unet.Encoder, "fc.", pretrained)}");
+        return (model, PretrainedStart.RecipeOf(pretrained) is { IsUnitGrey: false } r ? r : null);
+    }
+
+    /// <summary>
     /// Trains on a seeded hold-out split: the test images are held out first, then a tenth of the rest validates
     /// (early stopping, best weights). The work folder OUTPUT.work/ makes a stopped run resumable.
     /// </summary>
@@ -79,15 +93,7 @@ public static class SegmentationJob
         var trainIndex = tensor(trainPart.Select(i => (long)i).ToArray());
         log?.Invoke($"{trainPart.Count} training, {validationPart.Count} validation and {testPart.Count} test images at {size}x{size}" +
                     $"{(examples.Any(e => e.Patient is not null) ? " (parts by patient)" : "")}; structures: {string.Join(", ", structures)}");
-        var model = SeededInit.Create(seed, () => SegmentationArchitectures.Create(architecture, 1, structures.Count));
-        InputRecipe? recipe = null;
-        if (pretrained is not null)
-        {
-            if (model is not ResNetUNet unet) throw new ArgumentException($"{architecture} has no ResNet encoder to start from {pretrained}; use a resnet*-unet");
-            // The encoder is fed as its weights expect; the grey model's summed first convolution takes the recipe's means.
-            log?.Invoke($"encoder started from {pretrained}: {PretrainedStart.Load(unet.Encoder, "fc.", pretrained)}");
-            recipe = PretrainedStart.RecipeOf(pretrained) is { IsUnitGrey: false } r ? r : null;
-        }
+        var (model, recipe) = NewModel(architecture, structures.Count, seed, pretrained, log);
         var settings = new SegmentationSettings { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Seed = seed, Patience = patience, Input = recipe };
         var result = new SegmentationTrainer(model, settings, output + ".work").Train(images.index_select(0, trainIndex), masks.index_select(0, trainIndex),
             images.index_select(0, validationIndex), masks.index_select(0, validationIndex),

@@ -18,8 +18,49 @@ internal static class SegmentCommand
         EvaluateCommand(),
         PredictCommand(),
         OpacityCommand(),
+        TrainZonesCommand(),
+        ZonesCrossValidationCommand(),
         SpineBandCommand(),
     };
+
+    /// <summary>The training options of an opacity map learned from zone scores (train-zones and zones-cv).</summary>
+    sealed class ZoneTraining
+    {
+        readonly ZoneTrainingOptions _defaults = new();
+        public readonly Option<FileInfo> Manifest = Cli.RequiredOption<FileInfo>("--manifest",
+            "Manifest with BrixIA zone scores (brixia_a_r1 ... brixia_f_r2, from `pleura manifest brixia`) and lung masks (from `pleura segment predict LUNG_MODEL --manifest`).", "-m");
+        public readonly Option<string> Arch;
+        public readonly Option<int> Size, Epochs, Batch, Seed, Patience;
+        public readonly Option<double> Lr;
+        public readonly Option<FileInfo?> Pretrained = new("--pretrained") { Description = "Encoder weights (e.g. `pleura weights imagenet` for resnet18-cntk-unet, METHOD's start)." };
+
+        public ZoneTraining()
+        {
+            Arch = Cli.Option("--arch", $"Network: {string.Join(", ", SegmentationArchitectures.Names)}.", _defaults.Architecture);
+            Size = Cli.Option("--size", "Input size (square).", _defaults.Size).AtLeast(32);
+            Epochs = Cli.Option("--epochs", "Epochs.", _defaults.Epochs).AtLeast(1);
+            Batch = Cli.Option("--batch", "Batch size.", _defaults.BatchSize).AtLeast(1);
+            Lr = Cli.Option("--lr", "Learning rate (Adam).", _defaults.LearningRate);
+            Seed = Cli.Option("--seed", "Seed for initialisation and shuffling.", _defaults.Seed);
+            Patience = Cli.Option("--patience", "Stop after this many epochs without a better validation loss (the best weights are kept).", _defaults.Patience).AtLeast(0);
+        }
+
+        public IEnumerable<Option> All => new Option[] { Manifest, Arch, Size, Epochs, Batch, Lr, Seed, Patience, Pretrained };
+
+        public ZoneTrainingOptions Read(ParseResult parse) => new()
+        {
+            Architecture = parse.GetValue(Arch)!, Size = parse.GetValue(Size), Epochs = parse.GetValue(Epochs), BatchSize = parse.GetValue(Batch),
+            LearningRate = parse.GetValue(Lr), Seed = parse.GetValue(Seed), Patience = parse.GetValue(Patience), Pretrained = parse.GetValue(Pretrained)?.FullName,
+        };
+
+        public Manifest Open(ParseResult parse)
+        {
+            var path = parse.GetValue(Manifest)!.FullName;
+            var manifest = ManifestInput.Open(path, labelColumns: null);
+            ZoneScoredImages.RequireColumns(manifest, path);
+            return manifest;
+        }
+    }
 
     static Option<string[]> MaskOption() => new("--mask")
     {
@@ -187,9 +228,10 @@ internal static class SegmentCommand
         var fold = Cli.Option("--fold", "Fold of the split.", 1).AtLeast(1);
         var bootstrap = Cli.Option("--bootstrap", "Bootstrap iterations for the intervals.", 1000).AtLeast(0);
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for opacity.csv (per image) and the summary.", "-o");
+        var overlays = Cli.Option("--overlays", "Also draw the map over this many images (OUT/overlays/: heat, lung outlines with their three zones, fractions and grades).", 0).AtLeast(0);
         var command = new Command("opacity", "Opacity segmentation as a grader: per-lung opaque fraction -> grade, % of the lungs opaque, agreement with the readers, Dice, and outcome AUCs (went_icu, survival).")
         {
-            model, manifest, split, part, fold, bootstrap, output,
+            model, manifest, split, part, fold, bootstrap, output, overlays,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -209,6 +251,8 @@ internal static class SegmentCommand
             owner.ClaimOutput(folder);
             OpacityJob.WriteImages(Path.Combine(folder, "opacity.csv"), result.Images);
             OpacityJob.WriteSummary(Path.Combine(folder, "summary.csv"), result);
+            if (parse.GetValue(overlays) is > 0 and var count)
+                Cli.Done($"{OpacityJob.WriteOverlays(parse.GetValue(model)!.FullName, data, rows, Path.Combine(folder, "overlays"), count, Side.Left, Side.Right).Count} overlays in {Path.Combine(folder, "overlays")}");
             foreach (var f in result.Failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             if (result.WithoutLungMasks > 0) Cli.Warn($"{result.WithoutLungMasks} image(s) have no lung mask and were left out (run `pleura segment predict --manifest` with a lung model first)");
             var table = new Table().AddColumns("side", "images", "macro MAE", "MAE", "weighted F1", "quadratic kappa");
@@ -224,6 +268,81 @@ internal static class SegmentCommand
             Cli.Done($"per-image opacity in {Path.Combine(folder, "opacity.csv")}; every figure in summary.csv");
             return Cli.ExitOk;
         }));
+        return command;
+    }
+
+    static Command TrainZonesCommand()
+    {
+        var zones = new ZoneTraining();
+        var output = Cli.RequiredOption<FileInfo>("--out", "Opacity model to write (.safetensors with a .json sidecar; structure 'opacity').", "-o");
+        var split = new Option<FileInfo?>("--split", "-s") { Description = "Train on this split's training part and validate on its validation part (test and OOB untouched); default: a tenth of the patients validates." };
+        var fold = Cli.Option("--fold", "Fold of the split.", 1).AtLeast(1);
+        var command = new Command("train-zones", "Train an opacity U-Net from zone scores (BrixIA, both readers; no drawn opacity): a multiple-instance loss per lung zone " +
+                                                 "(zones = thirds of each lung mask's height). Writes an ordinary opacity model for `segment opacity`, `segment predict` and `serve`.")
+        {
+            output, split, fold,
+        };
+        foreach (var o in zones.All) command.Options.Add(o);
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        {
+            TorchRuntime.UseThreads(Environment.ProcessorCount);
+            var manifest = zones.Open(parse);
+            var scored = manifest.Rows.Where(r => ZoneTargets.Of(r) is not null).ToList();
+            SplitPlan plan;
+            int useFold = parse.GetValue(fold);
+            IReadOnlyList<SplitPart> trainParts;
+            if (parse.GetValue(split) is { } splitFile)
+            {
+                plan = SplitPlan.Load(splitFile.FullName);
+                if (SplitBinding.Check(plan, manifest, splitFile.FullName, parse.GetValue(zones.Manifest)!.FullName) is { } note) Cli.Warn(note);
+                trainParts = [SplitPart.Train];
+            }
+            else
+            {
+                // Patients dealt into ten groups: one validates, the other nine train.
+                plan = PatientSplitter.Split(new Manifest(scored, manifest.ExtraColumns, manifest.BaseDirectory),
+                    new SplitOptions { Seed = parse.GetValue(zones.Seed), OutOfBoxFraction = 0, Folds = 1, StratifyBy = ["left_grade", "right_grade"] });
+                (useFold, trainParts) = (1, [SplitPart.Train, SplitPart.Test]);
+            }
+            List<ManifestRow> Rows(IReadOnlyList<SplitPart> parts)
+            {
+                var ids = parts.SelectMany(p => plan.Images(p, useFold)).ToHashSet();
+                return scored.Where(r => ids.Contains(r.ImageId)).ToList();
+            }
+            var result = ZoneOpacityJob.Train(manifest, Rows(trainParts), Rows([SplitPart.Validation]), parse.GetValue(output)!.FullName, zones.Read(parse),
+                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
+            Cli.Done($"opacity model written to {parse.GetValue(output)!.FullName} (best validation loss {result.BestValidationLoss:0.0000})");
+            return Cli.ExitOk;
+        })));
+        return command;
+    }
+
+    static Command ZonesCrossValidationCommand()
+    {
+        var zones = new ZoneTraining();
+        var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the fold models (fold-F/opacity.safetensors), split.json, predictions.csv and metrics.csv.", "-o");
+        var folds = Cli.Option("--folds", "Patient-level folds (each patient tested once; fold f validates on group f+1).", 5).AtLeast(3);
+        var splitSeed = Cli.Option("--split-seed", "Seed of the patient-level split.", 7);
+        var bootstrap = Cli.Option("--bootstrap", "Bootstrap resamples of patients for the 95% intervals.", 1000).AtLeast(1);
+        var command = new Command("zones-cv", "Cross-validate an opacity U-Net trained from zone scores by patient: zone AUC, per-lung grade from the opaque fraction " +
+                                              "against each reader (macro MAE), Spearman of % opacity with the global score, with intervals over patients.")
+        {
+            output, folds, splitSeed, bootstrap,
+        };
+        foreach (var o in zones.All) command.Options.Add(o);
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        {
+            TorchRuntime.UseThreads(Environment.ProcessorCount);
+            var manifest = zones.Open(parse);
+            var folder = parse.GetValue(output)!.FullName;
+            var figures = ZoneOpacityJob.CrossValidate(manifest, parse.GetValue(folds), parse.GetValue(splitSeed), zones.Read(parse), folder, parse.GetValue(bootstrap),
+                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
+            var table = new Table().AddColumns("figure", "value (95% CI over patients)", "n");
+            foreach (var f in figures) table.AddRow(Markup.Escape(f.Name), Markup.Escape($"{f.Value.Estimate:0.000} [{f.Value.Low:0.000}, {f.Value.High:0.000}]"), f.Count.ToString());
+            AnsiConsole.Write(table);
+            Cli.Done($"out-of-fold predictions and figures in {folder} (predictions.csv, metrics.csv)");
+            return Cli.ExitOk;
+        })));
         return command;
     }
 

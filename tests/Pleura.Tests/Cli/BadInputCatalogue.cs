@@ -160,6 +160,8 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
             "segment", "predict", "{w}/run/left/model.safetensors", "{w}/ph/images/ph00001.png", "-o", "{out}"),
         ["segment with weights that lost their description"] = C(Invalid, "bare.json: the model's description is missing",
             "segment", "predict", "{w}/bad/bare.safetensors", "{w}/ph/images/ph00001.png", "-o", "{out}"),
+        ["train an opacity map from zone scores on a manifest without them"] = C(Invalid, "manifest.csv: no zone score columns (brixia_a_r1",
+            "segment", "train-zones", "-m", "{w}/ph/manifest.csv", "-o", "{out}", "--arch", "unet-w8", "--size", "64"),
         // 5. A PACS (port 9, discard, has no listener on a test machine: the connection is refused).
         ["grade a study on a PACS that is down"] = C(Invalid, "the PACS at http://127.0.0.1:9/dicom-web/ cannot be reached (connection refused",
             "grade-study", "--pacs", "http://127.0.0.1:9/dicom-web/", "--study", "1.2.3", "--run", "{w}/run", "-o", "{out}"),

@@ -20,6 +20,7 @@ public class BrixiaImportTests
         // pneumocystis-pneumonia-12: S zones A-C = 3,3,2 (right), D-F = 3,2,2 (left): every zone above 0.
         var row = manifest.Rows.Single(r => r.ImageId == "pneumocystis-pneumonia-12");
         Assert.Equal((3, 3), (Manifest.Grade(row, "left_grade")!.Value, Manifest.Grade(row, "right_grade")!.Value));
+        Assert.Equal(["3", "3", "2", "3", "2", "2"], BrixiaImport.Zones.Select(z => row.GetExtra(BrixiaImport.ZoneColumn(z, 1))));
         Assert.Equal("M", row.Sex);
         Assert.All(manifest.Rows, r => Assert.True(File.Exists(r.Path), r.Path));
         Assert.All(manifest.Rows, r => Assert.InRange(Manifest.Grade(r, "left_grade_r2")!.Value, 0, 3));
@@ -39,6 +40,10 @@ public class BrixiaImportTests
         var x = manifest.Rows[0];
         Assert.Equal(("1", "1", "3", "0"), (x.GetExtra("left_grade"), x.GetExtra("right_grade"), x.GetExtra("left_grade_r2"), x.GetExtra("right_grade_r2")));
         Assert.Equal("positive", x.CovidStatus);
+        // Each zone's score is kept, A-F per reader; an out-of-scale score is blank, never passed on.
+        Assert.Equal(["0", "0", "1", "2", "0", "0", "0", "0", "0", "1", "1", "1"], BrixiaImport.ZoneColumns.Select(x.GetExtra));
+        Assert.Equal("", manifest.Rows[1].GetExtra("brixia_c_r1"));
+        Assert.Equal("0", manifest.Rows[1].GetExtra("brixia_c_r2"));
         Assert.Contains(report.Issues, i => i.Line == 3 && i.Kind == IssueKind.GradeOutOfRange);
         Assert.Contains(report.Issues, i => i.Line == 3 && i.Kind == IssueKind.InvalidValue); // no metadata row for y.jpg
     }

@@ -34,7 +34,8 @@ public class OpacityTests
         lines[0] += ",went_icu,survival";
         for (int i = 1; i < lines.Count; i++) lines[i] += i % 3 == 0 ? ",Y,N" : i % 3 == 1 ? ",N,Y" : ",,";
         File.WriteAllLines(dir.File("ph/manifest.csv"), lines);
-        Assert.Equal(0, CliRunner.Run("segment", "opacity", dir.File("opacity.safetensors"), "-m", dir.File("ph/manifest.csv"), "--bootstrap", "50", "-o", dir.File("out")));
+        Assert.Equal(0, CliRunner.Run("segment", "opacity", dir.File("opacity.safetensors"), "-m", dir.File("ph/manifest.csv"), "--bootstrap", "50", "-o", dir.File("out"), "--overlays", "2"));
+        Assert.Equal(2, Directory.GetFiles(dir.File("out/overlays"), "*.png").Length);
         var table = File.ReadAllLines(dir.File("out/opacity.csv"));
         Assert.Equal(41, table.Length);
         Assert.All(table.Skip(1), l => Assert.NotEqual("", l.Split(',')[6]));   // Dice for every image: the phantoms know their opacity
