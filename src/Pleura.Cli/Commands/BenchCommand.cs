@@ -286,7 +286,7 @@ internal static class BenchCommand
             AnsiConsole.Write(table);
             var version = theirs.SelectMany(t => t.Values).FirstOrDefault()?.Version;
             if (version is not null) AnsiConsole.MarkupLineInterpolated($"PyTorch {version} (bench/pytorch_models.py), after Pleura in each run, in NCHW and channels-last: the faster of the two (cl or nchw) counts");
-            AnsiConsole.MarkupLineInterpolated($"training: every parameter; stage 1: the head on cached frozen-prefix outputs; stage 2: the last convolutions and the classifier on cached outputs (Adam, cross-entropy). bf16: {(bf16 ? "measured" : $"not measured ({cpu.Evidence})")}. Peak RSS: one model resident at a time.");
+            AnsiConsole.MarkupLineInterpolated($"training: every parameter; stage 1: the head on cached frozen-prefix outputs; stage 2: the last convolutions and the classifier on cached outputs (Adam, cross-entropy). bf16: {(bf16 ? "measured" : parse.GetValue(precision) == "fp32" ? "not asked (--precision fp32)" : $"not measured, no native bf16 ({cpu.Evidence})")}. Peak RSS: one model resident at a time.");
             return Cli.ExitOk;
         }));
         return command;
