@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Pleura.Evaluation;
 using Pleura.Networks;
 using Pleura.Networks.Weights;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -99,15 +98,8 @@ public sealed class Trainer
     bool RunStage(int stage, int epochs, EpochLoop loop, LabelledImages train, LabelledImages validation,
         Action<TrainingProgress>? progress, CancellationToken cancel)
     {
-        var trainable = stage == 1
-            ? _model.named_parameters().Where(p => p.name.StartsWith(_headPrefix, StringComparison.Ordinal)).Select(p => p.name).ToHashSet()
-            : ModuleTree.LastConvolutions(_model, _config.UnfreezeConvLayers, _stage2Prefix);
-        var parameters = new List<Parameter>();
-        foreach (var (name, p) in _model.named_parameters())
-        {
-            p.requires_grad = trainable.Contains(name);
-            if (p.requires_grad) parameters.Add(p);
-        }
+        var trainable = StageSteps.Trainable(_model, stage, _headPrefix, _stage2Prefix, _config.UnfreezeConvLayers);
+        var parameters = StageSteps.Unfreeze(_model, trainable);
         if (parameters.Count == 0) throw new InvalidOperationException($"stage {stage} has nothing to train (head prefix '{_headPrefix}')");
         int trainableCount = (int)parameters.Sum(p => p.numel());
 
@@ -199,16 +191,10 @@ public sealed class Trainer
         Tensor Prefix(Tensor x) => NetworkStages.Run(stages, Input(x), 0, cut);
         var trainInput = _cache.Get(scope, trainKeys, stageImages, Prefix, _config.BatchSize);
         var validationInput = _cache.Get(scope, validationKeys, validation.Images, Prefix, _config.BatchSize);
-        return (x => NetworkStages.Run(stages, x, cut, stages.Count), trainInput, validationInput);
+        return (StageSteps.AfterCut(stages, cut), trainInput, validationInput);
     }
 
-    /// <summary>Training mode, except batch-norm layers whose parameters are frozen: their statistics stay fixed.</summary>
-    void SetModes(HashSet<string> trainable)
-    {
-        _model.train();
-        foreach (var (name, module) in ModuleTree.DepthFirst(_model))
-            if (module is BatchNorm2d && !trainable.Contains(name + ".weight")) module.eval();
-    }
+    void SetModes(HashSet<string> trainable) => StageSteps.SetModes(_model, trainable);
 
     /// <summary>The stage's examples as one tensor; augmented copies are made here, once.</summary>
     static Tensor Materialise(LabelledImages train, IReadOnlyList<Example> examples)

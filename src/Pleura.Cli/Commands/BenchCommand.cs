@@ -238,39 +238,55 @@ internal static class BenchCommand
 
     static Command ModelsCommand()
     {
-        var archs = new Option<string[]>("--arch") { Description = "Architectures to measure.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "resnet18", "resnet50" } };
+        var archs = new Option<string[]>("--arch")
+        {
+            Description = "Architectures to measure.", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => new[] { "resnet18", "resnet50", "densenet121", "vgg16" },
+        };
         var batch = Cli.Option("--batch", "Batch size.", 16).AtLeast(1);
         var size = Cli.Option("--size", "Input size (square).", 224).AtLeast(32);
-        var seconds = Cli.Option("--seconds", "Time per architecture: half for float32 and bfloat16 training (interleaved), a quarter for each inference.", 30.0);
+        var seconds = Cli.Option("--seconds", "Time per figure and side (at least three timed steps).", 5.0);
+        var runs = Cli.Option("--runs", "Runs of Pleura then PyTorch; each figure is the median over them, each ratio the median of the per-run ratios.", 3).AtLeast(1);
+        var precision = Cli.Option("--precision", "fp32 (float32 only), bf16 (also bfloat16 inference and mixed-precision training) or auto (bf16 where the CPU computes it natively).", "auto");
+        precision.AcceptOnlyFromAmong("fp32", "bf16", "auto");
         var pytorch = Cli.Option("--pytorch", "Also run bench/pytorch_models.py with the system's python3-torch for a same-machine ratio.", true);
-        var command = new Command("models", "Inference and training throughput (images/s) and peak memory of the networks, with the PyTorch ratio.")
+        var command = new Command("models", "Inference, full training and the method's stage 1 and stage 2 steps (images/s) and peak memory of the networks, against PyTorch.")
         {
-            archs, batch, size, seconds, pytorch,
+            archs, batch, size, seconds, runs, precision, pytorch,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
             int threads = Environment.ProcessorCount;
             Pleura.Networks.TorchRuntime.UseThreads(threads);
-            var results = parse.GetValue(archs)!.Select(a => ModelBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds),
-                m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"))).ToList();
-            var reference = parse.GetValue(pytorch)
-                ? PyTorchReference.Run(threads, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds) * 2 / 3, results.Select(r => r.Architecture), Cli.Warn)
-                : new Dictionary<string, PyTorchThroughput>();
-            var table = new Table().Title($"batch {parse.GetValue(batch)}, {parse.GetValue(size)}x{parse.GetValue(size)}, {threads} threads, images/s")
-                .AddColumns("network", "inference", "PyTorch", "ratio", "training", "PyTorch", "ratio", "bf16 inference", "bf16 speed-up", "bf16 training",
-                    "bf16 training speed-up (rounds)", "peak RSS (MB)");
-            foreach (var r in results)
+            var cpu = Pleura.Networks.CpuArithmetic.Current;
+            bool bf16 = parse.GetValue(precision) switch { "bf16" => true, "auto" => cpu.NativeBFloat16, _ => false };
+            var (ours, theirs) = (new List<IReadOnlyList<ModelThroughput>>(), new List<IReadOnlyDictionary<string, PyTorchThroughput>>());
+            for (int run = 1; run <= parse.GetValue(runs); run++)
             {
-                var t = reference.GetValueOrDefault(r.Architecture);
-                table.AddRow(r.Architecture, r.InferencePerSecond.ToString("0.0"), t?.Inference.ToString("0.0") ?? "-", t is null ? "-" : (r.InferencePerSecond / t.Inference).ToString("0.00x"),
-                    r.TrainingPerSecond.ToString("0.0"), t?.Training.ToString("0.0") ?? "-", t is null ? "-" : (r.TrainingPerSecond / t.Training).ToString("0.00x"),
-                    r.Bf16InferencePerSecond.ToString("0.0"), (r.Bf16InferencePerSecond / r.InferencePerSecond).ToString("0.00x"), r.Bf16TrainingPerSecond.ToString("0.0"),
-                    $"{r.Bf16TrainingSpeedUp:0.00}x ({r.Bf16TrainingRatios!.Min():0.00}-{r.Bf16TrainingRatios!.Max():0.00}, n={r.Bf16TrainingRatios!.Count}; CPU time {r.Bf16TrainingCpuSpeedUp:0.00}x)", r.PeakResidentMegabytes.ToString("0"));
+                AnsiConsole.MarkupLineInterpolated($"[grey]run {run} of {parse.GetValue(runs)}[/]");
+                ours.Add(parse.GetValue(archs)!.Select(a => ModelBenchmark.Measure(a, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds), bf16,
+                    m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"))).ToList());
+                theirs.Add(parse.GetValue(pytorch)
+                    ? PyTorchReference.Run(threads, parse.GetValue(batch), parse.GetValue(size), parse.GetValue(seconds), parse.GetValue(archs)!, Cli.Warn)
+                    : new Dictionary<string, PyTorchThroughput>());
+                static string Layout(PyTorchFigures f) => $"inference {f.Inference:0.0}, training {f.Training:0.0}, stage 1 {f.Stage1:0.0}, stage 2 {f.Stage2:0.0}";
+                foreach (var (a, t) in theirs[^1])
+                    AnsiConsole.MarkupLineInterpolated($"[grey]PyTorch {a}: NCHW {Layout(t.Nchw)}; channels-last {Layout(t.ChannelsLast)} images/s[/]");
             }
+            var table = new Table().Title($"batch {parse.GetValue(batch)}, {parse.GetValue(size)}x{parse.GetValue(size)}, {threads} threads, images/s, median of {ours.Count} run(s)")
+                .AddColumns("network", "inference", "PyTorch", "ratio", "training", "PyTorch", "ratio", "stage 1", "PyTorch", "ratio", "stage 2", "PyTorch", "ratio",
+                    "bf16 inference x", "bf16 training x", "peak RSS (MB)");
+            static string Rate(double v) => double.IsNaN(v) ? "-" : v.ToString("0.0");
+            static string Times(double v) => double.IsNaN(v) ? "-" : v.ToString("0.00x");
+            static string[] Cells(ComparedFigure f) =>
+                new[] { Rate(f.Pleura), f.PyTorchLayout.Length == 0 ? "-" : $"{Rate(f.PyTorch)} ({f.PyTorchLayout})", Times(f.Ratio) };
+            foreach (var r in ModelComparison.Of(ours, theirs))
+                table.AddRow(new[] { r.Architecture }.Concat(Cells(r.Inference)).Concat(Cells(r.Training)).Concat(Cells(r.Stage1)).Concat(Cells(r.Stage2))
+                    .Concat(new[] { Times(r.Bf16InferenceSpeedUp), Times(r.Bf16TrainingSpeedUp), r.PeakResidentMegabytes.ToString("0") }).ToArray());
             AnsiConsole.Write(table);
-            if (reference.Count > 0) AnsiConsole.MarkupLineInterpolated($"PyTorch {reference.Values.First().Version} (bench/pytorch_models.py), run after Pleura in the same command");
-            AnsiConsole.MarkupLine("bf16 training (--precision bf16): float32 and bfloat16 steps alternate, so both see the same load; speed-up = median of the per-round ratios (min-max), and by the process's CPU time per step (less moved by other processes). " +
-                                   "Peak RSS: both training models resident.");
+            var version = theirs.SelectMany(t => t.Values).FirstOrDefault()?.Version;
+            if (version is not null) AnsiConsole.MarkupLineInterpolated($"PyTorch {version} (bench/pytorch_models.py), after Pleura in each run, in NCHW and channels-last: the faster of the two (cl or nchw) counts");
+            AnsiConsole.MarkupLineInterpolated($"training: every parameter; stage 1: the head on cached frozen-prefix outputs; stage 2: the last convolutions and the classifier on cached outputs (Adam, cross-entropy). bf16: {(bf16 ? "measured" : parse.GetValue(precision) == "fp32" ? "not asked (--precision fp32)" : $"not measured, no native bf16 ({cpu.Evidence})")}. Peak RSS: one model resident at a time.");
             return Cli.ExitOk;
         }));
         return command;
