@@ -42,28 +42,14 @@ data=$(cd ../shared/data && pwd)
 # PLEURA_BIN: a copy of the built program to use (so that rebuilding the tree meanwhile does not touch a running study).
 bin=${PLEURA_BIN:-src/Pleura.Cli/bin/Debug/net10.0}
 [ -n "${PLEURA_BIN:-}" ] || dotnet build src/Pleura.Cli -v q -nologo >/dev/null
-pleura() { "$bin/pleura" "$@"; }
+source bench/lib.sh   # after $bin is set: pleura() and brixia_lungs
 mkdir -p "$out"
 
 pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/metadata.csv" --images "$data/cohen/images" \
   --lung-masks "$data/cohen/lung-masks" -o "$out/brixia.csv"   # exit 1 (errors in the data) stops the study: never a stale manifest
-# Lung masks: the collection's own for most images (92 of 120); for the others (and any image graded later) METHOD's
-# U-Net (ResNet-18 encoder from ImageNet) trained on the collection's own masks (its convention: lungs behind the heart
-# included) of every patient outside the study, so that it never saw a study patient. Until LUNGS=jsrt: the small
-# U-Net on JSRT/SCR (masks without the region behind the heart). Delete OUT/lungs.safetensors to train it again.
+# Lung masks: the collection's own for most images (92 of 120); the others from brixia_lungs (bench/lib.sh).
 [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
-if [ ! -f "$out/lungs.safetensors" ]; then
-  if [ "${LUNGS:-collection}" = jsrt ]; then
-    pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
-      --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --size 128 --epochs 30 --arch unet-w16
-  else
-    pleura manifest import "$data/cohen/metadata.csv" --map path=filename --map patient_id=patientid --image-root "$data/cohen/images" \
-      -o "$out/cohen.csv" --replace >/dev/null
-    pleura segment train -m "$out/cohen.csv" --mask left_lung="$data/cohen/lung-masks/left" --mask right_lung="$data/cohen/lung-masks/right" \
-      --exclude-patients "$out/brixia.csv" --arch resnet18-cntk-unet --pretrained "$out/imagenet.safetensors" --size 128 --epochs 30 \
-      -o "$out/lungs.safetensors"
-  fi
-fi
+brixia_lungs
 pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o "$out/predicted-lungs" --manifest-out "$out/brixia-masks.csv"
 
 # One study file per setting; only the backbone, its start, the input and the grade decision differ.

@@ -2,7 +2,7 @@
 # Opacity on real radiographs (METHOD's fourth study) without drawn opacity: an opacity U-Net (METHOD's ResNet-18
 # encoder from ImageNet, resnet18-cntk-unet) whose pixel map is learned from BrixIA's zone scores (six zones per image,
 # both readers; zones = thirds of each lung mask's height), with the lung masks the BrixIA study uses (the collection's,
-# else the JSRT lung U-Net's). Leaves OUT/opacity.safetensors, an ordinary opacity model:
+# else the study's lung U-Net's, trained on the collection's masks of other patients). Leaves OUT/opacity.safetensors, an ordinary opacity model:
 #   pleura segment opacity OUT/opacity.safetensors -m MANIFEST -o DIR   (any manifest with lung masks)
 # and OUT/scored/ (that model on the BrixIA images it trained on, with overlays of five of them in OUT/scored/overlays:
 # not for committing, the images' licences do not allow it), and, unless CV_FOLDS=0, OUT/cv/: the same recipe
@@ -19,11 +19,10 @@ folds=${CV_FOLDS:-5}
 
 pleura manifest brixia "$data/brixia/annotations.csv" --metadata "$data/cohen/metadata.csv" --images "$data/cohen/images" \
   --lung-masks "$data/cohen/lung-masks" -o "$out/brixia.csv"
-# Lung masks: the collection's own where it has them, the lung U-Net (JSRT/SCR, as in bench/brixia_study.sh) elsewhere.
-[ -f "$out/lungs.safetensors" ] || pleura segment train --images "$data/jsrt-scr/images" --mask left_lung="$data/jsrt-scr/masks/left_lung" \
-  --mask right_lung="$data/jsrt-scr/masks/right_lung" -o "$out/lungs.safetensors" --size 128 --epochs 30 --arch unet-w16
-pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o "$out/predicted-lungs" --manifest-out "$out/brixia-masks.csv"
+# Lung masks: the collection's own where it has them, the BrixIA study's lung model elsewhere (brixia_lungs, bench/lib.sh).
 [ -f "$out/imagenet.safetensors" ] || pleura weights imagenet -o "$out/imagenet.safetensors" >/dev/null
+brixia_lungs
+pleura segment predict "$out/lungs.safetensors" --manifest "$out/brixia.csv" -o "$out/predicted-lungs" --manifest-out "$out/brixia-masks.csv"
 
 train=(--arch resnet18-cntk-unet --pretrained "$out/imagenet.safetensors" --size "$size" --epochs "$epochs")
 pleura segment train-zones -m "$out/brixia-masks.csv" -o "$out/opacity.safetensors" "${train[@]}"
