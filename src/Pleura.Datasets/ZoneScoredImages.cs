@@ -36,12 +36,15 @@ public sealed record ZoneTargets(double[] Any, double[] Mean)
 /// </summary>
 public sealed class ZoneScoredImages : IDisposable
 {
-    public const int ZoneCount = 6;
+    /// <summary>The zones per image in the loss's layout (<see cref="ZoneLoss"/>, BrixIA's six).</summary>
+    const int ZoneCount = ZoneLoss.Zones;
 
-    ZoneScoredImages(IReadOnlyList<ManifestRow> rows, IReadOnlyList<LungZones> zones, Tensor images, Tensor masks, Tensor labels, IReadOnlyList<ImageFailure> failures)
+    ZoneScoredImages(IReadOnlyList<ManifestRow> rows, IReadOnlyList<LungZones> zones, IReadOnlyList<LungMasks> lungs, Tensor images, Tensor masks, Tensor labels,
+        IReadOnlyList<ImageFailure> failures)
     {
         Rows = rows;
         Zones = zones;
+        Lungs = lungs;
         Images = images;
         Masks = masks;
         Labels = labels;
@@ -50,6 +53,8 @@ public sealed class ZoneScoredImages : IDisposable
 
     public IReadOnlyList<ManifestRow> Rows { get; }
     public IReadOnlyList<LungZones> Zones { get; }
+    /// <summary>The lung masks the zones were placed on, at the images' size.</summary>
+    public IReadOnlyList<LungMasks> Lungs { get; }
     public Tensor Images { get; }
     public Tensor Masks { get; }
     public Tensor Labels { get; }
@@ -111,7 +116,7 @@ public sealed class ZoneScoredImages : IDisposable
             for (int i = 0; i < pixels; i++) masks[(n * (ZoneCount + 1) + ZoneCount) * pixels + i] = union[i];
         }
         var images = read.Images.Images.detach().clone();
-        return new ZoneScoredImages(used.Select(u => u.Row).ToList(), used.Select(u => u.Zones).ToList(), images,
+        return new ZoneScoredImages(used.Select(u => u.Row).ToList(), used.Select(u => u.Zones).ToList(), used.Select(u => u.Lungs).ToList(), images,
             tensor(masks, new long[] { used.Count, ZoneCount + 1, size, size }), tensor(labels, new long[] { used.Count, 3 * ZoneCount }), failures);
     }
 

@@ -83,7 +83,6 @@ public static class ZoneOpacityJob
             var zones = set.Zones[n];
             var mean = new double[LungZones.Order.Count];
             var opaque = new double[LungZones.Order.Count];
-            var (lungArea, lungOpaque) = (new double[2], new double[2]);
             for (int z = 0; z < LungZones.Order.Count; z++)
             {
                 var mask = zones.Mask(LungZones.Order[z]);
@@ -92,11 +91,9 @@ public static class ZoneOpacityJob
                     if (mask[i]) { area++; sum += map[i]; if (map[i] >= 0.5f) over++; }
                 mean[z] = area == 0 ? double.NaN : sum / area;
                 opaque[z] = area == 0 ? double.NaN : over / area;
-                int side = LungZones.Order[z].Side == PatientSide.Left ? 0 : 1;
-                lungArea[side] += area;
-                lungOpaque[side] += over;
             }
-            var measure = new OpacityMeasure(lungOpaque[0] / lungArea[0], lungOpaque[1] / lungArea[1], 100 * (lungOpaque[0] + lungOpaque[1]) / (lungArea[0] + lungArea[1]));
+            // Per lung, the fourth study's one definition of the opaque fraction, as `segment opacity` reads it.
+            var measure = OpacityMeasure.From(map.Select(v => v >= 0.5f).ToArray(), set.Lungs[n]);
             images.Add(new ZoneOpacityImage(set.Rows[n].ImageId, set.Rows[n].PatientId, mean, opaque, measure));
         }
         return (images, set.Failures);
