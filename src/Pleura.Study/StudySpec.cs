@@ -27,9 +27,11 @@ public sealed record GridSpec
     /// one value of training.head.</summary>
     public IReadOnlyList<string>? Heads { get; init; }
 
-    /// <summary>A head name of the study file (fine_tune, ridge).</summary>
-    public static bool TryParseHead(string name, out HeadFit head) =>
-        Enum.TryParse(name.Replace("_", ""), ignoreCase: true, out head) && Enum.IsDefined(head) && !int.TryParse(name, out _);
+    /// <summary>A head name of the study file, spelt as training.head is (the study's snake_case enum names: fine_tune, ridge).</summary>
+    public static bool TryParseHead(string name, out HeadFit head) => HeadNames.TryGetValue(name, out head);
+
+    static readonly Dictionary<string, HeadFit> HeadNames =
+        Enum.GetValues<HeadFit>().ToDictionary(h => JsonNamingPolicy.SnakeCaseLower.ConvertName(h.ToString()), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The lungs the grid's models grade: each listed side, or both for a pooled model.</summary>
     public IReadOnlyList<PatientSide> Lungs() => Sides.Contains(PooledSides.Name) ? PatientSides.Both : Sides.Select(PatientSides.Parse).ToList();
