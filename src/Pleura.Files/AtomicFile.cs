@@ -45,7 +45,10 @@ public static class AtomicFile
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        // The random part keeps two threads of one process (two submitters of one study) off each other's temp file;
+        // the process id stays second to last, where RemoveAbandoned reads it.
+        var unique = Guid.NewGuid().ToString("N")[..12];
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{unique}.{Environment.ProcessId}.tmp");
         try
         {
             write(temp);

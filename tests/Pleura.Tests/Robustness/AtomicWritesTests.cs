@@ -70,4 +70,29 @@ public partial class AtomicWritesTests
         Assert.Equal("a,b\n1,2\n", File.ReadAllText(path));
         Assert.Equal(new[] { path }, Directory.GetFiles(dir.Path));
     }
+
+    [Fact]
+    public void ThreadsOfOneProcessWritingOneFileEachLeaveAWholeFile()
+    {
+        // Two submitters of one study in one process claim its folder at once; each temp file must be its own.
+        using var dir = new TempFolder();
+        string path = dir.File("pleura-owner.json");
+        var texts = Enumerable.Range(0, 8).Select(i => new string((char)('a' + i), 100_000)).ToArray();
+        Parallel.ForEach(Enumerable.Range(0, 64), new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => AtomicFile.WriteAllText(path, texts[i % texts.Length]));
+        Assert.Contains(File.ReadAllText(path), texts);
+        Assert.Equal(new[] { path }, Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
+    public void AnAbandonedTemporaryOfADeadProcessIsRemovedAndALiveOneKept()
+    {
+        using var dir = new TempFolder();
+        string ours = dir.File($".x.png.0123456789ab.{Environment.ProcessId}.tmp");
+        File.WriteAllText(ours, "");
+        string dead = dir.File(".x.png.0123456789ab.2147483646.tmp");
+        File.WriteAllText(dead, "");
+        Assert.Equal(1, AtomicFile.RemoveAbandoned(dir.Path));
+        Assert.True(File.Exists(ours));
+        Assert.False(File.Exists(dead));
+    }
 }
