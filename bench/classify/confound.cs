@@ -1,4 +1,4 @@
-#:project ../../src/Pleura.Pipeline/Pleura.Pipeline.csproj
+#:project ../../src/Pleura.Classification/Pleura.Classification.csproj
 #:project ../../src/Pleura.Reporting/Pleura.Reporting.csproj
 #:property PublishAot=false
 // Issue 15's confound baseline on the pneumonia set, without the command line:
@@ -7,8 +7,8 @@
 // on the method's patient-level 75/25 split with 5-fold CV choosing the penalty; per feature set an HTML report with ROC
 // curves, P(class) histograms, confusion matrix and CSV/JSON results in OUT/<set>/, and OUT/summary.csv.
 using System.Globalization;
+using Pleura.Classification;
 using Pleura.Datasets;
-using Pleura.Pipeline;
 using Pleura.Reporting;
 
 var data = Path.GetFullPath(args.Length > 0 ? args[0] : "../shared/data");
@@ -32,4 +32,4 @@ foreach (var r in ConfoundBaseline.Run(table, ClassificationSources.PneumoniaCla
     Console.WriteLine($"{r.FeatureSet.Name,-10} accuracy {e.Accuracy.Value:0.000} [{e.Accuracy.Interval.Low:0.000}, {e.Accuracy.Interval.High:0.000}]  " +
                       string.Join("  ", e.PerClass.Select(c => $"{c.Class} {c.Auc.Auc:0.000} [{c.Auc.Interval.Low:0.000}, {c.Auc.Interval.High:0.000}]")));
 }
-Pleura.Data.AtomicFile.WriteAllText(Path.Combine(output, "summary.csv"), string.Join("\n", summary) + "\n");
+Pleura.Files.AtomicFile.WriteAllText(Path.Combine(output, "summary.csv"), string.Join("\n", summary) + "\n");

@@ -1,4 +1,4 @@
-#:project ../../src/Pleura.Pipeline/Pleura.Pipeline.csproj
+#:project ../../src/Pleura.Classification/Pleura.Classification.csproj
 #:property PublishAot=false
 // Issue 15: the pneumonia-type CNN against the confound baseline on the same test images, paired.
 //   pleura classify train runs/classify/pneumonia.csv -o RUN --seed 42 ...   (writes RUN/report/test_predictions.csv)
@@ -6,10 +6,10 @@
 // The baseline (image statistics only, never the lungs) is refitted on the same patient-level split (seed 42); per class
 // DeLong's test of the AUC difference (CNN - baseline) and McNemar's exact test of accuracy.
 using System.Globalization;
+using Pleura.Classification;
 using Pleura.Data;
-using Pleura.Evaluation;
 using Pleura.Datasets;
-using Pleura.Pipeline;
+using Pleura.Evaluation;
 
 if (args.Length < 1) { Console.Error.WriteLine("usage: dotnet run bench/classify/paired.cs RUN [DATA]"); return 2; }
 var run = Path.GetFullPath(args[0]);

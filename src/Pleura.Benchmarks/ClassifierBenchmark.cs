@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Pleura.Classification;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 
 namespace Pleura.Benchmarks;
 

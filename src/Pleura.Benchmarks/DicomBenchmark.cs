@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Pleura.Dicom;
 using Pleura.Dicom.Rendering;
+using Pleura.DicomWorkflows;
 using Pleura.Files;
-using Pleura.Pipeline;
 
 namespace Pleura.Benchmarks;
 

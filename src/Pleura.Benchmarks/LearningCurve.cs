@@ -1,5 +1,5 @@
-using Pleura.Pipeline;
 using Pleura.Reporting;
+using Pleura.Transfer;
 
 namespace Pleura.Benchmarks;
 

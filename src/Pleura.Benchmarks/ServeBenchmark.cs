@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using Pleura.Grading;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Server;
 
 namespace Pleura.Benchmarks;

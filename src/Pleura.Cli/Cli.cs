@@ -71,8 +71,8 @@ internal static class Cli
     /// </summary>
     public static bool Precision(string requested, params string[] runFolders)
     {
-        var choice = Pleura.Pipeline.PrecisionChoice.For(Pleura.Pipeline.PrecisionChoice.Parse(requested), Pleura.Networks.CpuArithmetic.Current,
-            runFolders.Select(Pleura.Pipeline.PrecisionCheck.Read).ToList());
+        var choice = Pleura.Grading.PrecisionChoice.For(Pleura.Grading.PrecisionChoice.Parse(requested), Pleura.Networks.CpuArithmetic.Current,
+            runFolders.Select(Pleura.Grading.PrecisionCheck.Read).ToList());
         if (choice.Warning) Warn(choice.Reason);
         else ErrorConsole.MarkupLineInterpolated($"[grey]precision: {choice.Reason}[/]");
         return choice.BFloat16;

@@ -11,7 +11,7 @@ namespace Pleura.Data;
 public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<string, string> Facts)
 {
     public const string FileName = "pleura-owner.json";
-    /// <summary>The record a `pleura train` run folder keeps (RunRecord, in Pleura.Pipeline).</summary>
+    /// <summary>The record a `pleura train` run folder keeps (RunRecord, in Pleura.Grading).</summary>
     public const string TrainingRunRecord = "job.json";
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };

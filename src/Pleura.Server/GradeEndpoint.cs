@@ -3,8 +3,8 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Pleura.Explainability;
+using Pleura.Grading;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Imaging.Roi;
 
 namespace Pleura.Server;

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
+using Pleura.Grading;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 
 namespace Pleura.Server;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Pleura.Pipeline;
+using Pleura.Grading;
 
 namespace Pleura.Server;
 

@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Pleura.DicomWeb;
+using Pleura.DicomWorkflows;
+using Pleura.Grading;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 
 namespace Pleura.Server;
 

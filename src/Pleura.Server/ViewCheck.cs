@@ -1,6 +1,6 @@
+using Pleura.Classification;
 using Pleura.Imaging;
 using Pleura.Networks.Weights;
-using Pleura.Pipeline;
 using Pleura.Training;
 
 namespace Pleura.Server;

@@ -1,7 +1,10 @@
 using System.Globalization;
 using Pleura.Data;
+using Pleura.Datasets;
 using Pleura.Evaluation;
+using Pleura.Grading;
 using Pleura.Imaging.Roi;
+using Pleura.Networks.Weights;
 using Pleura.Store;
 
 namespace Pleura.Study;
@@ -83,10 +86,10 @@ public static class CrossValidation
         {
             context.Log("warning: " + warning);
             // The answer's model cards say it too (a study run with --cv-only has no answer).
-            foreach (var side in Pleura.Datasets.Side.Both)
+            foreach (var side in Side.Both)
             {
-                string answer = Pipeline.GradingRun.CheckpointPath(System.IO.Path.Combine(context.Folder, "final"), side);
-                if (File.Exists(answer)) Pleura.Networks.Weights.Checkpoint.SaveInfo(answer, Pleura.Networks.Weights.Checkpoint.ReadInfo(answer) with { Warnings = new[] { warning } });
+                string answer = GradingRun.CheckpointPath(Path.Combine(context.Folder, "final"), side);
+                if (File.Exists(answer)) Checkpoint.SaveInfo(answer, Checkpoint.ReadInfo(answer) with { Warnings = new[] { warning } });
             }
         }
         return results;

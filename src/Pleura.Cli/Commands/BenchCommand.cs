@@ -118,7 +118,7 @@ internal static class BenchCommand
             Pleura.Networks.TorchRuntime.UseThreads(parse.GetValue(t.Threads));
             var checkpoint = parse.GetValue(pretrained)!.FullName;
             int inputSize = parse.GetValue(size) > 0 ? parse.GetValue(size) : Pleura.Networks.Weights.Checkpoint.ReadInfo(checkpoint).InputSize;
-            var job = new Pleura.Pipeline.TransferComparisonJob
+            var job = new Pleura.Transfer.TransferComparisonJob
             {
                 Input = labels.Input(parse, parse.GetValue(source)!, strict: false),
                 Pretrained = checkpoint,
@@ -140,7 +140,7 @@ internal static class BenchCommand
                     Seed = parse.GetValue(t.Seed),
                 },
             };
-            var result = Pleura.Pipeline.TransferComparison.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
+            var result = Pleura.Transfer.TransferComparison.Run(job, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), cancel);
             foreach (var f in result.Failures) Cli.Warn($"unreadable, left out: {f.Path}: {f.Reason}");
             var table = new Table().AddColumns("per class", "metric", "scratch", "pretrained", "difference [[95% CI]]", "pretrained better in");
             foreach (var p in result.Points)

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using Pleura.Classification;
+using Pleura.Data;
+using Pleura.Grading;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Reporting;
 using Spectre.Console;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Pleura.Datasets;
+using Pleura.Grading;
 using Pleura.Networks;
-using Pleura.Pipeline;
 using Pleura.Training;
 using Spectre.Console;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Pleura.Data;
-using Pleura.Pipeline;
+using Pleura.Grading;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

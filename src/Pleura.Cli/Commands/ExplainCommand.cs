@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Pleura.Pipeline;
+using Pleura.Data;
+using Pleura.Grading;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

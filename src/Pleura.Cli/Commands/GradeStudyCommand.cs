@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Pleura.Data;
 using Pleura.DicomWeb;
+using Pleura.DicomWorkflows;
 using Pleura.Files;
-using Pleura.Pipeline;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Pleura.Pipeline;
+using Pleura.DicomWorkflows;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Pleura.Data;
 using Pleura.Files;
+using Pleura.Grading;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Pleura.Datasets;
 using Pleura.Imaging;
-using Pleura.Pipeline;
+using Pleura.Transfer;
 using Spectre.Console;
 
 namespace Pleura.Cli.Commands;

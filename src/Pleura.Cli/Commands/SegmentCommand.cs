@@ -1,10 +1,11 @@
-using Pleura.Data;
 using System.CommandLine;
+using Pleura.Data;
 using Pleura.Datasets;
+using Pleura.Grading;
 using Pleura.Imaging;
 using Pleura.Networks;
 using Pleura.Networks.Segmentation;
-using Pleura.Pipeline;
+using Pleura.Segmentation;
 using Pleura.Training;
 using Spectre.Console;
 

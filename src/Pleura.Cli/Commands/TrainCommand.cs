@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Pleura.Datasets;
+using Pleura.Grading;
 using Pleura.Imaging;
 using Pleura.Networks;
-using Pleura.Pipeline;
 using Pleura.Training;
 using Spectre.Console;
 

@@ -112,6 +112,14 @@ public static class Checkpoint
         catch (JsonException e) { throw new InvalidDataException($"{sidecar}: not a Pleura checkpoint description ({e.Message})", e); }
     }
 
+    /// <summary>Loads a checkpoint for scoring, its convolutions in bfloat16 if asked.</summary>
+    public static (nn.Module<Tensor, Tensor> Model, CheckpointInfo Info) LoadForInference(string path, bool bfloat16)
+    {
+        var (model, info) = Load(path);
+        if (bfloat16) Precision.ConvolutionsToBFloat16(model);
+        return (model, info);
+    }
+
     /// <summary>Builds the checkpoint's network and loads its weights exactly.</summary>
     public static (nn.Module<Tensor, Tensor> Model, CheckpointInfo Info) Load(string weightsPath)
     {

@@ -1,6 +1,6 @@
 using Pleura.Benchmarks;
-using Pleura.Pipeline;
 using Pleura.Training;
+using Pleura.Transfer;
 
 namespace Pleura.Tests.Benchmarks;
 

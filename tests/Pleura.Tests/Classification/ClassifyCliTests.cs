@@ -41,7 +41,7 @@ public class ClassifyCliTests
         Assert.All(split.Images.GroupBy(i => i.Patient), g => Assert.Single(g.Select(i => i.Group).Distinct()));
         foreach (var fold in new[] { 1, 2 })
         {
-            var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Pleura.Pipeline.ClassifierRun.CheckpointPath(run, fold));
+            var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Pleura.Classification.ClassifierRun.CheckpointPath(run, fold));
             Assert.Equal(new[] { "turned", "upright" }, info.Classes);
             Assert.DoesNotContain(info.SeenImages!, id => split.Test.Any(t => t.ImageId == id));
         }

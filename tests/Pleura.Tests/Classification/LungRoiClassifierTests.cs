@@ -63,9 +63,9 @@ public class LungRoiClassifierTests
         var examples = Directory.GetFiles(Path.Combine(lungRun, "roi-examples"), "marked-*.png");
         Assert.NotEmpty(examples);
         Assert.True(examples.Count(e => RadiographReader.Read(e).Pixels.Take(64 * 10).Max() >= 0.9f) <= fallbacks, string.Join('\n', examples));
-        var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Pleura.Pipeline.ClassifierRun.CheckpointPath(lungRun, 1));
+        var info = Pleura.Networks.Weights.Checkpoint.ReadInfo(Pleura.Classification.ClassifierRun.CheckpointPath(lungRun, 1));
         Assert.Equal("lung", info.Roi);
-        Assert.Equal(lungs, info.Metrics![Pleura.Pipeline.ClassifierModels.LungModelMetric]!.GetValue<string>());
+        Assert.Equal(lungs, info.Metrics![Pleura.Classification.ClassifierModels.LungModelMetric]!.GetValue<string>());
 
         // The two runs share their test images, so the paired comparison answers.
         var (compared, compareOutput) = CliRunner.RunCaptured("classify", "compare", whole, lungRun, "-o", dir.File("compare"));

@@ -296,7 +296,7 @@ public class BadInputCatalogue : IClassFixture<BadInputWorld>
         var metrics = File.ReadAllText(scratch.File("eval/metrics.csv"));
         Assert.Contains("right,0,training_not_finished,1,", metrics, StringComparison.Ordinal);
         Assert.Contains("left,", metrics, StringComparison.Ordinal);
-        Assert.DoesNotContain(Pleura.Pipeline.CheckpointEvaluation.MeanOfSides, metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(Pleura.Grading.CheckpointEvaluation.MeanOfSides, metrics, StringComparison.Ordinal);
         Assert.Contains(",right,,training_not_finished,", File.ReadAllText(scratch.File("eval/predictions.csv")), StringComparison.Ordinal);
         Assert.Contains("training_not_finished", File.ReadAllText(scratch.File("eval/metrics.json")), StringComparison.Ordinal);
 

@@ -112,13 +112,13 @@ public sealed class BadInputWorld : IDisposable
     /// <summary>A run stopped (as by Ctrl+C) while its right lung trained: the left model is saved, the right is not.</summary>
     void TrainStoppedDuringTheRightLung(string folder)
     {
-        var job = new Pleura.Pipeline.GradingJob
+        var job = new Pleura.Grading.GradingJob
         {
             ManifestPath = File("ph/manifest.csv"), SplitPath = File("s1.json"), RunFolder = folder,
             Training = new Pleura.Training.TrainingConfig { Architecture = "resnet10-w16", ImageSize = 64, Stage1Epochs = 1, Stage2Epochs = 1, BatchSize = 16 },
         };
         using var cancel = new CancellationTokenSource();
-        try { Pleura.Pipeline.GradingRun.Train(job, progress: (side, _) => { if (side.Name == "right") cancel.Cancel(); }, cancel: cancel.Token); }
+        try { Pleura.Grading.GradingRun.Train(job, progress: (side, _) => { if (side.Name == "right") cancel.Cancel(); }, cancel: cancel.Token); }
         catch (OperationCanceledException) { }
         if (!System.IO.File.Exists(System.IO.Path.Combine(folder, "left", "model.safetensors")) || System.IO.File.Exists(System.IO.Path.Combine(folder, "right", "model.safetensors")))
             throw new InvalidOperationException("setting up the bad-input world: the stopped run should have a left model and no right model");

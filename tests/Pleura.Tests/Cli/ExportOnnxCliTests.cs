@@ -98,7 +98,7 @@ public class ExportOnnxCliTests
         foreach (var fold in new[] { 1, 2 })
         {
             using var model = SeededInit.Create(fold, () => Architectures.Get("resnet10-w16").Create(classes.Length, 1));
-            var path = Pleura.Pipeline.ClassifierRun.CheckpointPath(dir.File("run"), fold);
+            var path = Pleura.Classification.ClassifierRun.CheckpointPath(dir.File("run"), fold);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             Checkpoint.Save(path, model, new CheckpointInfo { Architecture = "resnet10-w16", Classes = classes, InputSize = 32, InputChannels = 1, Fold = fold });
         }

@@ -1,6 +1,6 @@
 using Pleura.Data;
+using Pleura.DicomWorkflows;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Tests.Dicom;
 using static Pleura.Tests.Cli.CliRunner;
 

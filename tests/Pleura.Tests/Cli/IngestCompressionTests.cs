@@ -1,5 +1,5 @@
 using Pleura.Data;
-using Pleura.Pipeline;
+using Pleura.DicomWorkflows;
 using Pleura.Tests.Dicom;
 using static Pleura.Tests.Cli.CliRunner;
 

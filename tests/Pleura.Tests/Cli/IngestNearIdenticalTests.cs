@@ -1,5 +1,5 @@
+using Pleura.DicomWorkflows;
 using Pleura.Phantoms;
-using Pleura.Pipeline;
 using Xunit.Abstractions;
 
 namespace Pleura.Tests.Cli;

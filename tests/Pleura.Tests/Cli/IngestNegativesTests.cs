@@ -1,7 +1,7 @@
 using Pleura.Data;
+using Pleura.DicomWorkflows;
 using Pleura.Imaging;
 using Pleura.Networks.Weights;
-using Pleura.Pipeline;
 using Pleura.Tests.Dicom;
 using Xunit.Abstractions;
 using static Pleura.Tests.Cli.CliRunner;

@@ -1,8 +1,8 @@
 using System.Text;
 using Pleura.Data;
 using Pleura.Dicom;
+using Pleura.DicomWorkflows;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Tests.Dicom;
 using static Pleura.Tests.Cli.CliRunner;
 

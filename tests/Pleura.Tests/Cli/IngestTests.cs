@@ -1,7 +1,7 @@
 using System.Globalization;
 using Pleura.Data;
+using Pleura.DicomWorkflows;
 using Pleura.Imaging;
-using Pleura.Pipeline;
 using Pleura.Tests.Dicom;
 using static Pleura.Tests.Cli.CliRunner;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Pleura.Pipeline;
+using Pleura.Grading;
 using Pleura.Training;
 
 namespace Pleura.Tests.Cli;
@@ -26,7 +26,7 @@ public class TrainingCliTests
             Assert.Equal(4, File.ReadAllLines(dir.File($"run/{side}/work/epochs.csv")).Length);
         }
         // The bfloat16 check `--precision auto` reads: both lungs of every test image, scored both ways.
-        var check = Pleura.Pipeline.PrecisionCheck.Read(dir.File("run"))!;
+        var check = Pleura.Grading.PrecisionCheck.Read(dir.File("run"))!;
         Assert.True(check.Lungs > 0 && check.Lungs % 2 == 0, check.ToString());
         Assert.InRange(check.SameGrade, 0, 1);
         Assert.Equal("test part of fold 1", check.Part);

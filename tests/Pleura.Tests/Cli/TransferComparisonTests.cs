@@ -2,8 +2,8 @@ using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Phantoms;
-using Pleura.Pipeline;
 using Pleura.Training;
+using Pleura.Transfer;
 
 namespace Pleura.Tests.Cli;
 

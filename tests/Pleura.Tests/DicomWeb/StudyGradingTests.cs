@@ -4,7 +4,7 @@ using Pleura.Dicom;
 using Pleura.Dicom.Results;
 using Pleura.Dicom.Writing;
 using Pleura.DicomWeb;
-using Pleura.Pipeline;
+using Pleura.Grading;
 using Pleura.Tests.Cli;
 
 namespace Pleura.Tests.DicomWeb;

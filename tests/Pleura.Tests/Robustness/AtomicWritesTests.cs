@@ -16,9 +16,9 @@ public partial class AtomicWritesTests
     {
         ("src/Pleura.Files/AtomicFile.cs", "", "the primitive itself writes its temporary file"),
         ("src/Pleura.Server/Uploads.cs", "new FileStream(", "an upload streamed to a private temporary file (CreateNew)"),
-        ("src/Pleura.Pipeline/Pseudonyms.cs", "new FileStream(", "a new key file, created with CreateNew: never replaces a key"),
-        ("src/Pleura.Pipeline/Pseudonyms.cs", "new StreamWriter(", "the writer over that new key file"),
-        ("src/Pleura.Pipeline/StudyGrading.cs", "File.WriteAllBytesAsync(", "retrieved instances in a private work folder, deleted after grading"),
+        ("src/Pleura.DicomWorkflows/Pseudonyms.cs", "new FileStream(", "a new key file, created with CreateNew: never replaces a key"),
+        ("src/Pleura.DicomWorkflows/Pseudonyms.cs", "new StreamWriter(", "the writer over that new key file"),
+        ("src/Pleura.DicomWorkflows/StudyGrading.cs", "File.WriteAllBytesAsync(", "retrieved instances in a private work folder, deleted after grading"),
         ("src/Pleura.Benchmarks/ServeBenchmark.cs", "File.WriteAllTextAsync(", "a load-test script in a temporary folder"),
         ("src/Pleura.Training/ActivationDiskCache.cs", "new FileStream(", "a cache entry written under a per-thread temporary name and renamed"),
     };

@@ -1,6 +1,6 @@
 using Pleura.Imaging.Roi;
 using Pleura.Phantoms;
-using Pleura.Pipeline;
+using Pleura.Segmentation;
 using Pleura.Tests.Cli;
 
 namespace Pleura.Tests.Segmentation;

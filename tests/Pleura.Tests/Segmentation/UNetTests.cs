@@ -5,7 +5,7 @@ using Pleura.Networks.Backbones;
 using Pleura.Networks.Segmentation;
 using Pleura.Networks.Weights;
 using Pleura.Phantoms;
-using Pleura.Pipeline;
+using Pleura.Segmentation;
 using Pleura.Training;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

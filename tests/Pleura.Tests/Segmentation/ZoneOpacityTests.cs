@@ -4,7 +4,7 @@ using Pleura.Datasets;
 using Pleura.Evaluation;
 using Pleura.Imaging;
 using Pleura.Imaging.Roi;
-using Pleura.Pipeline;
+using Pleura.Segmentation;
 using Pleura.Tests.Cli;
 using Pleura.Training;
 using static TorchSharp.torch;

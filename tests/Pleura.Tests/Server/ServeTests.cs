@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
-using Pleura.Pipeline;
+using Pleura.Grading;
 using Pleura.Server;
 using Pleura.Tests.Cli;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Pleura.Dicom.Writing;
-using Pleura.Pipeline;
+using Pleura.Grading;
 using Pleura.Server;
 using Pleura.Tests.DicomWeb;
 

@@ -1,5 +1,5 @@
 using Microsoft.Playwright;
-using Pleura.Pipeline;
+using Pleura.Grading;
 using Pleura.Server;
 using static Microsoft.Playwright.Assertions;
 
