@@ -101,7 +101,7 @@ internal static class BenchCommand
         var pretrained = Cli.RequiredOption<FileInfo>("--pretrained", "The pretrained backbone to compare with random initialisation (its architecture and input channels are used for both).");
         var output = Cli.RequiredOption<DirectoryInfo>("--out", "Folder for the runs (resumable) and the result tables.", "-o");
         var sizes = new Option<int[]>("--sizes") { Description = "Training images per class for each point of the learning curve; 0 = all.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { 0 } };
-        var repeats = Cli.Option("--repeats", "Patient-level splits (each with its own seed) per point.", 5).AtLeast(1);
+        var repeats = Cli.Option("--repeats", "Patient-level splits (each with its own seed) per point; at least 2 for the paired interval.", 5).AtLeast(2);
         var labels = new PretrainCommand.LabelOptions();
         var validation = Cli.Option("--validation", "Share of the images held out for early stopping.", 0.15).Fraction();
         var test = Cli.Option("--test", "Share of the images held out for scoring.", 0.25).Fraction();
@@ -110,7 +110,11 @@ internal static class BenchCommand
         var command = new Command("transfer", "Pretrained start against random initialisation on a labelled task: the same recipe and seeds on the same patient-level splits, " +
                                               "at several training sizes; paired differences with 95% intervals.")
         {
-            source, pretrained, output, sizes, repeats, validation, test, size, t.Batch, t.Epochs1, t.Epochs2, t.Lr1, t.Lr2, t.Unfreeze, t.Balance, t.Seed, t.Threads,
+            // `train`'s options that change how a model trains. Not --arch and --grey (the pretrained checkpoint's), nor
+            // --decision and --tta: a labelled task's classes are unordered and scored by AUC and arg-max on the plain
+            // forward pass, so they would be recorded and never applied.
+            source, pretrained, output, sizes, repeats, validation, test, size, t.Batch, t.Epochs1, t.Epochs2, t.Lr1, t.Lr2, t.Unfreeze, t.Balance,
+            t.Loss, t.Precision, t.Seed, t.Threads,
         };
         foreach (var o in labels.All) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
@@ -137,6 +141,8 @@ internal static class BenchCommand
                     Stage2LearningRate = parse.GetValue(t.Lr2),
                     UnfreezeConvLayers = parse.GetValue(t.Unfreeze),
                     Balancing = parse.GetValue(t.Balance),
+                    Loss = parse.GetValue(t.Loss),
+                    Precision = parse.GetValue(t.Precision),
                     Seed = parse.GetValue(t.Seed),
                 },
             };

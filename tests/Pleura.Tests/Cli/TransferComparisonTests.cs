@@ -146,5 +146,12 @@ public class TransferComparisonTests
             "--sizes", "4", "0", "--repeats", "2", "--epochs1", "1", "--epochs2", "1", "--batch", "8", "--unfreeze", "-1"));
         Assert.Equal(9, File.ReadAllLines(dir.File("cli/transfer-runs.csv")).Length);
         Assert.True(File.Exists(dir.File("cli/transfer-curve.png")));
+
+        // `train`'s training options reach the runs (they were once dropped): a SORD loss trains under other settings.
+        var (code, printed) = CliRunner.RunCaptured("bench", "transfer", dir.File("target"), "--pretrained", dir.File("pre.safetensors"), "-o", dir.File("sord"),
+            "--sizes", "4", "--repeats", "2", "--epochs1", "1", "--epochs2", "0", "--batch", "8", "--unfreeze", "-1", "--loss", "sord");
+        Assert.True(code == 0, printed);
+        static string Hash(string run) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Directory.GetFiles(run, "state.json", SearchOption.AllDirectories).Single()))!["ConfigHash"]!.ToString();
+        Assert.NotEqual(Hash(dir.File("cli/runs/repeat1-n4-scratch")), Hash(dir.File("sord/runs/repeat1-n4-scratch")));
     }
 }
