@@ -196,8 +196,10 @@ public static class ZoneOpacityJob
                 var truth = known.Select(i => byId[i.ImageId].GetExtra(column) == positive ? 1 : 0).ToList();
                 return truth.Distinct().Count() < 2 ? double.NaN : Roc.Auc(truth, known.Select(i => i.Measure.PercentOfLungs).ToList());
             }
-            int answered = images.Count(i => byId[i.ImageId].GetExtra(column) is "Y" or "N");
-            if (answered > 0) figures.Add(new ZoneFigure($"outcome_auc_{column}", $"% of the lungs opaque predicting {meaning} (ROC AUC)", OverPatients(OutcomeAuc), answered));
+            var answers = images.Select(i => byId[i.ImageId].GetExtra(column)).Where(v => v is "Y" or "N").ToList();
+            // An AUC needs both answers: where every answered image has the same one there is nothing to rank, so no row (not a NaN row).
+            if (answers.Distinct().Count() == 2)
+                figures.Add(new ZoneFigure($"outcome_auc_{column}", $"% of the lungs opaque predicting {meaning} (ROC AUC)", OverPatients(OutcomeAuc), answers.Count));
         }
         return figures;
     }

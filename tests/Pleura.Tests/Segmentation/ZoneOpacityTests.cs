@@ -59,6 +59,11 @@ public class ZoneOpacityTests
         var figures = ZoneOpacityJob.Figures(test, images, bootstrap: 50).ToDictionary(f => f.Name);
         Assert.True(figures["zone_auc_r1"].Value.Estimate > 0.85, $"zone AUC {figures["zone_auc_r1"].Value}");
         Assert.True(figures["spearman_percent_global_r1"].Value.Estimate > 0.7, $"Spearman {figures["spearman_percent_global_r1"].Value}");
+        // An outcome every answered image shares has nothing to rank: no row, not a NaN one.
+        Manifest Admitted(Func<int, string> answer) => new(test.Rows.Select((r, i) => r with { Extra = new Dictionary<string, string>(r.Extra) { ["went_icu"] = answer(i) } }).ToList(),
+            test.ExtraColumns.Append("went_icu").Distinct().ToList(), test.BaseDirectory);
+        Assert.Contains("outcome_auc_went_icu", ZoneOpacityJob.Figures(Admitted(i => i % 2 == 0 ? "Y" : "N"), images, bootstrap: 50).Select(f => f.Name));
+        Assert.DoesNotContain("outcome_auc_went_icu", ZoneOpacityJob.Figures(Admitted(_ => "Y"), images, bootstrap: 50).Select(f => f.Name));
         var byId = test.Rows.ToDictionary(r => r.ImageId);
         var truePercent = images.Select(i => double.Parse(byId[i.ImageId].GetExtra("left_opacity_fraction"), CultureInfo.InvariantCulture)
                                              + double.Parse(byId[i.ImageId].GetExtra("right_opacity_fraction"), CultureInfo.InvariantCulture)).ToList();
