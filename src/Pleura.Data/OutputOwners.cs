@@ -27,6 +27,10 @@ public static class OutputOwners
     /// <summary>`pleura segment opacity`: an opacity model's measurements on a manifest.</summary>
     public static FolderOwner Opacity(string model, string manifest) => FolderOwner.Output("opacity measurement", Full(model), ("manifest", Full(manifest)));
 
+    /// <summary>`pleura segment zones-cv`: opacity maps learned from zone scores, cross-validated by patient on one manifest's data.</summary>
+    public static FolderOwner ZoneCrossValidation(string manifestFingerprint, int folds, int splitSeed, string training) =>
+        FolderOwner.Output("zone cross-validation", "opacity from zone scores", ("manifest", manifestFingerprint), ("folds", folds), ("split_seed", splitSeed), ("training", training));
+
     /// <summary>`pleura classify evaluate`: a classifier run on an external source.</summary>
     public static FolderOwner ClassifierEvaluation(string runFolder, string source) =>
         FolderOwner.Output("classifier evaluation", Full(runFolder), ("source", source));

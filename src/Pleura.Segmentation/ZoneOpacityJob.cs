@@ -114,13 +114,9 @@ public static class ZoneOpacityJob
         {
             Seed = splitSeed, OutOfBoxFraction = 0, Folds = folds, Groups = folds, StratifyBy = ["left_grade", "right_grade"],
         });
-        // The fold models are reused on a rerun, so only with the settings and data that made them.
-        var settings = System.Text.Json.JsonSerializer.Serialize(new { folds, splitSeed, options, manifest = data.Fingerprint() });
-        var settingsFile = Path.Combine(folder, "zones-cv.json");
-        if (File.Exists(settingsFile) && File.ReadAllText(settingsFile) != settings)
-            throw new InvalidDataException($"{folder} holds a cross-validation with other settings or data ({settingsFile}); give a new folder");
-        Directory.CreateDirectory(folder);
-        Pleura.Files.AtomicFile.WriteAllText(settingsFile, settings);
+        // The fold models are reused on a rerun, so only with the settings and data that made them; any other owner's
+        // folder (a study, a run, another cross-validation) is refused before anything is written.
+        OutputOwners.ZoneCrossValidation(data.Fingerprint(), folds, splitSeed, System.Text.Json.JsonSerializer.Serialize(options)).ClaimOutput(folder);
         plan.Save(Path.Combine(folder, "split.json"));
         var predicted = new List<(int Fold, ZoneOpacityImage Image)>();
         for (int fold = 1; fold <= folds; fold++)

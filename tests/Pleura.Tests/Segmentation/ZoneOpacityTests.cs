@@ -91,7 +91,8 @@ public class ZoneOpacityTests
         Assert.All(predictions, p => Assert.Equal(SplitPart.Test, split.PartOfImage(p[0], int.Parse(p[2], CultureInfo.InvariantCulture))));
         var (again, message) = CliRunner.RunCaptured(Args("2"));
         Assert.NotEqual(0, again);
-        Assert.Contains("holds a cross-validation with other settings", message);
+        Assert.Contains("is not this zone cross-validation's folder: training", message);
+        Assert.Contains("\"Epochs\":1", message);
     }
 
     [Fact]
