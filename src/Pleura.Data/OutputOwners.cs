@@ -27,6 +27,10 @@ public static class OutputOwners
     /// <summary>`pleura segment opacity`: an opacity model's measurements on a manifest.</summary>
     public static FolderOwner Opacity(string model, string manifest) => FolderOwner.Output("opacity measurement", Full(model), ("manifest", Full(manifest)));
 
+    /// <summary>`pleura segment spine-band`: band masks derived from two folders of lung masks.</summary>
+    public static FolderOwner SpineBand(string leftMasks, string rightMasks) =>
+        FolderOwner.Output("spine band masks", Full(leftMasks), ("right", Full(rightMasks)));
+
     /// <summary>`pleura segment zones-cv`: opacity maps learned from zone scores, cross-validated by patient on one manifest's data.</summary>
     public static FolderOwner ZoneCrossValidation(string manifestFingerprint, int folds, int splitSeed, string training) =>
         FolderOwner.Output("zone cross-validation", "opacity from zone scores", ("manifest", manifestFingerprint), ("folds", folds), ("split_seed", splitSeed), ("training", training));

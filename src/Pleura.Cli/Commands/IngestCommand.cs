@@ -77,6 +77,7 @@ internal static class IngestCommand
         };
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
+            Pleura.Data.FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "ingest train-negatives");
             var job = new NegativeTrainJob
             {
                 Output = parse.GetValue(output)!.FullName, Phantoms = parse.GetValue(phantoms), HeldOut = parse.GetValue(heldOut),

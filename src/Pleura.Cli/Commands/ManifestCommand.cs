@@ -28,6 +28,7 @@ internal static class ManifestCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "manifest brixia");
             var report = new ValidationReport();
             var manifest = BrixiaImport.Build(parse.GetValue(annotations)!.FullName, parse.GetValue(metadata)!.FullName, parse.GetValue(images)!.FullName, report,
                 parse.GetValue(masks)?.FullName);
@@ -61,6 +62,7 @@ internal static class ManifestCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "manifest import");
             var report = new ValidationReport();
             var mapping = ColumnMapping.Parse(parse.GetValue(map) ?? Array.Empty<string>());
             var manifest = ManifestCsv.Read(parse.GetValue(table)!.FullName, report, mapping, parse.GetValue(imageRoot)?.FullName);

@@ -24,6 +24,7 @@ internal static class PredictCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "predict");
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
             if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
             var unfinished = RunRecord.RequireComplete(parse.GetValue(run)!.FullName, parse.GetValue(allowIncomplete));

@@ -147,6 +147,7 @@ internal static class SegmentCommand
         foreach (var o in source.All) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
+            FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "segment train");
             TorchRuntime.UseThreads(Environment.ProcessorCount);
             var (examples, structures) = source.Read(parse);
             var (scores, losses) = SegmentationJob.Train(examples, structures, parse.GetValue(output)!.FullName,
@@ -286,6 +287,7 @@ internal static class SegmentCommand
         foreach (var o in zones.All) command.Options.Add(o);
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
+            FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "segment train-zones");
             TorchRuntime.UseThreads(Environment.ProcessorCount);
             var manifest = zones.Open(parse);
             var scored = manifest.Rows.Where(r => ZoneTargets.Of(r) is not null).ToList();
@@ -358,7 +360,10 @@ internal static class SegmentCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            var owner = OutputOwners.SpineBand(parse.GetValue(left)!.FullName, parse.GetValue(right)!.FullName);
+            owner.RefuseOtherOutput(parse.GetValue(output)!.FullName);
             var (written, failures) = SpineBandJob.Write(parse.GetValue(left)!.FullName, parse.GetValue(right)!.FullName, parse.GetValue(output)!.FullName);
+            owner.ClaimOutput(parse.GetValue(output)!.FullName);
             foreach (var f in failures) Cli.Warn($"{f.Path}: {f.Reason}");
             Cli.Done($"{written} band masks in {parse.GetValue(output)!.FullName}; {failures.Count} left out");
             return failures.Count > 0 ? Cli.ExitInvalidData : Cli.ExitOk;

@@ -32,6 +32,7 @@ internal static class StudyCommand
                                              "same OOB set, their final models lung by lung with bootstrap intervals.") { first, second, output };
         command.SetAction(parse => Cli.Run(() =>
         {
+            if (parse.GetValue(output) is { } target) Pleura.Data.FolderOwner.RefuseOwnedFolderOf(target.FullName, "study compare");
             (StudySpec Spec, IExperimentStore Store) Load(Argument<FileInfo> file)
             {
                 var path = parse.GetValue(file)!.FullName;

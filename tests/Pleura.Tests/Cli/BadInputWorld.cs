@@ -31,6 +31,9 @@ public sealed class BadInputWorld : IDisposable
         }
         string[] Without(string column) => lines.Select(l => string.Join(',', l.Split(',').Where((_, i) => header[i] != column))).ToArray();
         void Write(string name, IEnumerable<string> content) => System.IO.File.WriteAllLines(File("ph/" + name), content);
+        // A user's own good manifest in a folder nobody owns (the phantom folder's is refused as another's).
+        Directory.CreateDirectory(File("mine"));
+        System.IO.File.Copy(File("ph/manifest.csv"), File("mine/manifest.csv"));
         Write("grade5.csv", lines.Select((l, i) => i == 3 ? Edit(3, "left_grade", "5") : l));
         Write("grade_abc.csv", lines.Select((l, i) => i == 5 ? Edit(5, "right_grade", "abc") : l));
         Write("header_only.csv", lines.Take(1));
