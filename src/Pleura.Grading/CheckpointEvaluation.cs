@@ -68,7 +68,7 @@ public static class CheckpointEvaluation
             var (probabilities, predicted) = Pleura.Training.CheckpointScoring.Score(model, set.Images, info);
             var truth = rows.Select(r => r.Grade).ToArray();
             predictions.AddRange(rows.Select((r, i) => new GradePrediction(r.Row.ImageId, side.Name, r.Grade, predicted[i], probabilities[i])));
-            var metrics = MetricTable.Score(truth, predicted, probabilities.Select(p => (IReadOnlyList<double>)p.Select(v => (double)v).ToArray()).ToArray(), 4, bootstrapIterations, seed);
+            var metrics = MetricTable.Score(truth, predicted, probabilities.Select(p => (IReadOnlyList<double>)p.Select(v => (double)v).ToArray()).ToArray(), OpacityGrade.Count, bootstrapIterations, seed);
             if (allowSeen) metrics = metrics.Append(new MetricValue(SeenMetric, seen, double.NaN, double.NaN)).ToList();
             results.Add(new SideEvaluation(side.Name, rows.Count, metrics, GradeMetrics.Compute(truth, predicted).Confusion));
         }

@@ -74,7 +74,7 @@ public static class DemoRun
         var rows = manifest.Rows.ToDictionary(r => r.ImageId);
         int Grade(string id, string column) => Manifest.Grade(rows[id], column) ?? throw new InvalidDataException($"{id}: no {column}");
         void Score(string set, Side side, string comparison, int[] truth, int[] predicted, IReadOnlyList<IReadOnlyList<double>>? probabilities = null) =>
-            metrics.AddRange(MetricTable.Score(truth, predicted, probabilities, 4, options.BootstrapIterations, options.Seed).Select(m => new RunMetric(set, side.Name, comparison, m)));
+            metrics.AddRange(MetricTable.Score(truth, predicted, probabilities, OpacityGrade.Count, options.BootstrapIterations, options.Seed).Select(m => new RunMetric(set, side.Name, comparison, m)));
 
         BaselineAndReaders(manifest, plan, Grade, Score);
 

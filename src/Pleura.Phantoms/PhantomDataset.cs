@@ -82,7 +82,7 @@ public static class PhantomDataset
         {
             // Most patients have one image; some have follow-ups whose grades drift by at most one step.
             int visits = random.Pick(new[] { 1, 2, 3 }, new[] { 0.7, 0.2, 0.1 });
-            int leftGrade = random.Next(4), rightGrade = random.Next(4);
+            int leftGrade = random.Next(OpacityGrade.Count), rightGrade = random.Next(OpacityGrade.Count);
             for (int visit = 0; visit < visits && plans.Count < options.Count; visit++)
             {
                 plans.Add(new Plan(plans.Count, patient, visit, leftGrade, rightGrade));

@@ -82,7 +82,7 @@ public static class OpacityJob
             var scored = images.Where(i => !double.IsNaN(side == left ? i.Measure.LeftFraction : i.Measure.RightFraction))
                 .Select(i => (i, truth: Manifest.Grade(byId[i.ImageId], side.Reader1Column))).Where(x => x.truth is >= 0 and <= 3).ToList();
             if (scored.Count > 0)
-                agreement.Add((side.Name, MetricTable.Score(scored.Select(x => x.truth!.Value).ToList(), scored.Select(x => grade(x.i.Measure)).ToList(), null, 4, bootstrap, seed)));
+                agreement.Add((side.Name, MetricTable.Score(scored.Select(x => x.truth!.Value).ToList(), scored.Select(x => grade(x.i.Measure)).ToList(), null, OpacityGrade.Count, bootstrap, seed)));
         }
         var dices = images.Where(i => i.Dice.HasValue).Select(i => i.Dice!.Value).ToList();
         var diceEstimate = dices.Count == 0 ? null : Bootstrap.Percentile(dices.Count, idx => idx.Average(j => dices[j]), bootstrap, 0.95, seed);

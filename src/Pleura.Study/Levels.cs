@@ -204,7 +204,7 @@ public static class Levels
                 context.Store.AddArtefact(new ArtefactRecord(context.Spec.Name, "level3", $"checkpoint_{sideName}", record.Checkpoint));
                 rows.AddRange(Agreement(context, sideName, predictions, "oob", "all"));
                 foreach (var (name, (truth, predicted, note)) in Baselines.Score(context, trial, roi, side))
-                    rows.AddRange(MetricTable.Score(truth, predicted, null, 4, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
+                    rows.AddRange(MetricTable.Score(truth, predicted, null, OpacityGrade.Count, context.Spec.Bootstrap, context.Spec.Seed).Select(m =>
                         new ResultRecord(context.Spec.Name, "", "oob", "all", sideName, name, m.Name, m.Value,
                             double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note)));
             }
@@ -238,7 +238,7 @@ public static class Levels
         foreach (var (name, truth, predicted, probabilities) in comparisons)
         {
             if (truth.Length == 0) continue;
-            foreach (var m in MetricTable.Score(truth, predicted, probabilities, 4, context.Spec.Bootstrap, context.Spec.Seed))
+            foreach (var m in MetricTable.Score(truth, predicted, probabilities, OpacityGrade.Count, context.Spec.Bootstrap, context.Spec.Seed))
                 if (only is null || only.Contains(m.Name))
                     yield return new ResultRecord(context.Spec.Name, "", grouping, group, side, name, m.Name, m.Value,
                         double.IsNaN(m.Low) ? null : m.Low, double.IsNaN(m.High) ? null : m.High, truth.Length, note);

@@ -22,7 +22,7 @@ public sealed record SidePrediction(string ImageId, int Truth, int Predicted, fl
 /// <summary>Trains and scores one trial; everything it writes lives in the trial's folder and the store.</summary>
 public static class TrialRunner
 {
-    public const int Classes = 4;
+    public const int Classes = OpacityGrade.Count;
     /// <summary>A trial's predictions on its fold's test part, in its folder.</summary>
     public const string TestPredictionsFile = "test_predictions.csv";
 
