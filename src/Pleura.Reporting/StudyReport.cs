@@ -46,7 +46,7 @@ public static class StudyReport
         Level3(html, figures, results, artefacts);
         Level4(html, figures, results, spec);
         CrossValidated(html, results);
-        Cost(html, results, trials);
+        Cost(html, results, trials, StudyCost.ByLevel(trials, store.Epochs));
 
         Directory.CreateDirectory(outputFolder);
         string path = Path.Combine(outputFolder, "report.html");
@@ -222,7 +222,7 @@ public static class StudyReport
         }
     }
 
-    static void Cost(Html html, IReadOnlyList<ResultRecord> results, IReadOnlyList<TrialRecord> trials)
+    static void Cost(Html html, IReadOnlyList<ResultRecord> results, IReadOnlyList<TrialRecord> trials, IReadOnlyList<LevelCost> training)
     {
         html.Heading("Cost");
         var timing = results.Where(r => r.Level == "timing").OrderBy(r => r.Group).ToList();
@@ -233,6 +233,14 @@ public static class StudyReport
                 Html.Number(trials.Where(x => x.Level.ToString() == t.Group).Sum(x => x.Seconds), "0.0"), t.Note,
             }));
         html.Note("Each trial is stored with its configuration hash; a trial already done is never recomputed, and level 2 reuses level 1's fold-1 trials.");
+        html.Table(new[] { "level", "finished trials", "trial time (s)", "stage 1 epochs (s)", "stage 2 epochs (s)", "rest of the trials (s)", "peak resident memory (MB)" },
+            training.Select(c => (IReadOnlyList<string>)new[]
+            {
+                c.Level, c.Trials.ToString(System.Globalization.CultureInfo.InvariantCulture), Html.Number(c.TrialSeconds, "0.0"), Html.Number(c.Stage1Seconds, "0.0"),
+                Html.Number(c.Stage2Seconds, "0.0"), Html.Number(c.OtherSeconds, "0.0"), Html.Number(c.PeakResidentMb, "0"),
+            }));
+        html.Note("Where the trials' time went, by the level that first asked for them: stage 1 trains the head on the frozen layers' cached activations, " +
+                  "stage 2 the unfrozen layers; the rest is reading inputs, caching activations, scoring and saving.");
     }
 
     sealed record Prediction(int Truth, int Predicted, float[] Probabilities);

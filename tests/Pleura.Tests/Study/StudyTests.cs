@@ -98,7 +98,7 @@ public class StudyTests(ITestOutputHelper output)
         string report = Path.Combine(folder, "report", "report.html");
         Assert.True(File.Exists(report));
         string html = File.ReadAllText(report);
-        foreach (var heading in new[] { "Data flow", "Level 1", "Level 2", "Level 3", "Level 4", "Cost", "data:image/png;base64" })
+        foreach (var heading in new[] { "Data flow", "Level 1", "Level 2", "Level 3", "Level 4", "Cost", "stage 2 epochs (s)", "data:image/png;base64" })
             Assert.Contains(heading, html);
         // The level-3 table shows the binary views and the macro AUC with their values (not only their names).
         using (var store = StudyRunner.OpenStore(folder))
