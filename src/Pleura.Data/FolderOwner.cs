@@ -11,6 +11,12 @@ namespace Pleura.Data;
 public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<string, string> Facts)
 {
     public const string FileName = "pleura-owner.json";
+
+    /// <summary>
+    /// The folder this record was written in (absolute), so that a folder moved together with what its paths name (a
+    /// project tree copied elsewhere) is still its owner's; null in records written before it was kept.
+    /// </summary>
+    public string? WrittenIn { get; init; }
     /// <summary>The record a `pleura train` run folder keeps (RunRecord, in Pleura.Grading).</summary>
     public const string TrainingRunRecord = "job.json";
 
@@ -42,7 +48,8 @@ public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<s
     }
 
     /// <summary>Records this owner in <paramref name="folder"/> (replacing an earlier record of the same owner).</summary>
-    public void Write(string folder) => AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));
+    public void Write(string folder) =>
+        AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this with { WrittenIn = Path.GetFullPath(folder) }, Json));
 
     /// <summary>
     /// For a command that makes an output folder of its own (phantoms, an evaluation, an ONNX export, masks): throws,
@@ -84,6 +91,15 @@ public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<s
     }
 
     /// <summary>
+    /// Whether a value this record holds names the same thing as <paramref name="now"/>: equal, or both absolute paths
+    /// that stand in the same place relative to the folder (the record's folder when written, <paramref name="folder"/>
+    /// now), as when a project tree was moved with its models and outputs.
+    /// </summary>
+    bool Same(string? recorded, string? now, string folder) =>
+        recorded == now || (recorded is not null && now is not null && WrittenIn is not null && Path.IsPathFullyQualified(recorded) && Path.IsPathFullyQualified(now)
+                            && Path.GetRelativePath(WrittenIn, recorded) == Path.GetRelativePath(Path.GetFullPath(folder), now));
+
+    /// <summary>
     /// Throws when <paramref name="folder"/> records another owner: another kind or name, or a different value of one
     /// of <paramref name="mustMatch"/>. The message names both owners and what differs.
     /// </summary>
@@ -94,9 +110,9 @@ public sealed record FolderOwner(string Kind, string Name, IReadOnlyDictionary<s
             throw new InvalidDataException($"{folder} is not this {Kind}'s folder: it holds a training run ({TrainingRunRecord}). {hint}");
         if (Read(folder) is not { } there) return;
         var differences = new List<string>();
-        if (there.Kind != Kind || there.Name != Name) differences.Add($"it belongs to {there.Describe()}, not {Describe()}");
+        if (there.Kind != Kind || !there.Same(there.Name, Name, folder)) differences.Add($"it belongs to {there.Describe()}, not {Describe()}");
         foreach (var key in mustMatch)
-            if (there.Fact(key) != Fact(key))
+            if (!there.Same(there.Fact(key), Fact(key), folder))
                 differences.Add($"{key} {there.Fact(key) ?? "none"} there, {Fact(key) ?? "none"} now");
         if (differences.Count > 0)
             throw new InvalidDataException($"{folder} is not this {Kind}'s folder: {string.Join("; ", differences)}. {hint}");
