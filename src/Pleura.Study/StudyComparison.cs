@@ -60,8 +60,11 @@ public static class StudyComparison
     /// <param name="withoutBackbone">Name combinations by ROI and balancing only (two studies of different backbones).</param>
     static Dictionary<(string Combination, string Side, int Fold), Dictionary<string, double>> TestMetrics(IExperimentStore store, string study, bool withoutBackbone)
     {
-        var trials = store.Trials(study).Where(t => t.Status == TrialStatus.Done && t.Level <= 2).ToDictionary(t => t.Hash);
         string Name(TrialRecord t) => withoutBackbone ? $"roi {t.Roi} / {t.Balancing}" : t.Combination;
+        // A study file edited in place continues in its folder, so its store may hold a trial of the earlier settings
+        // beside today's for one combination, side and fold: the one finished last is of the settings the study ran last.
+        var trials = store.Trials(study).Where(t => t.Status == TrialStatus.Done && t.Level <= 2)
+            .GroupBy(t => (Name(t), t.Side, t.Fold)).Select(g => g.MaxBy(t => t.FinishedUtc)!).ToDictionary(t => t.Hash);
         return store.Metrics(study).Where(m => m.Set == TestSet && trials.ContainsKey(m.TrialHash))
             .GroupBy(m => (Name(trials[m.TrialHash]), trials[m.TrialHash].Side, trials[m.TrialHash].Fold))
             .ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric, m => m.Value));

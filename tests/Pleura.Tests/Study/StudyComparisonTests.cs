@@ -44,4 +44,26 @@ public class StudyComparisonTests
         using var other = Store(dir, "other", _ => 1);
         Assert.Throws<InvalidDataException>(() => StudyComparison.Compare(scratch, "scratch", other, "missing-name"));
     }
+
+    [Fact]
+    public void AStudyFileEditedInPlaceIsComparedOnTheTrialsOfItsLastSettings()
+    {
+        using var dir = new TempFolder();
+        using var first = Store(dir, "first", fold => 1.0);
+        // The second study ran with other settings, then again in its folder with today's: two finished trials per
+        // combination, side and fold (it once failed with "An item with the same key has already been added").
+        using var second = Store(dir, "second", fold => 2.0);
+        foreach (var side in new[] { "left", "right" })
+            for (int fold = 1; fold <= 3; fold++)
+            {
+                string hash = $"second-today-{side}-{fold}";
+                second.Enqueue(new TrialRecord { Hash = hash, Study = "second", Level = fold == 1 ? 1 : 2, Combination = "r / roi none / over", Side = side, Fold = fold });
+                Assert.True(second.TryClaim(hash, "test"));
+                Thread.Sleep(5); // finished after the earlier settings' trials
+                second.Finish(hash, 1, "", new[] { new MetricRecord(hash, "test", "macro_mae", 0.5, 10) }, Array.Empty<EpochLog>());
+            }
+        var row = Assert.Single(StudyComparison.Compare(first, "first", second, "second"));
+        Assert.Equal(6, row.Difference.Pairs);
+        Assert.Equal(-0.5, row.Difference.Mean, 12);
+    }
 }
