@@ -33,8 +33,9 @@ study=${2:-imagenet-pooled-both}
 cv_folds=${CV_FOLDS:-5}
 # STAGE2_EPOCHS: stage 2's maximum epochs (default 5); another value is named in the study (-s2eN). METHOD's 20 scored
 # 0.669 against the cap's 0.697 on the same folds (paired -0.028 [-0.072, +0.017], not significant) but measured end to
-# end its 27 level-1 trials alone took about 2 hours on this 2-core AVX-512 machine (stage 2 is 77-99% of a trial), so
-# the whole study would pass the 3 hours; the cap of 5 costs about a third of that. STAGE2_EPOCHS=20 runs METHOD's.
+# end 15 of its 27 level-1 trials took 4,544 s on 2 AVX-512 cores (stage 2 is 91% of it), so the whole study would take
+# about 3 hours; with the cap the study took 24 minutes (about 50 with set-up and the lung model from a fresh clone; its
+# levels chose lung/double, cross-validated 0.728 [0.630, 0.821]). STAGE2_EPOCHS=20 runs METHOD's.
 stage2_epochs=${STAGE2_EPOCHS:-5}
 recipe=${RECIPE:-}
 # TTA=N: test-time augmentation (test, OOB and CV probabilities averaged over N augmented copies too); named -ttaN.
