@@ -24,7 +24,11 @@ public static class ImagePrediction
         return files;
     }
 
-    public static (IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures) Predict(
+    /// <summary>
+    /// Grades <paramref name="files"/>; with <paramref name="allowIncomplete"/> an incomplete run answers for its finished
+    /// lung and <c>Unfinished</c> names the other (for every output to say so), otherwise it is refused.
+    /// </summary>
+    public static (IReadOnlyList<GradePrediction> Predictions, IReadOnlyList<ImageFailure> Failures, IReadOnlyList<string> Unfinished) Predict(
         string runFolder, IReadOnlyList<string> files, bool bfloat16 = false, ErrorPolicy policy = ErrorPolicy.Continue, string? lungModel = null,
         bool allowIncomplete = false)
     {
@@ -35,6 +39,6 @@ public static class ImagePrediction
         var noRoi = graded.Where(g => g.Failure is not null).Select(g => new ImageFailure(g.Id, g.Failure!));
         var order = files.Select((f, i) => (f, i)).GroupBy(x => x.f).ToDictionary(g => g.Key, g => g.First().i);
         var predictions = graded.SelectMany(g => g.Sides).OrderBy(p => order[p.ImageId]).ThenBy(p => p.Side).ToList();
-        return (predictions, failures.Concat(noRoi).DistinctBy(f => f.Path).ToList());
+        return (predictions, failures.Concat(noRoi).DistinctBy(f => f.Path).ToList(), models.Unfinished);
     }
 }

@@ -27,12 +27,11 @@ internal static class PredictCommand
             FolderOwner.RefuseOwnedFolderOf(parse.GetValue(output)!.FullName, "predict");
             var files = ImagePrediction.ExpandInputs(parse.GetValue(inputs)!);
             if (files.Count == 0) throw new FileNotFoundException("no images found in the given paths");
-            var unfinished = RunRecord.RequireComplete(parse.GetValue(run)!.FullName, parse.GetValue(allowIncomplete));
-            var note = unfinished.Count > 0 ? RunRecord.IncompleteNote(unfinished) : null;
-            if (note is not null) Cli.Warn($"{parse.GetValue(run)!.FullName}: {note}");
-            var (predictions, failures) = ImagePrediction.Predict(parse.GetValue(run)!.FullName, files,
+            var (predictions, failures, unfinished) = ImagePrediction.Predict(parse.GetValue(run)!.FullName, files,
                 Cli.Precision(parse.GetValue(precision)!, parse.GetValue(run)!.FullName), parse.GetValue(strict) ? ErrorPolicy.Strict : ErrorPolicy.Continue,
                 parse.GetValue(lungs)?.FullName, parse.GetValue(allowIncomplete));
+            var note = unfinished.Count > 0 ? RunRecord.IncompleteNote(unfinished) : null;
+            if (note is not null) Cli.Warn($"{parse.GetValue(run)!.FullName}: {note}");
             foreach (var f in failures) Cli.Warn($"could not read {f.Path}: {f.Reason}");
             var path = parse.GetValue(output)!.FullName;
             // Nothing graded: an earlier predictions file stays as it was.

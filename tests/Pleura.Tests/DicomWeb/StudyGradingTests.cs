@@ -72,7 +72,7 @@ public class StudyGradingTests(OrthancServer orthanc, StudyGradingWorld world) :
         var local = world.File("uploaded-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(local);
         var files = frontal.Select(d => { var f = Path.Combine(local, d.SOPInstanceUID + ".dcm"); DicomFileWriter.Write(f, d); return f; }).ToList();
-        var (expected, failures) = ImagePrediction.Predict(world.Run, files);
+        var (expected, failures, _) = ImagePrediction.Predict(world.Run, files);
         Assert.Empty(failures);
         int Expected(string sop, string side) => expected.Single(p => p.ImageId.EndsWith(sop + ".dcm", StringComparison.Ordinal) && p.Side == side).Predicted;
 

@@ -25,7 +25,7 @@ public sealed class ServeTests : IClassFixture<ServerWorld>
     {
         await using var server = await PleuraServer.Start(_world.Options());
         using var client = ServerWorld.Client(server);
-        var (expected, _) = ImagePrediction.Predict(_world.Run, new[] { _world.Image(1) });
+        var (expected, _, _) = ImagePrediction.Predict(_world.Run, new[] { _world.Image(1) });
 
         using var raw = await client.PostAsync("/v1/grade", ServerWorld.Body(File.ReadAllBytes(_world.Image(1)), "image/png"));
         Assert.Equal(HttpStatusCode.OK, raw.StatusCode);
@@ -59,7 +59,7 @@ public sealed class ServeTests : IClassFixture<ServerWorld>
         await using var server = await PleuraServer.Start(_world.Options(o => o with { BatchWindow = TimeSpan.FromMilliseconds(50) }));
         using var client = ServerWorld.Client(server);
         var images = Enumerable.Range(0, 12).Select(_world.Image).ToList();
-        var (expected, _) = ImagePrediction.Predict(_world.Run, images);
+        var (expected, _, _) = ImagePrediction.Predict(_world.Run, images);
         var answers = await Task.WhenAll(images.Select(async image =>
         {
             using var response = await client.PostAsync("/v1/grade", ServerWorld.Body(File.ReadAllBytes(image), "image/png"));
@@ -284,7 +284,7 @@ public sealed class ServeTests : IClassFixture<ServerWorld>
         Assert.Contains("--lungs", refused.Message, StringComparison.Ordinal);
 
         var images = new[] { _world.Image(5), _world.Image(6) };
-        var (expected, failures) = ImagePrediction.Predict(roiRun, images, lungModel: lungs);
+        var (expected, failures, _) = ImagePrediction.Predict(roiRun, images, lungModel: lungs);
         Assert.Empty(failures);
         await using var server = await PleuraServer.Start(_world.Options(o => o with { Runs = new[] { roiRun }, LungModel = lungs }));
         using var client = ServerWorld.Client(server);

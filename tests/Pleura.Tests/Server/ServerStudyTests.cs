@@ -39,7 +39,7 @@ public sealed class ServerStudyTests(OrthancServer orthanc, StudyGradingWorld wo
         var local = world.File("server-study-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(local);
         var files = frontal.Select(d => { var f = Path.Combine(local, d.SOPInstanceUID + ".dcm"); DicomFileWriter.Write(f, d); return f; }).ToList();
-        var (expected, _) = ImagePrediction.Predict(world.Run, files);
+        var (expected, _, _) = ImagePrediction.Predict(world.Run, files);
 
         await using var server = await PleuraServer.Start(Options(orthanc.DicomWebRoot));
         using var client = Client(server);

@@ -19,7 +19,7 @@ public sealed class ViewerBrowserTests : IClassFixture<ServerWorld>
     {
         Skip.IfNot(File.Exists(Chromium), $"{Chromium} is not installed (apt-get install chromium; .ci/run installs it)");
         await using var server = await PleuraServer.Start(_world.Options());
-        var (expected, _) = ImagePrediction.Predict(_world.Run, new[] { _world.Image(7) });
+        var (expected, _, _) = ImagePrediction.Predict(_world.Run, new[] { _world.Image(7) });
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
